@@ -1,0 +1,254 @@
+//! Endpoints: where deliveries go, in which wire format, for which event types.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use crate::id::{ApiKeyId, EndpointId, TenantId};
+use crate::retry::RetrySchedule;
+use crate::{ssrf, CoreError};
+
+/// The wire format of an endpoint. Only `standard` exists yet; `dealpos` and `zort` come with their dialects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Dialect {
+    /// Standard Webhooks: `{"type","timestamp","data"}` signed with `webhook-signature`.
+    Standard,
+}
+
+impl Dialect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Standard => "standard",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, CoreError> {
+        match text {
+            "standard" => Ok(Dialect::Standard),
+            _ => Err(CoreError::invalid("dialect", format!("unknown dialect `{text}`; known: standard"))),
+        }
+    }
+}
+
+/// A signing secret (`whsec_…`). Several are live during a rotation: the old one keeps signing until it expires.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SigningSecret {
+    pub secret: String,
+    /// `None` for the current secret; set on the previous one when it is rotated out.
+    pub expires_at_ms: Option<i64>,
+}
+
+impl std::fmt::Debug for SigningSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningSecret")
+            .field("secret", &"<redacted>")
+            .field("expires_at_ms", &self.expires_at_ms)
+            .finish()
+    }
+}
+
+/// How long a rotated-out secret keeps signing beside the new one.
+pub const ROTATION_OVERLAP_MS: i64 = 24 * 3_600 * 1_000;
+
+pub const DEFAULT_TIMEOUT_MS: u32 = 15_000;
+pub const MAX_TIMEOUT_MS: u32 = 120_000;
+pub const MIN_TIMEOUT_MS: u32 = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub id: EndpointId,
+    pub tenant: TenantId,
+    /// A URL template: `{event}` is replaced by the event type's name.
+    pub url: String,
+    pub dialect: Dialect,
+    pub description: String,
+    /// `None` subscribes to every event type.
+    pub event_types: Option<Vec<String>>,
+    /// Extra headers sent with every request.
+    pub headers: BTreeMap<String, String>,
+    pub secrets: Vec<SigningSecret>,
+    /// `None` uses the default schedule.
+    pub retry_schedule: Option<RetrySchedule>,
+    pub timeout_ms: u32,
+    pub enabled: bool,
+    /// Why the engine disabled it (`410 Gone`, …), shown to the tenant.
+    pub disabled_reason: Option<String>,
+    /// Loop suppression: events published with this key are not sent here.
+    pub owner_key: Option<ApiKeyId>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+impl Endpoint {
+    /// Whether an event of `event_type` published with `origin` goes to this endpoint.
+    pub fn wants(&self, event_type: &str, origin: Option<&ApiKeyId>) -> bool {
+        let type_matches = self.event_types.as_ref().is_none_or(|types| types.iter().any(|t| t == event_type));
+        let suppressed = self.owner_key.is_some() && self.owner_key.as_ref() == origin;
+        self.enabled && type_matches && !suppressed
+    }
+
+    /// The secrets that sign a request sent at `now_ms`: the current one and any rotated-out one still in overlap.
+    pub fn live_secrets(&self, now_ms: i64) -> impl Iterator<Item = &str> {
+        self.secrets.iter().filter(move |s| s.expires_at_ms.is_none_or(|at| at > now_ms)).map(|s| s.secret.as_str())
+    }
+
+    pub fn schedule(&self) -> RetrySchedule {
+        self.retry_schedule.clone().unwrap_or_default()
+    }
+
+    /// The URL for one event type: the template with `{event}` filled in.
+    pub fn url_for(&self, event_type: &str) -> String {
+        self.url.replace("{event}", event_type)
+    }
+}
+
+/// Checks an endpoint URL template: absolute http(s), a host, no credentials, and (unless private targets are
+/// allowed) no IP literal that the SSRF rule forbids. Host names are checked again at send time, on every DNS
+/// answer, because a name can resolve anywhere.
+pub fn validate_url(template: &str, allow_private: bool) -> Result<url::Url, CoreError> {
+    const FIELD: &str = "url";
+    if template.len() > 2_048 {
+        return Err(CoreError::invalid(FIELD, "must be at most 2048 characters"));
+    }
+    let filled = template.replace("{event}", "event");
+    let url =
+        url::Url::parse(&filled).map_err(|err| CoreError::invalid(FIELD, format!("is not a valid URL: {err}")))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(CoreError::invalid(FIELD, "must use http or https"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(CoreError::invalid(FIELD, "must not carry credentials; use headers instead"));
+    }
+    let host = url.host().ok_or_else(|| CoreError::invalid(FIELD, "must have a host"))?;
+    let literal: Option<IpAddr> = match host {
+        url::Host::Ipv4(v4) => Some(v4.into()),
+        url::Host::Ipv6(v6) => Some(v6.into()),
+        url::Host::Domain(name) => (name.eq_ignore_ascii_case("localhost")).then_some(IpAddr::from([127, 0, 0, 1])),
+    };
+    if !allow_private && literal.is_some_and(ssrf::is_forbidden) {
+        return Err(CoreError::invalid(
+            FIELD,
+            "points at a private, loopback or link-local address; the operator must start kurir with --allow-private-targets to allow it",
+        ));
+    }
+    Ok(url)
+}
+
+/// Headers a tenant may not set: kurir owns them, and a forged signature header would defeat verification.
+const RESERVED_HEADERS: [&str; 7] = [
+    "host",
+    "content-length",
+    "content-type",
+    "transfer-encoding",
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+];
+
+pub fn validate_headers(headers: &BTreeMap<String, String>) -> Result<(), CoreError> {
+    for (name, value) in headers {
+        let field = format!("headers.{name}");
+        let is_token =
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !is_token {
+            return Err(CoreError::invalid(field, "is not a valid header name"));
+        }
+        if RESERVED_HEADERS.iter().any(|reserved| name.eq_ignore_ascii_case(reserved)) {
+            return Err(CoreError::invalid(field, "is set by kurir and cannot be overridden"));
+        }
+        if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+            return Err(CoreError::invalid(field, "value must not hold control characters"));
+        }
+    }
+    Ok(())
+}
+
+pub fn validate_timeout_ms(timeout_ms: u32) -> Result<(), CoreError> {
+    if !(MIN_TIMEOUT_MS..=MAX_TIMEOUT_MS).contains(&timeout_ms) {
+        return Err(CoreError::invalid("timeout_ms", format!("must be between {MIN_TIMEOUT_MS} and {MAX_TIMEOUT_MS}")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn url_error(template: &str, allow_private: bool) -> Option<String> {
+        validate_url(template, allow_private).err().map(|e| e.to_string())
+    }
+
+    #[test]
+    fn urls() {
+        assert_eq!(url_error("https://example.com/hooks/{event}", false), None);
+        assert_eq!(url_error("http://127.0.0.1:9000/x", true), None);
+        let cases = [
+            ("ftp://example.com/", "http or https"),
+            ("not a url", "not a valid URL"),
+            ("https://user:pw@example.com/", "credentials"),
+            ("http://127.0.0.1:9000/x", "private"),
+            ("http://localhost/x", "private"),
+            ("http://[::1]/x", "private"),
+            ("http://169.254.169.254/latest/meta-data", "private"),
+        ];
+        for (template, expected) in cases {
+            let err = url_error(template, false).unwrap_or_default();
+            assert!(err.starts_with("url: ") && err.contains(expected), "{template}: {err}");
+        }
+    }
+
+    #[test]
+    fn headers() {
+        let ok = BTreeMap::from([("X-Api-Key".to_owned(), "abc".to_owned())]);
+        assert!(validate_headers(&ok).is_ok());
+        for (name, value) in [("webhook-signature", "x"), ("Bad Name", "x"), ("X-Ok", "a\r\nb"), ("Host", "x")] {
+            let headers = BTreeMap::from([(name.to_owned(), value.to_owned())]);
+            let err = validate_headers(&headers).err().and_then(|e| e.field().map(str::to_owned));
+            assert_eq!(err, Some(format!("headers.{name}")));
+        }
+    }
+
+    fn sample_endpoint(owner: Option<ApiKeyId>) -> Endpoint {
+        Endpoint {
+            id: EndpointId::generate(1, 1),
+            tenant: "acme".parse().unwrap_or_else(|_| unreachable!()),
+            url: "https://example.com/{event}".into(),
+            dialect: Dialect::Standard,
+            description: String::new(),
+            event_types: Some(vec!["productCreated".into()]),
+            headers: BTreeMap::new(),
+            secrets: vec![
+                SigningSecret { secret: "new".into(), expires_at_ms: None },
+                SigningSecret { secret: "old".into(), expires_at_ms: Some(100) },
+            ],
+            retry_schedule: None,
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+            enabled: true,
+            disabled_reason: None,
+            owner_key: owner,
+            created_at_ms: 0,
+            updated_at_ms: 0,
+        }
+    }
+
+    #[test]
+    fn matching_and_loop_suppression() {
+        let owner = ApiKeyId::generate(1, 1);
+        let other = ApiKeyId::generate(1, 2);
+        let mut endpoint = sample_endpoint(Some(owner.clone()));
+        assert!(endpoint.wants("productCreated", None));
+        assert!(endpoint.wants("productCreated", Some(&other)));
+        assert!(!endpoint.wants("productCreated", Some(&owner)));
+        assert!(!endpoint.wants("productDeleted", None));
+        assert!(sample_endpoint(None).wants("productCreated", Some(&owner)));
+        assert_eq!(endpoint.url_for("productCreated"), "https://example.com/productCreated");
+        endpoint.enabled = false;
+        assert!(!endpoint.wants("productCreated", None));
+    }
+
+    #[test]
+    fn rotated_secrets_expire() {
+        let endpoint = sample_endpoint(None);
+        assert_eq!(endpoint.live_secrets(50).collect::<Vec<_>>(), ["new", "old"]);
+        assert_eq!(endpoint.live_secrets(100).collect::<Vec<_>>(), ["new"]);
+    }
+}

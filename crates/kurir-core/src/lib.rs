@@ -1,0 +1,28 @@
+//! kurir's domain: the words of DESIGN.md as types, and the rules that need no I/O.
+//!
+//! # Layout
+//!
+//! - [`id`]: prefixed, time-ordered identifiers (`evt_…`, `ep_…`, `dlv_…`) and the tenant id.
+//! - [`tenant`], [`api_key`], [`endpoint`], [`event`], [`delivery`]: one module per concept.
+//! - [`catalog`]: the event types compiled from `catalog/`, payload validation and ordering keys.
+//! - [`retry`]: the retry schedule and `Retry-After` handling.
+//! - [`ssrf`]: which target addresses an endpoint may reach.
+//!
+//! # Design
+//!
+//! Nothing here reads a clock, draws randomness or touches a socket or a file: time and random samples are
+//! arguments, so every rule is a plain function that a table-driven test can pin down. The edges (store, engine,
+//! API) read clocks and sockets and call in here.
+
+pub mod api_key;
+pub mod catalog;
+pub mod delivery;
+pub mod endpoint;
+pub mod error;
+pub mod event;
+pub mod id;
+pub mod retry;
+pub mod ssrf;
+pub mod tenant;
+
+pub use error::CoreError;

@@ -1,0 +1,133 @@
+//! When to try a failed delivery again.
+//!
+//! A schedule is the list of waits after each failed attempt: the default one makes 8 attempts in all, spread over
+//! about 28 hours, so a receiver that is down for a day still gets everything. Each wait is jittered by ±20 % so
+//! that the deliveries of one outage do not come back all at once. The jitter sample is an argument: this module
+//! draws no randomness and reads no clock.
+
+use crate::CoreError;
+
+/// The waits, in seconds, after the 1st, 2nd, … failed attempt (DESIGN.md's default schedule).
+pub const DEFAULT_SCHEDULE_SECS: [u32; 7] = [5, 300, 1800, 7200, 18_000, 36_000, 36_000];
+
+/// DealPOS's own behaviour: one retry after 7 s.
+pub const DEALPOS_SCHEDULE_SECS: [u32; 1] = [7];
+
+/// How far a wait may move either way.
+pub const JITTER_FRACTION: f64 = 0.2;
+
+/// The longest `Retry-After` that kurir honours; a receiver cannot park a delivery for longer than this.
+pub const RETRY_AFTER_CAP_SECS: u64 = 3_600;
+
+/// Schedules may have at most this many retries, each at most a week.
+const MAX_RETRIES: usize = 50;
+const MAX_WAIT_SECS: u32 = 7 * 24 * 3_600;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetrySchedule {
+    waits_secs: Vec<u32>,
+}
+
+impl Default for RetrySchedule {
+    fn default() -> Self {
+        RetrySchedule { waits_secs: DEFAULT_SCHEDULE_SECS.to_vec() }
+    }
+}
+
+impl RetrySchedule {
+    /// A custom schedule. An empty list means "never retry": one attempt only.
+    pub fn new(waits_secs: Vec<u32>) -> Result<Self, CoreError> {
+        if waits_secs.len() > MAX_RETRIES {
+            return Err(CoreError::invalid("retry_schedule", format!("may hold at most {MAX_RETRIES} waits")));
+        }
+        if let Some(index) = waits_secs.iter().position(|&wait| wait > MAX_WAIT_SECS) {
+            return Err(CoreError::invalid(
+                format!("retry_schedule[{index}]"),
+                format!("must be at most {MAX_WAIT_SECS} seconds (one week)"),
+            ));
+        }
+        Ok(RetrySchedule { waits_secs })
+    }
+
+    /// A named preset: `default` or `dealpos`.
+    pub fn preset(name: &str) -> Option<Self> {
+        match name {
+            "default" => Some(Self::default()),
+            "dealpos" => Some(RetrySchedule { waits_secs: DEALPOS_SCHEDULE_SECS.to_vec() }),
+            _ => None,
+        }
+    }
+
+    pub fn waits_secs(&self) -> &[u32] {
+        &self.waits_secs
+    }
+
+    /// Attempts in all, the first one included.
+    pub fn max_attempts(&self) -> u32 {
+        self.waits_secs.len() as u32 + 1
+    }
+
+    /// The wait in milliseconds after `attempts_made` failed attempts, or `None` when the schedule is used up.
+    /// `jitter` is a sample in [-1, 1]; it moves the wait by up to ±20 %.
+    pub fn wait_after_ms(&self, attempts_made: u32, jitter: f64) -> Option<u64> {
+        let index = usize::try_from(attempts_made.checked_sub(1)?).ok()?;
+        let base_ms = f64::from(*self.waits_secs.get(index)?) * 1000.0;
+        let factor = 1.0 + JITTER_FRACTION * jitter.clamp(-1.0, 1.0);
+        Some((base_ms * factor).round() as u64)
+    }
+}
+
+/// Reads a `Retry-After` header given in seconds. HTTP dates are not honoured yet: the schedule applies instead.
+pub fn parse_retry_after_secs(value: &str) -> Option<u64> {
+    value.trim().parse::<u64>().ok().map(|secs| secs.min(RETRY_AFTER_CAP_SECS))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(schedule: &RetrySchedule, attempts_made: u32, jitter: f64, expected_ms: Option<u64>) {
+        assert_eq!(
+            schedule.wait_after_ms(attempts_made, jitter),
+            expected_ms,
+            "after {attempts_made}, jitter {jitter}"
+        );
+    }
+
+    #[test]
+    fn default_schedule_has_eight_attempts() {
+        let schedule = RetrySchedule::default();
+        assert_eq!(schedule.max_attempts(), 8);
+        check(&schedule, 1, 0.0, Some(5_000));
+        check(&schedule, 2, 0.0, Some(300_000));
+        check(&schedule, 7, 0.0, Some(36_000_000));
+        check(&schedule, 8, 0.0, None);
+        check(&schedule, 0, 0.0, None);
+    }
+
+    #[test]
+    fn jitter_moves_at_most_twenty_percent() {
+        let schedule = RetrySchedule::default();
+        check(&schedule, 1, 1.0, Some(6_000));
+        check(&schedule, 1, -1.0, Some(4_000));
+        check(&schedule, 1, 5.0, Some(6_000));
+        check(&schedule, 2, 0.5, Some(330_000));
+    }
+
+    #[test]
+    fn presets_and_custom_schedules() {
+        let dealpos = RetrySchedule::preset("dealpos");
+        assert_eq!(dealpos.as_ref().map(RetrySchedule::max_attempts), Some(2));
+        assert!(RetrySchedule::preset("nope").is_none());
+        assert_eq!(RetrySchedule::new(vec![]).map(|s| s.max_attempts()), Ok(1));
+        let err = RetrySchedule::new(vec![1, MAX_WAIT_SECS + 1]).err().and_then(|e| e.field().map(str::to_owned));
+        assert_eq!(err.as_deref(), Some("retry_schedule[1]"));
+    }
+
+    #[test]
+    fn retry_after_is_capped() {
+        assert_eq!(parse_retry_after_secs(" 3 "), Some(3));
+        assert_eq!(parse_retry_after_secs("999999"), Some(RETRY_AFTER_CAP_SECS));
+        assert_eq!(parse_retry_after_secs("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+    }
+}
