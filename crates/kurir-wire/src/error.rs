@@ -1,0 +1,26 @@
+//! The one error type of kurir-wire.
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WireError {
+    /// A secret is not `whsec_` followed by base64 of at least 16 bytes.
+    #[error("invalid signing secret: {0}")]
+    InvalidSecret(&'static str),
+    /// A required header is absent or not text.
+    #[error("missing header `{0}`")]
+    MissingHeader(&'static str),
+    /// `webhook-timestamp` is not a whole number of seconds.
+    #[error("invalid webhook-timestamp")]
+    InvalidTimestamp,
+    /// The timestamp is further from now than the tolerance allows (replay protection).
+    #[error("webhook-timestamp is too old")]
+    TimestampTooOld,
+    #[error("webhook-timestamp is in the future")]
+    TimestampTooNew,
+    /// No signature in `webhook-signature` matches any of the secrets.
+    #[error("no matching signature")]
+    InvalidSignature,
+    /// The event's creation time cannot be written as RFC 3339.
+    #[error("event time out of range")]
+    TimeOutOfRange,
+}
