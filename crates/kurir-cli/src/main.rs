@@ -1,1 +1,33 @@
-fn main() {}
+//! The `kurir` binary: parse the command line, then hand over to the library code of each command.
+//!
+//! Exit codes: 0 success, 1 a runtime failure (the cause is printed), 2 bad usage (clap prints why).
+
+mod cli;
+mod serve;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("kurir: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            cli::Command::Serve(args) => serve::run(args).await,
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("kurir: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -9,7 +9,92 @@
 //!
 //! A dead delivery can be sent again by hand (retry, recover), which puts it back to `pending`.
 
+use crate::id::{AttemptId, DeliveryId, EndpointId, EventId, TenantId};
 use crate::retry::{RetrySchedule, RETRY_AFTER_CAP_SECS};
+
+/// One event for one endpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: DeliveryId,
+    pub tenant: TenantId,
+    pub event_id: EventId,
+    pub endpoint_id: EndpointId,
+    pub event_type: String,
+    pub ordering_key: Option<String>,
+    pub state: DeliveryState,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When the dispatcher next looks at it: the due time while pending or retrying, the lease's end in flight.
+    pub next_attempt_at_ms: i64,
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+/// Why an attempt failed before or instead of an HTTP status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptErrorKind {
+    /// No complete response within the endpoint's timeout.
+    Timeout,
+    /// No connection: refused, reset, DNS failure, TLS failure.
+    Connect,
+    /// A response that was not 2xx (redirects included).
+    Status,
+    /// The target resolved to an address the SSRF rule forbids.
+    Blocked,
+    /// The request could not be built (for example a stored secret that no longer parses).
+    Encode,
+    /// The endpoint was disabled before the delivery went out; nothing was sent.
+    Disabled,
+}
+
+impl AttemptErrorKind {
+    pub const ALL: [AttemptErrorKind; 6] = [
+        AttemptErrorKind::Timeout,
+        AttemptErrorKind::Connect,
+        AttemptErrorKind::Status,
+        AttemptErrorKind::Blocked,
+        AttemptErrorKind::Encode,
+        AttemptErrorKind::Disabled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptErrorKind::Timeout => "timeout",
+            AttemptErrorKind::Connect => "connect",
+            AttemptErrorKind::Status => "status",
+            AttemptErrorKind::Blocked => "blocked",
+            AttemptErrorKind::Encode => "encode",
+            AttemptErrorKind::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+/// One HTTP try of a delivery, as the attempt log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub id: AttemptId,
+    pub tenant: TenantId,
+    pub delivery_id: DeliveryId,
+    /// 1 for the first attempt.
+    pub attempt_no: u32,
+    pub started_at_ms: i64,
+    pub duration_ms: u32,
+    pub status: Option<u16>,
+    pub error_kind: Option<AttemptErrorKind>,
+    /// What went wrong, in words (`connection refused`, `timed out after 15000 ms`).
+    pub error: Option<String>,
+    /// The first 4 KiB of the response body.
+    pub response_excerpt: String,
+}
+
+/// How much of a response body the attempt log keeps.
+pub const RESPONSE_EXCERPT_BYTES: usize = 4 * 1024;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum DeliveryState {

@@ -81,9 +81,8 @@ pub struct Endpoint {
 impl Endpoint {
     /// Whether an event of `event_type` published with `origin` goes to this endpoint.
     pub fn wants(&self, event_type: &str, origin: Option<&ApiKeyId>) -> bool {
-        let type_matches = self.event_types.as_ref().is_none_or(|types| types.iter().any(|t| t == event_type));
-        let suppressed = self.owner_key.is_some() && self.owner_key.as_ref() == origin;
-        self.enabled && type_matches && !suppressed
+        let owner = self.owner_key.as_ref().map(ApiKeyId::as_str);
+        self.enabled && subscribes(self.event_types.as_deref(), owner, event_type, origin.map(ApiKeyId::as_str))
     }
 
     /// The secrets that sign a request sent at `now_ms`: the current one and any rotated-out one still in overlap.
@@ -99,6 +98,19 @@ impl Endpoint {
     pub fn url_for(&self, event_type: &str) -> String {
         self.url.replace("{event}", event_type)
     }
+}
+
+/// The subscription rule, on the bare fields (the store uses it without loading whole endpoints): the type is
+/// in the filter (no filter means every type), and the event was not published with the endpoint's owner key.
+pub fn subscribes(
+    event_types: Option<&[String]>,
+    owner_key: Option<&str>,
+    event_type: &str,
+    origin: Option<&str>,
+) -> bool {
+    let type_matches = event_types.is_none_or(|types| types.iter().any(|t| t == event_type));
+    let suppressed = owner_key.is_some() && owner_key == origin;
+    type_matches && !suppressed
 }
 
 /// Checks an endpoint URL template: absolute http(s), a host, no credentials, and (unless private targets are

@@ -1,1 +1,58 @@
-//! placeholder
+//! kurir's dispatcher: it claims due deliveries, sends them, and writes the outcomes back.
+//!
+//! # Layout
+//!
+//! - [`dispatcher`]: the loop. Woken in-process after every publish ([`Waker`]), it leases due deliveries in
+//!   batches, hands each to a task bounded by a semaphore, and otherwise sleeps until the next due time.
+//! - [`attempt`]: one HTTP try: encode with the endpoint's dialect, send, classify, decide the next step.
+//! - [`client`]: the one pooled HTTP client, whose DNS resolver refuses private addresses (SSRF).
+//! - [`outcomes`]: a task that batches outcomes into one store write (group commit) and wakes the dispatcher.
+//!
+//! # Design
+//!
+//! No database transaction or connection is held across an HTTP call: a claim is a short write that leases rows,
+//! the send happens outside the store, and the outcome is another short write fenced by the lease token. A
+//! process that dies mid-send loses nothing: its leases expire (or, on a single node, are released at start) and
+//! the delivery is sent again — at least once. Retry maths and failure classification are kurir-core's pure
+//! functions; this crate only supplies the clock and the randomness.
+
+pub mod attempt;
+pub mod client;
+pub mod dispatcher;
+pub mod outcomes;
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+pub use dispatcher::{run, EngineConfig};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    #[error("store failed")]
+    Store(#[from] kurir_store::StoreError),
+    #[error("cannot build the HTTP client")]
+    Client(#[source] reqwest::Error),
+}
+
+/// Wakes the dispatcher: the API calls it after a publish so that new deliveries go out at once, without
+/// waiting for a poll.
+#[derive(Debug, Clone, Default)]
+pub struct Waker(Arc<Notify>);
+
+impl Waker {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+
+    pub(crate) async fn woken(&self) {
+        self.0.notified().await;
+    }
+}
+
+/// Wall-clock milliseconds since the Unix epoch: the time kurir stores.
+pub fn now_ms() -> i64 {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    i64::try_from(since_epoch.as_millis()).unwrap_or(i64::MAX)
+}

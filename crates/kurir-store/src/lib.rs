@@ -1,1 +1,177 @@
-//! placeholder
+//! kurir's storage: the [`Store`] trait and its embedded SQLite implementation ([`sqlite::SqliteStore`]).
+//!
+//! # Layout
+//!
+//! - [`Store`]: every query kurir makes, grouped by concept. Every method that reads or changes a tenant's data
+//!   takes the [`TenantId`] first, so another tenant's rows cannot be reached by mistake: they look missing.
+//!   The few methods that work across tenants (authentication by key id, the dispatcher's claim) say why.
+//! - [`sqlite`]: the embedded default. One writer thread owns the write connection and commits whatever is
+//!   queued in one transaction and one fsync (group commit); readers use their own connections.
+//!
+//! # Design
+//!
+//! The store is the only crate that knows SQL. It speaks kurir-core's domain types, never HTTP: the API maps
+//! [`StoreError::NotFound`] and [`StoreError::Conflict`] to status codes. A PostgreSQL implementation of the same
+//! trait lets several kurir nodes share one database.
+
+pub mod error;
+pub mod sqlite;
+
+use async_trait::async_trait;
+use kurir_core::api_key::ApiKey;
+use kurir_core::delivery::{Attempt, Delivery, DeliveryState, NextStep};
+use kurir_core::endpoint::Endpoint;
+use kurir_core::event::Event;
+use kurir_core::id::{ApiKeyId, DeliveryId, EndpointId, EventId, TenantId};
+use kurir_core::tenant::Tenant;
+
+pub use error::StoreError;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// How long an `Idempotency-Key` is remembered.
+pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3_600 * 1_000;
+
+/// A tenant's own event type, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustomEventType {
+    pub tenant: TenantId,
+    pub name: String,
+    pub description: String,
+    /// The JSON Schema as JSON text.
+    pub schema: String,
+    pub created_at_ms: i64,
+}
+
+/// What one publish wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub event_id: EventId,
+    pub deliveries: u32,
+    /// True when the `Idempotency-Key` was seen within 24 h: nothing was written, and `event_id` is the first one.
+    pub duplicate: bool,
+}
+
+/// Filters for the event list. Results are newest first; `before` is the cursor (an event id).
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub event_type: Option<String>,
+    pub since_ms: Option<i64>,
+    pub until_ms: Option<i64>,
+    pub before: Option<EventId>,
+    pub limit: u32,
+}
+
+/// Filters for the delivery list. Results are newest first; `before` is the cursor (a delivery id).
+#[derive(Debug, Clone, Default)]
+pub struct DeliveryFilter {
+    pub state: Option<DeliveryState>,
+    pub endpoint: Option<EndpointId>,
+    pub event_type: Option<String>,
+    pub before: Option<DeliveryId>,
+    pub limit: u32,
+}
+
+/// A delivery the dispatcher has leased, with what it needs to send it.
+#[derive(Debug, Clone)]
+pub struct Claim {
+    pub delivery: Delivery,
+    /// Fences the outcome: a write-back whose token no longer matches (the lease expired and someone else took
+    /// the delivery) changes nothing.
+    pub lease_token: i64,
+    pub event: Event,
+    pub endpoint: Endpoint,
+}
+
+/// The result of one attempt, to be written back.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub tenant: TenantId,
+    pub delivery_id: DeliveryId,
+    pub endpoint_id: EndpointId,
+    pub lease_token: i64,
+    pub attempt: Attempt,
+    pub next: NextStep,
+    /// Set when the attempt showed the endpoint must stop (410 Gone): the endpoint is disabled with this reason.
+    pub disable_endpoint: Option<String>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // --- operator settings ---
+
+    /// The SHA-256 of the admin token, once one was stored.
+    async fn admin_token_hash(&self) -> Result<Option<[u8; 32]>>;
+    async fn set_admin_token_hash(&self, hash: [u8; 32]) -> Result<()>;
+
+    // --- tenants ---
+
+    /// Fails with `Conflict` when the id is taken.
+    async fn create_tenant(&self, tenant: Tenant) -> Result<()>;
+    async fn get_tenant(&self, tenant: &TenantId) -> Result<Tenant>;
+    /// Every tenant: for the admin only.
+    async fn list_tenants(&self) -> Result<Vec<Tenant>>;
+
+    // --- API keys ---
+
+    async fn create_api_key(&self, key: ApiKey) -> Result<()>;
+    async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKey>>;
+    async fn revoke_api_key(&self, tenant: &TenantId, key: &ApiKeyId, now_ms: i64) -> Result<()>;
+    /// Looks a key up by id alone. This is how a request's tenant is learned, so it cannot be tenant-scoped; the
+    /// caller must compare the secret hash before trusting the key.
+    async fn find_api_key(&self, key: &str) -> Result<Option<ApiKey>>;
+
+    // --- endpoints ---
+
+    async fn create_endpoint(&self, endpoint: Endpoint) -> Result<()>;
+    async fn list_endpoints(&self, tenant: &TenantId) -> Result<Vec<Endpoint>>;
+    async fn get_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId) -> Result<Endpoint>;
+    /// Replaces an endpoint's settings (found by its tenant and id).
+    async fn update_endpoint(&self, endpoint: Endpoint) -> Result<()>;
+    /// Deletes an endpoint; its unfinished deliveries end dead.
+    async fn delete_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<()>;
+
+    // --- custom event types ---
+
+    async fn create_event_type(&self, event_type: CustomEventType) -> Result<()>;
+    async fn list_event_types(&self, tenant: &TenantId) -> Result<Vec<CustomEventType>>;
+    async fn get_event_type(&self, tenant: &TenantId, name: &str) -> Result<Option<CustomEventType>>;
+
+    // --- events ---
+
+    /// Stores events and one pending delivery per endpoint that wants each, all or nothing, durably before it
+    /// returns. An event whose `idempotency_key` was used within 24 h writes nothing and returns the first id.
+    async fn publish(&self, tenant: &TenantId, events: Vec<Event>) -> Result<Vec<Published>>;
+    async fn list_events(&self, tenant: &TenantId, filter: EventFilter) -> Result<Vec<Event>>;
+    async fn get_event(&self, tenant: &TenantId, event: &EventId) -> Result<(Event, Vec<Delivery>)>;
+
+    // --- deliveries ---
+
+    async fn list_deliveries(&self, tenant: &TenantId, filter: DeliveryFilter) -> Result<Vec<Delivery>>;
+    async fn get_delivery(&self, tenant: &TenantId, delivery: &DeliveryId) -> Result<Delivery>;
+    async fn list_attempts(&self, tenant: &TenantId, delivery: &DeliveryId) -> Result<Vec<Attempt>>;
+    /// Sends a finished delivery again (succeeded or dead): back to pending, due now. `Conflict` while it is
+    /// still pending, retrying or in flight.
+    async fn retry_delivery(&self, tenant: &TenantId, delivery: &DeliveryId, now_ms: i64) -> Result<Delivery>;
+    /// Re-queues every dead delivery of an endpoint created since `since_ms`; returns how many.
+    async fn recover_endpoint(
+        &self,
+        tenant: &TenantId,
+        endpoint: &EndpointId,
+        since_ms: i64,
+        now_ms: i64,
+    ) -> Result<u64>;
+
+    // --- the dispatcher (across tenants: one dispatcher serves them all) ---
+
+    /// Leases up to `limit` due deliveries until `now_ms + lease_ms`. A delivery with an ordering key is due only
+    /// when no earlier delivery of the same endpoint and key is pending, retrying or in flight.
+    async fn claim_due(&self, now_ms: i64, limit: u32, lease_ms: i64) -> Result<Vec<Claim>>;
+    /// Writes attempts back, with the deliveries' next states, in one transaction.
+    async fn record_outcomes(&self, outcomes: Vec<Outcome>) -> Result<()>;
+    /// The earliest time after `now_ms` at which something becomes due (a retry, a lease expiring).
+    async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>>;
+    /// Makes every in-flight delivery due now. A single node calls it at start: whatever it had in flight when it
+    /// stopped was never written back, so it must be sent again (at least once).
+    async fn release_leases(&self, now_ms: i64) -> Result<u64>;
+}

@@ -1,0 +1,112 @@
+//! `/v1/tenants/{tenant}/api-keys`: a tenant's credentials. The secret is shown once, at creation.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{delete, get};
+use axum::Router;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use kurir_core::api_key::ApiKey;
+use kurir_core::id::ApiKeyId;
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{sha256, Caller};
+use crate::error::ApiError;
+use crate::extract::Json;
+use crate::state::AppState;
+use crate::time::rfc3339;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ApiKeyIn {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct ApiKeyOut {
+    id: String,
+    /// The key id again, under the name the ZORT-style headers use (`apikey`).
+    key: String,
+    name: String,
+    created_at: String,
+    revoked_at: Option<String>,
+}
+
+impl From<ApiKey> for ApiKeyOut {
+    fn from(key: ApiKey) -> Self {
+        ApiKeyOut {
+            id: key.id.to_string(),
+            key: key.id.to_string(),
+            name: key.name,
+            created_at: rfc3339(key.created_at_ms),
+            revoked_at: key.revoked_at_ms.map(rfc3339),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ApiKeyCreated {
+    #[serde(flatten)]
+    key: ApiKeyOut,
+    secret: String,
+    /// `key.secret`: the bearer token.
+    token: String,
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/tenants/{tenant}/api-keys", get(list).post(create))
+        .route("/v1/tenants/{tenant}/api-keys/{key}", delete(revoke))
+}
+
+/// A new secret: 256 random bits, URL-safe base64 (no dot, so the token splits unambiguously).
+fn new_secret() -> String {
+    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}
+
+async fn create(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    Json(body): Json<ApiKeyIn>,
+) -> Result<(StatusCode, axum::Json<ApiKeyCreated>), ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::invalid("name", "must be 1-200 characters and not blank"));
+    }
+    let now = kurir_engine::now_ms();
+    let secret = new_secret();
+    let key = ApiKey {
+        id: ApiKeyId::generate(now as u64, rand::random()),
+        tenant,
+        name: name.to_owned(),
+        secret_hash: sha256(&secret),
+        created_at_ms: now,
+        revoked_at_ms: None,
+    };
+    state.store.create_api_key(key.clone()).await?;
+    let token = format!("{}.{secret}", key.id);
+    Ok((StatusCode::CREATED, axum::Json(ApiKeyCreated { key: key.into(), secret, token })))
+}
+
+async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let keys: Vec<ApiKeyOut> = state.store.list_api_keys(&tenant).await?.into_iter().map(ApiKeyOut::from).collect();
+    Ok(axum::Json(serde_json::json!({ "data": keys })))
+}
+
+async fn revoke(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((tenant, key)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let key: ApiKeyId = key.parse().map_err(|_| ApiError::not_found("api key"))?;
+    state.store.revoke_api_key(&tenant, &key, kurir_engine::now_ms()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

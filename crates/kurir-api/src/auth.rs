@@ -1,0 +1,91 @@
+//! Who is calling. Handlers state what they need in their signature: [`Caller`] for any valid token, then
+//! [`Caller::tenant`] to scope a path's tenant, or [`Admin`] for admin-only routes.
+//!
+//! 401 for a missing, malformed, unknown or revoked token; 403 for a tenant key on an admin-only route; 404 for
+//! another tenant's resources, which look exactly like missing ones.
+
+use axum::extract::FromRequestParts;
+use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
+use kurir_core::api_key::ApiToken;
+use kurir_core::id::{ApiKeyId, TenantId};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Admin,
+    Tenant { tenant: TenantId, key: ApiKeyId },
+}
+
+pub fn sha256(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+impl Caller {
+    /// Scopes a `{tenant}` path segment: the admin reaches any existing tenant, a tenant key only its own.
+    pub async fn tenant(&self, state: &AppState, path_tenant: &str) -> Result<TenantId, ApiError> {
+        let tenant: TenantId = path_tenant.parse().map_err(|_| ApiError::not_found("tenant"))?;
+        match self {
+            Caller::Tenant { tenant: own, .. } if *own == tenant => Ok(tenant),
+            Caller::Tenant { .. } => Err(ApiError::not_found("tenant")),
+            Caller::Admin => {
+                state.store.get_tenant(&tenant).await?;
+                Ok(tenant)
+            }
+        }
+    }
+
+    /// The key that made this call, recorded as an event's origin (loop suppression).
+    pub fn key(&self) -> Option<&ApiKeyId> {
+        match self {
+            Caller::Admin => None,
+            Caller::Tenant { key, .. } => Some(key),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header =
+            parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(ApiError::unauthorized)?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(ApiError::unauthorized)?;
+        authenticate(state, token).await
+    }
+}
+
+async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+    let Some(parsed) = ApiToken::parse(token) else {
+        let matches: bool = sha256(token).ct_eq(&state.config.admin_token_hash).into();
+        return if matches { Ok(Caller::Admin) } else { Err(ApiError::unauthorized()) };
+    };
+    let key = state.store.find_api_key(parsed.key_id).await?.ok_or_else(ApiError::unauthorized)?;
+    let matches: bool = sha256(parsed.secret).ct_eq(&key.secret_hash).into();
+    if !matches || key.revoked_at_ms.is_some() {
+        return Err(ApiError::unauthorized());
+    }
+    Ok(Caller::Tenant { tenant: key.tenant, key: key.id })
+}
+
+/// An admin-only route's proof that the caller is the admin.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        match Caller::from_request_parts(parts, state).await? {
+            Caller::Admin => Ok(Admin),
+            Caller::Tenant { .. } => Err(ApiError::forbidden("this route needs the admin token")),
+        }
+    }
+}

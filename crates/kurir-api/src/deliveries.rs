@@ -1,0 +1,172 @@
+//! `/v1/tenants/{tenant}/deliveries`: the delivery log, its attempts, and sending one again.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use kurir_core::delivery::{Attempt, Delivery, DeliveryState};
+use kurir_core::id::DeliveryId;
+use kurir_store::DeliveryFilter;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::events::page_limit;
+use crate::extract::Query;
+use crate::state::AppState;
+use crate::time::rfc3339;
+
+#[derive(Serialize)]
+pub(crate) struct DeliveryOut {
+    id: String,
+    event_id: String,
+    endpoint_id: String,
+    event_type: String,
+    ordering_key: Option<String>,
+    state: &'static str,
+    attempts: u32,
+    /// When it is next tried (pending, retrying); absent once finished.
+    next_attempt_at: Option<String>,
+    last_status: Option<u16>,
+    last_error: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Delivery> for DeliveryOut {
+    fn from(d: Delivery) -> Self {
+        let waiting = matches!(d.state, DeliveryState::Pending | DeliveryState::Retrying);
+        DeliveryOut {
+            id: d.id.to_string(),
+            event_id: d.event_id.to_string(),
+            endpoint_id: d.endpoint_id.to_string(),
+            event_type: d.event_type,
+            ordering_key: d.ordering_key,
+            state: d.state.as_str(),
+            attempts: d.attempts,
+            next_attempt_at: waiting.then(|| rfc3339(d.next_attempt_at_ms)),
+            last_status: d.last_status,
+            last_error: d.last_error,
+            created_at: rfc3339(d.created_at_ms),
+            updated_at: rfc3339(d.updated_at_ms),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct AttemptOut {
+    id: String,
+    attempt: u32,
+    started_at: String,
+    duration_ms: u32,
+    status: Option<u16>,
+    error_kind: Option<&'static str>,
+    error: Option<String>,
+    /// The first 4 KiB of the response body.
+    response: String,
+}
+
+impl From<Attempt> for AttemptOut {
+    fn from(a: Attempt) -> Self {
+        AttemptOut {
+            id: a.id.to_string(),
+            attempt: a.attempt_no,
+            started_at: rfc3339(a.started_at_ms),
+            duration_ms: a.duration_ms,
+            status: a.status,
+            error_kind: a.error_kind.map(|k| k.as_str()),
+            error: a.error,
+            response: a.response_excerpt,
+        }
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/tenants/{tenant}/deliveries", get(list))
+        .route("/v1/tenants/{tenant}/deliveries/{delivery}", get(show))
+        .route("/v1/tenants/{tenant}/deliveries/{delivery}/attempts", get(attempts))
+        .route("/v1/tenants/{tenant}/deliveries/{delivery}/retry", post(retry))
+}
+
+fn delivery_id(text: &str) -> Result<DeliveryId, ApiError> {
+    text.parse().map_err(|_| ApiError::not_found("delivery"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    state: Option<String>,
+    endpoint: Option<String>,
+    event_type: Option<String>,
+    before: Option<String>,
+    limit: Option<u32>,
+}
+
+async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let limit = page_limit(query.limit)?;
+    let delivery_state = query
+        .state
+        .map(|s| {
+            DeliveryState::parse(&s).ok_or_else(|| {
+                ApiError::invalid("state", "must be one of pending, in_flight, succeeded, retrying, dead")
+            })
+        })
+        .transpose()?;
+    let filter = DeliveryFilter {
+        state: delivery_state,
+        endpoint: query
+            .endpoint
+            .map(|e| e.parse().map_err(|_| ApiError::invalid("endpoint", "is not an endpoint id")))
+            .transpose()?,
+        event_type: query.event_type,
+        before: query
+            .before
+            .map(|b| b.parse().map_err(|_| ApiError::invalid("before", "is not a delivery id")))
+            .transpose()?,
+        limit,
+    };
+    let deliveries = state.store.list_deliveries(&tenant, filter).await?;
+    let next_cursor =
+        (deliveries.len() == limit as usize).then(|| deliveries.last().map(|d| d.id.to_string())).flatten();
+    let data: Vec<DeliveryOut> = deliveries.into_iter().map(DeliveryOut::from).collect();
+    Ok(axum::Json(json!({ "data": data, "next_cursor": next_cursor })))
+}
+
+async fn show(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<axum::Json<DeliveryOut>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    Ok(axum::Json(state.store.get_delivery(&tenant, &delivery_id(&id)?).await?.into()))
+}
+
+async fn attempts(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let attempts = state.store.list_attempts(&tenant, &delivery_id(&id)?).await?;
+    let data: Vec<AttemptOut> = attempts.into_iter().map(AttemptOut::from).collect();
+    Ok(axum::Json(json!({ "data": data })))
+}
+
+async fn retry(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<(StatusCode, axum::Json<DeliveryOut>), ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let delivery = state.store.retry_delivery(&tenant, &delivery_id(&id)?, kurir_engine::now_ms()).await?;
+    state.waker.wake();
+    Ok((StatusCode::ACCEPTED, axum::Json(delivery.into())))
+}

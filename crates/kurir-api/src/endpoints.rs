@@ -1,0 +1,327 @@
+//! `/v1/tenants/{tenant}/endpoints`: where deliveries go.
+//!
+//! Create and PATCH share one path: a PATCH overlays its fields on the endpoint's current settings and the
+//! result is validated exactly like a new endpoint, so there is one set of rules.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::Router;
+use kurir_core::endpoint::{self, Dialect, Endpoint, SigningSecret, DEFAULT_TIMEOUT_MS, ROTATION_OVERLAP_MS};
+use kurir_core::id::{ApiKeyId, EndpointId, TenantId};
+use kurir_core::retry::RetrySchedule;
+use kurir_wire::WebhookSecret;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::extract::{parse_json, Json};
+use crate::state::AppState;
+use crate::time::{parse_rfc3339, rfc3339};
+
+/// The editable settings of an endpoint, as the API takes them.
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct EndpointIn {
+    url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    dialect: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    /// Absent or null: every event type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    event_types: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    headers: Option<BTreeMap<String, String>>,
+    /// `whsec_…`; generated when absent. Only on create: PATCH cannot set it (use rotate-secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+    /// A list of waits in seconds, or a preset name (`default`, `dealpos`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    retry_schedule: Option<ScheduleIn>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    timeout_ms: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    owner_key: Option<String>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(untagged)]
+enum ScheduleIn {
+    Waits(Vec<u32>),
+    Preset(String),
+}
+
+#[derive(Serialize)]
+struct EndpointOut {
+    id: String,
+    url: String,
+    dialect: &'static str,
+    description: String,
+    event_types: Option<Vec<String>>,
+    headers: BTreeMap<String, String>,
+    retry_schedule: Vec<u32>,
+    timeout_ms: u32,
+    enabled: bool,
+    disabled_reason: Option<String>,
+    owner_key: Option<String>,
+    created_at: String,
+    updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+}
+
+impl EndpointOut {
+    fn new(endpoint: Endpoint, with_secret: bool) -> Self {
+        let secret = with_secret.then(|| current_secret(&endpoint)).flatten();
+        EndpointOut {
+            id: endpoint.id.to_string(),
+            url: endpoint.url.clone(),
+            dialect: endpoint.dialect.as_str(),
+            retry_schedule: endpoint.schedule().waits_secs().to_vec(),
+            description: endpoint.description,
+            event_types: endpoint.event_types,
+            headers: endpoint.headers,
+            timeout_ms: endpoint.timeout_ms,
+            enabled: endpoint.enabled,
+            disabled_reason: endpoint.disabled_reason,
+            owner_key: endpoint.owner_key.map(|k| k.to_string()),
+            created_at: rfc3339(endpoint.created_at_ms),
+            updated_at: rfc3339(endpoint.updated_at_ms),
+            secret,
+        }
+    }
+}
+
+fn current_secret(endpoint: &Endpoint) -> Option<String> {
+    endpoint.secrets.iter().find(|s| s.expires_at_ms.is_none()).map(|s| s.secret.clone())
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/tenants/{tenant}/endpoints", get(list).post(create))
+        .route("/v1/tenants/{tenant}/endpoints/{endpoint}", get(show).patch(update).delete(remove))
+        .route("/v1/tenants/{tenant}/endpoints/{endpoint}/secret", get(show_secret))
+        .route("/v1/tenants/{tenant}/endpoints/{endpoint}/rotate-secret", post(rotate_secret))
+        .route("/v1/tenants/{tenant}/endpoints/{endpoint}/recover", post(recover))
+}
+
+fn endpoint_id(text: &str) -> Result<EndpointId, ApiError> {
+    text.parse().map_err(|_| ApiError::not_found("endpoint"))
+}
+
+/// Validates settings into an endpoint. `existing` keeps identity, secrets and creation time on a PATCH.
+async fn build(
+    state: &AppState,
+    tenant: &TenantId,
+    body: EndpointIn,
+    existing: Option<Endpoint>,
+) -> Result<Endpoint, ApiError> {
+    endpoint::validate_url(&body.url, state.config.allow_private_targets)?;
+    let dialect = Dialect::parse(body.dialect.as_deref().unwrap_or("standard"))?;
+    let description = body.description.unwrap_or_default();
+    if description.chars().count() > 1_000 {
+        return Err(ApiError::invalid("description", "must be at most 1000 characters"));
+    }
+    if let Some(types) = &body.event_types {
+        for (index, name) in types.iter().enumerate() {
+            if state.event_type(tenant, name).await?.is_none() {
+                return Err(ApiError::invalid(format!("event_types[{index}]"), format!("unknown event type `{name}`")));
+            }
+        }
+    }
+    let headers = body.headers.unwrap_or_default();
+    endpoint::validate_headers(&headers)?;
+    let retry_schedule = match body.retry_schedule {
+        None => None,
+        Some(ScheduleIn::Waits(waits)) => Some(RetrySchedule::new(waits)?),
+        Some(ScheduleIn::Preset(name)) => Some(RetrySchedule::preset(&name).ok_or_else(|| {
+            ApiError::invalid("retry_schedule", format!("unknown preset `{name}`; known: default, dealpos"))
+        })?),
+    };
+    let timeout_ms = body.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
+    endpoint::validate_timeout_ms(timeout_ms)?;
+    let owner_key = match body.owner_key {
+        None => None,
+        Some(text) => Some(owner_key(state, tenant, &text).await?),
+    };
+    let now = kurir_engine::now_ms();
+    let enabled = body.enabled.unwrap_or(true);
+    let (id, secrets, created_at_ms, disabled_reason) = match existing {
+        Some(old) => {
+            if body.secret.is_some() {
+                return Err(ApiError::invalid("secret", "cannot be changed here; use rotate-secret"));
+            }
+            let reason = if enabled { None } else { old.disabled_reason };
+            (old.id, old.secrets, old.created_at_ms, reason)
+        }
+        None => {
+            let secret = match body.secret {
+                Some(text) => {
+                    WebhookSecret::parse(&text).map_err(|err| ApiError::invalid("secret", err.to_string()))?
+                }
+                None => WebhookSecret::from_random(rand::random()),
+            };
+            let secrets = vec![SigningSecret { secret: secret.expose(), expires_at_ms: None }];
+            (EndpointId::generate(now as u64, rand::random()), secrets, now, None)
+        }
+    };
+    Ok(Endpoint {
+        id,
+        tenant: tenant.clone(),
+        url: body.url,
+        dialect,
+        description,
+        event_types: body.event_types,
+        headers,
+        secrets,
+        retry_schedule,
+        timeout_ms,
+        enabled,
+        disabled_reason,
+        owner_key,
+        created_at_ms,
+        updated_at_ms: now,
+    })
+}
+
+/// An owner key must be one of the tenant's own keys.
+async fn owner_key(state: &AppState, tenant: &TenantId, text: &str) -> Result<ApiKeyId, ApiError> {
+    let unknown = || ApiError::invalid("owner_key", "is not an API key of this tenant");
+    let key: ApiKeyId = text.parse().map_err(|_| unknown())?;
+    let keys = state.store.list_api_keys(tenant).await?;
+    keys.iter().any(|k| k.id == key).then_some(key).ok_or_else(unknown)
+}
+
+async fn create(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    Json(body): Json<EndpointIn>,
+) -> Result<(StatusCode, axum::Json<EndpointOut>), ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let endpoint = build(&state, &tenant, body, None).await?;
+    state.store.create_endpoint(endpoint.clone()).await?;
+    Ok((StatusCode::CREATED, axum::Json(EndpointOut::new(endpoint, true))))
+}
+
+async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let endpoints = state.store.list_endpoints(&tenant).await?;
+    let data: Vec<EndpointOut> = endpoints.into_iter().map(|e| EndpointOut::new(e, false)).collect();
+    Ok(axum::Json(json!({ "data": data })))
+}
+
+async fn show(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<axum::Json<EndpointOut>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let endpoint = state.store.get_endpoint(&tenant, &endpoint_id(&id)?).await?;
+    Ok(axum::Json(EndpointOut::new(endpoint, false)))
+}
+
+async fn show_secret(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let endpoint = state.store.get_endpoint(&tenant, &endpoint_id(&id)?).await?;
+    Ok(axum::Json(json!({ "secret": current_secret(&endpoint) })))
+}
+
+/// The current settings in `EndpointIn`'s shape, so a PATCH can overlay fields on them.
+fn editable_settings(endpoint: &Endpoint) -> Value {
+    json!({
+        "url": endpoint.url,
+        "dialect": endpoint.dialect.as_str(),
+        "description": endpoint.description,
+        "event_types": endpoint.event_types,
+        "headers": endpoint.headers,
+        "retry_schedule": endpoint.retry_schedule.as_ref().map(|s| s.waits_secs().to_vec()),
+        "timeout_ms": endpoint.timeout_ms,
+        "enabled": endpoint.enabled,
+        "owner_key": endpoint.owner_key.as_ref().map(ToString::to_string),
+    })
+}
+
+async fn update(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    Json(patch): Json<serde_json::Map<String, Value>>,
+) -> Result<axum::Json<EndpointOut>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let current = state.store.get_endpoint(&tenant, &endpoint_id(&id)?).await?;
+    let mut merged = editable_settings(&current);
+    for (field, value) in patch {
+        merged[field] = value;
+    }
+    let merged = Value::Object(
+        merged.as_object().cloned().unwrap_or_default().into_iter().filter(|(_, v)| !v.is_null()).collect(),
+    );
+    let body: EndpointIn = parse_json(merged.to_string().as_bytes())?;
+    let endpoint = build(&state, &tenant, body, Some(current)).await?;
+    state.store.update_endpoint(endpoint.clone()).await?;
+    Ok(axum::Json(EndpointOut::new(endpoint, false)))
+}
+
+async fn remove(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    state.store.delete_endpoint(&tenant, &endpoint_id(&id)?, kurir_engine::now_ms()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A new current secret; the previous one keeps signing beside it for 24 h, so receivers can switch over.
+async fn rotate_secret(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let mut endpoint = state.store.get_endpoint(&tenant, &endpoint_id(&id)?).await?;
+    let now = kurir_engine::now_ms();
+    endpoint.secrets.retain(|s| s.expires_at_ms.is_none_or(|at| at > now));
+    for secret in &mut endpoint.secrets {
+        secret.expires_at_ms.get_or_insert(now + ROTATION_OVERLAP_MS);
+    }
+    let fresh = WebhookSecret::from_random(rand::random()).expose();
+    endpoint.secrets.insert(0, SigningSecret { secret: fresh.clone(), expires_at_ms: None });
+    endpoint.updated_at_ms = now;
+    state.store.update_endpoint(endpoint).await?;
+    Ok(axum::Json(json!({ "secret": fresh, "previous_expires_at": rfc3339(now + ROTATION_OVERLAP_MS) })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecoverIn {
+    since: String,
+}
+
+async fn recover(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    Json(body): Json<RecoverIn>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let since_ms = parse_rfc3339("since", &body.since)?;
+    let recovered = state.store.recover_endpoint(&tenant, &endpoint_id(&id)?, since_ms, kurir_engine::now_ms()).await?;
+    state.waker.wake();
+    Ok((StatusCode::ACCEPTED, axum::Json(json!({ "recovered": recovered }))))
+}

@@ -1,0 +1,249 @@
+//! `/v1/tenants/{tenant}/events`: publishing and the event log.
+//!
+//! A publish is validated against its event type's schema before anything is stored, then written with one
+//! delivery per subscribed endpoint in one group-committed transaction; the 202 comes after the commit, so an
+//! accepted event is never lost. The payload is kept byte for byte as it arrived.
+
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use kurir_core::event::{validate_idempotency_key, validate_ordering_key, Event};
+use kurir_core::id::{ApiKeyId, EventId, TenantId};
+use kurir_store::EventFilter;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{json, Value};
+
+use crate::auth::Caller;
+use crate::deliveries::DeliveryOut;
+use crate::error::ApiError;
+use crate::extract::{Json, Query};
+use crate::state::AppState;
+use crate::time::{parse_rfc3339, rfc3339};
+
+/// One event: 1 MiB. A batch: 16 MiB and 1,000 events (DESIGN.md).
+pub const MAX_EVENT_BYTES: usize = 1 << 20;
+pub const MAX_BATCH_BYTES: usize = 16 << 20;
+pub const MAX_BATCH_EVENTS: usize = 1_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventIn {
+    #[serde(rename = "type")]
+    event_type: String,
+    payload: Box<RawValue>,
+    #[serde(default)]
+    ordering_key: Option<String>,
+    /// In a batch only; a single publish uses the `Idempotency-Key` header.
+    #[serde(default)]
+    idempotency_key: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BatchIn {
+    events: Vec<EventIn>,
+}
+
+#[derive(Serialize)]
+struct EventOut {
+    id: String,
+    #[serde(rename = "type")]
+    event_type: String,
+    payload: Box<RawValue>,
+    ordering_key: Option<String>,
+    origin_key: Option<String>,
+    created_at: String,
+}
+
+impl EventOut {
+    fn new(event: Event) -> Result<Self, ApiError> {
+        Ok(EventOut {
+            id: event.id.to_string(),
+            payload: RawValue::from_string(event.payload).map_err(|err| ApiError::internal(&err))?,
+            event_type: event.event_type,
+            ordering_key: event.ordering_key,
+            origin_key: event.origin_key.map(|k| k.to_string()),
+            created_at: rfc3339(event.created_at_ms),
+        })
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/tenants/{tenant}/events", get(list).post(publish).layer(DefaultBodyLimit::max(MAX_EVENT_BYTES)))
+        .route("/v1/tenants/{tenant}/events/batch", post(publish_batch).layer(DefaultBodyLimit::max(MAX_BATCH_BYTES)))
+        .route("/v1/tenants/{tenant}/events/{event}", get(show))
+}
+
+/// Validates one incoming event into what the store writes. Errors name the field.
+async fn prepare(
+    state: &AppState,
+    tenant: &TenantId,
+    origin: Option<&ApiKeyId>,
+    input: EventIn,
+    idempotency_key: Option<String>,
+) -> Result<Event, ApiError> {
+    let unprocessable = |code, error: kurir_core::CoreError| {
+        let field = error.field().unwrap_or("payload").to_owned();
+        let message = match error {
+            kurir_core::CoreError::Invalid { message, .. } => message,
+            other => other.to_string(),
+        };
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field)
+    };
+    let event_type = state.event_type(tenant, &input.event_type).await?.ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_event_type",
+            format!("unknown event type `{}`", input.event_type),
+        )
+        .with_field("type")
+    })?;
+    let payload: Value = serde_json::from_str(input.payload.get()).map_err(|err| ApiError::internal(&err))?;
+    event_type.validate(&payload).map_err(|err| unprocessable("schema_violation", err))?;
+    let ordering_key = match input.ordering_key {
+        Some(key) => {
+            validate_ordering_key(&key)?;
+            Some(key)
+        }
+        None => event_type.ordering_key(&payload),
+    };
+    if let Some(key) = &idempotency_key {
+        validate_idempotency_key(key)?;
+    }
+    let now = kurir_engine::now_ms();
+    Ok(Event {
+        id: EventId::generate(now as u64, rand::random()),
+        tenant: tenant.clone(),
+        event_type: event_type.name.clone(),
+        payload: input.payload.get().to_owned(),
+        ordering_key,
+        origin_key: origin.cloned(),
+        idempotency_key,
+        created_at_ms: now,
+    })
+}
+
+async fn publish(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    Json(input): Json<EventIn>,
+) -> Result<Response, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    if input.idempotency_key.is_some() {
+        return Err(ApiError::invalid("idempotency_key", "use the Idempotency-Key header for a single publish"));
+    }
+    let idempotency_key = match headers.get("idempotency-key") {
+        Some(value) => {
+            Some(value.to_str().map_err(|_| ApiError::invalid("Idempotency-Key", "must be visible ASCII"))?.to_owned())
+        }
+        None => None,
+    };
+    let event = prepare(&state, &tenant, caller.key(), input, idempotency_key).await?;
+    let published = state.store.publish(&tenant, vec![event]).await?;
+    state.waker.wake();
+    let first = published.into_iter().next().ok_or_else(|| ApiError::internal(&kurir_store::StoreError::Closed))?;
+    let mut response =
+        (StatusCode::ACCEPTED, axum::Json(json!({"id": first.event_id.to_string(), "deliveries": first.deliveries})))
+            .into_response();
+    if first.duplicate {
+        response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
+    }
+    Ok(response)
+}
+
+async fn publish_batch(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    Json(batch): Json<BatchIn>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    if batch.events.is_empty() || batch.events.len() > MAX_BATCH_EVENTS {
+        return Err(ApiError::invalid("events", format!("must hold 1 to {MAX_BATCH_EVENTS} events")));
+    }
+    let mut events = Vec::with_capacity(batch.events.len());
+    for (index, mut input) in batch.events.into_iter().enumerate() {
+        let idempotency_key = input.idempotency_key.take();
+        let event = prepare(&state, &tenant, caller.key(), input, idempotency_key).await.map_err(|mut err| {
+            err.field = Some(
+                format!("events[{index}].{}", err.field.as_deref().unwrap_or("")).trim_end_matches('.').to_owned(),
+            );
+            err
+        })?;
+        events.push(event);
+    }
+    let published = state.store.publish(&tenant, events).await?;
+    state.waker.wake();
+    let data: Vec<Value> = published
+        .into_iter()
+        .map(|p| json!({"id": p.event_id.to_string(), "deliveries": p.deliveries, "duplicate": p.duplicate}))
+        .collect();
+    Ok((StatusCode::ACCEPTED, axum::Json(json!({ "events": data }))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    before: Option<String>,
+    limit: Option<u32>,
+}
+
+/// The default and largest page sizes of every list.
+pub const DEFAULT_PAGE: u32 = 50;
+pub const MAX_PAGE: u32 = 250;
+
+pub fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
+    match limit {
+        None => Ok(DEFAULT_PAGE),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
+        Some(_) => Err(ApiError::invalid("limit", format!("must be between 1 and {MAX_PAGE}"))),
+    }
+}
+
+async fn list(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    Query(query): Query<ListQuery>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let limit = page_limit(query.limit)?;
+    let filter = EventFilter {
+        event_type: query.event_type,
+        since_ms: query.since.as_deref().map(|t| parse_rfc3339("since", t)).transpose()?,
+        until_ms: query.until.as_deref().map(|t| parse_rfc3339("until", t)).transpose()?,
+        before: query
+            .before
+            .map(|b| b.parse().map_err(|_| ApiError::invalid("before", "is not an event id")))
+            .transpose()?,
+        limit,
+    };
+    let events = state.store.list_events(&tenant, filter).await?;
+    let next_cursor = (events.len() == limit as usize).then(|| events.last().map(|e| e.id.to_string())).flatten();
+    let data = events.into_iter().map(EventOut::new).collect::<Result<Vec<_>, _>>()?;
+    Ok(axum::Json(json!({ "data": data, "next_cursor": next_cursor })))
+}
+
+async fn show(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let id: EventId = id.parse().map_err(|_| ApiError::not_found("event"))?;
+    let (event, deliveries) = state.store.get_event(&tenant, &id).await?;
+    let deliveries: Vec<DeliveryOut> = deliveries.into_iter().map(DeliveryOut::from).collect();
+    let mut out = serde_json::to_value(EventOut::new(event)?).map_err(|err| ApiError::internal(&err))?;
+    out["deliveries"] = serde_json::to_value(deliveries).map_err(|err| ApiError::internal(&err))?;
+    Ok(axum::Json(out))
+}

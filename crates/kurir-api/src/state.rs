@@ -1,0 +1,63 @@
+//! What every handler can reach.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use kurir_core::catalog::{Catalog, EventType};
+use kurir_core::id::TenantId;
+use kurir_engine::Waker;
+use kurir_store::Store;
+
+use crate::error::ApiError;
+
+/// Settings the API needs from the operator.
+#[derive(Debug, Clone, Default)]
+pub struct ApiConfig {
+    /// SHA-256 of the admin token.
+    pub admin_token_hash: [u8; 32],
+    /// Lets endpoints point at private and loopback addresses.
+    pub allow_private_targets: bool,
+}
+
+/// Compiled custom event types, by (tenant, name).
+type CustomTypeCache = Arc<Mutex<HashMap<(TenantId, String), Arc<EventType>>>>;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub catalog: Arc<Catalog>,
+    /// Wakes the dispatcher after a publish, so deliveries go out without waiting for a poll.
+    pub waker: Waker,
+    pub config: Arc<ApiConfig>,
+    /// Compiled schemas of tenants' own event types. Custom types cannot be changed once made, so entries
+    /// never go stale.
+    custom_types: CustomTypeCache,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, catalog: Arc<Catalog>, waker: Waker, config: ApiConfig) -> Self {
+        AppState { store, catalog, waker, config: Arc::new(config), custom_types: Arc::default() }
+    }
+
+    /// The event type `name` as `tenant` sees it: a built-in one, or the tenant's own.
+    pub async fn event_type(&self, tenant: &TenantId, name: &str) -> Result<Option<Arc<EventType>>, ApiError> {
+        if let Some(builtin) = self.catalog.get(name) {
+            return Ok(Some(Arc::clone(builtin)));
+        }
+        let key = (tenant.clone(), name.to_owned());
+        if let Some(cached) = self.custom_types.lock().ok().and_then(|cache| cache.get(&key).cloned()) {
+            return Ok(Some(cached));
+        }
+        let Some(stored) = self.store.get_event_type(tenant, name).await? else {
+            return Ok(None);
+        };
+        let schema = serde_json::from_str(&stored.schema).map_err(|err| ApiError::internal(&err))?;
+        let compiled = Arc::new(
+            EventType::custom(&stored.name, schema, stored.description).map_err(|err| ApiError::internal(&err))?,
+        );
+        if let Ok(mut cache) = self.custom_types.lock() {
+            cache.insert(key, Arc::clone(&compiled));
+        }
+        Ok(Some(compiled))
+    }
+}

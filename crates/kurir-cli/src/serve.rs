@@ -1,0 +1,104 @@
+//! `kurir serve`: open the store, settle the admin token, start the dispatcher, serve HTTP until Ctrl-C or
+//! SIGTERM, then shut down in order: stop taking requests, let in-flight attempts finish (bounded), stop.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use kurir_api::auth::sha256;
+use kurir_api::{ApiConfig, AppState};
+use kurir_core::catalog::Catalog;
+use kurir_engine::{EngineConfig, Waker};
+use kurir_store::sqlite::SqliteStore;
+use kurir_store::Store;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::ServeArgs;
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    init_logging();
+    let store = SqliteStore::open(&args.data_dir)
+        .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
+    tracing::info!(path = %store.path().display(), "store open");
+    let store: Arc<dyn Store> = Arc::new(store);
+    let admin_token_hash = settle_admin_token(store.as_ref(), args.admin_token.as_deref()).await?;
+    let catalog = Arc::new(Catalog::builtin().context("the embedded catalog is broken")?);
+
+    let shutdown = CancellationToken::new();
+    let waker = Waker::default();
+    let engine_config = EngineConfig {
+        allow_private_targets: args.allow_private_targets,
+        shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        ..EngineConfig::default()
+    };
+    let engine = tokio::spawn(kurir_engine::run(Arc::clone(&store), engine_config, waker.clone(), shutdown.clone()));
+
+    let config = ApiConfig { admin_token_hash, allow_private_targets: args.allow_private_targets };
+    let app = kurir_api::app(AppState::new(store, catalog, waker, config));
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "kurir is listening");
+    println!("kurir listening on http://{address}");
+
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned()).await?;
+    shutdown.cancel();
+    engine.await.context("the dispatcher panicked")?.context("the dispatcher failed")?;
+    tracing::info!("kurir stopped");
+    Ok(())
+}
+
+/// The admin token's hash: from `--admin-token`/`KURIR_ADMIN_TOKEN` when given, else the stored one, else a new
+/// token that is printed once. Only the hash is ever stored.
+async fn settle_admin_token(store: &dyn Store, given: Option<&str>) -> anyhow::Result<[u8; 32]> {
+    if let Some(token) = given {
+        anyhow::ensure!(token.len() >= 16, "the admin token must be at least 16 characters");
+        anyhow::ensure!(!token.contains('.'), "the admin token must not contain a dot (API key tokens do)");
+        let hash = sha256(token);
+        store.set_admin_token_hash(hash).await?;
+        return Ok(hash);
+    }
+    if let Some(hash) = store.admin_token_hash().await? {
+        return Ok(hash);
+    }
+    let token = format!("kurir_admin_{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()));
+    let hash = sha256(&token);
+    store.set_admin_token_hash(hash).await?;
+    println!("Generated the admin token (shown once; only its hash is kept):\n\n    {token}\n");
+    Ok(hash)
+}
+
+async fn cancel_on_signal(shutdown: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot listen for SIGTERM; only Ctrl-C stops kurir gracefully");
+                let _ = ctrl_c.await;
+                shutdown.cancel();
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+    shutdown.cancel();
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KURIR_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
+}

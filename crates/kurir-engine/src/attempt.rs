@@ -1,0 +1,161 @@
+//! One HTTP try of a delivery, from claim to outcome.
+
+use std::error::Error as _;
+use std::time::{Duration, Instant};
+
+use kurir_core::delivery::{next_step, Attempt, AttemptErrorKind, NextStep, Verdict, RESPONSE_EXCERPT_BYTES};
+use kurir_core::endpoint::Dialect;
+use kurir_core::id::AttemptId;
+use kurir_core::retry::parse_retry_after_secs;
+use kurir_core::ssrf;
+use kurir_store::{Claim, Outcome};
+use kurir_wire::{standard, OutboundRequest};
+
+use crate::client::BlockedAddress;
+use crate::now_ms;
+
+/// What the wire said, before the schedule is consulted.
+struct Response {
+    status: Option<u16>,
+    retry_after_secs: Option<u64>,
+    error_kind: Option<AttemptErrorKind>,
+    error: Option<String>,
+    excerpt: String,
+}
+
+impl Response {
+    fn failed(kind: AttemptErrorKind, error: String) -> Self {
+        Response {
+            status: None,
+            retry_after_secs: None,
+            error_kind: Some(kind),
+            error: Some(error),
+            excerpt: String::new(),
+        }
+    }
+}
+
+/// Sends one attempt of `claim` and decides where the delivery goes next.
+pub async fn run(client: &reqwest::Client, claim: &Claim, allow_private_targets: bool) -> Outcome {
+    let started_at_ms = now_ms();
+    let clock = Instant::now();
+    let response = if claim.endpoint.enabled {
+        match encode(claim, started_at_ms) {
+            Ok(request) => send(client, request, claim.endpoint.timeout_ms, allow_private_targets).await,
+            Err(error) => Response::failed(AttemptErrorKind::Encode, error),
+        }
+    } else {
+        let reason = claim.endpoint.disabled_reason.clone().unwrap_or_else(|| "endpoint is disabled".into());
+        Response::failed(AttemptErrorKind::Disabled, reason)
+    };
+    let duration_ms = u32::try_from(clock.elapsed().as_millis()).unwrap_or(u32::MAX);
+    decide(claim, response, started_at_ms, duration_ms, rand::random_range(-1.0..=1.0))
+}
+
+fn encode(claim: &Claim, now_ms: i64) -> Result<OutboundRequest, String> {
+    match claim.endpoint.dialect {
+        Dialect::Standard => standard::encode(&claim.event, &claim.endpoint, now_ms).map_err(|err| err.to_string()),
+    }
+}
+
+async fn send(client: &reqwest::Client, request: OutboundRequest, timeout_ms: u32, allow_private: bool) -> Response {
+    let url = match reqwest::Url::parse(&request.url) {
+        Ok(url) => url,
+        Err(err) => return Response::failed(AttemptErrorKind::Encode, format!("invalid URL: {err}")),
+    };
+    if !allow_private && literal_ip_is_forbidden(&url) {
+        let error = format!("{} is a private or loopback address", url.host_str().unwrap_or_default());
+        return Response::failed(AttemptErrorKind::Blocked, error);
+    }
+    let mut builder = client.post(url).timeout(Duration::from_millis(u64::from(timeout_ms)));
+    for (name, value) in &request.headers {
+        builder = builder.header(name, value);
+    }
+    let mut response = match builder.body(request.body).send().await {
+        Ok(response) => response,
+        Err(err) => return classify_error(&err, timeout_ms),
+    };
+    let status = response.status().as_u16();
+    let retry_after_secs =
+        response.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after_secs);
+    let mut excerpt = Vec::new();
+    // Only the first 4 KiB is kept; a body that times out midway still leaves its status.
+    while excerpt.len() < RESPONSE_EXCERPT_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    excerpt.truncate(RESPONSE_EXCERPT_BYTES);
+    let success = (200..300).contains(&status);
+    Response {
+        status: Some(status),
+        retry_after_secs,
+        error_kind: (!success).then_some(AttemptErrorKind::Status),
+        error: (!success).then(|| format!("HTTP {status}")),
+        excerpt: String::from_utf8_lossy(&excerpt).into_owned(),
+    }
+}
+
+/// An IP literal in the URL never reaches the resolver, so the SSRF rule is checked here too.
+fn literal_ip_is_forbidden(url: &reqwest::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ssrf::is_forbidden(ip.into()),
+        Some(url::Host::Ipv6(ip)) => ssrf::is_forbidden(ip.into()),
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => true,
+    }
+}
+
+fn classify_error(err: &reqwest::Error, timeout_ms: u32) -> Response {
+    if err.is_timeout() {
+        return Response::failed(AttemptErrorKind::Timeout, format!("no response within {timeout_ms} ms"));
+    }
+    // The innermost cause says what happened ("Connection refused"); the outer ones only that sending failed.
+    let mut innermost = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        if let Some(blocked) = cause.downcast_ref::<BlockedAddress>() {
+            return Response::failed(AttemptErrorKind::Blocked, blocked.to_string());
+        }
+        innermost = cause.to_string();
+        source = cause.source();
+    }
+    Response::failed(AttemptErrorKind::Connect, innermost)
+}
+
+/// Turns the wire's answer into an outcome: the attempt row, the next state, and whether to disable the endpoint.
+fn decide(claim: &Claim, response: Response, started_at_ms: i64, duration_ms: u32, jitter: f64) -> Outcome {
+    let attempt_no = claim.delivery.attempts + 1;
+    let verdict = match (response.status, response.error_kind) {
+        (_, Some(AttemptErrorKind::Disabled)) => Verdict::Gone,
+        (Some(status), _) => Verdict::for_status(status, response.retry_after_secs),
+        (None, _) => Verdict::Failure { retry_after_secs: None },
+    };
+    let finished_at_ms = started_at_ms + i64::from(duration_ms);
+    let next = next_step(verdict, attempt_no, &claim.endpoint.schedule(), finished_at_ms, jitter);
+    let disable_endpoint = (response.status == Some(410)).then(|| "the receiver answered 410 Gone".to_owned());
+    if let NextStep::Dead = next {
+        tracing::info!(delivery = %claim.delivery.id, attempts = attempt_no, "delivery is dead");
+    }
+    Outcome {
+        tenant: claim.delivery.tenant.clone(),
+        delivery_id: claim.delivery.id.clone(),
+        endpoint_id: claim.endpoint.id.clone(),
+        lease_token: claim.lease_token,
+        attempt: Attempt {
+            id: AttemptId::generate(started_at_ms.max(0) as u64, rand::random()),
+            tenant: claim.delivery.tenant.clone(),
+            delivery_id: claim.delivery.id.clone(),
+            attempt_no,
+            started_at_ms,
+            duration_ms,
+            status: response.status,
+            error_kind: response.error_kind,
+            error: response.error,
+            response_excerpt: response.excerpt,
+        },
+        next,
+        disable_endpoint,
+    }
+}

@@ -1,0 +1,154 @@
+//! The dispatcher loop.
+//!
+//! ```text
+//!            ┌────────── wake (publish, outcome written) ──────────┐
+//!            ▼                                                      │
+//!   claim due (≤ free permits) ──▶ spawn attempt ──▶ outcome queue ─┘
+//!            │ nothing due
+//!            ▼
+//!   sleep until the next due time (or 1 s, or a wake, or shutdown)
+//! ```
+//!
+//! Concurrency is bounded by a semaphore, so a flood of due deliveries is leased no faster than it can be sent.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kurir_store::Store;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::{attempt, client, now_ms, outcomes, EngineError, Waker};
+
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Lets endpoints reach private and loopback addresses (tests, on-premises receivers).
+    pub allow_private_targets: bool,
+    /// Attempts in flight at once, across all endpoints.
+    pub max_in_flight: usize,
+    /// Most deliveries leased by one claim.
+    pub claim_batch: u32,
+    /// How long a claim owns a delivery. Longer than the longest timeout, so a live attempt never loses its lease.
+    pub lease_ms: i64,
+    /// How long in-flight attempts may take to finish at shutdown before they are abandoned (and later resent).
+    pub shutdown_grace: Duration,
+    /// Whether to release every lease at start. True for a single node: nothing else can own them.
+    pub release_leases_at_start: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            allow_private_targets: false,
+            max_in_flight: 1_024,
+            claim_batch: 256,
+            lease_ms: 180_000,
+            shutdown_grace: Duration::from_secs(10),
+            release_leases_at_start: true,
+        }
+    }
+}
+
+/// The longest the dispatcher sleeps without looking at the store: a safety net, not the hot path.
+const IDLE_POLL: Duration = Duration::from_secs(1);
+
+/// Runs the engine until `shutdown` is cancelled, then lets in-flight attempts finish within the grace period.
+pub async fn run(
+    store: Arc<dyn Store>,
+    config: EngineConfig,
+    waker: Waker,
+    shutdown: CancellationToken,
+) -> Result<(), EngineError> {
+    let client = client::build(config.allow_private_targets)?;
+    if config.release_leases_at_start {
+        let released = store.release_leases(now_ms()).await?;
+        if released > 0 {
+            tracing::info!(released, "resuming deliveries that were in flight when kurir stopped");
+        }
+    }
+    let (outcome_tx, outcome_rx) = mpsc::channel(config.max_in_flight.max(1));
+    let writer = tokio::spawn(outcomes::run(Arc::clone(&store), outcome_rx, waker.clone()));
+    let permits = Arc::new(Semaphore::new(config.max_in_flight));
+    let mut attempts = JoinSet::new();
+
+    while !shutdown.is_cancelled() {
+        while attempts.try_join_next().is_some() {}
+        let free = permits.available_permits().min(config.claim_batch as usize) as u32;
+        let claimed = if free == 0 {
+            0
+        } else {
+            dispatch_due(&store, &config, &client, &permits, &outcome_tx, &mut attempts, free).await
+        };
+        if claimed > 0 && claimed == free as usize {
+            continue; // more may be due right now
+        }
+        let sleep = match store.next_due_after(now_ms()).await {
+            Ok(Some(due_ms)) => Duration::from_millis(u64::try_from(due_ms - now_ms()).unwrap_or(0)).min(IDLE_POLL),
+            Ok(None) => IDLE_POLL,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot read the next due time");
+                IDLE_POLL
+            }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(sleep) => {}
+            () = waker.woken() => {}
+            () = shutdown.cancelled() => {}
+        }
+    }
+
+    drain(&mut attempts, config.shutdown_grace).await;
+    drop(outcome_tx);
+    let _ = writer.await;
+    Ok(())
+}
+
+async fn dispatch_due(
+    store: &Arc<dyn Store>,
+    config: &EngineConfig,
+    client: &reqwest::Client,
+    permits: &Arc<Semaphore>,
+    outcome_tx: &mpsc::Sender<kurir_store::Outcome>,
+    attempts: &mut JoinSet<()>,
+    limit: u32,
+) -> usize {
+    let claims = match store.claim_due(now_ms(), limit, config.lease_ms).await {
+        Ok(claims) => claims,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot claim due deliveries");
+            return 0;
+        }
+    };
+    let count = claims.len();
+    for claim in claims {
+        let Ok(permit) = Arc::clone(permits).try_acquire_owned() else {
+            // Cannot happen (we claimed no more than the free permits); the lease expires and it is resent.
+            tracing::warn!(delivery = %claim.delivery.id, "no free permit for a claimed delivery");
+            continue;
+        };
+        let client = client.clone();
+        let outcome_tx = outcome_tx.clone();
+        let allow_private = config.allow_private_targets;
+        attempts.spawn(async move {
+            let outcome = attempt::run(&client, &claim, allow_private).await;
+            drop(permit);
+            // The writer only stops after this sender is dropped, so this send fails only at teardown.
+            let _ = outcome_tx.send(outcome).await;
+        });
+    }
+    count
+}
+
+/// Waits for in-flight attempts, up to `grace`; what is still running then is abandoned and will be resent.
+async fn drain(attempts: &mut JoinSet<()>, grace: Duration) {
+    if attempts.is_empty() {
+        return;
+    }
+    tracing::info!(in_flight = attempts.len(), "waiting for in-flight attempts to finish");
+    let finished = tokio::time::timeout(grace, async { while attempts.join_next().await.is_some() {} }).await;
+    if finished.is_err() {
+        tracing::warn!(abandoned = attempts.len(), "shutdown grace ran out; the rest will be resent at next start");
+        attempts.abort_all();
+    }
+}

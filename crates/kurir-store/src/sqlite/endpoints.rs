@@ -1,0 +1,139 @@
+//! Endpoints.
+
+use kurir_core::endpoint::Endpoint;
+use kurir_core::id::{EndpointId, TenantId};
+use rusqlite::{params, Connection};
+
+use super::rows::{self, collect, ENDPOINT_COLUMNS};
+use super::tenants::get_tenant;
+use crate::StoreError;
+
+pub(crate) fn create(conn: &Connection, endpoint: &Endpoint) -> Result<(), StoreError> {
+    get_tenant(conn, &endpoint.tenant)?;
+    let (event_types, headers, secrets, schedule) = rows::endpoint_json(endpoint);
+    conn.execute(
+        &format!("INSERT INTO endpoints ({ENDPOINT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
+        params![
+            endpoint.id.as_str(),
+            endpoint.tenant.as_str(),
+            endpoint.url,
+            endpoint.dialect.as_str(),
+            endpoint.description,
+            event_types,
+            headers,
+            secrets,
+            schedule,
+            endpoint.timeout_ms,
+            endpoint.enabled,
+            endpoint.disabled_reason,
+            endpoint.owner_key.as_ref().map(|k| k.as_str()),
+            endpoint.created_at_ms,
+            endpoint.updated_at_ms,
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn list(conn: &Connection, tenant: &TenantId) -> Result<Vec<Endpoint>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE tenant_id = ?1 ORDER BY id"))?;
+    collect(&mut stmt, [tenant.as_str()], rows::endpoint)
+}
+
+pub(crate) fn get(conn: &Connection, tenant: &TenantId, id: &EndpointId) -> Result<Endpoint, StoreError> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE tenant_id = ?1 AND id = ?2"))?;
+    collect(&mut stmt, params![tenant.as_str(), id.as_str()], rows::endpoint)?
+        .pop()
+        .ok_or(StoreError::NotFound("endpoint"))
+}
+
+pub(crate) fn update(conn: &Connection, endpoint: &Endpoint) -> Result<(), StoreError> {
+    let (event_types, headers, secrets, schedule) = rows::endpoint_json(endpoint);
+    let changed = conn.execute(
+        "UPDATE endpoints SET url = ?3, dialect = ?4, description = ?5, event_types = ?6, headers = ?7, secrets = ?8,
+                retry_schedule = ?9, timeout_ms = ?10, enabled = ?11, disabled_reason = ?12, owner_key = ?13,
+                updated_at = ?14
+         WHERE tenant_id = ?1 AND id = ?2",
+        params![
+            endpoint.tenant.as_str(),
+            endpoint.id.as_str(),
+            endpoint.url,
+            endpoint.dialect.as_str(),
+            endpoint.description,
+            event_types,
+            headers,
+            secrets,
+            schedule,
+            endpoint.timeout_ms,
+            endpoint.enabled,
+            endpoint.disabled_reason,
+            endpoint.owner_key.as_ref().map(|k| k.as_str()),
+            endpoint.updated_at_ms,
+        ],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound("endpoint"));
+    }
+    Ok(())
+}
+
+pub(crate) fn delete(conn: &Connection, tenant: &TenantId, id: &EndpointId, now_ms: i64) -> Result<(), StoreError> {
+    let changed =
+        conn.execute("DELETE FROM endpoints WHERE tenant_id = ?1 AND id = ?2", params![tenant.as_str(), id.as_str()])?;
+    if changed == 0 {
+        return Err(StoreError::NotFound("endpoint"));
+    }
+    // Unfinished deliveries would otherwise stay due forever with nowhere to go.
+    conn.execute(
+        "UPDATE deliveries SET state = 'dead', last_error = 'endpoint deleted', lease_token = NULL, updated_at = ?3
+         WHERE tenant_id = ?1 AND endpoint_id = ?2 AND state IN ('pending', 'retrying', 'in_flight')",
+        params![tenant.as_str(), id.as_str(), now_ms],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn disable(
+    conn: &Connection,
+    tenant: &TenantId,
+    id: &EndpointId,
+    reason: &str,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE endpoints SET enabled = 0, disabled_reason = ?3, updated_at = ?4 WHERE tenant_id = ?1 AND id = ?2",
+        params![tenant.as_str(), id.as_str(), reason, now_ms],
+    )?;
+    Ok(())
+}
+
+/// What publishing needs to know of an endpoint to decide whether it wants an event.
+pub(crate) struct Route {
+    pub id: String,
+    pub event_types: Option<Vec<String>>,
+    pub owner_key: Option<String>,
+}
+
+impl Route {
+    pub(crate) fn wants(&self, event_type: &str, origin: Option<&str>) -> bool {
+        kurir_core::endpoint::subscribes(self.event_types.as_deref(), self.owner_key.as_deref(), event_type, origin)
+    }
+}
+
+/// The enabled endpoints of a tenant, as routes.
+pub(crate) fn routes(conn: &Connection, tenant: &TenantId) -> Result<Vec<Route>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, event_types, owner_key FROM endpoints WHERE tenant_id = ?1 AND enabled = 1 ORDER BY id",
+    )?;
+    collect(&mut stmt, [tenant.as_str()], |row| {
+        let types: Option<String> = row.get(1)?;
+        Ok(Route {
+            id: row.get(0)?,
+            event_types: types
+                .map(|text| serde_json::from_str(&text))
+                .transpose()
+                .map_err(|err| StoreError::Corrupt { table: "endpoints", message: err.to_string() })?,
+            owner_key: row.get(2)?,
+        })
+    })
+}

@@ -1,0 +1,119 @@
+//! Publishing and reading events.
+
+use kurir_core::delivery::Delivery;
+use kurir_core::event::Event;
+use kurir_core::id::{DeliveryId, EventId, TenantId};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+
+use super::endpoints::{routes, Route};
+use super::rows::{self, collect, DELIVERY_COLUMNS, EVENT_COLUMNS};
+use super::tenants::get_tenant;
+use crate::{EventFilter, Published, StoreError, IDEMPOTENCY_WINDOW_MS};
+
+/// Writes `events` and their deliveries. Runs inside one writer job, so the whole batch commits or none of it.
+pub(crate) fn publish(conn: &Connection, tenant: &TenantId, events: &[Event]) -> Result<Vec<Published>, StoreError> {
+    get_tenant(conn, tenant)?;
+    let routes = routes(conn, tenant)?;
+    events.iter().map(|event| publish_one(conn, &routes, event)).collect()
+}
+
+fn publish_one(conn: &Connection, routes: &[Route], event: &Event) -> Result<Published, StoreError> {
+    if let Some(key) = &event.idempotency_key {
+        if let Some(first) = remembered_publish(conn, event, key)? {
+            return Ok(first);
+        }
+    }
+    let mut insert_event =
+        conn.prepare_cached(&format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"))?;
+    insert_event.execute(params![
+        event.id.as_str(),
+        event.tenant.as_str(),
+        event.event_type,
+        event.payload,
+        event.ordering_key,
+        event.origin_key.as_ref().map(|k| k.as_str()),
+        event.idempotency_key,
+        event.created_at_ms,
+    ])?;
+    let event_seq = conn.last_insert_rowid();
+    let mut insert_delivery = conn.prepare_cached(
+        "INSERT INTO deliveries (id, tenant_id, event_seq, event_id, endpoint_id, event_type, ordering_key, state,
+                                 next_attempt_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?8, ?8)",
+    )?;
+    let origin = event.origin_key.as_ref().map(|k| k.as_str());
+    let mut deliveries = 0;
+    for route in routes.iter().filter(|route| route.wants(&event.event_type, origin)) {
+        let id = DeliveryId::generate(event.created_at_ms.max(0) as u64, rand::random());
+        insert_delivery.execute(params![
+            id.as_str(),
+            event.tenant.as_str(),
+            event_seq,
+            event.id.as_str(),
+            route.id,
+            event.event_type,
+            event.ordering_key,
+            event.created_at_ms,
+        ])?;
+        deliveries += 1;
+    }
+    Ok(Published { event_id: event.id.clone(), deliveries, duplicate: false })
+}
+
+/// The first publish with this idempotency key, if it was within the window. A key older than the window is
+/// released so that this publish can take it.
+fn remembered_publish(conn: &Connection, event: &Event, key: &str) -> Result<Option<Published>, StoreError> {
+    let first: Option<(i64, String, i64)> = conn
+        .prepare_cached("SELECT seq, id, created_at FROM events WHERE tenant_id = ?1 AND idempotency_key = ?2")?
+        .query_row(params![event.tenant.as_str(), key], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .optional()?;
+    let Some((seq, id, created_at_ms)) = first else {
+        return Ok(None);
+    };
+    if event.created_at_ms - created_at_ms >= IDEMPOTENCY_WINDOW_MS {
+        conn.execute("UPDATE events SET idempotency_key = NULL WHERE seq = ?1", [seq])?;
+        return Ok(None);
+    }
+    let deliveries: u32 =
+        conn.query_row("SELECT COUNT(*) FROM deliveries WHERE event_seq = ?1", [seq], |row| row.get(0))?;
+    Ok(Some(Published { event_id: rows::parse("events", id)?, deliveries, duplicate: true }))
+}
+
+pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &EventFilter) -> Result<Vec<Event>, StoreError> {
+    let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = ?");
+    let mut args = vec![SqlValue::from(tenant.as_str().to_owned())];
+    if let Some(event_type) = &filter.event_type {
+        sql.push_str(" AND event_type = ?");
+        args.push(event_type.clone().into());
+    }
+    if let Some(since) = filter.since_ms {
+        sql.push_str(" AND created_at >= ?");
+        args.push(since.into());
+    }
+    if let Some(until) = filter.until_ms {
+        sql.push_str(" AND created_at < ?");
+        args.push(until.into());
+    }
+    if let Some(before) = &filter.before {
+        sql.push_str(" AND id < ?");
+        args.push(before.as_str().to_owned().into());
+    }
+    sql.push_str(" ORDER BY id DESC LIMIT ?");
+    args.push(i64::from(filter.limit).into());
+    let mut stmt = conn.prepare_cached(&sql)?;
+    collect(&mut stmt, params_from_iter(args), rows::event)
+}
+
+pub(crate) fn get(conn: &Connection, tenant: &TenantId, id: &EventId) -> Result<(Event, Vec<Delivery>), StoreError> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = ?1 AND id = ?2"))?;
+    let event = collect(&mut stmt, params![tenant.as_str(), id.as_str()], rows::event)?
+        .pop()
+        .ok_or(StoreError::NotFound("event"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE tenant_id = ?1 AND event_id = ?2 ORDER BY seq"
+    ))?;
+    let deliveries = collect(&mut stmt, params![tenant.as_str(), id.as_str()], rows::delivery)?;
+    Ok((event, deliveries))
+}

@@ -1,0 +1,260 @@
+//! The embedded SQLite store: kurir's default, a single file in the data directory.
+//!
+//! # Design
+//!
+//! - **Durability.** WAL journal with `synchronous=FULL`: a commit is on disk before the writer answers, so a
+//!   publish answered 2xx survives `kill -9` and power loss.
+//! - **One writer.** [`writer`] owns the only write connection and group-commits everything queued (publishes,
+//!   claims, outcomes) in one transaction and one fsync.
+//! - **Many readers.** Reads run on a small pool of read-only connections on blocking threads; WAL lets them read
+//!   while the writer writes.
+
+mod deliveries;
+mod endpoints;
+mod events;
+mod rows;
+mod schema;
+mod tenants;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use kurir_core::api_key::ApiKey;
+use kurir_core::delivery::{Attempt, Delivery};
+use kurir_core::endpoint::Endpoint;
+use kurir_core::event::Event;
+use kurir_core::id::{ApiKeyId, DeliveryId, EndpointId, EventId, TenantId};
+use kurir_core::tenant::Tenant;
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::Semaphore;
+
+use crate::{Claim, CustomEventType, DeliveryFilter, EventFilter, Outcome, Published, Result, Store, StoreError};
+use writer::WriterHandle;
+
+/// How many read connections run at once.
+const READERS: usize = 4;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: WriterHandle,
+    /// Idle read connections; the semaphore bounds how many are in use.
+    readers: Arc<Mutex<Vec<Connection>>>,
+    reader_permits: Semaphore,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.path).finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (or creates) `kurir.db` in `data_dir` and brings its schema up to date.
+    pub fn open(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir)?;
+        let path = data_dir.join("kurir.db");
+        let mut conn = Connection::open(&path)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;",
+        )?;
+        schema::migrate(&mut conn)?;
+        let writer = WriterHandle::spawn(conn)?;
+        Ok(SqliteStore {
+            path,
+            writer,
+            readers: Arc::new(Mutex::new(Vec::new())),
+            reader_permits: Semaphore::new(READERS),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn open_reader(path: &Path) -> Result<Connection> {
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+        conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;")?;
+        Ok(conn)
+    }
+
+    /// Runs `work` on a read connection on a blocking thread.
+    async fn read<R, F>(&self, work: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+    {
+        let _permit = self.reader_permits.acquire().await.map_err(|_| StoreError::Closed)?;
+        let readers = Arc::clone(&self.readers);
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let idle = readers.lock().map_err(|_| StoreError::Closed)?.pop();
+            let conn = match idle {
+                Some(conn) => conn,
+                None => Self::open_reader(&path)?,
+            };
+            let result = work(&conn);
+            if let Ok(mut idle) = readers.lock() {
+                idle.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|_| StoreError::Closed)?
+    }
+
+    async fn write<R, F>(&self, work: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+    {
+        self.writer.write(work).await
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn admin_token_hash(&self) -> Result<Option<[u8; 32]>> {
+        self.read(tenants::admin_token_hash).await
+    }
+
+    async fn set_admin_token_hash(&self, hash: [u8; 32]) -> Result<()> {
+        self.write(move |c| tenants::set_admin_token_hash(c, hash)).await
+    }
+
+    async fn create_tenant(&self, tenant: Tenant) -> Result<()> {
+        self.write(move |c| tenants::create_tenant(c, &tenant)).await
+    }
+
+    async fn get_tenant(&self, tenant: &TenantId) -> Result<Tenant> {
+        let tenant = tenant.clone();
+        self.read(move |c| tenants::get_tenant(c, &tenant)).await
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<Tenant>> {
+        self.read(tenants::list_tenants).await
+    }
+
+    async fn create_api_key(&self, key: ApiKey) -> Result<()> {
+        self.write(move |c| tenants::create_api_key(c, &key)).await
+    }
+
+    async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKey>> {
+        let tenant = tenant.clone();
+        self.read(move |c| tenants::list_api_keys(c, &tenant)).await
+    }
+
+    async fn revoke_api_key(&self, tenant: &TenantId, key: &ApiKeyId, now_ms: i64) -> Result<()> {
+        let (tenant, key) = (tenant.clone(), key.clone());
+        self.write(move |c| tenants::revoke_api_key(c, &tenant, &key, now_ms)).await
+    }
+
+    async fn find_api_key(&self, key: &str) -> Result<Option<ApiKey>> {
+        let key = key.to_owned();
+        self.read(move |c| tenants::find_api_key(c, &key)).await
+    }
+
+    async fn create_endpoint(&self, endpoint: Endpoint) -> Result<()> {
+        self.write(move |c| endpoints::create(c, &endpoint)).await
+    }
+
+    async fn list_endpoints(&self, tenant: &TenantId) -> Result<Vec<Endpoint>> {
+        let tenant = tenant.clone();
+        self.read(move |c| endpoints::list(c, &tenant)).await
+    }
+
+    async fn get_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId) -> Result<Endpoint> {
+        let (tenant, endpoint) = (tenant.clone(), endpoint.clone());
+        self.read(move |c| endpoints::get(c, &tenant, &endpoint)).await
+    }
+
+    async fn update_endpoint(&self, endpoint: Endpoint) -> Result<()> {
+        self.write(move |c| endpoints::update(c, &endpoint)).await
+    }
+
+    async fn delete_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<()> {
+        let (tenant, endpoint) = (tenant.clone(), endpoint.clone());
+        self.write(move |c| endpoints::delete(c, &tenant, &endpoint, now_ms)).await
+    }
+
+    async fn create_event_type(&self, event_type: CustomEventType) -> Result<()> {
+        self.write(move |c| tenants::create_event_type(c, &event_type)).await
+    }
+
+    async fn list_event_types(&self, tenant: &TenantId) -> Result<Vec<CustomEventType>> {
+        let tenant = tenant.clone();
+        self.read(move |c| tenants::list_event_types(c, &tenant)).await
+    }
+
+    async fn get_event_type(&self, tenant: &TenantId, name: &str) -> Result<Option<CustomEventType>> {
+        let (tenant, name) = (tenant.clone(), name.to_owned());
+        self.read(move |c| tenants::get_event_type(c, &tenant, &name)).await
+    }
+
+    async fn publish(&self, tenant: &TenantId, events: Vec<Event>) -> Result<Vec<Published>> {
+        let tenant = tenant.clone();
+        self.write(move |c| events::publish(c, &tenant, &events)).await
+    }
+
+    async fn list_events(&self, tenant: &TenantId, filter: EventFilter) -> Result<Vec<Event>> {
+        let tenant = tenant.clone();
+        self.read(move |c| events::list(c, &tenant, &filter)).await
+    }
+
+    async fn get_event(&self, tenant: &TenantId, event: &EventId) -> Result<(Event, Vec<Delivery>)> {
+        let (tenant, event) = (tenant.clone(), event.clone());
+        self.read(move |c| events::get(c, &tenant, &event)).await
+    }
+
+    async fn list_deliveries(&self, tenant: &TenantId, filter: DeliveryFilter) -> Result<Vec<Delivery>> {
+        let tenant = tenant.clone();
+        self.read(move |c| deliveries::list(c, &tenant, &filter)).await
+    }
+
+    async fn get_delivery(&self, tenant: &TenantId, delivery: &DeliveryId) -> Result<Delivery> {
+        let (tenant, delivery) = (tenant.clone(), delivery.clone());
+        self.read(move |c| deliveries::get(c, &tenant, &delivery)).await
+    }
+
+    async fn list_attempts(&self, tenant: &TenantId, delivery: &DeliveryId) -> Result<Vec<Attempt>> {
+        let (tenant, delivery) = (tenant.clone(), delivery.clone());
+        self.read(move |c| deliveries::attempts(c, &tenant, &delivery)).await
+    }
+
+    async fn retry_delivery(&self, tenant: &TenantId, delivery: &DeliveryId, now_ms: i64) -> Result<Delivery> {
+        let (tenant, delivery) = (tenant.clone(), delivery.clone());
+        self.write(move |c| deliveries::retry(c, &tenant, &delivery, now_ms)).await
+    }
+
+    async fn recover_endpoint(
+        &self,
+        tenant: &TenantId,
+        endpoint: &EndpointId,
+        since_ms: i64,
+        now_ms: i64,
+    ) -> Result<u64> {
+        let (tenant, endpoint) = (tenant.clone(), endpoint.clone());
+        self.write(move |c| deliveries::recover(c, &tenant, &endpoint, since_ms, now_ms)).await
+    }
+
+    async fn claim_due(&self, now_ms: i64, limit: u32, lease_ms: i64) -> Result<Vec<Claim>> {
+        self.write(move |c| deliveries::claim_due(c, now_ms, limit, lease_ms)).await
+    }
+
+    async fn record_outcomes(&self, outcomes: Vec<Outcome>) -> Result<()> {
+        self.write(move |c| deliveries::record_outcomes(c, &outcomes)).await
+    }
+
+    async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>> {
+        self.read(move |c| deliveries::next_due_after(c, now_ms)).await
+    }
+
+    async fn release_leases(&self, now_ms: i64) -> Result<u64> {
+        self.write(move |c| deliveries::release_leases(c, now_ms)).await
+    }
+}

@@ -1,0 +1,161 @@
+//! Mapping between rows and kurir-core's types. Domain types know nothing of SQL, so the conversions live here;
+//! a value that no longer parses becomes [`StoreError::Corrupt`], never a panic.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use kurir_core::delivery::{Attempt, AttemptErrorKind, Delivery, DeliveryState};
+use kurir_core::endpoint::{Dialect, Endpoint, SigningSecret};
+use kurir_core::event::Event;
+use kurir_core::retry::RetrySchedule;
+use rusqlite::Row;
+use serde_json::{json, Value};
+
+use crate::StoreError;
+
+fn corrupt(table: &'static str, message: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt { table, message: message.to_string() }
+}
+
+/// Parses an id column into its type.
+pub(crate) fn parse<T: FromStr>(table: &'static str, text: String) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    text.parse().map_err(|err| corrupt(table, format!("`{text}`: {err}")))
+}
+
+pub(crate) const ENDPOINT_COLUMNS: &str = "id, tenant_id, url, dialect, description, event_types, headers, secrets, \
+     retry_schedule, timeout_ms, enabled, disabled_reason, owner_key, created_at, updated_at";
+
+pub(crate) fn endpoint(row: &Row<'_>) -> Result<Endpoint, StoreError> {
+    const T: &str = "endpoints";
+    let event_types: Option<String> = row.get(5)?;
+    let headers: String = row.get(6)?;
+    let secrets: String = row.get(7)?;
+    let schedule: Option<String> = row.get(8)?;
+    let owner: Option<String> = row.get(12)?;
+    let dialect: String = row.get(3)?;
+    Ok(Endpoint {
+        id: parse(T, row.get(0)?)?,
+        tenant: parse(T, row.get(1)?)?,
+        url: row.get(2)?,
+        dialect: Dialect::parse(&dialect).map_err(|err| corrupt(T, err))?,
+        description: row.get(4)?,
+        event_types: event_types.map(|text| serde_json::from_str(&text)).transpose().map_err(|err| corrupt(T, err))?,
+        headers: serde_json::from_str::<BTreeMap<String, String>>(&headers).map_err(|err| corrupt(T, err))?,
+        secrets: decode_secrets(&secrets)?,
+        retry_schedule: schedule
+            .map(|text| {
+                let waits: Vec<u32> = serde_json::from_str(&text).map_err(|err| corrupt(T, err))?;
+                RetrySchedule::new(waits).map_err(|err| corrupt(T, err))
+            })
+            .transpose()?,
+        timeout_ms: row.get(9)?,
+        enabled: row.get(10)?,
+        disabled_reason: row.get(11)?,
+        owner_key: owner.map(|key| parse(T, key)).transpose()?,
+        created_at_ms: row.get(13)?,
+        updated_at_ms: row.get(14)?,
+    })
+}
+
+/// The JSON columns of an endpoint: (event_types, headers, secrets, retry_schedule).
+pub(crate) fn endpoint_json(endpoint: &Endpoint) -> (Option<String>, String, String, Option<String>) {
+    let secrets: Vec<Value> =
+        endpoint.secrets.iter().map(|s| json!({"secret": s.secret, "expires_at_ms": s.expires_at_ms})).collect();
+    (
+        endpoint.event_types.as_ref().map(|types| json!(types).to_string()),
+        json!(endpoint.headers).to_string(),
+        Value::Array(secrets).to_string(),
+        endpoint.retry_schedule.as_ref().map(|s| json!(s.waits_secs()).to_string()),
+    )
+}
+
+fn decode_secrets(text: &str) -> Result<Vec<SigningSecret>, StoreError> {
+    let values: Vec<Value> = serde_json::from_str(text).map_err(|err| corrupt("endpoints", err))?;
+    values
+        .into_iter()
+        .map(|value| {
+            let secret = value["secret"].as_str().ok_or_else(|| corrupt("endpoints", "secret without text"))?;
+            Ok(SigningSecret { secret: secret.to_owned(), expires_at_ms: value["expires_at_ms"].as_i64() })
+        })
+        .collect()
+}
+
+pub(crate) const EVENT_COLUMNS: &str =
+    "id, tenant_id, event_type, payload, ordering_key, origin_key, idempotency_key, created_at";
+
+pub(crate) fn event(row: &Row<'_>) -> Result<Event, StoreError> {
+    const T: &str = "events";
+    let origin: Option<String> = row.get(5)?;
+    Ok(Event {
+        id: parse(T, row.get(0)?)?,
+        tenant: parse(T, row.get(1)?)?,
+        event_type: row.get(2)?,
+        payload: row.get(3)?,
+        ordering_key: row.get(4)?,
+        origin_key: origin.map(|key| parse(T, key)).transpose()?,
+        idempotency_key: row.get(6)?,
+        created_at_ms: row.get(7)?,
+    })
+}
+
+pub(crate) const DELIVERY_COLUMNS: &str = "id, tenant_id, event_id, endpoint_id, event_type, ordering_key, state, \
+     attempts, next_attempt_at, last_status, last_error, created_at, updated_at";
+
+pub(crate) fn delivery(row: &Row<'_>) -> Result<Delivery, StoreError> {
+    const T: &str = "deliveries";
+    let state: String = row.get(6)?;
+    Ok(Delivery {
+        id: parse(T, row.get(0)?)?,
+        tenant: parse(T, row.get(1)?)?,
+        event_id: parse(T, row.get(2)?)?,
+        endpoint_id: parse(T, row.get(3)?)?,
+        event_type: row.get(4)?,
+        ordering_key: row.get(5)?,
+        state: DeliveryState::parse(&state).ok_or_else(|| corrupt(T, format!("unknown state `{state}`")))?,
+        attempts: row.get(7)?,
+        next_attempt_at_ms: row.get(8)?,
+        last_status: row.get(9)?,
+        last_error: row.get(10)?,
+        created_at_ms: row.get(11)?,
+        updated_at_ms: row.get(12)?,
+    })
+}
+
+pub(crate) const ATTEMPT_COLUMNS: &str =
+    "id, tenant_id, delivery_id, attempt_no, started_at, duration_ms, status, error_kind, error, response";
+
+pub(crate) fn attempt(row: &Row<'_>) -> Result<Attempt, StoreError> {
+    const T: &str = "attempts";
+    let kind: Option<String> = row.get(7)?;
+    Ok(Attempt {
+        id: parse(T, row.get(0)?)?,
+        tenant: parse(T, row.get(1)?)?,
+        delivery_id: parse(T, row.get(2)?)?,
+        attempt_no: row.get(3)?,
+        started_at_ms: row.get(4)?,
+        duration_ms: row.get(5)?,
+        status: row.get(6)?,
+        error_kind: kind
+            .map(|k| AttemptErrorKind::parse(&k).ok_or_else(|| corrupt(T, format!("unknown error kind `{k}`"))))
+            .transpose()?,
+        error: row.get(8)?,
+        response_excerpt: row.get(9)?,
+    })
+}
+
+/// Runs `map` over every row of a prepared query.
+pub(crate) fn collect<T, P: rusqlite::Params>(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: P,
+    map: impl Fn(&Row<'_>) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut rows = stmt.query(params)?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        out.push(map(row)?);
+    }
+    Ok(out)
+}

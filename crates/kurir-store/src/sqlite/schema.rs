@@ -1,0 +1,131 @@
+//! The SQLite schema and its migrations. `PRAGMA user_version` records how many migrations ran; each start runs
+//! the missing ones in one transaction, so a database is never left half-migrated.
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+/// Each entry is one migration; append, never edit a released one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value BLOB NOT NULL
+);
+
+CREATE TABLE tenants (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+);
+
+CREATE TABLE api_keys (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    name        TEXT NOT NULL,
+    secret_hash BLOB NOT NULL,
+    created_at  INTEGER NOT NULL,
+    revoked_at  INTEGER
+);
+CREATE INDEX api_keys_tenant ON api_keys(tenant_id);
+
+CREATE TABLE endpoints (
+    id              TEXT PRIMARY KEY,
+    tenant_id       TEXT NOT NULL REFERENCES tenants(id),
+    url             TEXT NOT NULL,
+    dialect         TEXT NOT NULL,
+    description     TEXT NOT NULL,
+    event_types     TEXT,             -- JSON array, NULL = every type
+    headers         TEXT NOT NULL,    -- JSON object
+    secrets         TEXT NOT NULL,    -- JSON array of {secret, expires_at_ms}
+    retry_schedule  TEXT,             -- JSON array of seconds, NULL = default
+    timeout_ms      INTEGER NOT NULL,
+    enabled         INTEGER NOT NULL,
+    disabled_reason TEXT,
+    owner_key       TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+);
+CREATE INDEX endpoints_tenant ON endpoints(tenant_id);
+
+CREATE TABLE event_types (
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    name        TEXT NOT NULL,
+    description TEXT NOT NULL,
+    schema      TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, name)
+);
+
+CREATE TABLE events (
+    seq             INTEGER PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,
+    tenant_id       TEXT NOT NULL,
+    event_type      TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    ordering_key    TEXT,
+    origin_key      TEXT,
+    idempotency_key TEXT,
+    created_at      INTEGER NOT NULL
+);
+CREATE INDEX events_tenant ON events(tenant_id, id);
+CREATE UNIQUE INDEX events_idempotency ON events(tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+
+CREATE TABLE deliveries (
+    seq             INTEGER PRIMARY KEY,  -- publish order: ordering keys compare it
+    id              TEXT NOT NULL UNIQUE,
+    tenant_id       TEXT NOT NULL,
+    event_seq       INTEGER NOT NULL REFERENCES events(seq),
+    event_id        TEXT NOT NULL,
+    endpoint_id     TEXT NOT NULL,
+    event_type      TEXT NOT NULL,
+    ordering_key    TEXT,
+    state           TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,     -- due time; the lease's end while in flight
+    lease_token     INTEGER,
+    last_status     INTEGER,
+    last_error      TEXT,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL
+);
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at)
+    WHERE state IN ('pending', 'retrying', 'in_flight');
+CREATE INDEX deliveries_ordering ON deliveries(endpoint_id, ordering_key, seq)
+    WHERE ordering_key IS NOT NULL AND state IN ('pending', 'retrying', 'in_flight');
+CREATE INDEX deliveries_tenant ON deliveries(tenant_id, seq);
+CREATE INDEX deliveries_event ON deliveries(event_id);
+CREATE INDEX deliveries_endpoint ON deliveries(endpoint_id, state, created_at);
+
+CREATE TABLE attempts (
+    seq         INTEGER PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    tenant_id   TEXT NOT NULL,
+    delivery_id TEXT NOT NULL,
+    attempt_no  INTEGER NOT NULL,
+    started_at  INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    status      INTEGER,
+    error_kind  TEXT,
+    error       TEXT,
+    response    TEXT NOT NULL
+);
+CREATE INDEX attempts_delivery ON attempts(delivery_id, seq);
+"#];
+
+/// Brings the database up to the current schema.
+pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let applied: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if applied > MIGRATIONS.len() as i64 {
+        return Err(StoreError::Corrupt {
+            table: "schema",
+            message: format!("database has schema version {applied}; this kurir knows {}", MIGRATIONS.len()),
+        });
+    }
+    let tx = conn.transaction()?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
