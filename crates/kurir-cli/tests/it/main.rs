@@ -1,1 +1,13 @@
+//! kurir's integration tests: the real `kurir` binary, a real SQLite file in a temp dir, and real HTTP receivers
+//! on 127.0.0.1. One test binary, a module per area.
 
+/// Delivery: signatures, retries, dead letters, Retry-After, ordering, isolation of slow endpoints, 410.
+mod delivery;
+/// Durability: a restart or a `kill -9` loses no accepted event.
+mod durability;
+/// Publishing: validation errors, batches, idempotency, loop suppression.
+mod publish;
+/// Authentication and tenant isolation.
+mod tenancy;
+/// The kurir process, test receivers and an API client.
+mod util;

@@ -1,0 +1,250 @@
+use std::time::Duration;
+
+use kurir_wire::signature::{verify, SignedHeaders};
+use kurir_wire::WebhookSecret;
+use serde_json::{json, Value};
+
+use crate::util::{eventually, Kurir, Receiver, Reply, Tenant};
+
+const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+/// Waits until the delivery of `event` reaches `state`, and returns it.
+async fn delivery_in_state(tenant: &Tenant, event: &str, state: &str, timeout: Duration) -> Value {
+    eventually(&format!("delivery of {event} to be {state}"), timeout, || async {
+        tenant.deliveries_of(event).await.into_iter().find(|d| d["state"] == state)
+    })
+    .await
+}
+
+fn now_secs() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn delivers_a_signed_standard_webhook() {
+    let kurir = Kurir::start().await;
+    let receiver = Receiver::ok().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let endpoint = tenant
+        .endpoint(&format!("{}/hooks/{{event}}", receiver.url), json!({"secret": SECRET, "headers": {"X-Store": "42"}}))
+        .await;
+    assert_eq!(endpoint["secret"], SECRET);
+
+    let event_id = tenant.publish("productCreated", json!({"ID": "p-1", "Name": "Gorgeous Dress"})).await;
+    let request = eventually("the webhook", Duration::from_secs(10), || async { receiver.received().pop() }).await;
+
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/hooks/productCreated");
+    assert_eq!(request.query, None);
+    assert_eq!(request.header("content-type"), Some("application/json"));
+    assert_eq!(request.header("x-store"), Some("42"));
+    assert_eq!(request.header("webhook-id"), Some(event_id.as_str()));
+    let body = request.json();
+    assert_eq!(body["type"], "productCreated");
+    assert_eq!(body["data"], json!({"ID": "p-1", "Name": "Gorgeous Dress"}));
+    let secret = WebhookSecret::parse(SECRET).unwrap_or_else(|err| panic!("{err}"));
+    let headers = SignedHeaders {
+        id: request.header("webhook-id"),
+        timestamp: request.header("webhook-timestamp"),
+        signature: request.header("webhook-signature"),
+    };
+    assert_eq!(verify([&secret], headers, &request.body, now_secs()), Ok(()));
+    let wrong = WebhookSecret::from_random([9; 24]);
+    assert!(verify([&wrong], headers, &request.body, now_secs()).is_err());
+
+    let delivery = delivery_in_state(&tenant, &event_id, "succeeded", Duration::from_secs(5)).await;
+    assert_eq!(delivery["attempts"], 1);
+    assert_eq!(delivery["ordering_key"], "product:p-1");
+}
+
+#[tokio::test]
+async fn a_500_is_retried_until_a_200() {
+    let kurir = Kurir::start().await;
+    let receiver = Receiver::script(vec![Reply::status(500)], Reply::status(200)).await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    tenant.endpoint(&receiver.url, json!({"retry_schedule": [1, 1]})).await;
+
+    let event_id = tenant.publish("ADDPRODUCT", json!({"id": 1234, "sku": "P0001"})).await;
+    let delivery = delivery_in_state(&tenant, &event_id, "succeeded", Duration::from_secs(10)).await;
+
+    assert_eq!(delivery["attempts"], 2);
+    assert_eq!(receiver.count(), 2);
+    let requests = receiver.received();
+    assert_eq!(requests[0].header("webhook-id"), requests[1].header("webhook-id"), "the id is stable across retries");
+    let attempts = tenant.attempts(delivery["id"].as_str().unwrap_or_default()).await;
+    let statuses: Vec<&Value> = attempts.iter().map(|a| &a["status"]).collect();
+    assert_eq!(statuses, [&json!(500), &json!(200)]);
+    assert_eq!(attempts[0]["error_kind"], "status");
+    assert_eq!(attempts[0]["response"], "answer 500");
+    let gap = requests[1].at.duration_since(requests[0].at);
+    assert!(gap >= Duration::from_millis(750), "the retry waited {gap:?}, less than 1 s - 20 %");
+}
+
+#[tokio::test]
+async fn a_receiver_that_never_succeeds_ends_dead_after_the_schedule() {
+    let kurir = Kurir::start().await;
+    let receiver = Receiver::script(vec![], Reply::status(503)).await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    tenant.endpoint(&receiver.url, json!({"retry_schedule": [1, 1]})).await;
+
+    let event_id = tenant.publish("DELETEPRODUCT", json!({"id": 1, "sku": "X"})).await;
+    let delivery = delivery_in_state(&tenant, &event_id, "dead", Duration::from_secs(15)).await;
+
+    assert_eq!(delivery["attempts"], 3);
+    assert_eq!(delivery["last_status"], 503);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(receiver.count(), 3, "no attempt after the schedule is used up");
+
+    // A dead delivery can be sent again by hand.
+    let (status, retried) = tenant
+        .api
+        .post(&tenant.path(&format!("/deliveries/{}/retry", delivery["id"].as_str().unwrap_or_default())), json!({}))
+        .await;
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{retried}");
+    eventually("the manual retry", Duration::from_secs(5), || async { (receiver.count() == 4).then_some(()) }).await;
+}
+
+#[tokio::test]
+async fn retry_after_on_429_is_honoured() {
+    let kurir = Kurir::start().await;
+    let receiver = Receiver::script(vec![Reply::status(429).header("retry-after", "2")], Reply::status(200)).await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    tenant.endpoint(&receiver.url, json!({"retry_schedule": [0]})).await;
+
+    let event_id = tenant.publish("UPDATEPRODUCT", json!({"id": 7})).await;
+    delivery_in_state(&tenant, &event_id, "succeeded", Duration::from_secs(10)).await;
+
+    let requests = receiver.received();
+    let gap = requests[1].at.duration_since(requests[0].at);
+    assert!(gap >= Duration::from_millis(1900), "Retry-After: 2 was not honoured: retried after {gap:?}");
+}
+
+#[tokio::test]
+async fn deliveries_with_one_ordering_key_wait_for_the_earlier_one_until_it_is_dead() {
+    let kurir = Kurir::start().await;
+    // Product p1's first event always fails; everything else succeeds.
+    let receiver = Receiver::start(|request, _| {
+        let body = request.json();
+        if body["data"]["ID"] == "p1" && body["data"]["Name"] == "first" {
+            Reply::status(500)
+        } else {
+            Reply::status(200)
+        }
+    })
+    .await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    tenant.endpoint(&receiver.url, json!({"retry_schedule": [1, 1]})).await;
+
+    let first = tenant.publish("productUpdated", json!({"ID": "p1", "Name": "first"})).await;
+    let second = tenant.publish("productUpdated", json!({"ID": "p1", "Name": "second"})).await;
+    let other = tenant.publish("productUpdated", json!({"ID": "p2", "Name": "other key"})).await;
+
+    delivery_in_state(&tenant, &other, "succeeded", Duration::from_secs(5)).await;
+    let waiting = tenant.deliveries_of(&second).await;
+    assert_eq!(waiting[0]["state"], "pending", "p1's second event must wait while the first is retrying");
+
+    delivery_in_state(&tenant, &first, "dead", Duration::from_secs(15)).await;
+    delivery_in_state(&tenant, &second, "succeeded", Duration::from_secs(5)).await;
+
+    let names: Vec<String> =
+        receiver.received().iter().map(|r| r.json()["data"]["Name"].as_str().unwrap_or_default().to_owned()).collect();
+    let last_first = names.iter().rposition(|n| n == "first").unwrap_or(usize::MAX);
+    let second_at = names.iter().position(|n| n == "second").unwrap_or(0);
+    assert!(last_first < second_at, "second went out before first was dead: {names:?}");
+    assert_eq!(names.iter().filter(|n| *n == "first").count(), 3);
+}
+
+#[tokio::test]
+async fn a_slow_endpoint_does_not_slow_a_fast_one() {
+    let kurir = Kurir::start().await;
+    let slow = Receiver::start(|_, _| Reply::status(200).delayed(Duration::from_secs(4))).await;
+    let fast = Receiver::ok().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    tenant.endpoint(&slow.url, json!({})).await;
+    tenant.endpoint(&fast.url, json!({})).await;
+
+    let started = std::time::Instant::now();
+    for n in 0..20 {
+        tenant.publish("ADDPRODUCT", json!({"id": n})).await;
+    }
+    eventually("the fast endpoint to get all 20", Duration::from_secs(3), || async {
+        (fast.count() == 20).then_some(())
+    })
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert!(slow.count() > 0, "the slow endpoint is being tried in parallel");
+}
+
+#[tokio::test]
+async fn a_410_disables_the_endpoint() {
+    let kurir = Kurir::start().await;
+    let receiver = Receiver::script(vec![], Reply::status(410)).await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let endpoint = tenant.endpoint(&receiver.url, json!({})).await;
+
+    let event_id = tenant.publish("ADDPRODUCT", json!({"id": 1})).await;
+    let delivery = delivery_in_state(&tenant, &event_id, "dead", Duration::from_secs(5)).await;
+    assert_eq!(delivery["attempts"], 1);
+
+    let (_, endpoint) =
+        tenant.api.get(&tenant.path(&format!("/endpoints/{}", endpoint["id"].as_str().unwrap_or_default()))).await;
+    assert_eq!(endpoint["enabled"], false);
+    assert!(endpoint["disabled_reason"].as_str().unwrap_or_default().contains("410"));
+    let (_, published) =
+        tenant.api.post(&tenant.path("/events"), json!({"type": "ADDPRODUCT", "payload": {"id": 2}})).await;
+    assert_eq!(published["deliveries"], 0, "a disabled endpoint gets no new deliveries");
+}
+
+#[tokio::test]
+async fn a_rotated_secret_keeps_signing_beside_the_new_one() {
+    let kurir = Kurir::start().await;
+    let receiver = Receiver::ok().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let endpoint = tenant.endpoint(&receiver.url, json!({"secret": SECRET})).await;
+    let rotated = tenant
+        .api
+        .post_ok(
+            &tenant.path(&format!("/endpoints/{}/rotate-secret", endpoint["id"].as_str().unwrap_or_default())),
+            json!({}),
+            reqwest::StatusCode::OK,
+        )
+        .await;
+    let new_secret = rotated["secret"].as_str().unwrap_or_default();
+    assert_ne!(new_secret, SECRET);
+
+    tenant.publish("ADDPRODUCT", json!({"id": 1})).await;
+    let request = eventually("the webhook", Duration::from_secs(10), || async { receiver.received().pop() }).await;
+    let signatures = request.header("webhook-signature").unwrap_or_default();
+    assert_eq!(signatures.split(' ').count(), 2, "{signatures}");
+    for secret in [SECRET, new_secret] {
+        let secret = WebhookSecret::parse(secret).unwrap_or_else(|err| panic!("{err}"));
+        let headers = SignedHeaders {
+            id: request.header("webhook-id"),
+            timestamp: request.header("webhook-timestamp"),
+            signature: Some(signatures),
+        };
+        assert_eq!(verify([&secret], headers, &request.body, now_secs()), Ok(()));
+    }
+}
+
+#[tokio::test]
+async fn patching_an_endpoint_changes_where_its_deliveries_go() {
+    let kurir = Kurir::start().await;
+    let old = Receiver::ok().await;
+    let new = Receiver::ok().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let endpoint = tenant.endpoint(&old.url, json!({"description": "erp"})).await;
+    let path = tenant.path(&format!("/endpoints/{}", endpoint["id"].as_str().unwrap_or_default()));
+
+    let (status, patched) = tenant.api.patch(&path, json!({"url": new.url, "timeout_ms": 5000})).await;
+    assert_eq!(status, reqwest::StatusCode::OK, "{patched}");
+    assert_eq!(patched["url"], new.url.as_str());
+    assert_eq!(patched["timeout_ms"], 5000);
+    assert_eq!(patched["description"], "erp", "fields absent from the patch keep their value");
+    let (status, error) = tenant.api.patch(&path, json!({"timeout_ms": 1})).await;
+    assert_eq!((status, &error["error"]["field"]), (reqwest::StatusCode::BAD_REQUEST, &json!("timeout_ms")));
+
+    tenant.publish("ADDPRODUCT", json!({"id": 1})).await;
+    eventually("delivery to the new URL", Duration::from_secs(5), || async { (new.count() == 1).then_some(()) }).await;
+    assert_eq!(old.count(), 0);
+}

@@ -1,0 +1,66 @@
+use std::collections::HashSet;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::util::{eventually, Kurir, Receiver, Reply, Tenant};
+
+/// Every event id the receiver has seen (by `webhook-id`).
+fn seen_ids(receiver: &Receiver) -> HashSet<String> {
+    receiver.received().iter().filter_map(|r| r.header("webhook-id").map(str::to_owned)).collect()
+}
+
+#[tokio::test]
+async fn a_restart_resumes_pending_retries() {
+    let mut kurir = Kurir::start().await;
+    let receiver = Receiver::script(vec![Reply::status(500)], Reply::status(200)).await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    tenant.endpoint(&receiver.url, json!({"retry_schedule": [2]})).await;
+    let event_id = tenant.publish("ADDPRODUCT", json!({"id": 1})).await;
+    eventually("the first attempt", Duration::from_secs(5), || async { (receiver.count() == 1).then_some(()) }).await;
+
+    assert!(kurir.terminate(), "kurir should exit cleanly on SIGTERM; log:\n{}", kurir.log());
+    let data_dir = kurir.data_dir.clone();
+    let restarted = Kurir::start_in(&data_dir).await;
+    let tenant = Tenant { api: restarted.admin(), ..tenant };
+    eventually("the retry after the restart", Duration::from_secs(10), || async {
+        let deliveries = tenant.deliveries_of(&event_id).await;
+        (deliveries.first().is_some_and(|d| d["state"] == "succeeded")).then_some(())
+    })
+    .await;
+    assert_eq!(receiver.count(), 2);
+    drop(kurir);
+}
+
+#[tokio::test]
+async fn kill_9_loses_no_accepted_event() {
+    let mut kurir = Kurir::start().await;
+    // A slow receiver, so that many deliveries are in flight when the process dies.
+    let receiver = Receiver::start(|_, _| Reply::status(200).delayed(Duration::from_millis(300))).await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    tenant.endpoint(&receiver.url, json!({})).await;
+
+    let mut accepted = HashSet::new();
+    for n in 0..200 {
+        let (status, body) =
+            tenant.api.post(&tenant.path("/events"), json!({"type": "ADDPRODUCT", "payload": {"id": n}})).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        accepted.insert(body["id"].as_str().unwrap_or_default().to_owned());
+    }
+    kurir.kill9();
+    let delivered_before = seen_ids(&receiver).len();
+    assert!(
+        delivered_before < accepted.len(),
+        "the kill should interrupt the run ({delivered_before} already delivered)"
+    );
+
+    let data_dir = kurir.data_dir.clone();
+    let _restarted = Kurir::start_in(&data_dir).await;
+    eventually("every accepted event to arrive", Duration::from_secs(30), || async {
+        let seen = seen_ids(&receiver);
+        accepted.is_subset(&seen).then_some(())
+    })
+    .await;
+    drop(kurir);
+}

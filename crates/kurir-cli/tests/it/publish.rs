@@ -1,0 +1,207 @@
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::util::{eventually, Kurir, Receiver, Tenant};
+
+async fn event_count(tenant: &Tenant) -> usize {
+    let (_, events) = tenant.api.get(&tenant.path("/events")).await;
+    events["data"].as_array().map_or(0, Vec::len)
+}
+
+#[tokio::test]
+async fn schema_violations_are_422_naming_the_field_and_store_nothing() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let cases: [(Value, StatusCode, &str, Option<&str>); 6] = [
+        (
+            json!({"type": "productVariantCreated", "payload": {"ID": "v1", "UnitPrice": "cheap"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "schema_violation",
+            Some("payload.UnitPrice"),
+        ),
+        (
+            json!({"type": "productCreated", "payload": {"Variants": [{"UnitPrice": 1}, {"UnitPrice": "x"}]}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "schema_violation",
+            Some("payload.Variants[1].UnitPrice"),
+        ),
+        (
+            json!({"type": "ADDPRODUCT", "payload": {"id": "not a number"}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "schema_violation",
+            Some("payload.id"),
+        ),
+        (
+            json!({"type": "noSuchEvent", "payload": {}}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_event_type",
+            Some("type"),
+        ),
+        (json!({"payload": {}}), StatusCode::BAD_REQUEST, "invalid_request", None),
+        (
+            json!({"type": "ADDPRODUCT", "payload": {}, "ordering_key": ""}),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            Some("ordering_key"),
+        ),
+    ];
+    for (body, status, code, field) in cases {
+        let (got, error) = tenant.api.post(&tenant.path("/events"), body.clone()).await;
+        assert_eq!(got, status, "{body} -> {error}");
+        assert_eq!(error["error"]["code"], code, "{body} -> {error}");
+        if let Some(field) = field {
+            assert_eq!(error["error"]["field"], field, "{body} -> {error}");
+        }
+        assert!(!error["error"]["message"].as_str().unwrap_or_default().is_empty());
+    }
+    assert_eq!(event_count(&tenant).await, 0, "nothing is stored for a rejected publish");
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_bodies_get_clear_errors() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let client = reqwest::Client::new();
+    let token = {
+        let key = kurir.admin().post_ok("/v1/tenants/acme/api-keys", json!({"name": "raw"}), StatusCode::CREATED).await;
+        key["token"].as_str().unwrap_or_default().to_owned()
+    };
+    let url = format!("{}{}", kurir.base, tenant.path("/events"));
+    let send = |body: Vec<u8>, content_type: &'static str| {
+        client.post(&url).bearer_auth(&token).header("content-type", content_type).body(body).send()
+    };
+
+    let response = send(br#"{"type": "ADDPRODUCT", "payload": {"#.to_vec(), "application/json")
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap_or_default();
+    assert_eq!(body["error"]["code"], "invalid_json");
+
+    let response =
+        send(b"payload=1".to_vec(), "application/x-www-form-urlencoded").await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let big = format!(r#"{{"type": "ADDPRODUCT", "payload": {{"name": "{}"}}}}"#, "x".repeat(1_100_000));
+    let response = send(big.into_bytes(), "application/json").await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = response.json().await.unwrap_or_default();
+    assert_eq!(body["error"]["code"], "payload_too_large");
+
+    // The server keeps serving after all of that.
+    tenant.publish("ADDPRODUCT", json!({"id": 1})).await;
+    assert_eq!(event_count(&tenant).await, 1);
+}
+
+#[tokio::test]
+async fn a_batch_is_all_or_nothing() {
+    let kurir = Kurir::start().await;
+    let receiver = Receiver::ok().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    tenant.endpoint(&receiver.url, json!({})).await;
+
+    let bad = json!({"events": [
+        {"type": "ADDPRODUCT", "payload": {"id": 1}},
+        {"type": "productCreated", "payload": {"Discontinued": "no"}},
+    ]});
+    let (status, error) = tenant.api.post(&tenant.path("/events/batch"), bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert_eq!(error["error"]["field"], "events[1].payload.Discontinued");
+    assert_eq!(event_count(&tenant).await, 0);
+
+    let events: Vec<Value> = (0..100).map(|n| json!({"type": "ADDPRODUCT", "payload": {"id": n}})).collect();
+    let accepted =
+        tenant.api.post_ok(&tenant.path("/events/batch"), json!({"events": events}), StatusCode::ACCEPTED).await;
+    let ids = accepted["events"].as_array().cloned().unwrap_or_default();
+    assert_eq!(ids.len(), 100);
+    assert!(ids.iter().all(|e| e["deliveries"] == 1 && e["id"].as_str().is_some_and(|id| id.starts_with("evt_"))));
+    eventually("100 deliveries", Duration::from_secs(10), || async { (receiver.count() == 100).then_some(()) }).await;
+
+    let (status, error) = tenant.api.post(&tenant.path("/events/batch"), json!({"events": []})).await;
+    assert_eq!((status, &error["error"]["field"]), (StatusCode::BAD_REQUEST, &json!("events")));
+}
+
+#[tokio::test]
+async fn a_repeated_idempotency_key_returns_the_first_event() {
+    let kurir = Kurir::start().await;
+    let receiver = Receiver::ok().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    tenant.endpoint(&receiver.url, json!({})).await;
+    let body = json!({"type": "ADDPRODUCT", "payload": {"id": 1}});
+    let key = [("Idempotency-Key", "order-1-created")];
+
+    let (status, first, headers) =
+        tenant.api.send(reqwest::Method::POST, &tenant.path("/events"), Some(&body), &key).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert!(headers.get("idempotent-replayed").is_none());
+    let (status, again, headers) =
+        tenant.api.send(reqwest::Method::POST, &tenant.path("/events"), Some(&body), &key).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    assert_eq!(again["id"], first["id"]);
+    assert_eq!(again["deliveries"], 1);
+    assert_eq!(headers.get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+
+    assert_eq!(event_count(&tenant).await, 1);
+    eventually("the one delivery", Duration::from_secs(5), || async { (receiver.count() == 1).then_some(()) }).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(receiver.count(), 1, "a repeated publish is not delivered twice");
+}
+
+#[tokio::test]
+async fn an_event_is_not_sent_back_to_the_endpoint_its_publisher_owns() {
+    let kurir = Kurir::start().await;
+    let receiver = Receiver::ok().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let other_key =
+        kurir.admin().post_ok("/v1/tenants/acme/api-keys", json!({"name": "erp"}), StatusCode::CREATED).await;
+    let other = tenant.api.with_token(other_key["token"].as_str().unwrap_or_default());
+    tenant.endpoint(&receiver.url, json!({"owner_key": tenant.key_id})).await;
+
+    let (_, own) = tenant.api.post(&tenant.path("/events"), json!({"type": "ADDPRODUCT", "payload": {"id": 1}})).await;
+    assert_eq!(own["deliveries"], 0, "published with the owner's key: suppressed");
+    let (_, foreign) = other.post(&tenant.path("/events"), json!({"type": "ADDPRODUCT", "payload": {"id": 2}})).await;
+    assert_eq!(foreign["deliveries"], 1, "published with another key: delivered");
+    let (_, by_admin) =
+        kurir.admin().post(&tenant.path("/events"), json!({"type": "ADDPRODUCT", "payload": {"id": 3}})).await;
+    assert_eq!(by_admin["deliveries"], 1);
+
+    let (status, error) =
+        tenant.api.post(&tenant.path("/endpoints"), json!({"url": receiver.url, "owner_key": "key_nope"})).await;
+    assert_eq!((status, &error["error"]["field"]), (StatusCode::BAD_REQUEST, &json!("owner_key")));
+}
+
+#[tokio::test]
+async fn event_type_filters_and_custom_types() {
+    let kurir = Kurir::start().await;
+    let receiver = Receiver::ok().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let schema = json!({"type": "object", "required": ["total"], "properties": {"total": {"type": "number"}}});
+    tenant
+        .api
+        .post_ok(&tenant.path("/event-types"), json!({"name": "orderPaid", "schema": schema}), StatusCode::CREATED)
+        .await;
+    tenant.endpoint(&receiver.url, json!({"event_types": ["orderPaid"]})).await;
+
+    let (status, error) = tenant.api.post(&tenant.path("/events"), json!({"type": "orderPaid", "payload": {}})).await;
+    assert_eq!((status, &error["error"]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("payload.total")));
+    let (_, skipped) =
+        tenant.api.post(&tenant.path("/events"), json!({"type": "ADDPRODUCT", "payload": {"id": 1}})).await;
+    assert_eq!(skipped["deliveries"], 0, "the endpoint only wants orderPaid");
+    let (_, paid) =
+        tenant.api.post(&tenant.path("/events"), json!({"type": "orderPaid", "payload": {"total": 9.5}})).await;
+    assert_eq!(paid["deliveries"], 1);
+
+    let (status, error) = tenant
+        .api
+        .post(&tenant.path("/endpoints"), json!({"url": receiver.url, "event_types": ["productCreated", "nope"]}))
+        .await;
+    assert_eq!((status, &error["error"]["field"]), (StatusCode::BAD_REQUEST, &json!("event_types[1]")));
+    let (_, catalog) = tenant.api.get("/v1/event-types").await;
+    let names: Vec<&str> =
+        catalog["data"].as_array().into_iter().flatten().filter_map(|t| t["name"].as_str()).collect();
+    for name in ["productCreated", "productVariantUpdated", "ADDPRODUCT", "UPDATEPRODUCTQUANTITY"] {
+        assert!(names.contains(&name), "{name} missing from {names:?}");
+    }
+}

@@ -1,0 +1,56 @@
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::util::{Kurir, Receiver, Tenant};
+
+#[tokio::test]
+async fn tokens_are_checked() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let admin = kurir.admin();
+    for token in ["", "wrong-admin-token-123456", "key_01ABC.secret", &format!("{}.wrong", tenant.key_id)] {
+        let (status, error) = admin.with_token(token).get("/v1/tenants").await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "token {token:?}: {error}");
+        assert_eq!(error["error"]["code"], "unauthorized");
+    }
+    let (status, _) = tenant.api.post("/v1/tenants", json!({"id": "evil", "name": "Evil"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a tenant key cannot create tenants");
+
+    // A revoked key stops working at once.
+    let (status, _, _) =
+        admin.send(reqwest::Method::DELETE, &format!("/v1/tenants/acme/api-keys/{}", tenant.key_id), None, &[]).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = tenant.api.get("/v1/tenants").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn one_tenant_cannot_see_another() {
+    let kurir = Kurir::start().await;
+    let receiver = Receiver::ok().await;
+    let a = Tenant::create(&kurir, "store-a").await;
+    let b = Tenant::create(&kurir, "store-b").await;
+    let b_endpoint = b.endpoint(&receiver.url, json!({})).await;
+    let b_event = b.publish("ADDPRODUCT", json!({"id": 1})).await;
+
+    let (_, visible) = a.api.get("/v1/tenants").await;
+    assert_eq!(visible["data"].as_array().map(Vec::len), Some(1), "{visible}");
+    assert_eq!(visible["data"][0]["id"], "store-a");
+
+    let b_endpoint_id = b_endpoint["id"].as_str().unwrap_or_default();
+    for path in [
+        "/v1/tenants/store-b/endpoints".to_owned(),
+        format!("/v1/tenants/store-b/events/{b_event}"),
+        format!("/v1/tenants/store-a/events/{b_event}"),
+        format!("/v1/tenants/store-a/endpoints/{b_endpoint_id}"),
+        "/v1/tenants/no-such-store/events".to_owned(),
+    ] {
+        let (status, error) = a.api.get(&path).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}: {error}");
+    }
+    let (status, _) =
+        a.api.post("/v1/tenants/store-b/events", json!({"type": "ADDPRODUCT", "payload": {"id": 2}})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = kurir.admin().post("/v1/tenants", json!({"id": "store-a", "name": "again"})).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+}

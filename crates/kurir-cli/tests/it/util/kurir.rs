@@ -1,0 +1,218 @@
+//! The real `kurir` binary as a child process, and a small client for its API.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+
+/// A running `kurir serve` on 127.0.0.1 with its data in a temp dir. Killed when dropped.
+pub struct Kurir {
+    child: Option<Child>,
+    pub base: String,
+    pub data_dir: PathBuf,
+    /// Keeps the temp dir alive for as long as the test needs it (restarts reuse it).
+    _temp: Option<tempfile::TempDir>,
+}
+
+impl Kurir {
+    /// Starts kurir on a fresh data dir.
+    pub async fn start() -> Self {
+        let temp = tempfile::tempdir().unwrap_or_else(|err| panic!("cannot make a temp dir: {err}"));
+        let mut kurir = Self::start_in(temp.path()).await;
+        kurir._temp = Some(temp);
+        kurir
+    }
+
+    /// Starts kurir on an existing data dir (a restart).
+    pub async fn start_in(data_dir: &Path) -> Self {
+        let data_dir = data_dir.to_path_buf();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(data_dir.join("kurir.log"))
+            .unwrap_or_else(|err| panic!("cannot open the log file: {err}"));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kurir"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--allow-private-targets", "--shutdown-grace-secs", "2"])
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .env("KURIR_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("KURIR_LOG", "info,kurir_engine=debug")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .unwrap_or_else(|err| panic!("cannot start kurir: {err}"));
+        let stdout = child.stdout.take().unwrap_or_else(|| panic!("kurir has no stdout"));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut lines = BufReader::new(stdout).lines();
+            for line in lines.by_ref().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("kurir listening on ") {
+                    let _ = tx.send(url.to_owned());
+                    break;
+                }
+            }
+            // Keep draining so that kurir never blocks on a full pipe.
+            for _ in lines {}
+        });
+        let base = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(30)))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or_else(|| panic!("kurir did not start; see {}", data_dir.join("kurir.log").display()));
+        Kurir { child: Some(child), base, data_dir, _temp: None }
+    }
+
+    pub fn admin(&self) -> Api {
+        Api::new(&self.base, ADMIN_TOKEN)
+    }
+
+    /// Kills the process with SIGKILL: no graceful shutdown, nothing flushed.
+    pub fn kill9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Stops the process with SIGTERM and waits for it to exit; returns whether it exited cleanly.
+    pub fn terminate(&mut self) -> bool {
+        let Some(mut child) = self.child.take() else { return false };
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        child.wait().map(|status| status.success()).unwrap_or(false)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.data_dir.join("kurir.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Kurir {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+/// A client for kurir's API that authenticates with one token.
+#[derive(Clone)]
+pub struct Api {
+    base: String,
+    token: String,
+    client: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(base: &str, token: &str) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder().no_proxy().build().unwrap_or_else(|err| panic!("client: {err}"));
+        Api { base: base.to_owned(), token: token.to_owned(), client }
+    }
+
+    pub fn with_token(&self, token: &str) -> Self {
+        Api { token: token.to_owned(), ..self.clone() }
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap_or_else(|err| panic!("{path}: {err}"));
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, value, headers)
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        let (status, value, _) = self.send(reqwest::Method::GET, path, None, &[]).await;
+        (status, value)
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let (status, value, _) = self.send(reqwest::Method::POST, path, Some(&body), &[]).await;
+        (status, value)
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        let (status, value, _) = self.send(reqwest::Method::PATCH, path, Some(&body), &[]).await;
+        (status, value)
+    }
+
+    /// POST that must answer `expected`; returns the body.
+    pub async fn post_ok(&self, path: &str, body: Value, expected: StatusCode) -> Value {
+        let (status, value) = self.post(path, body).await;
+        assert_eq!(status, expected, "POST {path}: {value}");
+        value
+    }
+}
+
+/// A tenant with one API key, ready to publish.
+pub struct Tenant {
+    pub id: String,
+    pub key_id: String,
+    pub api: Api,
+}
+
+impl Tenant {
+    pub async fn create(kurir: &Kurir, id: &str) -> Self {
+        let admin = kurir.admin();
+        admin.post_ok("/v1/tenants", json!({"id": id, "name": format!("{id} store")}), StatusCode::CREATED).await;
+        let key =
+            admin.post_ok(&format!("/v1/tenants/{id}/api-keys"), json!({"name": "pos"}), StatusCode::CREATED).await;
+        let token = key["token"].as_str().unwrap_or_default();
+        Tenant {
+            id: id.to_owned(),
+            key_id: key["id"].as_str().unwrap_or_default().to_owned(),
+            api: kurir.admin().with_token(token),
+        }
+    }
+
+    pub fn path(&self, rest: &str) -> String {
+        format!("/v1/tenants/{}{rest}", self.id)
+    }
+
+    /// Creates an endpoint; `extra` fields are merged into `{"url": url}`. Returns the endpoint's JSON.
+    pub async fn endpoint(&self, url: &str, extra: Value) -> Value {
+        let mut body = json!({ "url": url });
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        self.api.post_ok(&self.path("/endpoints"), body, StatusCode::CREATED).await
+    }
+
+    /// Publishes one event and returns its id.
+    pub async fn publish(&self, event_type: &str, payload: Value) -> String {
+        let body = self
+            .api
+            .post_ok(&self.path("/events"), json!({"type": event_type, "payload": payload}), StatusCode::ACCEPTED)
+            .await;
+        body["id"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The deliveries of one event, from `GET .../events/{id}`.
+    pub async fn deliveries_of(&self, event_id: &str) -> Vec<Value> {
+        let (_, event) = self.api.get(&self.path(&format!("/events/{event_id}"))).await;
+        event["deliveries"].as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn attempts(&self, delivery_id: &str) -> Vec<Value> {
+        let (_, body) = self.api.get(&self.path(&format!("/deliveries/{delivery_id}/attempts"))).await;
+        body["data"].as_array().cloned().unwrap_or_default()
+    }
+}
