@@ -1,6 +1,8 @@
 //! kurir's integration tests: the real `kurir` binary, a real SQLite file in a temp dir, and real HTTP receivers
 //! on 127.0.0.1. One test binary, a module per area.
 
+/// Architecture invariants: pure crates stay pure, crates depend one way.
+mod architecture;
 /// Delivery: signatures, retries, dead letters, Retry-After, ordering, isolation of slow endpoints, 410.
 mod delivery;
 /// Durability: a restart or a `kill -9` loses no accepted event.

@@ -1,0 +1,51 @@
+//! Architecture invariants that a test can hold: the pure crates stay pure, and crates depend one way.
+
+use std::path::Path;
+
+/// The `kurir-*` and other dependencies named in a crate's `[dependencies]` table.
+fn dependencies(krate: &str) -> Vec<String> {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(krate).join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap_or_else(|err| panic!("{}: {err}", manifest.display()));
+    let mut in_dependencies = false;
+    let mut names = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_dependencies = line == "[dependencies]";
+        } else if in_dependencies && !line.is_empty() && !line.starts_with('#') {
+            if let Some((name, _)) = line.split_once(['=', '.']) {
+                names.push(name.trim().to_owned());
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn the_pure_crates_depend_on_nothing_that_does_io() {
+    let io_crates = ["tokio", "reqwest", "rusqlite", "axum", "hyper", "tokio-postgres", "sqlx"];
+    for krate in ["kurir-core", "kurir-wire"] {
+        let deps = dependencies(krate);
+        assert!(!deps.is_empty(), "{krate} has no dependencies listed; is the parser broken?");
+        for io in io_crates {
+            assert!(!deps.iter().any(|d| d == io), "{krate} must not depend on {io}");
+        }
+    }
+}
+
+#[test]
+fn crates_depend_one_way() {
+    let allowed: [(&str, &[&str]); 6] = [
+        ("kurir-core", &[]),
+        ("kurir-wire", &["kurir-core"]),
+        ("kurir-store", &["kurir-core"]),
+        ("kurir-engine", &["kurir-core", "kurir-wire", "kurir-store"]),
+        ("kurir-api", &["kurir-core", "kurir-wire", "kurir-store", "kurir-engine"]),
+        ("kurir-cli", &["kurir-core", "kurir-wire", "kurir-store", "kurir-engine", "kurir-api"]),
+    ];
+    for (krate, may_use) in allowed {
+        for dep in dependencies(krate).iter().filter(|d| d.starts_with("kurir-")) {
+            assert!(may_use.contains(&dep.as_str()), "{krate} must not depend on {dep}");
+        }
+    }
+}
