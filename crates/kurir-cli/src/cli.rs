@@ -16,6 +16,36 @@ pub struct Cli {
 pub enum Command {
     /// Run the server: the API, the dispatcher and the embedded SQLite store.
     Serve(ServeArgs),
+    /// Measure end-to-end throughput on this machine: an in-process kurir on a temp SQLite file publishes to
+    /// receivers on 127.0.0.1, and every delivery is counted when it arrives.
+    Bench(BenchArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct BenchArgs {
+    /// Events to publish.
+    #[arg(long, default_value_t = 20_000)]
+    pub events: u64,
+
+    /// Endpoints subscribed to every event (each event makes one delivery per endpoint).
+    #[arg(long, default_value_t = 1)]
+    pub endpoints: u32,
+
+    /// Events per publish call (1 = single publishes, more = `/events/batch`).
+    #[arg(long, default_value_t = 100)]
+    pub batch: u32,
+
+    /// Concurrent publishers.
+    #[arg(long, default_value_t = 8)]
+    pub publishers: u32,
+
+    /// Data directory for the store (default: a temp dir, removed afterwards).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+
+    /// Give up waiting for deliveries after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    pub timeout_secs: u64,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -39,4 +69,12 @@ pub struct ServeArgs {
     /// Seconds that in-flight attempts get to finish at shutdown.
     #[arg(long, env = "KURIR_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
+
+    /// Failures in a row that open an endpoint's circuit (its deliveries are then held and probed).
+    #[arg(long, env = "KURIR_CIRCUIT_FAILURES", default_value_t = 5)]
+    pub circuit_failures: u32,
+
+    /// How long an open circuit first holds deliveries, in milliseconds (doubles after each failed probe).
+    #[arg(long, env = "KURIR_CIRCUIT_COOLDOWN_MS", default_value_t = 30_000)]
+    pub circuit_cooldown_ms: u32,
 }

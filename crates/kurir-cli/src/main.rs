@@ -2,6 +2,7 @@
 //!
 //! Exit codes: 0 success, 1 a runtime failure (the cause is printed), 2 bad usage (clap prints why).
 
+mod bench;
 mod cli;
 mod serve;
 
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match cli.command {
             cli::Command::Serve(args) => serve::run(args).await,
+            cli::Command::Bench(args) => bench::run(args).await,
         }
     });
     match result {

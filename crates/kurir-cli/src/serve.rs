@@ -10,6 +10,7 @@ use base64::Engine as _;
 use kurir_api::auth::sha256;
 use kurir_api::{ApiConfig, AppState};
 use kurir_core::catalog::Catalog;
+use kurir_core::circuit::CircuitPolicy;
 use kurir_engine::{EngineConfig, Waker};
 use kurir_store::sqlite::SqliteStore;
 use kurir_store::Store;
@@ -18,7 +19,21 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::ServeArgs;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    init_logging();
+    init_logging("info");
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    serve(&args, listener, shutdown).await
+}
+
+/// Runs kurir on a bound listener until `shutdown` is cancelled. `kurir bench` calls it in-process.
+pub async fn serve(
+    args: &ServeArgs,
+    listener: tokio::net::TcpListener,
+    shutdown: CancellationToken,
+) -> anyhow::Result<()> {
     let store = SqliteStore::open(&args.data_dir)
         .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
     tracing::info!(path = %store.path().display(), "store open");
@@ -26,28 +41,29 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let admin_token_hash = settle_admin_token(store.as_ref(), args.admin_token.as_deref()).await?;
     let catalog = Arc::new(Catalog::builtin().context("the embedded catalog is broken")?);
 
-    let shutdown = CancellationToken::new();
     let waker = Waker::default();
     let engine_config = EngineConfig {
         allow_private_targets: args.allow_private_targets,
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        circuit: CircuitPolicy {
+            failure_threshold: args.circuit_failures.max(1),
+            base_cooldown_ms: i64::from(args.circuit_cooldown_ms),
+            ..CircuitPolicy::default()
+        },
         ..EngineConfig::default()
     };
     let engine = tokio::spawn(kurir_engine::run(Arc::clone(&store), engine_config, waker.clone(), shutdown.clone()));
 
     let config = ApiConfig { admin_token_hash, allow_private_targets: args.allow_private_targets };
     let app = kurir_api::app(AppState::new(store, catalog, waker, config));
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
     let address = listener.local_addr()?;
     tracing::info!(%address, "kurir is listening");
     println!("kurir listening on http://{address}");
 
-    tokio::spawn(cancel_on_signal(shutdown.clone()));
-    axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned()).await?;
+    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned()).await;
     shutdown.cancel();
     engine.await.context("the dispatcher panicked")?.context("the dispatcher failed")?;
+    served?;
     tracing::info!("kurir stopped");
     Ok(())
 }
@@ -96,9 +112,10 @@ async fn cancel_on_signal(shutdown: CancellationToken) {
     shutdown.cancel();
 }
 
-fn init_logging() {
+/// Logs to stderr; `KURIR_LOG` (an `EnvFilter` directive) overrides `default_level`.
+pub fn init_logging(default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("KURIR_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     tracing_subscriber::fmt().with_env_filter(filter).with_ansi(ansi).with_writer(std::io::stderr).init();
 }

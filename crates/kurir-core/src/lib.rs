@@ -7,6 +7,7 @@
 //! - [`catalog`]: the event types compiled from `catalog/`, payload validation and ordering keys.
 //! - [`retry`]: the retry schedule and `Retry-After` handling.
 //! - [`ssrf`]: which target addresses an endpoint may reach.
+//! - [`circuit`]: the per-endpoint circuit breaker.
 //!
 //! # Design
 //!
@@ -16,6 +17,7 @@
 
 pub mod api_key;
 pub mod catalog;
+pub mod circuit;
 pub mod delivery;
 pub mod endpoint;
 pub mod error;

@@ -14,11 +14,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kurir_store::Store;
+use kurir_core::circuit::{Admission, CircuitPolicy};
+use kurir_core::delivery::NextStep;
+use kurir_store::{Postponed, Store};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::health::Health;
 use crate::{attempt, client, now_ms, outcomes, EngineError, Waker};
 
 #[derive(Debug, Clone)]
@@ -35,6 +38,9 @@ pub struct EngineConfig {
     pub shutdown_grace: Duration,
     /// Whether to release every lease at start. True for a single node: nothing else can own them.
     pub release_leases_at_start: bool,
+    /// Most attempts in flight to one endpoint, so that a slow one cannot take every permit.
+    pub max_in_flight_per_endpoint: u32,
+    pub circuit: CircuitPolicy,
 }
 
 impl Default for EngineConfig {
@@ -46,6 +52,8 @@ impl Default for EngineConfig {
             lease_ms: 180_000,
             shutdown_grace: Duration::from_secs(10),
             release_leases_at_start: true,
+            max_in_flight_per_endpoint: 256,
+            circuit: CircuitPolicy::default(),
         }
     }
 }
@@ -70,6 +78,7 @@ pub async fn run(
     let (outcome_tx, outcome_rx) = mpsc::channel(config.max_in_flight.max(1));
     let writer = tokio::spawn(outcomes::run(Arc::clone(&store), outcome_rx, waker.clone()));
     let permits = Arc::new(Semaphore::new(config.max_in_flight));
+    let health = Arc::new(Health::new(config.circuit, config.max_in_flight_per_endpoint));
     let mut attempts = JoinSet::new();
 
     while !shutdown.is_cancelled() {
@@ -78,7 +87,7 @@ pub async fn run(
         let claimed = if free == 0 {
             0
         } else {
-            dispatch_due(&store, &config, &client, &permits, &outcome_tx, &mut attempts, free).await
+            dispatch_due(&store, &config, &client, &permits, &health, &outcome_tx, &mut attempts, free).await
         };
         if claimed > 0 && claimed == free as usize {
             continue; // more may be due right now
@@ -104,11 +113,13 @@ pub async fn run(
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)] // the loop's parts, passed rather than bundled in a struct used once
 async fn dispatch_due(
     store: &Arc<dyn Store>,
     config: &EngineConfig,
     client: &reqwest::Client,
     permits: &Arc<Semaphore>,
+    health: &Arc<Health>,
     outcome_tx: &mpsc::Sender<kurir_store::Outcome>,
     attempts: &mut JoinSet<()>,
     limit: u32,
@@ -121,7 +132,13 @@ async fn dispatch_due(
         }
     };
     let count = claims.len();
+    let now = now_ms();
+    let mut held = Vec::new();
     for claim in claims {
+        if let Admission::Hold { until_ms } = health.admit(&claim.endpoint.id, now) {
+            held.push(Postponed { delivery_id: claim.delivery.id, lease_token: claim.lease_token, due_ms: until_ms });
+            continue;
+        }
         let Ok(permit) = Arc::clone(permits).try_acquire_owned() else {
             // Cannot happen (we claimed no more than the free permits); the lease expires and it is resent.
             tracing::warn!(delivery = %claim.delivery.id, "no free permit for a claimed delivery");
@@ -130,12 +147,21 @@ async fn dispatch_due(
         let client = client.clone();
         let outcome_tx = outcome_tx.clone();
         let allow_private = config.allow_private_targets;
+        let health = Arc::clone(health);
         attempts.spawn(async move {
             let outcome = attempt::run(&client, &claim, allow_private).await;
+            let sent = outcome.attempt.error_kind != Some(kurir_core::delivery::AttemptErrorKind::Disabled);
+            let success = sent.then_some(outcome.next == NextStep::Succeeded);
+            health.finished(&claim.endpoint.id, success, now_ms());
             drop(permit);
             // The writer only stops after this sender is dropped, so this send fails only at teardown.
             let _ = outcome_tx.send(outcome).await;
         });
+    }
+    if !held.is_empty() {
+        if let Err(err) = store.postpone(held).await {
+            tracing::error!(error = %err, "cannot postpone held deliveries; they are resent when their lease ends");
+        }
     }
     count
 }

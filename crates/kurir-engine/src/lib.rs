@@ -6,6 +6,8 @@
 //!   batches, hands each to a task bounded by a semaphore, and otherwise sleeps until the next due time.
 //! - [`attempt`]: one HTTP try: encode with the endpoint's dialect, send, classify, decide the next step.
 //! - [`client`]: the one pooled HTTP client, whose DNS resolver refuses private addresses (SSRF).
+//! - [`health`]: per endpoint, the circuit breaker and the in-flight limit, so a sick or slow endpoint cannot
+//!   take the capacity of healthy ones.
 //! - [`outcomes`]: a task that batches outcomes into one store write (group commit) and wakes the dispatcher.
 //!
 //! # Design
@@ -19,6 +21,7 @@
 pub mod attempt;
 pub mod client;
 pub mod dispatcher;
+pub mod health;
 pub mod outcomes;
 
 use std::sync::Arc;

@@ -96,6 +96,15 @@ pub struct Outcome {
     pub disable_endpoint: Option<String>,
 }
 
+/// A leased delivery given back without an attempt, due again at `due_ms` (its endpoint's circuit is open, or
+/// the endpoint already has as many attempts in flight as it may).
+#[derive(Debug, Clone)]
+pub struct Postponed {
+    pub delivery_id: DeliveryId,
+    pub lease_token: i64,
+    pub due_ms: i64,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // --- operator settings ---
@@ -169,6 +178,8 @@ pub trait Store: Send + Sync + 'static {
     async fn claim_due(&self, now_ms: i64, limit: u32, lease_ms: i64) -> Result<Vec<Claim>>;
     /// Writes attempts back, with the deliveries' next states, in one transaction.
     async fn record_outcomes(&self, outcomes: Vec<Outcome>) -> Result<()>;
+    /// Gives leases back without counting an attempt.
+    async fn postpone(&self, deliveries: Vec<Postponed>) -> Result<()>;
     /// The earliest time after `now_ms` at which something becomes due (a retry, a lease expiring).
     async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>>;
     /// Makes every in-flight delivery due now. A single node calls it at start: whatever it had in flight when it

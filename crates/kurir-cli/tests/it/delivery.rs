@@ -248,3 +248,55 @@ async fn patching_an_endpoint_changes_where_its_deliveries_go() {
     eventually("delivery to the new URL", Duration::from_secs(5), || async { (new.count() == 1).then_some(()) }).await;
     assert_eq!(old.count(), 0);
 }
+
+#[tokio::test]
+async fn a_failing_endpoint_is_probed_not_hammered_and_recovers() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    let kurir = Kurir::start().await;
+    let healed = Arc::new(AtomicBool::new(false));
+    let sick = Receiver::start({
+        let healed = Arc::clone(&healed);
+        move |_, _| if healed.load(Ordering::SeqCst) { Reply::status(200) } else { Reply::status(500) }
+    })
+    .await;
+    let healthy = Receiver::ok().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    tenant.endpoint(&sick.url, json!({"retry_schedule": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]})).await;
+    tenant.endpoint(&healthy.url, json!({})).await;
+
+    for n in 0..10 {
+        tenant.publish("ADDPRODUCT", json!({"id": n})).await;
+    }
+    // kurir runs with --circuit-failures 5 --circuit-cooldown-ms 2500 in these tests.
+    eventually("the healthy endpoint to get everything", Duration::from_secs(5), || async {
+        (healthy.count() == 10).then_some(())
+    })
+    .await;
+    eventually("five failures", Duration::from_secs(5), || async { (sick.count() >= 5).then_some(()) }).await;
+    // Attempts already sent when the fifth failure came back still finish; after that, nothing is sent.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let when_opened = sick.count();
+    assert!(when_opened < 20, "the circuit should open after a few failures, not after {when_opened}");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert_eq!(sick.count(), when_opened, "the open circuit holds deliveries instead of sending them");
+
+    let probe = when_opened + 1;
+    eventually("one probe after the cooldown", Duration::from_secs(4), || async {
+        (sick.count() == probe).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(sick.count(), probe, "a failed probe opens the circuit again");
+
+    healed.store(true, Ordering::SeqCst);
+    eventually("the recovered endpoint to get all ten events", Duration::from_secs(10), || async {
+        let ok_ids: std::collections::HashSet<String> =
+            sick.received().iter().skip(probe).filter_map(|r| r.header("webhook-id").map(str::to_owned)).collect();
+        (ok_ids.len() == 10).then_some(())
+    })
+    .await;
+    let (_, dead) = tenant.api.get(&tenant.path("/deliveries?state=dead")).await;
+    assert_eq!(dead["data"].as_array().map(Vec::len), Some(0), "held deliveries used no attempts: {dead}");
+}

@@ -11,7 +11,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::endpoints;
 use super::rows::{self, collect, ATTEMPT_COLUMNS, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, EVENT_COLUMNS};
-use crate::{Claim, DeliveryFilter, Outcome, StoreError};
+use crate::{Claim, DeliveryFilter, Outcome, Postponed, StoreError};
 
 pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError> {
     let mut sql = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE tenant_id = ?");
@@ -185,6 +185,18 @@ pub(crate) fn record_outcomes(conn: &Connection, outcomes: &[Outcome]) -> Result
         if let Some(reason) = &outcome.disable_endpoint {
             endpoints::disable(conn, &outcome.tenant, &outcome.endpoint_id, reason, finished_at)?;
         }
+    }
+    Ok(())
+}
+
+pub(crate) fn postpone(conn: &Connection, deliveries: &[Postponed]) -> Result<(), StoreError> {
+    let mut update = conn.prepare_cached(
+        "UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
+                next_attempt_at = ?3, lease_token = NULL
+         WHERE id = ?1 AND lease_token = ?2 AND state = 'in_flight'",
+    )?;
+    for item in deliveries {
+        update.execute(params![item.delivery_id.as_str(), item.lease_token, item.due_ms])?;
     }
     Ok(())
 }

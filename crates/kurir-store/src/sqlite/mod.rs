@@ -30,7 +30,9 @@ use kurir_core::tenant::Tenant;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Semaphore;
 
-use crate::{Claim, CustomEventType, DeliveryFilter, EventFilter, Outcome, Published, Result, Store, StoreError};
+use crate::{
+    Claim, CustomEventType, DeliveryFilter, EventFilter, Outcome, Postponed, Published, Result, Store, StoreError,
+};
 use writer::WriterHandle;
 
 /// How many read connections run at once.
@@ -248,6 +250,10 @@ impl Store for SqliteStore {
 
     async fn record_outcomes(&self, outcomes: Vec<Outcome>) -> Result<()> {
         self.write(move |c| deliveries::record_outcomes(c, &outcomes)).await
+    }
+
+    async fn postpone(&self, deliveries: Vec<Postponed>) -> Result<()> {
+        self.write(move |c| deliveries::postpone(c, &deliveries)).await
     }
 
     async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>> {

@@ -38,6 +38,7 @@ impl Kurir {
             .unwrap_or_else(|err| panic!("cannot open the log file: {err}"));
         let mut child = Command::new(env!("CARGO_BIN_EXE_kurir"))
             .args(["serve", "--listen", "127.0.0.1:0", "--allow-private-targets", "--shutdown-grace-secs", "2"])
+            .args(["--circuit-failures", "5", "--circuit-cooldown-ms", "2500"])
             .arg("--data-dir")
             .arg(&data_dir)
             .env("KURIR_ADMIN_TOKEN", ADMIN_TOKEN)

@@ -1,0 +1,201 @@
+//! `kurir bench`: end-to-end throughput on this machine.
+//!
+//! Everything runs in this one process, so the figures include kurir, the receivers and the publishers sharing
+//! the same cores: an in-process `kurir serve` on a fresh SQLite file (WAL, `synchronous=FULL`: every accepted
+//! event is on disk), receivers on 127.0.0.1 that answer 200 at once and count what arrives, and publishers that
+//! call the real HTTP API. Traffic goes only to loopback; the run is bounded by `--events` and `--timeout-secs`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context as _};
+use axum::extract::State;
+use axum::http::StatusCode;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{BenchArgs, ServeArgs};
+use crate::serve;
+
+/// What the receivers saw.
+#[derive(Default)]
+struct Arrivals {
+    count: AtomicU64,
+    last: Mutex<Option<Instant>>,
+}
+
+async fn receive(State(arrivals): State<Arc<Arrivals>>) -> StatusCode {
+    arrivals.count.fetch_add(1, Ordering::Relaxed);
+    if let Ok(mut last) = arrivals.last.lock() {
+        *last = Some(Instant::now());
+    }
+    StatusCode::OK
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
+    serve::init_logging("warn");
+    anyhow::ensure!(
+        args.events > 0 && args.endpoints > 0 && args.batch > 0 && args.publishers > 0,
+        "counts must be positive"
+    );
+    anyhow::ensure!(args.batch <= 1_000, "--batch is at most 1000 (the batch API's limit)");
+    let temp = tempfile::tempdir().context("cannot make a temp dir")?;
+    let data_dir = args.data_dir.clone().unwrap_or_else(|| temp.path().to_path_buf());
+
+    let arrivals = Arc::new(Arrivals::default());
+    let receiver_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let receiver_url = format!("http://{}", receiver_listener.local_addr()?);
+    let receiver_app = axum::Router::new().fallback(receive).with_state(Arc::clone(&arrivals));
+    tokio::spawn(async move { axum::serve(receiver_listener, receiver_app).await });
+
+    let admin_token = format!("bench_{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>()));
+    let kurir_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", kurir_listener.local_addr()?);
+    let serve_args = ServeArgs {
+        listen: kurir_listener.local_addr()?,
+        data_dir: data_dir.clone(),
+        allow_private_targets: true,
+        admin_token: Some(admin_token.clone()),
+        shutdown_grace_secs: 5,
+        circuit_failures: 5,
+        circuit_cooldown_ms: 30_000,
+    };
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move { serve::serve(&serve_args, kurir_listener, shutdown).await }
+    });
+
+    let client = http_client()?;
+    let token = setup(&client, &base, &admin_token, &receiver_url, args.endpoints).await?;
+    let expected = args.events * u64::from(args.endpoints);
+    eprintln!(
+        "publishing {} events ({} per call, {} publishers) to {} endpoint(s) on {}",
+        args.events,
+        args.batch,
+        args.publishers,
+        args.endpoints,
+        data_dir.display()
+    );
+
+    let started = Instant::now();
+    let next = Arc::new(AtomicU64::new(0));
+    let mut publishers = tokio::task::JoinSet::new();
+    for _ in 0..args.publishers {
+        let (client, base, token, next) = (client.clone(), base.clone(), token.clone(), Arc::clone(&next));
+        let (events, batch) = (args.events, u64::from(args.batch));
+        publishers.spawn(async move { publish_until_done(&client, &base, &token, &next, events, batch).await });
+    }
+    while let Some(joined) = publishers.join_next().await {
+        joined.context("a publisher panicked")??;
+    }
+    let published = started.elapsed();
+
+    let deadline = started + Duration::from_secs(args.timeout_secs);
+    while arrivals.count.load(Ordering::Relaxed) < expected {
+        if Instant::now() > deadline {
+            bail!(
+                "only {} of {expected} deliveries arrived within {} s",
+                arrivals.count.load(Ordering::Relaxed),
+                args.timeout_secs
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let last = arrivals.last.lock().ok().and_then(|last| *last).unwrap_or_else(Instant::now);
+    let delivered = last.duration_since(started);
+    shutdown.cancel();
+    server.await.context("the server panicked")??;
+
+    let per_sec = |n: u64, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
+    println!("events published        {}", args.events);
+    println!("deliveries              {expected}");
+    println!(
+        "publish phase           {:.2} s  ({:.0} events/s accepted, durable)",
+        published.as_secs_f64(),
+        per_sec(args.events, published)
+    );
+    println!(
+        "first publish → last    {:.2} s  ({:.0} deliveries/s end to end)",
+        delivered.as_secs_f64(),
+        per_sec(expected, delivered)
+    );
+    Ok(())
+}
+
+fn http_client() -> anyhow::Result<reqwest::Client> {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Ok(reqwest::Client::builder().no_proxy().pool_max_idle_per_host(64).build()?)
+}
+
+async fn call(client: &reqwest::Client, url: String, token: &str, body: Value) -> anyhow::Result<Value> {
+    let response = client
+        .post(&url)
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .with_context(|| format!("POST {url}"))?;
+    let status = response.status();
+    let text = response.text().await?;
+    anyhow::ensure!(status.is_success(), "POST {url} answered {status}: {text}");
+    Ok(serde_json::from_str(&text)?)
+}
+
+/// Creates the tenant, a key and the endpoints; returns the key's token.
+async fn setup(
+    client: &reqwest::Client,
+    base: &str,
+    admin: &str,
+    receiver: &str,
+    endpoints: u32,
+) -> anyhow::Result<String> {
+    call(client, format!("{base}/v1/tenants"), admin, json!({"id": "bench", "name": "Bench"})).await?;
+    let key = call(client, format!("{base}/v1/tenants/bench/api-keys"), admin, json!({"name": "bench"})).await?;
+    let token = key["token"].as_str().context("no token in the API key answer")?.to_owned();
+    for n in 0..endpoints {
+        call(client, format!("{base}/v1/tenants/bench/endpoints"), &token, json!({"url": format!("{receiver}/e{n}")}))
+            .await?;
+    }
+    Ok(token)
+}
+
+/// A ZORT-style product payload, about 200 bytes.
+fn payload(n: u64) -> Value {
+    json!({"id": n, "sku": format!("SKU-{n:08}"), "name": format!("Product {n}"), "sellprice": "20.00",
+           "purchaseprice": "10.00", "unittext": "Piece", "weight": "500", "barcode": "8850000000000", "category": "bench"})
+}
+
+async fn publish_until_done(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    next: &AtomicU64,
+    events: u64,
+    batch: u64,
+) -> anyhow::Result<()> {
+    loop {
+        let first = next.fetch_add(batch, Ordering::Relaxed);
+        if first >= events {
+            return Ok(());
+        }
+        let last = (first + batch).min(events);
+        if batch == 1 {
+            call(
+                client,
+                format!("{base}/v1/tenants/bench/events"),
+                token,
+                json!({"type": "ADDPRODUCT", "payload": payload(first)}),
+            )
+            .await?;
+        } else {
+            let items: Vec<Value> =
+                (first..last).map(|n| json!({"type": "ADDPRODUCT", "payload": payload(n)})).collect();
+            call(client, format!("{base}/v1/tenants/bench/events/batch"), token, json!({"events": items})).await?;
+        }
+    }
+}
