@@ -35,17 +35,36 @@ impl Resolve for GuardedResolver {
 }
 
 /// Builds the shared client. `allow_private_targets` turns the SSRF guard off (tests, on-premises receivers).
-pub fn build(allow_private_targets: bool) -> Result<reqwest::Client, EngineError> {
+/// `max_idle_per_host` should match the most attempts one endpoint may have in flight: a smaller pool closes
+/// connections after each burst and pays for new TCP (and TLS) handshakes on the next one.
+pub fn build(allow_private_targets: bool, max_idle_per_host: usize) -> Result<reqwest::Client, EngineError> {
     // reqwest is built without a default TLS crypto provider; ring is ours. Installing twice is harmless.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("kurir/", env!("CARGO_PKG_VERSION")))
-        .pool_max_idle_per_host(64)
+        .pool_max_idle_per_host(max_idle_per_host)
         .tcp_nodelay(true)
         .no_proxy();
     if !allow_private_targets {
         builder = builder.dns_resolver(Arc::new(GuardedResolver));
     }
     builder.build().map_err(EngineError::Client)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::str::FromStr;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn the_resolver_drops_loopback_answers() {
+        let Ok(name) = Name::from_str("localhost") else { panic!("localhost is a valid name") };
+        let err = match GuardedResolver.resolve(name).await {
+            Ok(addrs) => panic!("localhost resolved to allowed addresses: {:?}", addrs.collect::<Vec<_>>()),
+            Err(err) => err,
+        };
+        assert!(err.downcast_ref::<BlockedAddress>().is_some(), "{err}");
+    }
 }

@@ -68,7 +68,7 @@ pub async fn run(
     waker: Waker,
     shutdown: CancellationToken,
 ) -> Result<(), EngineError> {
-    let client = client::build(config.allow_private_targets)?;
+    let client = client::build(config.allow_private_targets, config.max_in_flight_per_endpoint as usize)?;
     if config.release_leases_at_start {
         let released = store.release_leases(now_ms()).await?;
         if released > 0 {
@@ -124,7 +124,7 @@ async fn dispatch_due(
     attempts: &mut JoinSet<()>,
     limit: u32,
 ) -> usize {
-    let claims = match store.claim_due(now_ms(), limit, config.lease_ms).await {
+    let claims = match store.claim_due(now_ms(), limit, config.lease_ms, health.saturated()).await {
         Ok(claims) => claims,
         Err(err) => {
             tracing::error!(error = %err, "cannot claim due deliveries");

@@ -44,6 +44,16 @@ impl Health {
         admission
     }
 
+    /// The endpoints that have as many attempts in flight as they may: the next claim skips them.
+    pub fn saturated(&self) -> Vec<EndpointId> {
+        let Ok(endpoints) = self.endpoints.lock() else { return Vec::new() };
+        endpoints
+            .iter()
+            .filter(|(_, health)| health.in_flight >= self.max_in_flight_per_endpoint)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     /// Records a finished attempt. `success` is `None` when nothing was sent (the endpoint was disabled).
     pub fn finished(&self, endpoint: &EndpointId, success: Option<bool>, now_ms: i64) {
         let Ok(mut endpoints) = self.endpoints.lock() else { return };
@@ -73,6 +83,7 @@ mod tests {
         assert_eq!(health.admit(&endpoint, 0), Admission::Send);
         assert_eq!(health.admit(&endpoint, 0), Admission::Send);
         assert_eq!(health.admit(&endpoint, 0), Admission::Hold { until_ms: BUSY_HOLD_MS });
+        assert_eq!(health.saturated(), vec![endpoint.clone()]);
         assert_eq!(health.admit(&other, 0), Admission::Send, "another endpoint is not affected");
         health.finished(&endpoint, Some(true), 1);
         assert_eq!(health.admit(&endpoint, 1), Admission::Send);

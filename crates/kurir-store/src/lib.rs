@@ -80,7 +80,8 @@ pub struct Claim {
     /// the delivery) changes nothing.
     pub lease_token: i64,
     pub event: Event,
-    pub endpoint: Endpoint,
+    /// Shared by every claim of the same endpoint in one batch.
+    pub endpoint: std::sync::Arc<Endpoint>,
 }
 
 /// The result of one attempt, to be written back.
@@ -173,9 +174,10 @@ pub trait Store: Send + Sync + 'static {
 
     // --- the dispatcher (across tenants: one dispatcher serves them all) ---
 
-    /// Leases up to `limit` due deliveries until `now_ms + lease_ms`. A delivery with an ordering key is due only
-    /// when no earlier delivery of the same endpoint and key is pending, retrying or in flight.
-    async fn claim_due(&self, now_ms: i64, limit: u32, lease_ms: i64) -> Result<Vec<Claim>>;
+    /// Leases up to `limit` due deliveries until `now_ms + lease_ms`, skipping the endpoints in `skip` (they
+    /// have as many attempts in flight as they may). A delivery with an ordering key is due only when no earlier
+    /// delivery of the same endpoint and key is pending, retrying or in flight.
+    async fn claim_due(&self, now_ms: i64, limit: u32, lease_ms: i64, skip: Vec<EndpointId>) -> Result<Vec<Claim>>;
     /// Writes attempts back, with the deliveries' next states, in one transaction.
     async fn record_outcomes(&self, outcomes: Vec<Outcome>) -> Result<()>;
     /// Gives leases back without counting an attempt.

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::util::{Kurir, Receiver, Tenant};
+use crate::util::{Kurir, Options, Receiver, Tenant};
 
 #[tokio::test]
 async fn tokens_are_checked() {
@@ -53,4 +53,50 @@ async fn one_tenant_cannot_see_another() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = kurir.admin().post("/v1/tenants", json!({"id": "store-a", "name": "again"})).await;
     assert_eq!(status, StatusCode::CONFLICT);
+}
+
+#[tokio::test]
+async fn a_generated_admin_token_is_printed_once_and_survives_a_restart() {
+    let mut kurir = Kurir::start_with(Options { admin_token: None, ..Options::default() }).await;
+    let token = kurir
+        .startup_output
+        .split_whitespace()
+        .find(|word| word.starts_with("kurir_admin_"))
+        .unwrap_or_else(|| panic!("no generated token in: {}", kurir.startup_output))
+        .to_owned();
+    let admin = kurir.admin().with_token(&token);
+    admin.post_ok("/v1/tenants", json!({"id": "acme", "name": "Acme"}), StatusCode::CREATED).await;
+    let stored = std::fs::read(kurir.data_dir.join("kurir.db")).unwrap_or_default();
+    assert!(!stored.windows(token.len()).any(|w| w == token.as_bytes()), "only the hash is stored");
+
+    assert!(kurir.terminate());
+    let dir = kurir.data_dir.clone();
+    let restarted = Kurir::launch(&dir, Options { admin_token: None, ..Options::default() }).await;
+    assert!(!restarted.startup_output.contains("kurir_admin_"), "printed only once: {}", restarted.startup_output);
+    let (status, tenants) = restarted.admin().with_token(&token).get("/v1/tenants").await;
+    assert_eq!(status, StatusCode::OK, "{tenants}");
+    drop(kurir);
+}
+
+#[tokio::test]
+async fn endpoints_on_private_addresses_are_refused_unless_the_operator_allows_them() {
+    let kurir = Kurir::start_with(Options { allow_private_targets: false, ..Options::default() }).await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    for url in [
+        "http://127.0.0.1:9000/hook",
+        "http://localhost/hook",
+        "http://169.254.169.254/latest",
+        "http://[::1]/x",
+        "http://10.0.0.8/x",
+    ] {
+        let (status, error) = tenant.api.post(&tenant.path("/endpoints"), json!({"url": url})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{url}: {error}");
+        assert_eq!(error["error"]["field"], "url", "{url}: {error}");
+    }
+    let (status, error) = tenant.api.post(&tenant.path("/endpoints"), json!({"url": "ftp://example.com/"})).await;
+    assert_eq!((status, &error["error"]["field"]), (StatusCode::BAD_REQUEST, &json!("url")));
+    // A public host name is accepted when saved; its DNS answers are checked again at every send.
+    let (status, _) =
+        tenant.api.post(&tenant.path("/endpoints"), json!({"url": "https://hooks.example.com/{event}"})).await;
+    assert_eq!(status, StatusCode::CREATED);
 }

@@ -1,6 +1,7 @@
 //! Deliveries and attempts: the tenant's view (list, retry, recover) and the dispatcher's (claim, write back).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use kurir_core::delivery::{Attempt, Delivery, NextStep};
 use kurir_core::endpoint::Endpoint;
@@ -92,6 +93,7 @@ pub(crate) fn recover(
 const DUE_SQL: &str = "
     SELECT d.seq FROM deliveries d
     WHERE d.state IN ('pending', 'retrying', 'in_flight') AND d.next_attempt_at <= ?1
+      AND d.endpoint_id NOT IN (SELECT value FROM json_each(?3))
       AND (d.ordering_key IS NULL OR NOT EXISTS (
             SELECT 1 FROM deliveries e
             WHERE e.endpoint_id = d.endpoint_id AND e.ordering_key = d.ordering_key AND e.seq < d.seq
@@ -99,13 +101,20 @@ const DUE_SQL: &str = "
     ORDER BY d.next_attempt_at
     LIMIT ?2";
 
-pub(crate) fn claim_due(conn: &Connection, now_ms: i64, limit: u32, lease_ms: i64) -> Result<Vec<Claim>, StoreError> {
+pub(crate) fn claim_due(
+    conn: &Connection,
+    now_ms: i64,
+    limit: u32,
+    lease_ms: i64,
+    skip: &[EndpointId],
+) -> Result<Vec<Claim>, StoreError> {
+    let skip_json = serde_json::Value::from(skip.iter().map(|id| id.as_str()).collect::<Vec<_>>()).to_string();
     let seqs: Vec<i64> = {
         let mut stmt = conn.prepare_cached(DUE_SQL)?;
-        collect(&mut stmt, params![now_ms, limit], |row| Ok(row.get(0)?))?
+        collect(&mut stmt, params![now_ms, limit, skip_json], |row| Ok(row.get(0)?))?
     };
     let mut claims = Vec::with_capacity(seqs.len());
-    let mut endpoint_cache: HashMap<String, Option<Endpoint>> = HashMap::new();
+    let mut endpoint_cache: HashMap<String, Option<Arc<Endpoint>>> = HashMap::new();
     let mut lease = conn.prepare_cached(
         "UPDATE deliveries SET state = 'in_flight', next_attempt_at = ?2, lease_token = ?3, updated_at = ?4
          WHERE seq = ?1",
@@ -125,7 +134,7 @@ pub(crate) fn claim_due(conn: &Connection, now_ms: i64, limit: u32, lease_ms: i6
             .ok_or(StoreError::Corrupt { table: "deliveries", message: format!("event {event_seq} is missing") })?;
         let endpoint_id = delivery.endpoint_id.as_str().to_owned();
         if !endpoint_cache.contains_key(&endpoint_id) {
-            let endpoint = collect(&mut load_endpoint, [&endpoint_id], rows::endpoint)?.pop();
+            let endpoint = collect(&mut load_endpoint, [&endpoint_id], rows::endpoint)?.pop().map(Arc::new);
             endpoint_cache.insert(endpoint_id.clone(), endpoint);
         }
         match endpoint_cache.get(&endpoint_id).cloned().flatten() {

@@ -244,8 +244,8 @@ impl Store for SqliteStore {
         self.write(move |c| deliveries::recover(c, &tenant, &endpoint, since_ms, now_ms)).await
     }
 
-    async fn claim_due(&self, now_ms: i64, limit: u32, lease_ms: i64) -> Result<Vec<Claim>> {
-        self.write(move |c| deliveries::claim_due(c, now_ms, limit, lease_ms)).await
+    async fn claim_due(&self, now_ms: i64, limit: u32, lease_ms: i64, skip: Vec<EndpointId>) -> Result<Vec<Claim>> {
+        self.write(move |c| deliveries::claim_due(c, now_ms, limit, lease_ms, &skip)).await
     }
 
     async fn record_outcomes(&self, outcomes: Vec<Outcome>) -> Result<()> {

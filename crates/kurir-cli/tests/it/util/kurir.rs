@@ -10,11 +10,27 @@ use serde_json::{json, Value};
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 
+/// How to start kurir.
+#[derive(Clone, Copy)]
+pub struct Options {
+    /// `KURIR_ADMIN_TOKEN`; `None` lets kurir generate one (or use the stored one).
+    pub admin_token: Option<&'static str>,
+    pub allow_private_targets: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { admin_token: Some(ADMIN_TOKEN), allow_private_targets: true }
+    }
+}
+
 /// A running `kurir serve` on 127.0.0.1 with its data in a temp dir. Killed when dropped.
 pub struct Kurir {
     child: Option<Child>,
     pub base: String,
     pub data_dir: PathBuf,
+    /// What kurir printed on stdout before it was listening (the generated admin token, if any).
+    pub startup_output: String,
     /// Keeps the temp dir alive for as long as the test needs it (restarts reuse it).
     _temp: Option<tempfile::TempDir>,
 }
@@ -22,27 +38,44 @@ pub struct Kurir {
 impl Kurir {
     /// Starts kurir on a fresh data dir.
     pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Self {
         let temp = tempfile::tempdir().unwrap_or_else(|err| panic!("cannot make a temp dir: {err}"));
-        let mut kurir = Self::start_in(temp.path()).await;
+        let mut kurir = Self::launch(temp.path(), options).await;
         kurir._temp = Some(temp);
         kurir
     }
 
     /// Starts kurir on an existing data dir (a restart).
     pub async fn start_in(data_dir: &Path) -> Self {
+        Self::launch(data_dir, Options::default()).await
+    }
+
+    pub async fn launch(data_dir: &Path, options: Options) -> Self {
         let data_dir = data_dir.to_path_buf();
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(data_dir.join("kurir.log"))
             .unwrap_or_else(|err| panic!("cannot open the log file: {err}"));
-        let mut child = Command::new(env!("CARGO_BIN_EXE_kurir"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--allow-private-targets", "--shutdown-grace-secs", "2"])
+        let mut command = Command::new(env!("CARGO_BIN_EXE_kurir"));
+        command
+            .args(["serve", "--listen", "127.0.0.1:0", "--shutdown-grace-secs", "2"])
             .args(["--circuit-failures", "5", "--circuit-cooldown-ms", "2500"])
             .arg("--data-dir")
             .arg(&data_dir)
-            .env("KURIR_ADMIN_TOKEN", ADMIN_TOKEN)
-            .env("KURIR_LOG", "info,kurir_engine=debug")
+            .env_remove("KURIR_ADMIN_TOKEN")
+            .env_remove("KURIR_ALLOW_PRIVATE_TARGETS")
+            .env("KURIR_LOG", "info,kurir_engine=debug");
+        if options.allow_private_targets {
+            command.arg("--allow-private-targets");
+        }
+        if let Some(token) = options.admin_token {
+            command.env("KURIR_ADMIN_TOKEN", token);
+        }
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::from(log))
@@ -52,21 +85,24 @@ impl Kurir {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines();
+            let mut before = String::new();
             for line in lines.by_ref().map_while(Result::ok) {
                 if let Some(url) = line.strip_prefix("kurir listening on ") {
-                    let _ = tx.send(url.to_owned());
+                    let _ = tx.send((url.to_owned(), before));
                     break;
                 }
+                before.push_str(&line);
+                before.push('\n');
             }
             // Keep draining so that kurir never blocks on a full pipe.
             for _ in lines {}
         });
-        let base = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(30)))
+        let (base, startup_output) = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(30)))
             .await
             .ok()
             .and_then(Result::ok)
             .unwrap_or_else(|| panic!("kurir did not start; see {}", data_dir.join("kurir.log").display()));
-        Kurir { child: Some(child), base, data_dir, _temp: None }
+        Kurir { child: Some(child), base, data_dir, startup_output, _temp: None }
     }
 
     pub fn admin(&self) -> Api {
