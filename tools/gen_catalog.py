@@ -2,151 +2,297 @@
 """Writes kurir's catalog files from the vendors' reference catalogs.
 
 The catalog under `catalog/` is data: one JSON file per event type, compiled into the binary. This script is how
-those files were first written from `../shared/spec/reference/*.json`; after that the files are the source of
-truth and may be edited by hand (a test checks every example against its schema).
+those files were written from `spec/reference/*.json` (a copy of the vendors' public docs, as read); the files are
+the source of truth afterwards and may be edited by hand. Tests check every example against its schema and that
+every event of the reference files has a file.
 
-Usage: python3 tools/gen_catalog.py [--spec ../shared/spec/reference] [--only NAME ...]
+Rules applied (docs/platforms.md explains each):
+- DealPOS: documented types; nested fields `A.B` (object) and `A[].B` (array items); formats are annotations;
+  fields whose type drifted between renders (customer `Code`) accept either type. Unknown extra fields allowed.
+- ZORT: types come from single examples, so numbers accept a number or a numeric string, every field is nullable,
+  and a field whose type is unknown accepts anything.
+- An event without a documented example gets one built from its fields (`"built": true`). A malformed example
+  keeps its raw text beside the repaired one.
+- Synchronous call-outs (DealPOS loyalty) are not events and get no catalog file.
+
+Usage: python3 tools/gen_catalog.py [--spec spec/reference] [--out catalog]
 """
 import argparse
 import json
 import os
+import shutil
 import sys
 
-# Which entity each event orders by, and the JSON pointer of its identity in the payload (DESIGN.md: the
-# ordering key is `<entity>:<value>`, so product 1234 and order 1234 never wait on each other).
+SCHEMA_URI = "https://json-schema.org/draft/2020-12/schema"
+NUMERIC_STRING = r"^\s*-?[0-9]+(\.[0-9]+)?\s*$"
+
+# The entity and JSON pointer of each event's ordering key (DESIGN.md: `<entity>:<value>`). Payments order by
+# their invoice, bill payments by their bill: a payment must not overtake the invoice it pays.
 DEALPOS_ORDERING = {
     "productCreated": ("product", "/ID"),
     "productUpdated": ("product", "/ID"),
     "productDeleted": ("product", "/ID"),
     "productVariantCreated": ("variant", "/ID"),
     "productVariantUpdated": ("variant", "/ID"),
+    "invoiceCreated": ("invoice", "/ID"),
+    "invoiceDeleted": ("invoice", "/ID"),
+    "invoiceErased": ("invoice", "/ID"),
+    "customerCreated": ("customer", "/Code"),
+    "customerDeleted": ("customer", "/Code"),
+    "supplierCreated": ("supplier", "/Code"),
+    "supplierDeleted": ("supplier", "/Code"),
+    "transferOrderCreated": ("transferOrder", "/Number"),
+    "outboundLogisticComplete": ("outboundLogistic", "/ID"),
+    "inboundLogisticComplete": ("inboundLogistic", "/Number"),
+    "adjustmentCreated": ("adjustment", "/ID"),
+    "paymentCreated": ("invoice", "/InvoiceID"),
+    "paymentDeleted": ("invoice", "/InvoiceID"),
+    "paymentUpdated": ("invoice", "/InvoiceID"),
+    "paymentWriteoff": ("invoice", "/InvoiceID"),
+    "supplierBillPaymentCreated": ("bill", "/BillID"),
+    "supplierBillPaymentDeleted": ("bill", "/BillID"),
+    "closeShift": ("shift", "/ID"),
 }
-ZORT_ORDERING = {
-    "ADDPRODUCT": ("product", "/id"),
-    "UPDATEPRODUCT": ("product", "/id"),
-    "UPDATEPRODUCTQUANTITY": ("product", "/id"),
-    "DELETEPRODUCT": ("product", "/id"),
+
+ZORT_ENTITY = {
+    "Product": "product",
+    "Order": "order",
+    "Purchase Order": "purchaseOrder",
+    "Return Order": "returnOrder",
+    "Return Purchase Order": "returnPurchaseOrder",
+    "Transfer": "transfer",
+    "Contact": "contact",
+    "Warehouse": "warehouse",
 }
 
-NUMERIC_STRING = r"^\s*-?[0-9]+(\.[0-9]+)?\s*$"
+# The four delete triggers ZORT documents without a URL field get one in kurir; when it is not set, the trigger
+# goes to the matching update URL.
+ZORT_DELETE_FIELDS = {
+    "DELETEORDER": ("deleteorderurl", "updateorderurl"),
+    "DELETEPURCHASEORDER": ("deletepurchaseurl", "updatepurchaseurl"),
+    "DELETERETURNORDER": ("deletereturnorderurl", "updatereturnorderurl"),
+    "DELETERETURNPURCHASEORDER": ("deletereturnpurchaseurl", "updatereturnpurchaseurl"),
+}
+
+# DealPOS fields whose type differs between doc renders: accept both.
+DEALPOS_DRIFT = {"Code": ["string", "number"]}
 
 
-def dealpos_type(t):
-    """A documented DealPOS field type as a JSON Schema fragment."""
-    simple = {"string": "string", "boolean": "boolean", "integer": "integer", "number": "number", "object": "object"}
-    if t in simple:
-        return {"type": simple[t]}
-    if t.startswith("array<") and t.endswith(">"):
-        return {"type": "array", "items": dealpos_type(t[6:-1])}
-    return {}  # type unknown: any value
-
-
-def dealpos_schema(fields):
-    """Builds an object schema from the flat field list (`Components[].Name` nests into the array's items)."""
-    props = {}
-    for f in fields:
-        parts = f["name"].split("[].")
-        target = props
-        for outer in parts[:-1]:
-            node = target.setdefault(outer, {"type": "array", "items": {"type": "object"}})
-            items = node.setdefault("items", {"type": "object"})
-            items.setdefault("type", "object")
-            target = items.setdefault("properties", {})
-        frag = dealpos_type(f["type"])
-        if f.get("description"):
-            frag["description"] = f["description"]
-        existing = target.get(parts[-1])
-        if existing and existing.get("type") == "array" and "properties" in existing.get("items", {}):
-            continue  # already built from nested fields
-        target[parts[-1]] = frag
-    return {"type": "object", "properties": props, "additionalProperties": True}
-
-
-def zort_type(t):
-    """ZORT's types come from single examples: numbers may be numeric strings, and every field may be null."""
-    if t == "integer" or t == "number":
-        return {"type": ["number", "string", "null"], "pattern": NUMERIC_STRING}
-    if t == "string":
-        return {"type": ["string", "number", "null"]}
-    if t == "boolean":
-        return {"type": ["boolean", "null"]}
-    if t.startswith("array"):
-        return {"type": ["array", "null"]}
-    if t == "object":
-        return {"type": ["object", "null"]}
+def fragment_for(kind, platform):
+    """A field's type (as the reference writes it) as a JSON Schema fragment."""
+    base, fmt = kind, None
+    if "(" in kind and kind.endswith(")"):
+        base, fmt = kind[: kind.index("(")], kind[kind.index("(") + 1 : -1]
+    if platform == "zort":
+        if base in ("integer", "number"):
+            return {"type": ["number", "string", "null"], "pattern": NUMERIC_STRING}
+        if base == "string":
+            return {"type": ["string", "number", "null"]}
+        if base == "boolean":
+            return {"type": ["boolean", "null"]}
+        if base.startswith("array"):
+            return {"type": ["array", "null"]}
+        if base == "object":
+            return {"type": ["object", "null"]}
+        return {}
+    simple = {"string", "boolean", "integer", "number", "object"}
+    if base in simple:
+        frag = {"type": base}
+        if fmt:
+            frag["format"] = {"guid": "uuid"}.get(fmt, fmt)
+        return frag
+    if base.startswith("array<") and base.endswith(">"):
+        return {"type": "array", "items": fragment_for(base[6:-1], platform)}
+    if base == "array":
+        return {"type": "array"}
     return {}
 
 
-def zort_schema(fields):
-    props = {}
+def object_schema(fields, platform):
+    """Builds an object schema from the flat field list: `A.B` nests into object A, `A[].B` into A's items, and
+    a leading `[].B` makes the payload itself an array."""
+    root = {"type": "object", "properties": {}, "additionalProperties": True}
+    if any(f["name"].startswith("[].") for f in fields):
+        items = {"type": "object", "properties": {}, "additionalProperties": True}
+        for f in fields:
+            add_field(items, f["name"][3:], f, platform)
+        return {"type": "array", "items": items}
     for f in fields:
-        frag = zort_type(f["type"])
-        if f.get("description"):
-            frag["description"] = f["description"]
-        props[f["name"]] = frag
-    return {"type": "object", "properties": props, "additionalProperties": True}
+        add_field(root, f["name"], f, platform)
+    return root
 
 
-def write(out_dir, doc):
-    path = os.path.join(out_dir, doc["platform"], doc["name"] + ".json")
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as fh:
-        json.dump(doc, fh, indent=2, ensure_ascii=False)
-        fh.write("\n")
-    print("wrote", path)
+def container(node, platform):
+    """The object schema inside `node` where child properties go (its items, for an array)."""
+    types = node.get("type")
+    is_array = types == "array" or (isinstance(types, list) and "array" in types)
+    if is_array:
+        items = node.setdefault("items", {})
+        items.setdefault("type", ["object", "null"] if platform == "zort" else "object")
+        items.setdefault("additionalProperties", True)
+        items.setdefault("properties", {})
+        return items
+    node.setdefault("additionalProperties", True)
+    node.setdefault("properties", {})
+    return node
+
+
+def add_field(root, name, field, platform):
+    parts = []
+    for part in name.split("."):
+        if part.endswith("[]"):
+            parts.append((part[:-2], "array"))
+        else:
+            parts.append((part, None))
+    # `A[].B` arrives as "A[]" + "B" after the split on dots.
+    node = root
+    for index, (part, kind) in enumerate(parts):
+        props = container(node, platform)["properties"]
+        last = index == len(parts) - 1
+        if last:
+            frag = fragment_for(field["type"], platform)
+            if platform == "dealpos" and part in DEALPOS_DRIFT:
+                frag = {"type": DEALPOS_DRIFT[part]}
+            if field.get("description"):
+                frag["description"] = field["description"]
+            existing = props.get(part)
+            if existing and ("properties" in existing or "items" in existing):
+                existing.update({k: v for k, v in frag.items() if k not in ("items", "properties")})
+            else:
+                props[part] = frag
+        else:
+            default = {"type": "array"} if kind == "array" else {"type": "object"}
+            if platform == "zort":
+                default = {"type": ["array", "null"]} if kind == "array" else {"type": ["object", "null"]}
+            node = props.setdefault(part, default)
+
+
+def built_value(schema, name=""):
+    """A plausible value for a schema, for events whose docs give fields but no example."""
+    types = schema.get("type", "string")
+    kind = types if isinstance(types, str) else next((t for t in types if t != "null"), "string")
+    if kind == "object":
+        return {k: built_value(v, k) for k, v in schema.get("properties", {}).items()}
+    if kind == "array":
+        items = schema.get("items")
+        return [built_value(items, name)] if items else []
+    if kind in ("integer", "number"):
+        return 1
+    if kind == "boolean":
+        return False
+    fmt = schema.get("format")
+    if fmt == "date-time":
+        return "2026-01-15T10:30:00"
+    if fmt == "date":
+        return "2026-01-15"
+    if fmt == "uuid" or name.endswith("ID") or name == "ID":
+        return "00000000-0000-4000-8000-000000000001"
+    return f"{name or 'text'} example"
+
+
+def file_doc(name, platform, category, title, description, ordering, schema, examples, notes, extra=None):
+    doc = {
+        "name": name,
+        "platform": platform,
+        "category": category,
+        "title": title,
+        "description": description,
+        "ordering": {"entity": ordering[0], "pointer": ordering[1]} if ordering else None,
+        "schema": {"$schema": SCHEMA_URI, **schema},
+        "examples": examples,
+        "notes": notes,
+    }
+    if extra:
+        doc.update(extra)
+    return doc
+
+
+def unwrap(example):
+    """Some DealPOS examples are OpenAPI examples-map artifacts: {"example-1": {...}}."""
+    if isinstance(example, dict) and len(example) == 1:
+        (key, value), = example.items()
+        if key.startswith("example") and isinstance(value, dict):
+            return value
+    return example
+
+
+def dealpos_docs(events):
+    for e in events:
+        if e.get("sync_call_out"):
+            continue
+        schema = object_schema(e["fields"], "dealpos") if e["fields"] else {"type": "object", "additionalProperties": True}
+        notes = list(e.get("notes", []))
+        examples = []
+        documented = e.get("example_expanded") or e.get("example")
+        if documented is not None:
+            examples.append({"name": "documented", "payload": unwrap(documented)})
+        legacy = e.get("legacy_variant")
+        if legacy and legacy.get("example_as_documented"):
+            examples.append({"name": "legacy flat form", "payload": unwrap(legacy["example_as_documented"])})
+        if not examples:
+            examples.append({"name": "built from the documented fields", "built": True, "payload": built_value(schema)})
+            notes.append("No example is documented; the example was built from the documented fields.")
+        if e["name"].startswith("product") and "Variants" in schema.get("properties", {}):
+            notes.append("Variants[] items are elided in the docs; they are taken to carry the Product Variant fields (inferred).")
+        yield file_doc(e["name"], "dealpos", e["category"], e["title"], e.get("description") or e["title"],
+                       DEALPOS_ORDERING[e["name"]], schema, examples, notes,
+                       {"confidence": e.get("confidence"), "response": (e.get("response") or {}).get("example")})
+
+
+def dealpos_variant_items(docs):
+    """Product events' Variants[] items get the Product Variant fields."""
+    variant = next(d for d in docs if d["name"] == "productVariantUpdated")["schema"]
+    item = {k: v for k, v in variant.items() if k != "$schema"}
+    for doc in docs:
+        if doc["name"] in ("productCreated", "productUpdated", "productDeleted"):
+            doc["schema"]["properties"]["Variants"] = {"type": "array", "items": item}
+    return docs
+
+
+def zort_docs(events):
+    for e in events:
+        schema = object_schema(e["fields"], "zort")
+        examples, notes = [], list(e.get("notes", []))
+        if e.get("example") is not None:
+            examples.append({"name": "documented", "payload": e["example"]})
+        if e.get("example_raw") is not None:
+            examples.append({"name": "documented (repaired)", "payload": e["example_repaired"], "raw": e["example_raw"]})
+            notes.append("The documented example is malformed JSON; `raw` keeps it as published, `payload` is the repair.")
+        entity = ZORT_ENTITY[e["category"]]
+        ordering = None if schema.get("type") == "array" else (entity, "/id")
+        query = [q["name"] for q in e["query_params"] if q["name"] != "method"]
+        zort = {"url_field": e.get("url_field"), "query": query}
+        if e["name"] in ZORT_DELETE_FIELDS:
+            field, fallback = ZORT_DELETE_FIELDS[e["name"]]
+            zort.update({"url_field": field, "url_field_documented": False, "fallback_url_field": fallback})
+        if ordering is None:
+            notes.append("The payload is an array; publish with params.id so the order id reaches the query string and the ordering key.")
+        yield file_doc(e["name"], "zort", e["category"], e["title"], e.get("description") or e["title"],
+                       ordering, schema, examples, notes, {"confidence": e.get("confidence"), "zort": zort})
+
+
+def write_all(out_dir, docs):
+    for doc in docs:
+        path = os.path.join(out_dir, doc["platform"], doc["name"] + ".json")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as fh:
+            json.dump(doc, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+    print(f"wrote {len(docs)} files under {out_dir}")
 
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
-    ap.add_argument("--spec", default=os.path.join(here, "..", "..", "shared", "spec", "reference"))
+    ap.add_argument("--spec", default=os.path.join(here, "..", "spec", "reference"))
     ap.add_argument("--out", default=os.path.join(here, "..", "catalog"))
-    ap.add_argument("--only", nargs="*")
     args = ap.parse_args()
-
     dealpos = json.load(open(os.path.join(args.spec, "dealpos-catalog.json")))
     zort = json.load(open(os.path.join(args.spec, "zort-catalog.json")))["events"]
-    only = set(args.only or list(DEALPOS_ORDERING) + list(ZORT_ORDERING))
-
-    variant_schema = None
-    for e in dealpos:
-        if e["name"] == "productVariantUpdated":
-            variant_schema = dealpos_schema(e["fields"])
-    for e in dealpos:
-        if e["name"] not in only or e.get("sync_call_out"):
-            continue
-        schema = dealpos_schema(e["fields"])
-        if e["name"].startswith("product") and "Variants" in schema["properties"] and variant_schema:
-            # The docs elide Variants[] items; a product's variants carry the Product Variant fields (inferred).
-            schema["properties"]["Variants"] = {"type": "array", "items": variant_schema}
-        entity, pointer = DEALPOS_ORDERING[e["name"]]
-        examples = [{"name": "documented", "payload": e.get("example_expanded") or e["example"]}]
-        write(args.out, {
-            "name": e["name"],
-            "platform": "dealpos",
-            "category": e["category"],
-            "title": e["title"],
-            "description": e["description"],
-            "ordering": {"entity": entity, "pointer": pointer},
-            "schema": {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema},
-            "examples": examples,
-            "notes": e.get("notes", []),
-        })
-    for e in zort:
-        if e["name"] not in only:
-            continue
-        entity, pointer = ZORT_ORDERING[e["name"]]
-        write(args.out, {
-            "name": e["name"],
-            "platform": "zort",
-            "category": e["category"],
-            "title": e["title"],
-            "description": e["description"],
-            "ordering": {"entity": entity, "pointer": pointer},
-            "schema": {"$schema": "https://json-schema.org/draft/2020-12/schema", **zort_schema(e["fields"])},
-            "examples": [{"name": "documented", "payload": e["example"]}],
-            "notes": e.get("notes", []),
-        })
+    for platform in ("dealpos", "zort"):
+        shutil.rmtree(os.path.join(args.out, platform), ignore_errors=True)
+    docs = dealpos_variant_items(list(dealpos_docs(dealpos))) + list(zort_docs(zort))
+    write_all(args.out, docs)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,25 @@ pub struct OrderingRule {
 pub struct Example {
     pub name: String,
     pub payload: Value,
+    /// The docs' example as published, when it was not valid JSON (`payload` is then the repair).
+    #[serde(default)]
+    pub raw: Option<String>,
+    /// True when the docs give no example and this one was built from the documented fields.
+    #[serde(default)]
+    pub built: bool,
+}
+
+/// How a ZORT trigger is configured and sent: the `UpdateWebhook` field that holds its URL, and which query
+/// parameters beside `method` its docs list.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ZortTrigger {
+    pub url_field: String,
+    /// `id`, `number`, `paymentstatus`, in the docs' order.
+    #[serde(default)]
+    pub query: Vec<String>,
+    /// For the delete triggers the docs give no URL field: the field used when kurir's own one is not set.
+    #[serde(default)]
+    pub fallback_url_field: Option<String>,
 }
 
 /// One catalog file, as written on disk.
@@ -47,6 +66,8 @@ struct EventTypeFile {
     schema: Value,
     #[serde(default)]
     examples: Vec<Example>,
+    #[serde(default)]
+    zort: Option<ZortTrigger>,
 }
 
 /// An event type with its compiled schema.
@@ -60,6 +81,8 @@ pub struct EventType {
     pub ordering: Option<OrderingRule>,
     pub schema: Value,
     pub examples: Vec<Example>,
+    /// Set for ZORT triggers.
+    pub zort: Option<ZortTrigger>,
     validator: jsonschema::Validator,
 }
 
@@ -106,6 +129,7 @@ impl EventType {
             ordering: file.ordering,
             schema: file.schema,
             examples: file.examples,
+            zort: file.zort,
             validator,
         })
     }
@@ -123,6 +147,7 @@ impl EventType {
             ordering: None,
             schema,
             examples: Vec::new(),
+            zort: None,
             validator,
         })
     }
@@ -239,7 +264,7 @@ mod tests {
     #[test]
     fn every_embedded_example_meets_its_schema() {
         let catalog = catalog();
-        assert!(catalog.len() >= 9);
+        assert_eq!(catalog.len(), 52, "23 DealPOS webhooks and 29 ZORT triggers");
         for event_type in catalog.iter() {
             assert!(!event_type.examples.is_empty(), "{} has no example", event_type.name);
             for example in &event_type.examples {
@@ -255,6 +280,36 @@ mod tests {
             let expected = format!("{}/{}.json", event_type.platform, event_type.name);
             assert_eq!(path.replace('\\', "/"), expected);
         }
+    }
+
+    #[test]
+    fn malformed_examples_keep_their_raw_text_beside_the_repair() {
+        let catalog = catalog();
+        for name in ["ADDCONTACT", "UPDATECONTACT", "DELETECONTACT"] {
+            let example = catalog.get(name).and_then(|t| t.examples.iter().find(|e| e.raw.is_some()).cloned());
+            let Some(example) = example else { panic!("{name} has no raw example") };
+            let raw = example.raw.unwrap_or_default();
+            assert!(serde_json::from_str::<Value>(&raw).is_err(), "{name}'s raw example is malformed in the docs");
+            assert_eq!(example.payload["id"], 1234);
+        }
+    }
+
+    #[test]
+    fn zort_triggers_know_their_url_field_and_query() {
+        let catalog = catalog();
+        let zort = |name: &str| catalog.get(name).and_then(|t| t.zort.clone());
+        let payment = zort("UPDATEORDERPAYMENT").unwrap_or_else(|| panic!("no zort data"));
+        assert_eq!(payment.url_field, "updateorderpaymenturl");
+        assert_eq!(payment.query, ["id", "number", "paymentstatus"]);
+        let quantity = zort("UPDATEPRODUCTQUANTITY").map(|z| z.url_field);
+        assert_eq!(quantity.as_deref(), Some("updatequantityurl"));
+        let delete = zort("DELETEPURCHASEORDER").unwrap_or_else(|| panic!("no zort data"));
+        assert_eq!(
+            (delete.url_field.as_str(), delete.fallback_url_field.as_deref()),
+            ("deletepurchaseurl", Some("updatepurchaseurl"))
+        );
+        let zort_types = catalog.iter().filter(|t| t.platform == "zort").count();
+        assert_eq!(catalog.iter().filter(|t| t.zort.is_some()).count(), zort_types);
     }
 
     #[test]
@@ -325,6 +380,9 @@ mod tests {
         assert_eq!(key("ADDPRODUCT", json!({"id": 1234})).as_deref(), Some("product:1234"));
         assert_eq!(key("productVariantUpdated", json!({"ID": "v1"})).as_deref(), Some("variant:v1"));
         assert_eq!(key("productCreated", json!({"Name": "no id"})), None);
+        assert_eq!(key("paymentCreated", json!({"ID": "p", "InvoiceID": "inv-9"})).as_deref(), Some("invoice:inv-9"));
+        assert_eq!(key("UPDATEORDERPAYMENT", json!({"id": 77})).as_deref(), Some("order:77"));
+        assert_eq!(key("UPDATEORDERTRACKING", json!([{"trackingno": "T1"}])), None);
     }
 
     #[test]
