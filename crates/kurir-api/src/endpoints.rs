@@ -9,7 +9,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use kurir_core::endpoint::{self, Dialect, Endpoint, SigningSecret, DEFAULT_TIMEOUT_MS, ROTATION_OVERLAP_MS};
+use kurir_core::endpoint::{self, Dialect, Endpoint, SigningSecret, ZortKeys, DEFAULT_TIMEOUT_MS, ROTATION_OVERLAP_MS};
 use kurir_core::id::{ApiKeyId, EndpointId, TenantId};
 use kurir_core::retry::RetrySchedule;
 use kurir_wire::WebhookSecret;
@@ -48,6 +48,20 @@ struct EndpointIn {
     enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     owner_key: Option<String>,
+    /// The three ZORT key headers; required by the `zort` dialect.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    zort: Option<ZortKeysIn>,
+    /// Whether kurir's `webhook-*` signature headers go along in the `dealpos` and `zort` dialects (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signature_headers: Option<bool>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct ZortKeysIn {
+    key1: String,
+    key2: String,
+    key3: String,
 }
 
 #[derive(Deserialize, Serialize)]
@@ -70,6 +84,8 @@ struct EndpointOut {
     enabled: bool,
     disabled_reason: Option<String>,
     owner_key: Option<String>,
+    zort: Option<ZortKeysIn>,
+    signature_headers: bool,
     created_at: String,
     updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -91,6 +107,8 @@ impl EndpointOut {
             enabled: endpoint.enabled,
             disabled_reason: endpoint.disabled_reason,
             owner_key: endpoint.owner_key.map(|k| k.to_string()),
+            zort: endpoint.zort_keys.map(|k| ZortKeysIn { key1: k.key1, key2: k.key2, key3: k.key3 }),
+            signature_headers: endpoint.signature_headers,
             created_at: rfc3339(endpoint.created_at_ms),
             updated_at: rfc3339(endpoint.updated_at_ms),
             secret,
@@ -146,6 +164,18 @@ async fn build(
     };
     let timeout_ms = body.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
     endpoint::validate_timeout_ms(timeout_ms)?;
+    let zort_keys = match (dialect, body.zort) {
+        (Dialect::Zort, Some(keys)) => {
+            let keys = ZortKeys { key1: keys.key1, key2: keys.key2, key3: keys.key3 };
+            keys.validate()?;
+            Some(keys)
+        }
+        (Dialect::Zort, None) => {
+            return Err(ApiError::invalid("zort", "the zort dialect needs {\"key1\", \"key2\", \"key3\"}"))
+        }
+        (_, Some(_)) => return Err(ApiError::invalid("zort", "ZORT keys apply only to the zort dialect")),
+        (_, None) => None,
+    };
     let owner_key = match body.owner_key {
         None => None,
         Some(text) => Some(owner_key(state, tenant, &text).await?),
@@ -185,6 +215,8 @@ async fn build(
         enabled,
         disabled_reason,
         owner_key,
+        zort_keys,
+        signature_headers: body.signature_headers.unwrap_or(true),
         created_at_ms,
         updated_at_ms: now,
     })
@@ -253,6 +285,8 @@ fn editable_settings(endpoint: &Endpoint) -> Value {
         "timeout_ms": endpoint.timeout_ms,
         "enabled": endpoint.enabled,
         "owner_key": endpoint.owner_key.as_ref().map(ToString::to_string),
+        "zort": endpoint.zort_keys.as_ref().map(|k| json!({"key1": k.key1, "key2": k.key2, "key3": k.key3})),
+        "signature_headers": endpoint.signature_headers,
     })
 }
 

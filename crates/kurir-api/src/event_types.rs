@@ -30,8 +30,24 @@ fn describe(event_type: &EventType) -> Value {
         "description": event_type.description,
         "ordering": event_type.ordering.as_ref().map(|o| json!({"entity": o.entity, "pointer": o.pointer})),
         "schema": event_type.schema,
-        "examples": event_type.examples.iter().map(|e| json!({"name": e.name, "payload": e.payload})).collect::<Vec<_>>(),
+        "examples": event_type.examples.iter().map(describe_example).collect::<Vec<_>>(),
+        "zort": event_type.zort.as_ref().map(|z| json!({
+            "url_field": z.url_field,
+            "query": z.query,
+            "fallback_url_field": z.fallback_url_field,
+        })),
     })
+}
+
+fn describe_example(example: &kurir_core::catalog::Example) -> Value {
+    let mut out = json!({"name": example.name, "payload": example.payload});
+    if example.built {
+        out["built"] = true.into();
+    }
+    if let Some(raw) = &example.raw {
+        out["raw"] = raw.clone().into();
+    }
+    out
 }
 
 /// The built-in catalog. Any valid token may read it: it is the same for every tenant.

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use kurir_core::event::{validate_idempotency_key, validate_ordering_key, Event};
+use kurir_core::event::{validate_idempotency_key, validate_ordering_key, Event, ZortParams};
 use kurir_core::id::{ApiKeyId, EventId, TenantId};
 use kurir_store::EventFilter;
 use serde::{Deserialize, Serialize};
@@ -39,6 +39,43 @@ struct EventIn {
     /// In a batch only; a single publish uses the `Idempotency-Key` header.
     #[serde(default)]
     idempotency_key: Option<String>,
+    /// ZORT's query parameters, for triggers whose payload does not carry them (UPDATEORDERTRACKING).
+    #[serde(default)]
+    params: Option<ParamsIn>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParamsIn {
+    #[serde(default)]
+    id: Option<Value>,
+    #[serde(default)]
+    number: Option<Value>,
+    #[serde(default)]
+    paymentstatus: Option<Value>,
+}
+
+impl ParamsIn {
+    /// Each value must be a string or a number of at most 256 characters; it goes into a query string.
+    fn validate(self) -> Result<ZortParams, ApiError> {
+        let text = |name: &str, value: Option<Value>| -> Result<Option<String>, ApiError> {
+            let text = match value {
+                None | Some(Value::Null) => return Ok(None),
+                Some(Value::String(text)) => text,
+                Some(Value::Number(number)) => number.to_string(),
+                Some(_) => return Err(ApiError::invalid(format!("params.{name}"), "must be a string or a number")),
+            };
+            if text.len() > 256 {
+                return Err(ApiError::invalid(format!("params.{name}"), "must be at most 256 characters"));
+            }
+            Ok(Some(text))
+        };
+        Ok(ZortParams {
+            id: text("id", self.id)?,
+            number: text("number", self.number)?,
+            paymentstatus: text("paymentstatus", self.paymentstatus)?,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -55,6 +92,8 @@ struct EventOut {
     payload: Box<RawValue>,
     ordering_key: Option<String>,
     origin_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    params: Option<Value>,
     created_at: String,
 }
 
@@ -66,6 +105,7 @@ impl EventOut {
             event_type: event.event_type,
             ordering_key: event.ordering_key,
             origin_key: event.origin_key.map(|k| k.to_string()),
+            params: event.params.map(|p| json!({"id": p.id, "number": p.number, "paymentstatus": p.paymentstatus})),
             created_at: rfc3339(event.created_at_ms),
         })
     }
@@ -104,12 +144,13 @@ async fn prepare(
     })?;
     let payload: Value = serde_json::from_str(input.payload.get()).map_err(|err| ApiError::internal(&err))?;
     event_type.validate(&payload).map_err(|err| unprocessable("schema_violation", err))?;
+    let params = input.params.map(ParamsIn::validate).transpose()?;
     let ordering_key = match input.ordering_key {
         Some(key) => {
             validate_ordering_key(&key)?;
             Some(key)
         }
-        None => event_type.ordering_key(&payload),
+        None => event_type.ordering_key(&payload).or_else(|| ordering_from_params(&event_type, params.as_ref())),
     };
     if let Some(key) = &idempotency_key {
         validate_idempotency_key(key)?;
@@ -123,8 +164,20 @@ async fn prepare(
         ordering_key,
         origin_key: origin.cloned(),
         idempotency_key,
+        params,
         created_at_ms: now,
     })
+}
+
+/// A ZORT trigger whose payload is an array (UPDATEORDERTRACKING) orders by the order id given in `params`.
+fn ordering_from_params(event_type: &kurir_core::catalog::EventType, params: Option<&ZortParams>) -> Option<String> {
+    event_type.zort.as_ref()?;
+    let id = params?.id.as_deref()?;
+    let entity = match event_type.category.as_str() {
+        "Order" => "order",
+        _ => return None,
+    };
+    Some(format!("{entity}:{id}"))
 }
 
 async fn publish(

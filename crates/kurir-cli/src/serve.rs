@@ -52,7 +52,13 @@ pub async fn serve(
         },
         ..EngineConfig::default()
     };
-    let engine = tokio::spawn(kurir_engine::run(Arc::clone(&store), engine_config, waker.clone(), shutdown.clone()));
+    let engine = tokio::spawn(kurir_engine::run(
+        Arc::clone(&store),
+        Arc::clone(&catalog),
+        engine_config,
+        waker.clone(),
+        shutdown.clone(),
+    ));
 
     let config = ApiConfig { admin_token_hash, allow_private_targets: args.allow_private_targets };
     let app = kurir_api::app(AppState::new(store, catalog, waker, config));

@@ -7,25 +7,59 @@ use crate::id::{ApiKeyId, EndpointId, TenantId};
 use crate::retry::RetrySchedule;
 use crate::{ssrf, CoreError};
 
-/// The wire format of an endpoint. Only `standard` exists yet; `dealpos` and `zort` come with their dialects.
+/// The wire format of an endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Dialect {
     /// Standard Webhooks: `{"type","timestamp","data"}` signed with `webhook-signature`.
     Standard,
+    /// DealPOS: the payload JSON exactly as published, one URL per event type (`{event}`).
+    Dealpos,
+    /// ZORT: `?method=TYPE`, a form field `payload`, and the three key headers.
+    Zort,
 }
 
 impl Dialect {
+    pub const ALL: [Dialect; 3] = [Dialect::Standard, Dialect::Dealpos, Dialect::Zort];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Dialect::Standard => "standard",
+            Dialect::Dealpos => "dealpos",
+            Dialect::Zort => "zort",
         }
     }
 
     pub fn parse(text: &str) -> Result<Self, CoreError> {
-        match text {
-            "standard" => Ok(Dialect::Standard),
-            _ => Err(CoreError::invalid("dialect", format!("unknown dialect `{text}`; known: standard"))),
+        Self::ALL.into_iter().find(|dialect| dialect.as_str() == text).ok_or_else(|| {
+            CoreError::invalid("dialect", format!("unknown dialect `{text}`; known: standard, dealpos, zort"))
+        })
+    }
+}
+
+/// The three "Key Reference" values a ZORT receiver registered; ZORT sends them as headers on every call.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ZortKeys {
+    pub key1: String,
+    pub key2: String,
+    pub key3: String,
+}
+
+impl std::fmt::Debug for ZortKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ZortKeys(<redacted>)")
+    }
+}
+
+impl ZortKeys {
+    /// Each key is sent as a header value: 1-256 visible characters.
+    pub fn validate(&self) -> Result<(), CoreError> {
+        for (name, value) in [("key1", &self.key1), ("key2", &self.key2), ("key3", &self.key3)] {
+            let visible = value.bytes().all(|b| (0x20..0x7f).contains(&b));
+            if value.is_empty() || value.len() > 256 || !visible {
+                return Err(CoreError::invalid(format!("zort.{name}"), "must be 1-256 visible ASCII characters"));
+            }
         }
+        Ok(())
     }
 }
 
@@ -74,6 +108,11 @@ pub struct Endpoint {
     pub disabled_reason: Option<String>,
     /// Loop suppression: events published with this key are not sent here.
     pub owner_key: Option<ApiKeyId>,
+    /// The ZORT key headers (`zort` dialect).
+    pub zort_keys: Option<ZortKeys>,
+    /// Whether kurir's own `webhook-id`/`-timestamp`/`-signature` headers go along in the `dealpos` and `zort`
+    /// dialects (the `standard` dialect always has them).
+    pub signature_headers: bool,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
@@ -237,6 +276,8 @@ mod tests {
             enabled: true,
             disabled_reason: None,
             owner_key: owner,
+            zort_keys: None,
+            signature_headers: true,
             created_at_ms: 0,
             updated_at_ms: 0,
         }
@@ -255,6 +296,20 @@ mod tests {
         assert_eq!(endpoint.url_for("productCreated"), "https://example.com/productCreated");
         endpoint.enabled = false;
         assert!(!endpoint.wants("productCreated", None));
+    }
+
+    #[test]
+    fn dialects_and_zort_keys() {
+        for dialect in Dialect::ALL {
+            assert_eq!(Dialect::parse(dialect.as_str()), Ok(dialect));
+        }
+        assert!(Dialect::parse("soap").is_err());
+        let keys = |key1: &str| ZortKeys { key1: key1.into(), key2: "b".into(), key3: "c".into() };
+        assert!(keys("a").validate().is_ok());
+        let field = |k: ZortKeys| k.validate().err().and_then(|e| e.field().map(str::to_owned));
+        assert_eq!(field(keys("")).as_deref(), Some("zort.key1"));
+        assert_eq!(field(keys("a\nb")).as_deref(), Some("zort.key1"));
+        assert_eq!(format!("{:?}", keys("secret")), "ZortKeys(<redacted>)");
     }
 
     #[test]

@@ -15,7 +15,30 @@ pub struct Event {
     /// The API key that published it; endpoints owned by that key do not get it (loop suppression).
     pub origin_key: Option<ApiKeyId>,
     pub idempotency_key: Option<String>,
+    /// ZORT's query parameters (`id`, `number`, `paymentstatus`) when the publisher gave them; otherwise they
+    /// are read from the payload.
+    pub params: Option<ZortParams>,
     pub created_at_ms: i64,
+}
+
+/// The values of ZORT's extra query parameters, as text.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ZortParams {
+    pub id: Option<String>,
+    pub number: Option<String>,
+    pub paymentstatus: Option<String>,
+}
+
+impl ZortParams {
+    /// The value of one parameter by its query name.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        match name {
+            "id" => self.id.as_deref(),
+            "number" => self.number.as_deref(),
+            "paymentstatus" => self.paymentstatus.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 pub const MAX_ORDERING_KEY_LEN: usize = 256;

@@ -3,13 +3,13 @@
 use std::error::Error as _;
 use std::time::{Duration, Instant};
 
+use kurir_core::catalog::Catalog;
 use kurir_core::delivery::{next_step, Attempt, AttemptErrorKind, NextStep, Verdict, RESPONSE_EXCERPT_BYTES};
-use kurir_core::endpoint::Dialect;
 use kurir_core::id::AttemptId;
 use kurir_core::retry::parse_retry_after_secs;
 use kurir_core::ssrf;
 use kurir_store::{Claim, Outcome};
-use kurir_wire::{standard, OutboundRequest};
+use kurir_wire::OutboundRequest;
 
 use crate::client::BlockedAddress;
 use crate::now_ms;
@@ -36,11 +36,11 @@ impl Response {
 }
 
 /// Sends one attempt of `claim` and decides where the delivery goes next.
-pub async fn run(client: &reqwest::Client, claim: &Claim, allow_private_targets: bool) -> Outcome {
+pub async fn run(client: &reqwest::Client, catalog: &Catalog, claim: &Claim, allow_private_targets: bool) -> Outcome {
     let started_at_ms = now_ms();
     let clock = Instant::now();
     let response = if claim.endpoint.enabled {
-        match encode(claim, started_at_ms) {
+        match encode(catalog, claim, started_at_ms) {
             Ok(request) => send(client, request, claim.endpoint.timeout_ms, allow_private_targets).await,
             Err(error) => Response::failed(AttemptErrorKind::Encode, error),
         }
@@ -52,10 +52,9 @@ pub async fn run(client: &reqwest::Client, claim: &Claim, allow_private_targets:
     decide(claim, response, started_at_ms, duration_ms, rand::random_range(-1.0..=1.0))
 }
 
-fn encode(claim: &Claim, now_ms: i64) -> Result<OutboundRequest, String> {
-    match claim.endpoint.dialect {
-        Dialect::Standard => standard::encode(&claim.event, &claim.endpoint, now_ms).map_err(|err| err.to_string()),
-    }
+fn encode(catalog: &Catalog, claim: &Claim, now_ms: i64) -> Result<OutboundRequest, String> {
+    let trigger = catalog.get(&claim.event.event_type).and_then(|t| t.zort.as_ref());
+    kurir_wire::encode(&claim.event, &claim.endpoint, trigger, now_ms).map_err(|err| err.to_string())
 }
 
 async fn send(client: &reqwest::Client, request: OutboundRequest, timeout_ms: u32, allow_private: bool) -> Response {

@@ -14,6 +14,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use kurir_core::catalog::Catalog;
 use kurir_core::circuit::{Admission, CircuitPolicy};
 use kurir_core::delivery::NextStep;
 use kurir_store::{Postponed, Store};
@@ -64,6 +65,7 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 /// Runs the engine until `shutdown` is cancelled, then lets in-flight attempts finish within the grace period.
 pub async fn run(
     store: Arc<dyn Store>,
+    catalog: Arc<Catalog>,
     config: EngineConfig,
     waker: Waker,
     shutdown: CancellationToken,
@@ -87,7 +89,7 @@ pub async fn run(
         let claimed = if free == 0 {
             0
         } else {
-            dispatch_due(&store, &config, &client, &permits, &health, &outcome_tx, &mut attempts, free).await
+            dispatch_due(&store, &catalog, &config, &client, &permits, &health, &outcome_tx, &mut attempts, free).await
         };
         if claimed > 0 && claimed == free as usize {
             continue; // more may be due right now
@@ -116,6 +118,7 @@ pub async fn run(
 #[allow(clippy::too_many_arguments)] // the loop's parts, passed rather than bundled in a struct used once
 async fn dispatch_due(
     store: &Arc<dyn Store>,
+    catalog: &Arc<Catalog>,
     config: &EngineConfig,
     client: &reqwest::Client,
     permits: &Arc<Semaphore>,
@@ -148,8 +151,9 @@ async fn dispatch_due(
         let outcome_tx = outcome_tx.clone();
         let allow_private = config.allow_private_targets;
         let health = Arc::clone(health);
+        let catalog = Arc::clone(catalog);
         attempts.spawn(async move {
-            let outcome = attempt::run(&client, &claim, allow_private).await;
+            let outcome = attempt::run(&client, &catalog, &claim, allow_private).await;
             let sent = outcome.attempt.error_kind != Some(kurir_core::delivery::AttemptErrorKind::Disabled);
             let success = sent.then_some(outcome.next == NextStep::Succeeded);
             health.finished(&claim.endpoint.id, success, now_ms());

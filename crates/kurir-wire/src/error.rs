@@ -20,6 +20,12 @@ pub enum WireError {
     /// No signature in `webhook-signature` matches any of the secrets.
     #[error("no matching signature")]
     InvalidSignature,
+    /// A `zort` endpoint without its three keys (the API refuses to save one, so only a damaged row gets here).
+    #[error("the endpoint has no ZORT keys")]
+    MissingZortKeys,
+    /// The endpoint URL does not parse once `{event}` is filled in.
+    #[error("invalid endpoint URL")]
+    InvalidUrl,
     /// The event's creation time cannot be written as RFC 3339.
     #[error("event time out of range")]
     TimeOutOfRange,

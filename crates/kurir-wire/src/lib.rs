@@ -6,6 +6,9 @@
 //! - [`secret`]: `whsec_…` signing secrets, with a `Debug` that never prints them.
 //! - [`signature`]: Standard Webhooks signing and verification (`webhook-signature: v1,<base64>`).
 //! - [`standard`]: the `standard` dialect (`{"type","timestamp","data"}`).
+//! - [`dealpos`]: the `dealpos` dialect (the payload as published, one URL per event type).
+//! - [`zort`]: the `zort` dialect (`?method=`, a form field `payload`, the key headers).
+//! - [`encode`]: picks the endpoint's dialect.
 //!
 //! # Design
 //!
@@ -13,12 +16,41 @@
 //! does no I/O and reads no clock, and every dialect is pinned by known-answer tests (the standard-webhooks
 //! repository's vectors among them). The engine owns the socket.
 
+pub mod dealpos;
 pub mod error;
 pub mod request;
 pub mod secret;
 pub mod signature;
 pub mod standard;
+pub mod zort;
+
+#[cfg(test)]
+mod test_support;
 
 pub use error::WireError;
 pub use request::OutboundRequest;
 pub use secret::WebhookSecret;
+
+use kurir_core::catalog::ZortTrigger;
+use kurir_core::endpoint::{Dialect, Endpoint};
+use kurir_core::event::Event;
+
+/// Encodes one attempt of `event` for `endpoint` at `now_ms`, in the endpoint's dialect. `trigger` is the event
+/// type's ZORT data, when it has any (which query parameters the `zort` dialect adds).
+pub fn encode(
+    event: &Event,
+    endpoint: &Endpoint,
+    trigger: Option<&ZortTrigger>,
+    now_ms: i64,
+) -> Result<OutboundRequest, WireError> {
+    match endpoint.dialect {
+        Dialect::Standard => standard::encode(event, endpoint, now_ms),
+        Dialect::Dealpos => dealpos::encode(event, endpoint, now_ms),
+        Dialect::Zort => zort::encode(event, endpoint, trigger, now_ms),
+    }
+}
+
+/// The endpoint's secrets that sign at `now_ms`, parsed.
+pub(crate) fn secrets_at(endpoint: &Endpoint, now_ms: i64) -> Result<Vec<WebhookSecret>, WireError> {
+    endpoint.live_secrets(now_ms).map(WebhookSecret::parse).collect()
+}

@@ -15,3 +15,10 @@ impl OutboundRequest {
         self.headers.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
     }
 }
+
+/// `content-type` and the endpoint's own headers (names lower-cased), the start of every dialect's headers.
+pub(crate) fn base_headers(content_type: &str, endpoint: &kurir_core::endpoint::Endpoint) -> Vec<(String, String)> {
+    let mut headers = vec![("content-type".to_owned(), content_type.to_owned())];
+    headers.extend(endpoint.headers.iter().map(|(name, value)| (name.to_ascii_lowercase(), value.clone())));
+    headers
+}

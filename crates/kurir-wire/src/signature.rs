@@ -35,6 +35,17 @@ pub fn signature_header<'a>(
     signatures.join(" ")
 }
 
+/// kurir's three signature headers for one attempt: `webhook-id` (the event id), `webhook-timestamp` and
+/// `webhook-signature` over `body`. Every dialect can carry them, so any receiver can verify what it got.
+pub fn headers(secrets: &[WebhookSecret], msg_id: &str, now_ms: i64, body: &[u8]) -> [(String, String); 3] {
+    let now_secs = now_ms.div_euclid(1000);
+    [
+        (HEADER_ID.to_owned(), msg_id.to_owned()),
+        (HEADER_TIMESTAMP.to_owned(), now_secs.to_string()),
+        (HEADER_SIGNATURE.to_owned(), signature_header(secrets, msg_id, now_secs, body)),
+    ]
+}
+
 fn mac(secret: &WebhookSecret, msg_id: &str, timestamp_secs: i64, body: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length, so this cannot fail; the fallback keeps the function total.
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.key()) else {

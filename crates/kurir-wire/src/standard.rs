@@ -10,19 +10,14 @@ use kurir_core::event::Event;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use crate::signature::{signature_header, HEADER_ID, HEADER_SIGNATURE, HEADER_TIMESTAMP};
-use crate::{OutboundRequest, WebhookSecret, WireError};
+use crate::request::base_headers;
+use crate::{signature, OutboundRequest, WireError};
 
 /// Encodes one attempt of `event` for `endpoint` at `now_ms`.
 pub fn encode(event: &Event, endpoint: &Endpoint, now_ms: i64) -> Result<OutboundRequest, WireError> {
     let body = envelope(event)?;
-    let now_secs = now_ms.div_euclid(1000);
-    let secrets = endpoint.live_secrets(now_ms).map(WebhookSecret::parse).collect::<Result<Vec<_>, _>>()?;
-    let mut headers = vec![("content-type".to_owned(), "application/json".to_owned())];
-    headers.extend(endpoint.headers.iter().map(|(name, value)| (name.to_ascii_lowercase(), value.clone())));
-    headers.push((HEADER_ID.to_owned(), event.id.to_string()));
-    headers.push((HEADER_TIMESTAMP.to_owned(), now_secs.to_string()));
-    headers.push((HEADER_SIGNATURE.to_owned(), signature_header(&secrets, event.id.as_str(), now_secs, &body)));
+    let mut headers = base_headers("application/json", endpoint);
+    headers.extend(signature::headers(&crate::secrets_at(endpoint, now_ms)?, event.id.as_str(), now_ms, &body));
     Ok(OutboundRequest { method: "POST", url: endpoint.url_for(&event.event_type), headers, body })
 }
 
@@ -41,52 +36,16 @@ fn rfc3339(unix_ms: i64) -> Result<String, WireError> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
-    use kurir_core::endpoint::{Dialect, SigningSecret, DEFAULT_TIMEOUT_MS};
-    use kurir_core::id::{EndpointId, EventId};
-
     use super::*;
     use crate::signature::{verify, SignedHeaders};
-
-    const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
-
-    fn event() -> Event {
-        Event {
-            id: "evt_01JD0000000000000000000000".parse().unwrap_or_else(|_| EventId::generate(0, 0)),
-            tenant: "acme".parse().unwrap_or_else(|_| unreachable!()),
-            event_type: "productCreated".into(),
-            payload: r#"{"ID": "p-1",  "Name":"Dress"}"#.into(),
-            ordering_key: None,
-            origin_key: None,
-            idempotency_key: None,
-            created_at_ms: 1_732_350_000_123,
-        }
-    }
-
-    fn endpoint() -> Endpoint {
-        Endpoint {
-            id: EndpointId::generate(0, 0),
-            tenant: "acme".parse().unwrap_or_else(|_| unreachable!()),
-            url: "https://example.com/hooks/{event}".into(),
-            dialect: Dialect::Standard,
-            description: String::new(),
-            event_types: None,
-            headers: BTreeMap::from([("X-Store".to_owned(), "42".to_owned())]),
-            secrets: vec![SigningSecret { secret: SECRET.into(), expires_at_ms: None }],
-            retry_schedule: None,
-            timeout_ms: DEFAULT_TIMEOUT_MS,
-            enabled: true,
-            disabled_reason: None,
-            owner_key: None,
-            created_at_ms: 0,
-            updated_at_ms: 0,
-        }
-    }
+    use crate::test_support::{endpoint, event, SECRET};
+    use crate::WebhookSecret;
+    use kurir_core::endpoint::{Dialect, SigningSecret};
 
     #[test]
     fn pinned_request() {
-        let request = encode(&event(), &endpoint(), 1_732_350_001_999).unwrap_or_else(|err| panic!("{err}"));
+        let request =
+            encode(&event(), &endpoint(Dialect::Standard), 1_732_350_001_999).unwrap_or_else(|err| panic!("{err}"));
         assert_eq!(request.method, "POST");
         assert_eq!(request.url, "https://example.com/hooks/productCreated");
         let body = String::from_utf8_lossy(&request.body);
@@ -109,7 +68,7 @@ mod tests {
 
     #[test]
     fn body_is_valid_json_with_the_payload_as_data() {
-        let request = encode(&event(), &endpoint(), 0).unwrap_or_else(|err| panic!("{err}"));
+        let request = encode(&event(), &endpoint(Dialect::Standard), 0).unwrap_or_else(|err| panic!("{err}"));
         let value: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
         assert_eq!(value["data"]["Name"], "Dress");
         assert_eq!(value["type"], "productCreated");
@@ -117,7 +76,7 @@ mod tests {
 
     #[test]
     fn expired_rotation_secret_stops_signing() {
-        let mut endpoint = endpoint();
+        let mut endpoint = endpoint(Dialect::Standard);
         let old = WebhookSecret::from_random([3; 24]).expose();
         endpoint.secrets.push(SigningSecret { secret: old, expires_at_ms: Some(5_000) });
         let signatures = |now_ms| {

@@ -5,6 +5,8 @@
 mod architecture;
 /// Delivery: signatures, retries, dead letters, Retry-After, ordering, isolation of slow endpoints, 410.
 mod delivery;
+/// Dialects: every catalog example in standard, dealpos and zort form, decoded back by a receiver.
+mod dialects;
 /// Durability: a restart or a `kill -9` loses no accepted event.
 mod durability;
 /// Publishing: validation errors, batches, idempotency, loop suppression.

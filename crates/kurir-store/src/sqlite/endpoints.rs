@@ -12,7 +12,10 @@ pub(crate) fn create(conn: &Connection, endpoint: &Endpoint) -> Result<(), Store
     get_tenant(conn, &endpoint.tenant)?;
     let (event_types, headers, secrets, schedule) = rows::endpoint_json(endpoint);
     conn.execute(
-        &format!("INSERT INTO endpoints ({ENDPOINT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)"),
+        &format!(
+            "INSERT INTO endpoints ({ENDPOINT_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+        ),
         params![
             endpoint.id.as_str(),
             endpoint.tenant.as_str(),
@@ -29,6 +32,8 @@ pub(crate) fn create(conn: &Connection, endpoint: &Endpoint) -> Result<(), Store
             endpoint.owner_key.as_ref().map(|k| k.as_str()),
             endpoint.created_at_ms,
             endpoint.updated_at_ms,
+            rows::zort_keys_json(endpoint.zort_keys.as_ref()),
+            endpoint.signature_headers,
         ],
     )?;
     Ok(())
@@ -53,7 +58,7 @@ pub(crate) fn update(conn: &Connection, endpoint: &Endpoint) -> Result<(), Store
     let changed = conn.execute(
         "UPDATE endpoints SET url = ?3, dialect = ?4, description = ?5, event_types = ?6, headers = ?7, secrets = ?8,
                 retry_schedule = ?9, timeout_ms = ?10, enabled = ?11, disabled_reason = ?12, owner_key = ?13,
-                updated_at = ?14
+                updated_at = ?14, zort_keys = ?15, signature_headers = ?16
          WHERE tenant_id = ?1 AND id = ?2",
         params![
             endpoint.tenant.as_str(),
@@ -70,6 +75,8 @@ pub(crate) fn update(conn: &Connection, endpoint: &Endpoint) -> Result<(), Store
             endpoint.disabled_reason,
             endpoint.owner_key.as_ref().map(|k| k.as_str()),
             endpoint.updated_at_ms,
+            rows::zort_keys_json(endpoint.zort_keys.as_ref()),
+            endpoint.signature_headers,
         ],
     )?;
     if changed == 0 {

@@ -25,7 +25,7 @@ fn publish_one(conn: &Connection, routes: &[Route], event: &Event) -> Result<Pub
         }
     }
     let mut insert_event =
-        conn.prepare_cached(&format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"))?;
+        conn.prepare_cached(&format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"))?;
     insert_event.execute(params![
         event.id.as_str(),
         event.tenant.as_str(),
@@ -35,6 +35,7 @@ fn publish_one(conn: &Connection, routes: &[Route], event: &Event) -> Result<Pub
         event.origin_key.as_ref().map(|k| k.as_str()),
         event.idempotency_key,
         event.created_at_ms,
+        rows::params_json(event.params.as_ref()),
     ])?;
     let event_seq = conn.last_insert_rowid();
     let mut insert_delivery = conn.prepare_cached(

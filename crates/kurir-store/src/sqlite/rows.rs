@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use kurir_core::delivery::{Attempt, AttemptErrorKind, Delivery, DeliveryState};
-use kurir_core::endpoint::{Dialect, Endpoint, SigningSecret};
-use kurir_core::event::Event;
+use kurir_core::endpoint::{Dialect, Endpoint, SigningSecret, ZortKeys};
+use kurir_core::event::{Event, ZortParams};
 use kurir_core::retry::RetrySchedule;
 use rusqlite::Row;
 use serde_json::{json, Value};
@@ -26,7 +26,8 @@ where
 }
 
 pub(crate) const ENDPOINT_COLUMNS: &str = "id, tenant_id, url, dialect, description, event_types, headers, secrets, \
-     retry_schedule, timeout_ms, enabled, disabled_reason, owner_key, created_at, updated_at";
+     retry_schedule, timeout_ms, enabled, disabled_reason, owner_key, created_at, updated_at, zort_keys, \
+     signature_headers";
 
 pub(crate) fn endpoint(row: &Row<'_>) -> Result<Endpoint, StoreError> {
     const T: &str = "endpoints";
@@ -57,7 +58,33 @@ pub(crate) fn endpoint(row: &Row<'_>) -> Result<Endpoint, StoreError> {
         owner_key: owner.map(|key| parse(T, key)).transpose()?,
         created_at_ms: row.get(13)?,
         updated_at_ms: row.get(14)?,
+        zort_keys: decode_zort_keys(row.get(15)?)?,
+        signature_headers: row.get(16)?,
     })
+}
+
+fn decode_zort_keys(text: Option<String>) -> Result<Option<ZortKeys>, StoreError> {
+    let Some(text) = text else { return Ok(None) };
+    let value: Value = serde_json::from_str(&text).map_err(|err| corrupt("endpoints", err))?;
+    let key = |name: &str| {
+        value[name].as_str().map(str::to_owned).ok_or_else(|| corrupt("endpoints", format!("zort key {name} missing")))
+    };
+    Ok(Some(ZortKeys { key1: key("key1")?, key2: key("key2")?, key3: key("key3")? }))
+}
+
+pub(crate) fn zort_keys_json(keys: Option<&ZortKeys>) -> Option<String> {
+    keys.map(|k| json!({"key1": k.key1, "key2": k.key2, "key3": k.key3}).to_string())
+}
+
+pub(crate) fn params_json(params: Option<&ZortParams>) -> Option<String> {
+    params.map(|p| json!({"id": p.id, "number": p.number, "paymentstatus": p.paymentstatus}).to_string())
+}
+
+fn decode_params(text: Option<String>) -> Result<Option<ZortParams>, StoreError> {
+    let Some(text) = text else { return Ok(None) };
+    let value: Value = serde_json::from_str(&text).map_err(|err| corrupt("events", err))?;
+    let field = |name: &str| value[name].as_str().map(str::to_owned);
+    Ok(Some(ZortParams { id: field("id"), number: field("number"), paymentstatus: field("paymentstatus") }))
 }
 
 /// The JSON columns of an endpoint: (event_types, headers, secrets, retry_schedule).
@@ -84,7 +111,7 @@ fn decode_secrets(text: &str) -> Result<Vec<SigningSecret>, StoreError> {
 }
 
 pub(crate) const EVENT_COLUMNS: &str =
-    "id, tenant_id, event_type, payload, ordering_key, origin_key, idempotency_key, created_at";
+    "id, tenant_id, event_type, payload, ordering_key, origin_key, idempotency_key, created_at, params";
 
 pub(crate) fn event(row: &Row<'_>) -> Result<Event, StoreError> {
     const T: &str = "events";
@@ -98,6 +125,7 @@ pub(crate) fn event(row: &Row<'_>) -> Result<Event, StoreError> {
         origin_key: origin.map(|key| parse(T, key)).transpose()?,
         idempotency_key: row.get(6)?,
         created_at_ms: row.get(7)?,
+        params: decode_params(row.get(8)?)?,
     })
 }
 

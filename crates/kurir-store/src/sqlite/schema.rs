@@ -6,7 +6,8 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// Each entry is one migration; append, never edit a released one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
     value BLOB NOT NULL
@@ -110,7 +111,14 @@ CREATE TABLE attempts (
     response    TEXT NOT NULL
 );
 CREATE INDEX attempts_delivery ON attempts(delivery_id, seq);
-"#];
+"#,
+    // 2: the dealpos and zort dialects.
+    r#"
+ALTER TABLE endpoints ADD COLUMN zort_keys TEXT;  -- JSON {key1, key2, key3}
+ALTER TABLE endpoints ADD COLUMN signature_headers INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE events ADD COLUMN params TEXT;        -- JSON {id, number, paymentstatus}
+"#,
+];
 
 /// Brings the database up to the current schema.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {

@@ -53,6 +53,8 @@ async fn add_endpoint(store: &SqliteStore, tenant: &TenantId, owner: Option<ApiK
         enabled: true,
         disabled_reason: None,
         owner_key: owner,
+        zort_keys: None,
+        signature_headers: true,
         created_at_ms: NOW,
         updated_at_ms: NOW,
     };
@@ -76,6 +78,7 @@ fn event(tenant: &TenantId, key: Option<&str>, created_at_ms: i64) -> Event {
         ordering_key: key.map(str::to_owned),
         origin_key: None,
         idempotency_key: None,
+        params: None,
         created_at_ms,
     }
 }
