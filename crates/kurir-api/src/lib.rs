@@ -3,7 +3,8 @@
 //! # Layout
 //!
 //! One module per resource, each with its own `router()` and its DTOs (`…In`, `…Out`): [`tenants`],
-//! [`api_keys`], [`endpoints`], [`events`], [`deliveries`], [`event_types`]. [`auth`] turns the bearer token into
+//! [`api_keys`], [`endpoints`], [`events`], [`deliveries`], [`event_types`]; [`zort_compat`] is ZORT's own
+//! `UpdateWebhook`/`GetWebhook` over the same endpoints. [`auth`] turns the bearer token into
 //! a [`auth::Caller`] that handlers take as an argument, so every route states who may call it; [`error`] is the
 //! one error shape; [`extract`] makes malformed input answer in that shape too.
 //!
@@ -23,6 +24,7 @@ pub mod extract;
 pub mod state;
 pub mod tenants;
 pub mod time;
+pub mod zort_compat;
 
 use axum::routing::get;
 use axum::Router;
@@ -40,6 +42,7 @@ pub fn app(state: AppState) -> Router {
         .merge(events::router())
         .merge(deliveries::router())
         .merge(event_types::router())
+        .merge(zort_compat::router())
         .fallback(|| async { error::ApiError::not_found("route") })
         .layer(axum::extract::DefaultBodyLimit::max(events::MAX_EVENT_BYTES))
         .with_state(state)

@@ -20,7 +20,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 use kurir_core::api_key::ApiKey;
 use kurir_core::delivery::{Attempt, Delivery, DeliveryState, NextStep};
-use kurir_core::endpoint::Endpoint;
+use kurir_core::endpoint::{Dialect, Endpoint};
 use kurir_core::event::Event;
 use kurir_core::id::{ApiKeyId, DeliveryId, EndpointId, EventId, TenantId};
 use kurir_core::tenant::Tenant;
@@ -138,6 +138,17 @@ pub trait Store: Send + Sync + 'static {
     async fn get_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId) -> Result<Endpoint>;
     /// Replaces an endpoint's settings (found by its tenant and id).
     async fn update_endpoint(&self, endpoint: Endpoint) -> Result<()>;
+    /// Makes `endpoints` the whole set of `dialect` endpoints that `owner` owns in one transaction: those given
+    /// are created or replaced (by id), the others are deleted (their unfinished deliveries end dead). This is how
+    /// ZORT's UpdateWebhook replaces a key's configuration without a half-applied state.
+    async fn replace_owned_endpoints(
+        &self,
+        tenant: &TenantId,
+        owner: &ApiKeyId,
+        dialect: Dialect,
+        endpoints: Vec<Endpoint>,
+        now_ms: i64,
+    ) -> Result<()>;
     /// Deletes an endpoint; its unfinished deliveries end dead.
     async fn delete_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<()>;
 

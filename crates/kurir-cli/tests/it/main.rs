@@ -15,3 +15,5 @@ mod publish;
 mod tenancy;
 /// The kurir process, test receivers and an API client.
 mod util;
+/// ZORT-compatible management: UpdateWebhook and GetWebhook.
+mod zort;

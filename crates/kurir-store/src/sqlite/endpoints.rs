@@ -1,7 +1,7 @@
 //! Endpoints.
 
-use kurir_core::endpoint::Endpoint;
-use kurir_core::id::{EndpointId, TenantId};
+use kurir_core::endpoint::{Dialect, Endpoint};
+use kurir_core::id::{ApiKeyId, EndpointId, TenantId};
 use rusqlite::{params, Connection};
 
 use super::rows::{self, collect, ENDPOINT_COLUMNS};
@@ -97,6 +97,33 @@ pub(crate) fn delete(conn: &Connection, tenant: &TenantId, id: &EndpointId, now_
          WHERE tenant_id = ?1 AND endpoint_id = ?2 AND state IN ('pending', 'retrying', 'in_flight')",
         params![tenant.as_str(), id.as_str(), now_ms],
     )?;
+    Ok(())
+}
+
+pub(crate) fn replace_owned(
+    conn: &Connection,
+    tenant: &TenantId,
+    owner: &ApiKeyId,
+    dialect: Dialect,
+    keep: &[Endpoint],
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let owned: Vec<String> = {
+        let mut stmt = conn.prepare_cached(
+            "SELECT id FROM endpoints WHERE tenant_id = ?1 AND owner_key = ?2 AND dialect = ?3 ORDER BY id",
+        )?;
+        collect(&mut stmt, params![tenant.as_str(), owner.as_str(), dialect.as_str()], |row| Ok(row.get(0)?))?
+    };
+    for id in owned.iter().filter(|id| !keep.iter().any(|e| e.id.as_str() == id.as_str())) {
+        delete(conn, tenant, &rows::parse("endpoints", id.clone())?, now_ms)?;
+    }
+    for endpoint in keep {
+        if owned.iter().any(|id| id == endpoint.id.as_str()) {
+            update(conn, endpoint)?;
+        } else {
+            create(conn, endpoint)?;
+        }
+    }
     Ok(())
 }
 

@@ -24,8 +24,8 @@ fn publish_one(conn: &Connection, routes: &[Route], event: &Event) -> Result<Pub
             return Ok(first);
         }
     }
-    let mut insert_event =
-        conn.prepare_cached(&format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"))?;
+    let mut insert_event = conn
+        .prepare_cached(&format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"))?;
     insert_event.execute(params![
         event.id.as_str(),
         event.tenant.as_str(),

@@ -23,7 +23,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use kurir_core::api_key::ApiKey;
 use kurir_core::delivery::{Attempt, Delivery};
-use kurir_core::endpoint::Endpoint;
+use kurir_core::endpoint::{Dialect, Endpoint};
 use kurir_core::event::Event;
 use kurir_core::id::{ApiKeyId, DeliveryId, EndpointId, EventId, TenantId};
 use kurir_core::tenant::Tenant;
@@ -177,6 +177,18 @@ impl Store for SqliteStore {
 
     async fn update_endpoint(&self, endpoint: Endpoint) -> Result<()> {
         self.write(move |c| endpoints::update(c, &endpoint)).await
+    }
+
+    async fn replace_owned_endpoints(
+        &self,
+        tenant: &TenantId,
+        owner: &ApiKeyId,
+        dialect: Dialect,
+        endpoints: Vec<Endpoint>,
+        now_ms: i64,
+    ) -> Result<()> {
+        let (tenant, owner) = (tenant.clone(), owner.clone());
+        self.write(move |c| endpoints::replace_owned(c, &tenant, &owner, dialect, &endpoints, now_ms)).await
     }
 
     async fn delete_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<()> {

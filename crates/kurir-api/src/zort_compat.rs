@@ -1,0 +1,266 @@
+//! ZORT-compatible webhook management: `POST /v4/Webhook/UpdateWebhook` and `GET /v4/Webhook/GetWebhook`.
+//!
+//! A ZORT client authenticates with the headers `storename` (the tenant id), `apikey` (an API key's id) and
+//! `apisecret` (its secret), and configures one URL per trigger plus the three "Key Reference" values that go
+//! out as headers. Behind the calls are ordinary `zort` endpoints, one per distinct URL, subscribed to the
+//! triggers that point at it and owned by the calling key, so an event published with that key is not echoed
+//! back to them (ZORT's loop rule). They are visible and editable in the REST API.
+//!
+//! Decisions where ZORT's docs are silent (docs/platforms.md lists them):
+//! - UpdateWebhook replaces the calling key's whole configuration: a field that is absent, null or blank switches
+//!   its trigger off.
+//! - The four delete triggers without a documented field get kurir's own (`deleteorderurl`,
+//!   `deletepurchaseurl`, `deletereturnorderurl`, `deletereturnpurchaseurl`); when one is not set, that trigger
+//!   goes to the matching update URL.
+//! - GetWebhook answers, for every field, the URL its trigger goes to (so a delete field shows its fallback).
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use kurir_core::endpoint::{self, Dialect, Endpoint, SigningSecret, ZortKeys, DEFAULT_TIMEOUT_MS};
+use kurir_core::id::{ApiKeyId, EndpointId, TenantId};
+use kurir_wire::WebhookSecret;
+use serde_json::{Map, Value};
+use subtle::ConstantTimeEq;
+
+use crate::auth::sha256;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v4/Webhook/UpdateWebhook", post(update_webhook))
+        .route("/v4/Webhook/GetWebhook", get(get_webhook))
+}
+
+/// ZORT's answer shape: `{"resCode": "<status>", "resDesc": "..."}`, with the HTTP status to match.
+fn answer(status: StatusCode, description: &str, mut extra: Map<String, Value>) -> Response {
+    extra.insert("resCode".into(), status.as_u16().to_string().into());
+    extra.insert("resDesc".into(), description.into());
+    (status, axum::Json(Value::Object(extra))).into_response()
+}
+
+fn refuse(status: StatusCode, description: &str) -> Response {
+    answer(status, description, Map::new())
+}
+
+/// The tenant and key that `storename`/`apikey`/`apisecret` name, or a ZORT-shaped refusal. Which of the three
+/// was wrong is not said.
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(TenantId, ApiKeyId), Response> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
+    let denied = || refuse(StatusCode::UNAUTHORIZED, "Invalid storename, apikey or apisecret");
+    let (Some(store), Some(key_id), Some(secret)) = (header("storename"), header("apikey"), header("apisecret")) else {
+        return Err(denied());
+    };
+    let key = match state.store.find_api_key(key_id).await {
+        Ok(Some(key)) => key,
+        Ok(None) => return Err(denied()),
+        Err(err) => return Err(ApiError::from(err).into_response()),
+    };
+    let secret_matches: bool = sha256(secret).ct_eq(&key.secret_hash).into();
+    if !secret_matches || key.revoked_at_ms.is_some() || key.tenant.as_str() != store {
+        return Err(denied());
+    }
+    Ok((key.tenant, key.id))
+}
+
+/// The ZORT triggers of the catalog: (url field, trigger name, fallback field).
+fn triggers(state: &AppState) -> Vec<(String, String, Option<String>)> {
+    state
+        .catalog
+        .iter()
+        .filter_map(|t| t.zort.as_ref().map(|z| (z.url_field.clone(), t.name.clone(), z.fallback_url_field.clone())))
+        .collect()
+}
+
+/// Reads a JSON or form body into field → value (lower-cased names; JSON values must be strings or null).
+fn read_fields(headers: &HeaderMap, body: &Bytes) -> Result<HashMap<String, String>, String> {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if content_type.starts_with("application/x-www-form-urlencoded") {
+        return Ok(form_urlencoded::parse(body).map(|(k, v)| (k.to_ascii_lowercase(), v.into_owned())).collect());
+    }
+    let value: Value = serde_json::from_slice(body).map_err(|err| format!("the body is not JSON or a form: {err}"))?;
+    let object = value.as_object().ok_or("the body must be a JSON object")?;
+    let mut fields = HashMap::new();
+    for (name, value) in object {
+        match value {
+            Value::String(text) => {
+                fields.insert(name.to_ascii_lowercase(), text.clone());
+            }
+            Value::Null => {}
+            _ => return Err(format!("{name} must be a string")),
+        }
+    }
+    Ok(fields)
+}
+
+async fn update_webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let (tenant, key) = match authenticate(&state, &headers).await {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal,
+    };
+    let fields = match read_fields(&headers, &body) {
+        Ok(fields) => fields,
+        Err(problem) => return refuse(StatusCode::BAD_REQUEST, &problem),
+    };
+    match apply(&state, &tenant, &key, &fields).await {
+        Ok(()) => answer(StatusCode::OK, "Success", Map::new()),
+        Err(Problem::Input(problem)) => refuse(StatusCode::BAD_REQUEST, &problem),
+        // The cause was logged when the error was made; the caller learns nothing of it.
+        Err(Problem::Internal(err)) => refuse(err.status, "Internal error"),
+    }
+}
+
+enum Problem {
+    Input(String),
+    Internal(ApiError),
+}
+
+impl From<kurir_store::StoreError> for Problem {
+    fn from(err: kurir_store::StoreError) -> Self {
+        Problem::Internal(ApiError::from(err))
+    }
+}
+
+/// Validates the whole configuration, then replaces the key's `zort` endpoints with it in one transaction.
+async fn apply(
+    state: &AppState,
+    tenant: &TenantId,
+    key: &ApiKeyId,
+    fields: &HashMap<String, String>,
+) -> Result<(), Problem> {
+    let value = |name: &str| fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let keys = ZortKeys {
+        key1: value("key1").ok_or(Problem::Input("key1 is required".into()))?.to_owned(),
+        key2: value("key2").ok_or(Problem::Input("key2 is required".into()))?.to_owned(),
+        key3: value("key3").ok_or(Problem::Input("key3 is required".into()))?.to_owned(),
+    };
+    keys.validate().map_err(|err| Problem::Input(err.to_string()))?;
+
+    // URL → the triggers that go there, in a stable order.
+    let mut targets: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (field, trigger, fallback) in triggers(state) {
+        let url = value(&field).or_else(|| fallback.as_deref().and_then(value));
+        if let Some(url) = url {
+            endpoint::validate_url(url, state.config.allow_private_targets)
+                .map_err(|err| Problem::Input(format!("{field}: {}", err_message(err))))?;
+            targets.entry(url.to_owned()).or_default().push(trigger);
+        }
+    }
+
+    let now = kurir_engine::now_ms();
+    let current: Vec<Endpoint> = state
+        .store
+        .list_endpoints(tenant)
+        .await?
+        .into_iter()
+        .filter(|e| e.dialect == Dialect::Zort && e.owner_key.as_ref() == Some(key))
+        .collect();
+    let endpoints = targets
+        .into_iter()
+        .map(|(url, mut types)| {
+            types.sort();
+            match current.iter().find(|e| e.url == url) {
+                Some(existing) => Endpoint {
+                    event_types: Some(types),
+                    zort_keys: Some(keys.clone()),
+                    updated_at_ms: now,
+                    ..existing.clone()
+                },
+                None => new_endpoint(tenant, key, url, types, keys.clone(), now),
+            }
+        })
+        .collect();
+    state.store.replace_owned_endpoints(tenant, key, Dialect::Zort, endpoints, now).await?;
+    Ok(())
+}
+
+fn err_message(err: kurir_core::CoreError) -> String {
+    match err {
+        kurir_core::CoreError::Invalid { message, .. } => message,
+        other => other.to_string(),
+    }
+}
+
+fn new_endpoint(
+    tenant: &TenantId,
+    key: &ApiKeyId,
+    url: String,
+    types: Vec<String>,
+    keys: ZortKeys,
+    now: i64,
+) -> Endpoint {
+    Endpoint {
+        id: EndpointId::generate(now as u64, rand::random()),
+        tenant: tenant.clone(),
+        url,
+        dialect: Dialect::Zort,
+        description: "configured through ZORT UpdateWebhook".into(),
+        event_types: Some(types),
+        headers: BTreeMap::new(),
+        secrets: vec![SigningSecret {
+            secret: WebhookSecret::from_random(rand::random()).expose(),
+            expires_at_ms: None,
+        }],
+        retry_schedule: None,
+        timeout_ms: DEFAULT_TIMEOUT_MS,
+        enabled: true,
+        disabled_reason: None,
+        owner_key: Some(key.clone()),
+        zort_keys: Some(keys),
+        signature_headers: true,
+        created_at_ms: now,
+        updated_at_ms: now,
+    }
+}
+
+async fn get_webhook(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let (tenant, key) = match authenticate(&state, &headers).await {
+        Ok(caller) => caller,
+        Err(refusal) => return refusal,
+    };
+    let endpoints = match state.store.list_endpoints(&tenant).await {
+        Ok(endpoints) => endpoints,
+        Err(err) => return ApiError::from(err).into_response(),
+    };
+    let owned: Vec<&Endpoint> =
+        endpoints.iter().filter(|e| e.dialect == Dialect::Zort && e.owner_key.as_ref() == Some(&key)).collect();
+    let keys = owned.iter().find_map(|e| e.zort_keys.clone());
+    let mut out = Map::new();
+    out.insert("key1".into(), keys.as_ref().map(|k| k.key1.clone()).into());
+    out.insert("key2".into(), keys.as_ref().map(|k| k.key2.clone()).into());
+    out.insert("key3".into(), keys.as_ref().map(|k| k.key3.clone()).into());
+    for (field, trigger, _) in triggers(&state) {
+        let url = owned.iter().find(|e| e.enabled && e.wants(&trigger, None)).map(|e| e.url.clone());
+        out.insert(field, url.into());
+    }
+    answer(StatusCode::OK, "Success", out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_come_from_json_or_forms() {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, "application/json".parse().unwrap_or_else(|_| unreachable!()));
+        let fields = read_fields(&headers, &Bytes::from_static(br#"{"Key1": "a", "addproducturl": null}"#));
+        assert_eq!(fields.ok().and_then(|f| f.get("key1").cloned()).as_deref(), Some("a"));
+        let bad = read_fields(&headers, &Bytes::from_static(br#"{"key1": 5}"#));
+        assert_eq!(bad.err().as_deref(), Some("key1 must be a string"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded".parse().unwrap_or_else(|_| unreachable!()),
+        );
+        let form = read_fields(&headers, &Bytes::from_static(b"key1=a%20b&addproducturl=https%3A%2F%2Fx.example%2Fp"));
+        let form = form.unwrap_or_default();
+        assert_eq!(form.get("key1").map(String::as_str), Some("a b"));
+        assert_eq!(form.get("addproducturl").map(String::as_str), Some("https://x.example/p"));
+    }
+}
