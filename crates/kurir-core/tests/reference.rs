@@ -67,3 +67,16 @@ fn every_zort_trigger_of_the_reference_has_a_catalog_file() {
         assert!(entry.examples.iter().any(|e| &e.payload == documented), "{name} lacks its documented example");
     }
 }
+
+#[test]
+fn docs_platforms_lists_every_catalog_event() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/platforms.md");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    for event_type in catalog().iter() {
+        assert!(
+            text.contains(&format!("`{}`", event_type.name)),
+            "docs/platforms.md does not list {}",
+            event_type.name
+        );
+    }
+}
