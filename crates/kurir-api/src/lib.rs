@@ -21,6 +21,8 @@ pub mod error;
 pub mod event_types;
 pub mod events;
 pub mod extract;
+pub mod inbound;
+pub mod sources;
 pub mod state;
 pub mod tenants;
 pub mod time;
@@ -43,6 +45,8 @@ pub fn app(state: AppState) -> Router {
         .merge(deliveries::router())
         .merge(event_types::router())
         .merge(zort_compat::router())
+        .merge(sources::router())
+        .merge(inbound::router())
         .fallback(|| async { error::ApiError::not_found("route") })
         .layer(axum::extract::DefaultBodyLimit::max(events::MAX_EVENT_BYTES))
         .with_state(state)

@@ -17,6 +17,8 @@ pub struct ApiConfig {
     pub admin_token_hash: [u8; 32],
     /// Lets endpoints point at private and loopback addresses.
     pub allow_private_targets: bool,
+    /// The address vendors reach kurir at, for the URLs of sources (`https://hooks.example.com`).
+    pub public_url: String,
 }
 
 /// Compiled custom event types, by (tenant, name).

@@ -58,6 +58,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         listen: kurir_listener.local_addr()?,
         data_dir: data_dir.clone(),
         allow_private_targets: true,
+        public_url: None,
         admin_token: Some(admin_token.clone()),
         shutdown_grace_secs: 5,
         circuit_failures: 5,

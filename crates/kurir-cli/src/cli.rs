@@ -58,6 +58,10 @@ pub struct ServeArgs {
     #[arg(long, env = "KURIR_DATA_DIR", default_value = "./kurir-data")]
     pub data_dir: PathBuf,
 
+    /// The address vendors reach kurir at, used in the URLs of inbound sources (default: http://<listen>).
+    #[arg(long, env = "KURIR_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
     /// Let endpoints reach private, loopback and link-local addresses (tests, on-premises receivers).
     #[arg(long, env = "KURIR_ALLOW_PRIVATE_TARGETS")]
     pub allow_private_targets: bool,

@@ -60,9 +60,10 @@ pub async fn serve(
         shutdown.clone(),
     ));
 
-    let config = ApiConfig { admin_token_hash, allow_private_targets: args.allow_private_targets };
-    let app = kurir_api::app(AppState::new(store, catalog, waker, config));
     let address = listener.local_addr()?;
+    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
+    let config = ApiConfig { admin_token_hash, allow_private_targets: args.allow_private_targets, public_url };
+    let app = kurir_api::app(AppState::new(store, catalog, waker, config));
     tracing::info!(%address, "kurir is listening");
     println!("kurir listening on http://{address}");
 

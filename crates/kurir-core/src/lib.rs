@@ -4,6 +4,7 @@
 //!
 //! - [`id`]: prefixed, time-ordered identifiers (`evt_…`, `ep_…`, `dlv_…`) and the tenant id.
 //! - [`tenant`], [`api_key`], [`endpoint`], [`event`], [`delivery`]: one module per concept.
+//! - [`source`]: inbound URLs that vendors post to.
 //! - [`catalog`]: the event types compiled from `catalog/`, payload validation and ordering keys.
 //! - [`retry`]: the retry schedule and `Retry-After` handling.
 //! - [`ssrf`]: which target addresses an endpoint may reach.
@@ -24,6 +25,7 @@ pub mod error;
 pub mod event;
 pub mod id;
 pub mod retry;
+pub mod source;
 pub mod ssrf;
 pub mod tenant;
 

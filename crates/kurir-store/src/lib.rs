@@ -23,6 +23,7 @@ use kurir_core::delivery::{Attempt, Delivery, DeliveryState, NextStep};
 use kurir_core::endpoint::{Dialect, Endpoint};
 use kurir_core::event::Event;
 use kurir_core::id::{ApiKeyId, DeliveryId, EndpointId, EventId, TenantId};
+use kurir_core::source::{Source, SourceId};
 use kurir_core::tenant::Tenant;
 
 pub use error::StoreError;
@@ -106,6 +107,28 @@ pub struct Postponed {
     pub due_ms: i64,
 }
 
+/// One request received by a source, ready to be stored with the event it carries.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub source: SourceId,
+    /// SHA-256 of what identifies the request (dialect, event type, query, body): a vendor's retry has the same.
+    pub fingerprint: [u8; 32],
+    pub event: Event,
+    /// What the payload's schema check found, when it failed (lenient sources store and forward anyway).
+    pub validation_error: Option<String>,
+}
+
+/// One row of a source's inbound log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundRecord {
+    pub received_at_ms: i64,
+    pub event_id: EventId,
+    pub event_type: String,
+    pub validation_error: Option<String>,
+    /// True when this was a repeat of an earlier request within the duplicate window (nothing new was stored).
+    pub duplicate: bool,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // --- operator settings ---
@@ -157,6 +180,20 @@ pub trait Store: Send + Sync + 'static {
     async fn create_event_type(&self, event_type: CustomEventType) -> Result<()>;
     async fn list_event_types(&self, tenant: &TenantId) -> Result<Vec<CustomEventType>>;
     async fn get_event_type(&self, tenant: &TenantId, name: &str) -> Result<Option<CustomEventType>>;
+
+    // --- sources (inbound) ---
+
+    async fn create_source(&self, source: Source) -> Result<()>;
+    async fn list_sources(&self, tenant: &TenantId) -> Result<Vec<Source>>;
+    async fn get_source(&self, tenant: &TenantId, source: &SourceId) -> Result<Source>;
+    async fn delete_source(&self, tenant: &TenantId, source: &SourceId) -> Result<()>;
+    /// Looks a source up by id alone: a vendor's request names only the source, whose random id is the secret.
+    async fn find_source(&self, source: &SourceId) -> Result<Option<Source>>;
+    /// Stores a received event with its deliveries and an inbound log row, unless the same request (by
+    /// fingerprint) arrived within the duplicate window: then only the log row is added and the first event's
+    /// id is returned.
+    async fn receive(&self, tenant: &TenantId, receipt: Receipt) -> Result<Published>;
+    async fn list_inbound(&self, tenant: &TenantId, source: &SourceId, limit: u32) -> Result<Vec<InboundRecord>>;
 
     // --- events ---
 

@@ -26,6 +26,12 @@ pub enum WireError {
     /// The endpoint URL does not parse once `{event}` is filled in.
     #[error("invalid endpoint URL")]
     InvalidUrl,
+    /// A received request's credentials do not match the source's.
+    #[error("credentials do not match")]
+    BadCredentials,
+    /// A received body is not what the dialect carries (no `payload` field, not JSON).
+    #[error("{0}")]
+    MalformedPayload(String),
     /// The event's creation time cannot be written as RFC 3339.
     #[error("event time out of range")]
     TimeOutOfRange,

@@ -9,6 +9,7 @@
 //! - [`dealpos`]: the `dealpos` dialect (the payload as published, one URL per event type).
 //! - [`zort`]: the `zort` dialect (`?method=`, a form field `payload`, the key headers).
 //! - [`encode`]: picks the endpoint's dialect.
+//! - [`inbound`]: checking a vendor's credentials and reading its body, for sources.
 //!
 //! # Design
 //!
@@ -18,6 +19,7 @@
 
 pub mod dealpos;
 pub mod error;
+pub mod inbound;
 pub mod request;
 pub mod secret;
 pub mod signature;

@@ -11,6 +11,8 @@ mod dialects;
 mod durability;
 /// Publishing: validation errors, batches, idempotency, loop suppression.
 mod publish;
+/// Inbound sources: DealPOS, ZORT and Standard Webhooks senders posting to kurir.
+mod sources;
 /// Authentication and tenant isolation.
 mod tenancy;
 /// The kurir process, test receivers and an API client.

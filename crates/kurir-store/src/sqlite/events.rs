@@ -18,7 +18,7 @@ pub(crate) fn publish(conn: &Connection, tenant: &TenantId, events: &[Event]) ->
     events.iter().map(|event| publish_one(conn, &routes, event)).collect()
 }
 
-fn publish_one(conn: &Connection, routes: &[Route], event: &Event) -> Result<Published, StoreError> {
+pub(crate) fn publish_one(conn: &Connection, routes: &[Route], event: &Event) -> Result<Published, StoreError> {
     if let Some(key) = &event.idempotency_key {
         if let Some(first) = remembered_publish(conn, event, key)? {
             return Ok(first);

@@ -14,6 +14,7 @@ mod endpoints;
 mod events;
 mod rows;
 mod schema;
+mod sources;
 mod tenants;
 mod writer;
 
@@ -26,12 +27,14 @@ use kurir_core::delivery::{Attempt, Delivery};
 use kurir_core::endpoint::{Dialect, Endpoint};
 use kurir_core::event::Event;
 use kurir_core::id::{ApiKeyId, DeliveryId, EndpointId, EventId, TenantId};
+use kurir_core::source::{Source, SourceId};
 use kurir_core::tenant::Tenant;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Semaphore;
 
 use crate::{
-    Claim, CustomEventType, DeliveryFilter, EventFilter, Outcome, Postponed, Published, Result, Store, StoreError,
+    Claim, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, Outcome, Postponed, Published, Receipt, Result,
+    Store, StoreError,
 };
 use writer::WriterHandle;
 
@@ -208,6 +211,40 @@ impl Store for SqliteStore {
     async fn get_event_type(&self, tenant: &TenantId, name: &str) -> Result<Option<CustomEventType>> {
         let (tenant, name) = (tenant.clone(), name.to_owned());
         self.read(move |c| tenants::get_event_type(c, &tenant, &name)).await
+    }
+
+    async fn create_source(&self, source: Source) -> Result<()> {
+        self.write(move |c| sources::create(c, &source)).await
+    }
+
+    async fn list_sources(&self, tenant: &TenantId) -> Result<Vec<Source>> {
+        let tenant = tenant.clone();
+        self.read(move |c| sources::list(c, &tenant)).await
+    }
+
+    async fn get_source(&self, tenant: &TenantId, source: &SourceId) -> Result<Source> {
+        let (tenant, source) = (tenant.clone(), source.clone());
+        self.read(move |c| sources::get(c, &tenant, &source)).await
+    }
+
+    async fn delete_source(&self, tenant: &TenantId, source: &SourceId) -> Result<()> {
+        let (tenant, source) = (tenant.clone(), source.clone());
+        self.write(move |c| sources::delete(c, &tenant, &source)).await
+    }
+
+    async fn find_source(&self, source: &SourceId) -> Result<Option<Source>> {
+        let source = source.clone();
+        self.read(move |c| sources::find(c, &source)).await
+    }
+
+    async fn receive(&self, tenant: &TenantId, receipt: Receipt) -> Result<Published> {
+        let tenant = tenant.clone();
+        self.write(move |c| sources::receive(c, &tenant, &receipt)).await
+    }
+
+    async fn list_inbound(&self, tenant: &TenantId, source: &SourceId, limit: u32) -> Result<Vec<InboundRecord>> {
+        let (tenant, source) = (tenant.clone(), source.clone());
+        self.read(move |c| sources::list_inbound(c, &tenant, &source, limit)).await
     }
 
     async fn publish(&self, tenant: &TenantId, events: Vec<Event>) -> Result<Vec<Published>> {

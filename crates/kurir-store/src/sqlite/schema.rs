@@ -118,6 +118,32 @@ ALTER TABLE endpoints ADD COLUMN zort_keys TEXT;  -- JSON {key1, key2, key3}
 ALTER TABLE endpoints ADD COLUMN signature_headers INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE events ADD COLUMN params TEXT;        -- JSON {id, number, paymentstatus}
 "#,
+    // 3: inbound sources and their log.
+    r#"
+CREATE TABLE sources (
+    id         TEXT PRIMARY KEY,
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+    name       TEXT NOT NULL,
+    verify     TEXT NOT NULL,  -- JSON, by dialect
+    strict     INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX sources_tenant ON sources(tenant_id);
+
+CREATE TABLE inbound (
+    seq              INTEGER PRIMARY KEY,
+    tenant_id        TEXT NOT NULL,
+    source_id        TEXT NOT NULL,
+    fingerprint      BLOB NOT NULL,
+    received_at      INTEGER NOT NULL,
+    event_id         TEXT NOT NULL,
+    event_type       TEXT NOT NULL,
+    validation_error TEXT,
+    duplicate        INTEGER NOT NULL
+);
+CREATE INDEX inbound_fingerprint ON inbound(source_id, fingerprint, received_at);
+CREATE INDEX inbound_source ON inbound(tenant_id, source_id, seq);
+"#,
 ];
 
 /// Brings the database up to the current schema.

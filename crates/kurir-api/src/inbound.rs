@@ -1,0 +1,230 @@
+//! `/in/{source}` and `/in/{source}/{event}`: where DealPOS, ZORT and Standard Webhooks senders post.
+//!
+//! A request is checked with the vendor's own scheme, its payload read and validated, then stored with its
+//! deliveries in one group commit before kurir answers the way the vendor expects (DealPOS:
+//! `{"status":"success"}`; ZORT: 200; Standard Webhooks: 204). Wrong credentials get 401 and nothing is stored.
+//! A vendor's retry of the same request within ten minutes is recognised and not stored twice. Validation is
+//! lenient by default (a payload that breaks its schema is stored with the failure noted, and forwarded); a
+//! strict source refuses it with 400.
+
+use std::collections::HashMap;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use kurir_core::event::{Event, ZortParams};
+use kurir_core::id::EventId;
+use kurir_core::source::{Source, SourceId, SourceVerify};
+use kurir_store::Receipt;
+use kurir_wire::inbound::{self, ZortCredentials};
+use kurir_wire::signature::{self, SignedHeaders};
+use kurir_wire::{WebhookSecret, WireError};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/in/{source}", post(receive_at_source)).route("/in/{source}/{event}", post(receive_event))
+}
+
+/// What a request carried, once read: the event type, the payload JSON text, ZORT's query parameters, and what
+/// identifies a retry of the same request.
+struct Arrival {
+    event_type: String,
+    payload: String,
+    params: Option<ZortParams>,
+    identity: String,
+}
+
+fn bad_request(message: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "invalid_payload", message)
+}
+
+fn unauthorized() -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "the credentials do not match this source")
+}
+
+async fn source(state: &AppState, id: &str) -> Result<Source, ApiError> {
+    let id: SourceId = id.parse().map_err(|_| ApiError::not_found("source"))?;
+    state.store.find_source(&id).await?.ok_or_else(|| ApiError::not_found("source"))
+}
+
+async fn receive_at_source(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let source = source(&state, &id).await?;
+    receive(&state, source, None, request).await
+}
+
+async fn receive_event(
+    State(state): State<AppState>,
+    Path((id, event)): Path<(String, String)>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let source = source(&state, &id).await?;
+    receive(&state, source, Some(event), request).await
+}
+
+async fn receive(
+    state: &AppState,
+    source: Source,
+    path_event: Option<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let arrival = match &source.verify {
+        SourceVerify::Zort(keys) => {
+            let query = query_pairs(&request);
+            let Some(method) = query.get("method").cloned().filter(|m| !m.is_empty()) else {
+                // ZORT's "Verify and Save" posts without a method: answer 200 and store nothing.
+                return Ok((StatusCode::OK, "OK").into_response());
+            };
+            let headers = request.headers();
+            let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+            let credentials = ZortCredentials {
+                key1: text("key1"),
+                key2: text("key2"),
+                key3: text("key3"),
+                authorization: text("authorization"),
+            };
+            inbound::verify_zort(keys, credentials).map_err(|_| unauthorized())?;
+            let payload = zort_body(request).await?;
+            let params = ZortParams {
+                id: query.get("id").cloned(),
+                number: query.get("number").cloned(),
+                paymentstatus: query.get("paymentstatus").cloned(),
+            };
+            let has_params = params != ZortParams::default();
+            let identity = format!(
+                "zort|{method}|{:?}|{payload}",
+                (params.id.as_deref(), params.number.as_deref(), params.paymentstatus.as_deref())
+            );
+            Arrival { event_type: method, payload, params: has_params.then_some(params), identity }
+        }
+        SourceVerify::Dealpos { api_key } => {
+            let event_type = path_event
+                .ok_or_else(|| bad_request("a DealPOS source takes the event in the path: /in/{source}/{event}"))?;
+            let headers = request.headers();
+            let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+            inbound::verify_dealpos(api_key.as_deref(), text("x-api-key"), text("authorization"))
+                .map_err(|_| unauthorized())?;
+            let body = body_bytes(request).await?;
+            let text = String::from_utf8(body.to_vec()).map_err(|_| bad_request("the body is not UTF-8"))?;
+            let payload = inbound::checked_json(text).map_err(|err| bad_request(err.to_string()))?;
+            let identity = format!("dealpos|{event_type}|{payload}");
+            Arrival { event_type, payload, params: None, identity }
+        }
+        SourceVerify::Standard { secrets } => standard_arrival(secrets, path_event, request).await?,
+    };
+    let answer = match source.verify {
+        SourceVerify::Dealpos { .. } => (StatusCode::OK, axum::Json(json!({"status": "success"}))).into_response(),
+        SourceVerify::Zort(_) => (StatusCode::OK, "OK").into_response(),
+        SourceVerify::Standard { .. } => StatusCode::NO_CONTENT.into_response(),
+    };
+    store(state, &source, arrival).await?;
+    Ok(answer)
+}
+
+fn query_pairs(request: &Request) -> HashMap<String, String> {
+    form_urlencoded::parse(request.uri().query().unwrap_or_default().as_bytes()).into_owned().collect()
+}
+
+async fn body_bytes(request: Request) -> Result<Bytes, ApiError> {
+    Bytes::from_request(request, &()).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "the body is larger than 1 MiB")
+        } else {
+            bad_request("the body could not be read")
+        }
+    })
+}
+
+/// ZORT's payload: a `payload` field of a multipart form, or whatever `inbound::zort_payload` reads.
+async fn zort_body(request: Request) -> Result<String, ApiError> {
+    let content_type =
+        request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    if content_type.to_ascii_lowercase().starts_with("multipart/form-data") {
+        let mut form = Multipart::from_request(request, &())
+            .await
+            .map_err(|err| bad_request(format!("bad multipart body: {err}")))?;
+        while let Some(field) =
+            form.next_field().await.map_err(|err| bad_request(format!("bad multipart body: {err}")))?
+        {
+            if field.name() == Some("payload") {
+                let text = field.text().await.map_err(|err| bad_request(format!("bad multipart field: {err}")))?;
+                return inbound::checked_json(text).map_err(|err| bad_request(err.to_string()));
+            }
+        }
+        return Err(bad_request("the form has no `payload` field"));
+    }
+    let body = body_bytes(request).await?;
+    inbound::zort_payload(&content_type, &body).map_err(|err| match err {
+        WireError::MalformedPayload(message) => bad_request(message),
+        other => bad_request(other.to_string()),
+    })
+}
+
+/// A Standard Webhooks delivery: verify the signature, then take `type` (or the path's event) and `data`.
+async fn standard_arrival(
+    secrets: &[String],
+    path_event: Option<String>,
+    request: Request,
+) -> Result<Arrival, ApiError> {
+    let headers: HeaderMap = request.headers().clone();
+    let body = body_bytes(request).await?;
+    let secrets: Vec<WebhookSecret> = secrets.iter().filter_map(|s| WebhookSecret::parse(s).ok()).collect();
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    let signed = SignedHeaders {
+        id: text("webhook-id"),
+        timestamp: text("webhook-timestamp"),
+        signature: text("webhook-signature"),
+    };
+    signature::verify(&secrets, signed, &body, kurir_engine::now_ms() / 1000).map_err(|_| unauthorized())?;
+    let envelope: Value =
+        serde_json::from_slice(&body).map_err(|err| bad_request(format!("the body is not JSON: {err}")))?;
+    let event_type = path_event
+        .or_else(|| envelope["type"].as_str().map(str::to_owned))
+        .ok_or_else(|| bad_request("the body has no `type`"))?;
+    let data = envelope.get("data").ok_or_else(|| bad_request("the body has no `data`"))?;
+    // The signed message id identifies a sender's retry.
+    let identity = format!("standard|{}", signed.id.unwrap_or_default());
+    Ok(Arrival { event_type, payload: data.to_string(), params: None, identity })
+}
+
+/// Validates against the catalog and stores the event (or recognises a retry).
+async fn store(state: &AppState, source: &Source, arrival: Arrival) -> Result<(), ApiError> {
+    let event_type = state.event_type(&source.tenant, &arrival.event_type).await?;
+    let payload: Value = serde_json::from_str(&arrival.payload).map_err(|err| ApiError::internal(&err))?;
+    let validation_error = match &event_type {
+        None => Some(format!("unknown event type `{}`", arrival.event_type)),
+        Some(event_type) => event_type.validate(&payload).err().map(|err| err.to_string()),
+    };
+    if let (true, Some(problem)) = (source.strict, &validation_error) {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "schema_violation", problem.clone()));
+    }
+    let now = kurir_engine::now_ms();
+    let event = Event {
+        id: EventId::generate(now as u64, rand::random()),
+        tenant: source.tenant.clone(),
+        ordering_key: event_type.as_ref().and_then(|t| t.ordering_key(&payload)),
+        event_type: arrival.event_type,
+        payload: arrival.payload,
+        origin_key: None,
+        idempotency_key: None,
+        params: arrival.params,
+        created_at_ms: now,
+    };
+    let fingerprint: [u8; 32] = Sha256::digest(arrival.identity.as_bytes()).into();
+    let receipt = Receipt { source: source.id.clone(), fingerprint, event, validation_error };
+    let published = state.store.receive(&source.tenant, receipt).await?;
+    if !published.duplicate {
+        state.waker.wake();
+    }
+    Ok(())
+}

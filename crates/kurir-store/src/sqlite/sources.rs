@@ -1,0 +1,164 @@
+//! Sources and the inbound log.
+
+use kurir_core::endpoint::ZortKeys;
+use kurir_core::id::TenantId;
+use kurir_core::source::{Source, SourceId, SourceVerify, DUPLICATE_WINDOW_MS};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde_json::{json, Value};
+
+use super::events::publish_one;
+use super::rows::{collect, parse};
+use super::tenants::get_tenant;
+use crate::{InboundRecord, Published, Receipt, StoreError};
+
+fn corrupt(message: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt { table: "sources", message: message.to_string() }
+}
+
+fn verify_json(verify: &SourceVerify) -> String {
+    match verify {
+        SourceVerify::Zort(k) => json!({"zort": {"key1": k.key1, "key2": k.key2, "key3": k.key3}}),
+        SourceVerify::Dealpos { api_key } => json!({"dealpos": {"api_key": api_key}}),
+        SourceVerify::Standard { secrets } => json!({"standard": {"secrets": secrets}}),
+    }
+    .to_string()
+}
+
+fn decode_verify(text: &str) -> Result<SourceVerify, StoreError> {
+    let value: Value = serde_json::from_str(text).map_err(corrupt)?;
+    let text_at =
+        |v: &Value, name: &str| v[name].as_str().map(str::to_owned).ok_or_else(|| corrupt(format!("{name} missing")));
+    if let Some(zort) = value.get("zort") {
+        return Ok(SourceVerify::Zort(ZortKeys {
+            key1: text_at(zort, "key1")?,
+            key2: text_at(zort, "key2")?,
+            key3: text_at(zort, "key3")?,
+        }));
+    }
+    if let Some(dealpos) = value.get("dealpos") {
+        return Ok(SourceVerify::Dealpos { api_key: dealpos["api_key"].as_str().map(str::to_owned) });
+    }
+    if let Some(standard) = value.get("standard") {
+        let secrets = standard["secrets"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .collect();
+        return Ok(SourceVerify::Standard { secrets });
+    }
+    Err(corrupt("unknown verify settings"))
+}
+
+const COLUMNS: &str = "id, tenant_id, name, verify, strict, created_at";
+
+fn row(row: &rusqlite::Row<'_>) -> Result<Source, StoreError> {
+    let verify: String = row.get(3)?;
+    Ok(Source {
+        id: parse("sources", row.get(0)?)?,
+        tenant: parse("sources", row.get(1)?)?,
+        name: row.get(2)?,
+        verify: decode_verify(&verify)?,
+        strict: row.get(4)?,
+        created_at_ms: row.get(5)?,
+    })
+}
+
+pub(crate) fn create(conn: &Connection, source: &Source) -> Result<(), StoreError> {
+    get_tenant(conn, &source.tenant)?;
+    conn.execute(
+        &format!("INSERT INTO sources ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        params![
+            source.id.as_str(),
+            source.tenant.as_str(),
+            source.name,
+            verify_json(&source.verify),
+            source.strict,
+            source.created_at_ms
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn list(conn: &Connection, tenant: &TenantId) -> Result<Vec<Source>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM sources WHERE tenant_id = ?1 ORDER BY created_at, id"))?;
+    collect(&mut stmt, [tenant.as_str()], row)
+}
+
+pub(crate) fn get(conn: &Connection, tenant: &TenantId, id: &SourceId) -> Result<Source, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM sources WHERE tenant_id = ?1 AND id = ?2"))?;
+    collect(&mut stmt, params![tenant.as_str(), id.as_str()], row)?.pop().ok_or(StoreError::NotFound("source"))
+}
+
+pub(crate) fn find(conn: &Connection, id: &SourceId) -> Result<Option<Source>, StoreError> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM sources WHERE id = ?1"))?;
+    Ok(collect(&mut stmt, [id.as_str()], row)?.pop())
+}
+
+pub(crate) fn delete(conn: &Connection, tenant: &TenantId, id: &SourceId) -> Result<(), StoreError> {
+    let changed =
+        conn.execute("DELETE FROM sources WHERE tenant_id = ?1 AND id = ?2", params![tenant.as_str(), id.as_str()])?;
+    if changed == 0 {
+        return Err(StoreError::NotFound("source"));
+    }
+    Ok(())
+}
+
+pub(crate) fn receive(conn: &Connection, tenant: &TenantId, receipt: &Receipt) -> Result<Published, StoreError> {
+    let event = &receipt.event;
+    let earlier: Option<String> = conn
+        .prepare_cached(
+            "SELECT event_id FROM inbound WHERE source_id = ?1 AND fingerprint = ?2 AND received_at > ?3 AND duplicate = 0
+             ORDER BY seq LIMIT 1",
+        )?
+        .query_row(
+            params![receipt.source.as_str(), receipt.fingerprint.as_slice(), event.created_at_ms - DUPLICATE_WINDOW_MS],
+            |row| row.get(0),
+        )
+        .optional()?;
+    let published = match earlier {
+        Some(first) => Published { event_id: parse("inbound", first)?, deliveries: 0, duplicate: true },
+        None => {
+            get_tenant(conn, tenant)?;
+            let routes = super::endpoints::routes(conn, tenant)?;
+            publish_one(conn, &routes, event)?
+        }
+    };
+    conn.execute(
+        "INSERT INTO inbound (tenant_id, source_id, fingerprint, received_at, event_id, event_type, validation_error, duplicate)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            tenant.as_str(),
+            receipt.source.as_str(),
+            receipt.fingerprint.as_slice(),
+            event.created_at_ms,
+            published.event_id.as_str(),
+            event.event_type,
+            receipt.validation_error,
+            published.duplicate,
+        ],
+    )?;
+    Ok(published)
+}
+
+pub(crate) fn list_inbound(
+    conn: &Connection,
+    tenant: &TenantId,
+    source: &SourceId,
+    limit: u32,
+) -> Result<Vec<InboundRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT received_at, event_id, event_type, validation_error, duplicate FROM inbound
+         WHERE tenant_id = ?1 AND source_id = ?2 ORDER BY seq DESC LIMIT ?3",
+    )?;
+    collect(&mut stmt, params![tenant.as_str(), source.as_str(), limit], |row| {
+        Ok(InboundRecord {
+            received_at_ms: row.get(0)?,
+            event_id: parse("inbound", row.get(1)?)?,
+            event_type: row.get(2)?,
+            validation_error: row.get(3)?,
+            duplicate: row.get(4)?,
+        })
+    })
+}

@@ -1,0 +1,130 @@
+//! Receiving: checking a vendor's credentials and reading its body. Pure: the API hands in header values and
+//! bytes; nothing here touches a socket.
+//!
+//! - ZORT sends `key1`, `key2`, `key3` and `Authorization: Basic {key1}` (literally), and its body is a form field
+//!   `payload` holding JSON. Its docs do not state the encoding, so a raw JSON body and `{"payload": ...}` are
+//!   accepted too (multipart is unpacked by the caller).
+//! - DealPOS may send `X-API-Key` or an `Authorization: Bearer` token; its body is the bare entity JSON.
+
+use kurir_core::endpoint::ZortKeys;
+use serde_json::Value;
+use subtle::ConstantTimeEq;
+
+use crate::WireError;
+
+fn same(given: Option<&str>, expected: &str) -> bool {
+    given.is_some_and(|given| bool::from(given.as_bytes().ct_eq(expected.as_bytes())))
+}
+
+/// The credential headers of a ZORT request.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ZortCredentials<'a> {
+    pub key1: Option<&'a str>,
+    pub key2: Option<&'a str>,
+    pub key3: Option<&'a str>,
+    pub authorization: Option<&'a str>,
+}
+
+/// All three key headers must match; an `Authorization` header, when sent, must be `Basic {key1}`.
+pub fn verify_zort(keys: &ZortKeys, given: ZortCredentials<'_>) -> Result<(), WireError> {
+    let keys_match = same(given.key1, &keys.key1) & same(given.key2, &keys.key2) & same(given.key3, &keys.key3);
+    let authorization_ok = given.authorization.is_none_or(|value| same(Some(value), &format!("Basic {}", keys.key1)));
+    if keys_match && authorization_ok {
+        Ok(())
+    } else {
+        Err(WireError::BadCredentials)
+    }
+}
+
+/// With an API key set, `X-API-Key: <key>` or `Authorization: Bearer <key>` must carry it.
+pub fn verify_dealpos(
+    api_key: Option<&str>,
+    x_api_key: Option<&str>,
+    authorization: Option<&str>,
+) -> Result<(), WireError> {
+    let Some(expected) = api_key else { return Ok(()) };
+    let bearer = authorization.and_then(|value| value.strip_prefix("Bearer ")).map(str::trim);
+    if same(x_api_key.map(str::trim), expected) || same(bearer, expected) {
+        Ok(())
+    } else {
+        Err(WireError::BadCredentials)
+    }
+}
+
+/// The payload JSON text of a ZORT request whose body is not multipart: a form field `payload`, a raw JSON body,
+/// or `{"payload": <JSON or JSON text>}`. The text is kept as sent where it can be.
+pub fn zort_payload(content_type: &str, body: &[u8]) -> Result<String, WireError> {
+    if content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
+        let field =
+            form_urlencoded::parse(body).find(|(name, _)| name == "payload").map(|(_, value)| value.into_owned());
+        let text = field.ok_or(WireError::MalformedPayload("the form has no `payload` field".into()))?;
+        return checked_json(text);
+    }
+    let text = std::str::from_utf8(body).map_err(|_| WireError::MalformedPayload("the body is not UTF-8".into()))?;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|err| WireError::MalformedPayload(format!("the body is not JSON: {err}")))?;
+    match value {
+        Value::Object(mut object) if object.len() == 1 && object.contains_key("payload") => {
+            match object.remove("payload") {
+                Some(Value::String(inner)) => checked_json(inner),
+                Some(inner) => Ok(inner.to_string()),
+                None => Err(WireError::MalformedPayload("empty payload".into())),
+            }
+        }
+        _ => Ok(text.to_owned()),
+    }
+}
+
+/// `text` itself when it is JSON; otherwise a clear error.
+pub fn checked_json(text: String) -> Result<String, WireError> {
+    match serde_json::from_str::<Value>(&text) {
+        Ok(_) => Ok(text),
+        Err(err) => Err(WireError::MalformedPayload(format!("payload is not valid JSON: {err}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys() -> ZortKeys {
+        ZortKeys { key1: "k1".into(), key2: "k2".into(), key3: "k3".into() }
+    }
+
+    fn creds<'a>(key1: &'a str, authorization: Option<&'a str>) -> ZortCredentials<'a> {
+        ZortCredentials { key1: Some(key1), key2: Some("k2"), key3: Some("k3"), authorization }
+    }
+
+    #[test]
+    fn zort_credentials() {
+        assert_eq!(verify_zort(&keys(), creds("k1", Some("Basic k1"))), Ok(()));
+        assert_eq!(verify_zort(&keys(), creds("k1", None)), Ok(()));
+        assert_eq!(verify_zort(&keys(), creds("k1", Some("Basic azE="))), Err(WireError::BadCredentials), "not base64");
+        assert_eq!(verify_zort(&keys(), creds("nope", Some("Basic nope"))), Err(WireError::BadCredentials));
+        let missing = ZortCredentials { key3: None, ..creds("k1", None) };
+        assert_eq!(verify_zort(&keys(), missing), Err(WireError::BadCredentials));
+    }
+
+    #[test]
+    fn dealpos_credentials() {
+        assert_eq!(verify_dealpos(None, None, None), Ok(()));
+        assert_eq!(verify_dealpos(Some("s3"), Some("s3"), None), Ok(()));
+        assert_eq!(verify_dealpos(Some("s3"), None, Some("Bearer s3")), Ok(()));
+        assert_eq!(verify_dealpos(Some("s3"), None, Some("Basic s3")), Err(WireError::BadCredentials));
+        assert_eq!(verify_dealpos(Some("s3"), None, None), Err(WireError::BadCredentials));
+    }
+
+    #[test]
+    fn zort_bodies() {
+        let form = "application/x-www-form-urlencoded";
+        assert_eq!(zort_payload(form, b"payload=%7B%22id%22%3A1%7D").ok().as_deref(), Some(r#"{"id":1}"#));
+        assert_eq!(zort_payload("application/json", br#"{"id": 1}"#).ok().as_deref(), Some(r#"{"id": 1}"#));
+        assert_eq!(zort_payload("", br#"{"payload": "{\"id\":1}"}"#).ok().as_deref(), Some(r#"{"id":1}"#));
+        assert_eq!(zort_payload("", br#"{"payload": {"id": 1}}"#).ok().as_deref(), Some(r#"{"id":1}"#));
+        assert_eq!(zort_payload("", br#"[{"trackingno": "T"}]"#).ok().as_deref(), Some(r#"[{"trackingno": "T"}]"#));
+        let malformed = "payload=%7B%22id%22%3A%20%221234%2C%7D";
+        assert!(matches!(zort_payload(form, malformed.as_bytes()), Err(WireError::MalformedPayload(_))));
+        assert!(matches!(zort_payload(form, b"other=1"), Err(WireError::MalformedPayload(_))));
+        assert!(matches!(zort_payload("", b"{\"id\": \"1234,"), Err(WireError::MalformedPayload(_))));
+    }
+}
