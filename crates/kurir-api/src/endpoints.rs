@@ -127,6 +127,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/tenants/{tenant}/endpoints/{endpoint}/secret", get(show_secret))
         .route("/v1/tenants/{tenant}/endpoints/{endpoint}/rotate-secret", post(rotate_secret))
         .route("/v1/tenants/{tenant}/endpoints/{endpoint}/recover", post(recover))
+        .route("/v1/tenants/{tenant}/endpoints/{endpoint}/test", post(send_test))
 }
 
 fn endpoint_id(text: &str) -> Result<EndpointId, ApiError> {
@@ -358,4 +359,47 @@ async fn recover(
     let recovered = state.store.recover_endpoint(&tenant, &endpoint_id(&id)?, since_ms, kurir_engine::now_ms()).await?;
     state.waker.wake();
     Ok((StatusCode::ACCEPTED, axum::Json(json!({ "recovered": recovered }))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestIn {
+    #[serde(rename = "type")]
+    event_type: String,
+}
+
+/// DealPOS's "Test Webhook": sends the catalog example of a type to this endpoint alone, as a real event whose
+/// delivery and attempts can be followed like any other.
+async fn send_test(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    Json(body): Json<TestIn>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let endpoint = endpoint_id(&id)?;
+    let event_type = state
+        .event_type(&tenant, &body.event_type)
+        .await?
+        .ok_or_else(|| ApiError::invalid("type", format!("unknown event type `{}`", body.event_type)))?;
+    let example = event_type
+        .examples
+        .first()
+        .ok_or_else(|| ApiError::invalid("type", format!("`{}` has no example to send", body.event_type)))?;
+    let now = kurir_engine::now_ms();
+    let event = kurir_core::event::Event {
+        id: kurir_core::id::EventId::generate(now as u64, rand::random()),
+        tenant: tenant.clone(),
+        event_type: event_type.name.clone(),
+        payload: example.payload.to_string(),
+        ordering_key: event_type.ordering_key(&example.payload),
+        origin_key: caller.key().cloned(),
+        idempotency_key: None,
+        params: None,
+        created_at_ms: now,
+    };
+    let event_id = event.id.to_string();
+    let delivery = state.store.publish_to(&tenant, event, &endpoint).await?;
+    state.waker.wake();
+    Ok((StatusCode::ACCEPTED, axum::Json(json!({"event_id": event_id, "delivery_id": delivery.to_string()}))))
 }

@@ -7,7 +7,64 @@ use crate::CoreError;
 pub struct Tenant {
     pub id: TenantId,
     pub name: String,
+    /// Which attempts the attempt log keeps (DealPOS's webhook-log modes).
+    pub attempt_log: AttemptLog,
     pub created_at_ms: i64,
+}
+
+/// DealPOS's webhook-log modes: Full keeps every attempt, Error only failed ones, None nothing. A delivery's own
+/// state, attempt count and last status are kept whatever the mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AttemptLog {
+    #[default]
+    Full,
+    Errors,
+    None,
+}
+
+impl AttemptLog {
+    pub const ALL: [AttemptLog; 3] = [AttemptLog::Full, AttemptLog::Errors, AttemptLog::None];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AttemptLog::Full => "full",
+            AttemptLog::Errors => "errors",
+            AttemptLog::None => "none",
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, CoreError> {
+        Self::ALL
+            .into_iter()
+            .find(|mode| mode.as_str() == text)
+            .ok_or_else(|| CoreError::invalid("attempt_log", "must be one of full, errors, none"))
+    }
+
+    /// Whether an attempt that did (or did not) succeed is kept.
+    pub fn keeps(self, success: bool) -> bool {
+        match self {
+            AttemptLog::Full => true,
+            AttemptLog::Errors => !success,
+            AttemptLog::None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attempt_log_modes() {
+        let kept = |mode: AttemptLog| (mode.keeps(true), mode.keeps(false));
+        assert_eq!(kept(AttemptLog::Full), (true, true));
+        assert_eq!(kept(AttemptLog::Errors), (false, true));
+        assert_eq!(kept(AttemptLog::None), (false, false));
+        for mode in AttemptLog::ALL {
+            assert_eq!(AttemptLog::parse(mode.as_str()), Ok(mode));
+        }
+        assert!(AttemptLog::parse("verbose").is_err());
+    }
 }
 
 /// Checks a tenant's display name: 1–200 characters, not blank.

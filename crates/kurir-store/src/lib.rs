@@ -142,6 +142,8 @@ pub trait Store: Send + Sync + 'static {
     /// Fails with `Conflict` when the id is taken.
     async fn create_tenant(&self, tenant: Tenant) -> Result<()>;
     async fn get_tenant(&self, tenant: &TenantId) -> Result<Tenant>;
+    /// Replaces a tenant's name and settings.
+    async fn update_tenant(&self, tenant: Tenant) -> Result<()>;
     /// Every tenant: for the admin only.
     async fn list_tenants(&self) -> Result<Vec<Tenant>>;
 
@@ -200,6 +202,8 @@ pub trait Store: Send + Sync + 'static {
     /// Stores events and one pending delivery per endpoint that wants each, all or nothing, durably before it
     /// returns. An event whose `idempotency_key` was used within 24 h writes nothing and returns the first id.
     async fn publish(&self, tenant: &TenantId, events: Vec<Event>) -> Result<Vec<Published>>;
+    /// Stores an event with one delivery to `endpoint` alone, whatever its filters say ("Test Webhook").
+    async fn publish_to(&self, tenant: &TenantId, event: Event, endpoint: &EndpointId) -> Result<DeliveryId>;
     async fn list_events(&self, tenant: &TenantId, filter: EventFilter) -> Result<Vec<Event>>;
     async fn get_event(&self, tenant: &TenantId, event: &EventId) -> Result<(Event, Vec<Delivery>)>;
 
@@ -226,7 +230,8 @@ pub trait Store: Send + Sync + 'static {
     /// have as many attempts in flight as they may). A delivery with an ordering key is due only when no earlier
     /// delivery of the same endpoint and key is pending, retrying or in flight.
     async fn claim_due(&self, now_ms: i64, limit: u32, lease_ms: i64, skip: Vec<EndpointId>) -> Result<Vec<Claim>>;
-    /// Writes attempts back, with the deliveries' next states, in one transaction.
+    /// Writes attempts back, with the deliveries' next states, in one transaction. Attempt rows are kept as the
+    /// tenant's `attempt_log` mode says; the delivery's own state is always written.
     async fn record_outcomes(&self, outcomes: Vec<Outcome>) -> Result<()>;
     /// Gives leases back without counting an attempt.
     async fn postpone(&self, deliveries: Vec<Postponed>) -> Result<()>;

@@ -152,8 +152,12 @@ pub(crate) fn claim_due(
 }
 
 pub(crate) fn record_outcomes(conn: &Connection, outcomes: &[Outcome]) -> Result<(), StoreError> {
+    // The tenant's attempt_log mode decides whether the attempt row is kept: full, errors (failures only), none.
     let mut insert_attempt = conn.prepare_cached(&format!(
-        "INSERT INTO attempts ({ATTEMPT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        "INSERT INTO attempts ({ATTEMPT_COLUMNS})
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
+         WHERE (SELECT CASE attempt_log WHEN 'full' THEN 1 WHEN 'errors' THEN ?11 = 0 ELSE 0 END
+                FROM tenants WHERE id = ?2)"
     ))?;
     let mut update = conn.prepare_cached(
         "UPDATE deliveries SET state = ?3, attempts = attempts + 1, next_attempt_at = ?4, lease_token = NULL,
@@ -173,6 +177,7 @@ pub(crate) fn record_outcomes(conn: &Connection, outcomes: &[Outcome]) -> Result
             attempt.error_kind.map(|k| k.as_str()),
             attempt.error,
             attempt.response_excerpt,
+            outcome.next == NextStep::Succeeded,
         ])?;
         let finished_at = attempt.started_at_ms + i64::from(attempt.duration_ms);
         let next_at = match outcome.next {

@@ -2,7 +2,7 @@
 
 use kurir_core::delivery::Delivery;
 use kurir_core::event::Event;
-use kurir_core::id::{DeliveryId, EventId, TenantId};
+use kurir_core::id::{DeliveryId, EndpointId, EventId, TenantId};
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
@@ -24,6 +24,28 @@ pub(crate) fn publish_one(conn: &Connection, routes: &[Route], event: &Event) ->
             return Ok(first);
         }
     }
+    let event_seq = insert_event(conn, event)?;
+    let origin = event.origin_key.as_ref().map(|k| k.as_str());
+    let mut deliveries = 0;
+    for route in routes.iter().filter(|route| route.wants(&event.event_type, origin)) {
+        insert_delivery(conn, event, event_seq, &route.id)?;
+        deliveries += 1;
+    }
+    Ok(Published { event_id: event.id.clone(), deliveries, duplicate: false })
+}
+
+pub(crate) fn publish_to(
+    conn: &Connection,
+    tenant: &TenantId,
+    event: &Event,
+    endpoint: &EndpointId,
+) -> Result<DeliveryId, StoreError> {
+    super::endpoints::get(conn, tenant, endpoint)?;
+    let event_seq = insert_event(conn, event)?;
+    insert_delivery(conn, event, event_seq, endpoint.as_str())
+}
+
+fn insert_event(conn: &Connection, event: &Event) -> Result<i64, StoreError> {
     let mut insert_event = conn
         .prepare_cached(&format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"))?;
     insert_event.execute(params![
@@ -37,29 +59,27 @@ pub(crate) fn publish_one(conn: &Connection, routes: &[Route], event: &Event) ->
         event.created_at_ms,
         rows::params_json(event.params.as_ref()),
     ])?;
-    let event_seq = conn.last_insert_rowid();
+    Ok(conn.last_insert_rowid())
+}
+
+fn insert_delivery(conn: &Connection, event: &Event, event_seq: i64, endpoint: &str) -> Result<DeliveryId, StoreError> {
     let mut insert_delivery = conn.prepare_cached(
         "INSERT INTO deliveries (id, tenant_id, event_seq, event_id, endpoint_id, event_type, ordering_key, state,
                                  next_attempt_at, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending', ?8, ?8, ?8)",
     )?;
-    let origin = event.origin_key.as_ref().map(|k| k.as_str());
-    let mut deliveries = 0;
-    for route in routes.iter().filter(|route| route.wants(&event.event_type, origin)) {
-        let id = DeliveryId::generate(event.created_at_ms.max(0) as u64, rand::random());
-        insert_delivery.execute(params![
-            id.as_str(),
-            event.tenant.as_str(),
-            event_seq,
-            event.id.as_str(),
-            route.id,
-            event.event_type,
-            event.ordering_key,
-            event.created_at_ms,
-        ])?;
-        deliveries += 1;
-    }
-    Ok(Published { event_id: event.id.clone(), deliveries, duplicate: false })
+    let id = DeliveryId::generate(event.created_at_ms.max(0) as u64, rand::random());
+    insert_delivery.execute(params![
+        id.as_str(),
+        event.tenant.as_str(),
+        event_seq,
+        event.id.as_str(),
+        endpoint,
+        event.event_type,
+        event.ordering_key,
+        event.created_at_ms,
+    ])?;
+    Ok(id)
 }
 
 /// The first publish with this idempotency key, if it was within the window. A key older than the window is

@@ -141,6 +141,10 @@ impl Store for SqliteStore {
         self.read(move |c| tenants::get_tenant(c, &tenant)).await
     }
 
+    async fn update_tenant(&self, tenant: Tenant) -> Result<()> {
+        self.write(move |c| tenants::update_tenant(c, &tenant)).await
+    }
+
     async fn list_tenants(&self) -> Result<Vec<Tenant>> {
         self.read(tenants::list_tenants).await
     }
@@ -250,6 +254,11 @@ impl Store for SqliteStore {
     async fn publish(&self, tenant: &TenantId, events: Vec<Event>) -> Result<Vec<Published>> {
         let tenant = tenant.clone();
         self.write(move |c| events::publish(c, &tenant, &events)).await
+    }
+
+    async fn publish_to(&self, tenant: &TenantId, event: Event, endpoint: &EndpointId) -> Result<DeliveryId> {
+        let (tenant, endpoint) = (tenant.clone(), endpoint.clone());
+        self.write(move |c| events::publish_to(c, &tenant, &event, &endpoint)).await
     }
 
     async fn list_events(&self, tenant: &TenantId, filter: EventFilter) -> Result<Vec<Event>> {

@@ -144,6 +144,10 @@ CREATE TABLE inbound (
 CREATE INDEX inbound_fingerprint ON inbound(source_id, fingerprint, received_at);
 CREATE INDEX inbound_source ON inbound(tenant_id, source_id, seq);
 "#,
+    // 4: DealPOS's webhook-log modes, per tenant.
+    r#"
+ALTER TABLE tenants ADD COLUMN attempt_log TEXT NOT NULL DEFAULT 'full';
+"#,
 ];
 
 /// Brings the database up to the current schema.

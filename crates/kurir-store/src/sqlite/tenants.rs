@@ -2,7 +2,7 @@
 
 use kurir_core::api_key::ApiKey;
 use kurir_core::id::{ApiKeyId, TenantId};
-use kurir_core::tenant::Tenant;
+use kurir_core::tenant::{AttemptLog, Tenant};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::rows::{collect, parse};
@@ -33,8 +33,8 @@ pub(crate) fn set_admin_token_hash(conn: &Connection, hash: [u8; 32]) -> Result<
 
 pub(crate) fn create_tenant(conn: &Connection, tenant: &Tenant) -> Result<(), StoreError> {
     let inserted = conn.execute(
-        "INSERT INTO tenants (id, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (id) DO NOTHING",
-        params![tenant.id.as_str(), tenant.name, tenant.created_at_ms],
+        "INSERT INTO tenants (id, name, created_at, attempt_log) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
+        params![tenant.id.as_str(), tenant.name, tenant.created_at_ms, tenant.attempt_log.as_str()],
     )?;
     if inserted == 0 {
         return Err(StoreError::Conflict(format!("tenant `{}` already exists", tenant.id)));
@@ -43,16 +43,34 @@ pub(crate) fn create_tenant(conn: &Connection, tenant: &Tenant) -> Result<(), St
 }
 
 fn tenant_row(row: &rusqlite::Row<'_>) -> Result<Tenant, StoreError> {
-    Ok(Tenant { id: parse("tenants", row.get(0)?)?, name: row.get(1)?, created_at_ms: row.get(2)? })
+    let mode: String = row.get(3)?;
+    Ok(Tenant {
+        id: parse("tenants", row.get(0)?)?,
+        name: row.get(1)?,
+        created_at_ms: row.get(2)?,
+        attempt_log: AttemptLog::parse(&mode)
+            .map_err(|err| StoreError::Corrupt { table: "tenants", message: err.to_string() })?,
+    })
+}
+
+pub(crate) fn update_tenant(conn: &Connection, tenant: &Tenant) -> Result<(), StoreError> {
+    let changed = conn.execute(
+        "UPDATE tenants SET name = ?2, attempt_log = ?3 WHERE id = ?1",
+        params![tenant.id.as_str(), tenant.name, tenant.attempt_log.as_str()],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound("tenant"));
+    }
+    Ok(())
 }
 
 pub(crate) fn get_tenant(conn: &Connection, tenant: &TenantId) -> Result<Tenant, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT id, name, created_at FROM tenants WHERE id = ?1")?;
+    let mut stmt = conn.prepare_cached("SELECT id, name, created_at, attempt_log FROM tenants WHERE id = ?1")?;
     collect(&mut stmt, [tenant.as_str()], tenant_row)?.pop().ok_or(StoreError::NotFound("tenant"))
 }
 
 pub(crate) fn list_tenants(conn: &Connection) -> Result<Vec<Tenant>, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT id, name, created_at FROM tenants ORDER BY id")?;
+    let mut stmt = conn.prepare_cached("SELECT id, name, created_at, attempt_log FROM tenants ORDER BY id")?;
     collect(&mut stmt, [], tenant_row)
 }
 

@@ -31,7 +31,12 @@ async fn fixture() -> Fixture {
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap_or_else(|err| panic!("{err}")));
     let tenant = tenant_id("acme");
     store
-        .create_tenant(Tenant { id: tenant.clone(), name: "Acme".into(), created_at_ms: NOW })
+        .create_tenant(Tenant {
+            id: tenant.clone(),
+            name: "Acme".into(),
+            created_at_ms: NOW,
+            attempt_log: Default::default(),
+        })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let endpoint = add_endpoint(&store, &tenant, None).await;
@@ -215,7 +220,12 @@ async fn queries_are_scoped_to_their_tenant() {
     let fx = fixture().await;
     let other = tenant_id("other");
     fx.store
-        .create_tenant(Tenant { id: other.clone(), name: "Other".into(), created_at_ms: NOW })
+        .create_tenant(Tenant {
+            id: other.clone(),
+            name: "Other".into(),
+            created_at_ms: NOW,
+            attempt_log: Default::default(),
+        })
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(matches!(fx.store.get_endpoint(&other, &fx.endpoint).await, Err(StoreError::NotFound(_))));
@@ -224,7 +234,9 @@ async fn queries_are_scoped_to_their_tenant() {
     let published = publish(&fx, vec![event(&fx.tenant, None, NOW)]).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(matches!(fx.store.get_event(&other, &published[0].event_id).await, Err(StoreError::NotFound(_))));
     assert!(matches!(
-        fx.store.create_tenant(Tenant { id: other, name: "x".into(), created_at_ms: NOW }).await,
+        fx.store
+            .create_tenant(Tenant { id: other, name: "x".into(), created_at_ms: NOW, attempt_log: Default::default() })
+            .await,
         Err(StoreError::Conflict(_))
     ));
 }
@@ -270,7 +282,12 @@ async fn data_survives_reopening_the_file() {
     {
         let store = SqliteStore::open(dir.path()).unwrap_or_else(|err| panic!("{err}"));
         store
-            .create_tenant(Tenant { id: tenant_id("acme"), name: "Acme".into(), created_at_ms: NOW })
+            .create_tenant(Tenant {
+                id: tenant_id("acme"),
+                name: "Acme".into(),
+                created_at_ms: NOW,
+                attempt_log: Default::default(),
+            })
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     }
