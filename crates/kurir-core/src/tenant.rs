@@ -50,6 +50,14 @@ impl AttemptLog {
     }
 }
 
+/// Checks a tenant's display name: 1–200 characters, not blank.
+pub fn validate_name(name: &str) -> Result<(), CoreError> {
+    if name.trim().is_empty() || name.chars().count() > 200 {
+        return Err(CoreError::invalid("name", "must be 1-200 characters and not blank"));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,12 +73,4 @@ mod tests {
         }
         assert!(AttemptLog::parse("verbose").is_err());
     }
-}
-
-/// Checks a tenant's display name: 1–200 characters, not blank.
-pub fn validate_name(name: &str) -> Result<(), CoreError> {
-    if name.trim().is_empty() || name.chars().count() > 200 {
-        return Err(CoreError::invalid("name", "must be 1-200 characters and not blank"));
-    }
-    Ok(())
 }
