@@ -9,7 +9,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
-use kurir_core::endpoint::{self, Dialect, Endpoint, SigningSecret, ZortKeys, DEFAULT_TIMEOUT_MS, ROTATION_OVERLAP_MS};
+use kurir_core::endpoint::{
+    self, Dialect, Endpoint, EndpointAuth, SigningSecret, ZortKeys, DEFAULT_TIMEOUT_MS, ROTATION_OVERLAP_MS,
+};
 use kurir_core::id::{ApiKeyId, EndpointId, TenantId};
 use kurir_core::retry::RetrySchedule;
 use kurir_wire::WebhookSecret;
@@ -54,6 +56,31 @@ struct EndpointIn {
     /// Whether kurir's `webhook-*` signature headers go along in the `dealpos` and `zort` dialects (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     signature_headers: Option<bool>,
+    /// `{"type": "oauth2", "token_url", "client_id", "client_secret", "scope"?}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    auth: Option<AuthIn>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields, tag = "type", rename_all = "lowercase")]
+enum AuthIn {
+    Oauth2 {
+        token_url: String,
+        client_id: String,
+        client_secret: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scope: Option<String>,
+    },
+}
+
+impl From<AuthIn> for EndpointAuth {
+    fn from(auth: AuthIn) -> Self {
+        match auth {
+            AuthIn::Oauth2 { token_url, client_id, client_secret, scope } => {
+                EndpointAuth::OAuth2 { token_url, client_id, client_secret, scope }
+            }
+        }
+    }
 }
 
 #[derive(Deserialize, Serialize)]
@@ -86,6 +113,8 @@ struct EndpointOut {
     owner_key: Option<String>,
     zort: Option<ZortKeysIn>,
     signature_headers: bool,
+    /// The OAuth settings without the client secret.
+    auth: Option<Value>,
     created_at: String,
     updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -109,6 +138,11 @@ impl EndpointOut {
             owner_key: endpoint.owner_key.map(|k| k.to_string()),
             zort: endpoint.zort_keys.map(|k| ZortKeysIn { key1: k.key1, key2: k.key2, key3: k.key3 }),
             signature_headers: endpoint.signature_headers,
+            auth: endpoint.auth.as_ref().map(|auth| match auth {
+                EndpointAuth::OAuth2 { token_url, client_id, scope, .. } => {
+                    json!({"type": "oauth2", "token_url": token_url, "client_id": client_id, "scope": scope})
+                }
+            }),
             created_at: rfc3339(endpoint.created_at_ms),
             updated_at: rfc3339(endpoint.updated_at_ms),
             secret,
@@ -177,6 +211,10 @@ async fn build(
         (_, Some(_)) => return Err(ApiError::invalid("zort", "ZORT keys apply only to the zort dialect")),
         (_, None) => None,
     };
+    let auth = body.auth.map(EndpointAuth::from);
+    if let Some(auth) = &auth {
+        auth.validate(state.config.allow_private_targets)?;
+    }
     let owner_key = match body.owner_key {
         None => None,
         Some(text) => Some(owner_key(state, tenant, &text).await?),
@@ -218,6 +256,7 @@ async fn build(
         owner_key,
         zort_keys,
         signature_headers: body.signature_headers.unwrap_or(true),
+        auth,
         created_at_ms,
         updated_at_ms: now,
     })
@@ -288,6 +327,12 @@ fn editable_settings(endpoint: &Endpoint) -> Value {
         "owner_key": endpoint.owner_key.as_ref().map(ToString::to_string),
         "zort": endpoint.zort_keys.as_ref().map(|k| json!({"key1": k.key1, "key2": k.key2, "key3": k.key3})),
         "signature_headers": endpoint.signature_headers,
+        "auth": endpoint.auth.as_ref().map(|auth| match auth {
+            EndpointAuth::OAuth2 { token_url, client_id, client_secret, scope } => json!({
+                "type": "oauth2", "token_url": token_url, "client_id": client_id, "client_secret": client_secret,
+                "scope": scope,
+            }),
+        }),
     })
 }
 

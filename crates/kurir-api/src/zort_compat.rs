@@ -214,6 +214,7 @@ fn new_endpoint(
         owner_key: Some(key.clone()),
         zort_keys: Some(keys),
         signature_headers: true,
+        auth: None,
         created_at_ms: now,
         updated_at_ms: now,
     }

@@ -47,16 +47,19 @@ pub enum AttemptErrorKind {
     Encode,
     /// The endpoint was disabled before the delivery went out; nothing was sent.
     Disabled,
+    /// No token could be had from the endpoint's OAuth token URL; nothing was sent.
+    Auth,
 }
 
 impl AttemptErrorKind {
-    pub const ALL: [AttemptErrorKind; 6] = [
+    pub const ALL: [AttemptErrorKind; 7] = [
         AttemptErrorKind::Timeout,
         AttemptErrorKind::Connect,
         AttemptErrorKind::Status,
         AttemptErrorKind::Blocked,
         AttemptErrorKind::Encode,
         AttemptErrorKind::Disabled,
+        AttemptErrorKind::Auth,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -67,6 +70,7 @@ impl AttemptErrorKind {
             AttemptErrorKind::Blocked => "blocked",
             AttemptErrorKind::Encode => "encode",
             AttemptErrorKind::Disabled => "disabled",
+            AttemptErrorKind::Auth => "auth",
         }
     }
 

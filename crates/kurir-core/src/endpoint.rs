@@ -63,6 +63,49 @@ impl ZortKeys {
     }
 }
 
+/// How kurir authenticates to an endpoint beyond its static headers.
+#[derive(Clone, PartialEq, Eq)]
+pub enum EndpointAuth {
+    /// OAuth 2.0 client credentials (RFC 6749 §4.4): kurir fetches a token from `token_url` with HTTP Basic
+    /// client authentication, caches it until it expires, sends it as `Authorization: Bearer`, and fetches a new
+    /// one once when the endpoint answers 401.
+    OAuth2 { token_url: String, client_id: String, client_secret: String, scope: Option<String> },
+}
+
+impl std::fmt::Debug for EndpointAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EndpointAuth::OAuth2 { token_url, client_id, .. } => f
+                .debug_struct("OAuth2")
+                .field("token_url", token_url)
+                .field("client_id", client_id)
+                .field("client_secret", &"<redacted>")
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+impl EndpointAuth {
+    /// Checks the settings; `allow_private` is the operator's SSRF switch, which the token URL obeys too.
+    pub fn validate(&self, allow_private: bool) -> Result<(), CoreError> {
+        match self {
+            EndpointAuth::OAuth2 { token_url, client_id, client_secret, scope } => {
+                validate_url(token_url, allow_private)
+                    .map_err(|err| err.within("auth").rename("auth.url", "auth.token_url"))?;
+                for (field, value) in [("auth.client_id", client_id), ("auth.client_secret", client_secret)] {
+                    if value.is_empty() || value.len() > 1_024 {
+                        return Err(CoreError::invalid(field, "must be 1-1024 characters"));
+                    }
+                }
+                if scope.as_ref().is_some_and(|s| s.len() > 1_024) {
+                    return Err(CoreError::invalid("auth.scope", "must be at most 1024 characters"));
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
 /// A signing secret (`whsec_…`). Several are live during a rotation: the old one keeps signing until it expires.
 #[derive(Clone, PartialEq, Eq)]
 pub struct SigningSecret {
@@ -113,6 +156,7 @@ pub struct Endpoint {
     /// Whether kurir's own `webhook-id`/`-timestamp`/`-signature` headers go along in the `dealpos` and `zort`
     /// dialects (the `standard` dialect always has them).
     pub signature_headers: bool,
+    pub auth: Option<EndpointAuth>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
@@ -278,6 +322,7 @@ mod tests {
             owner_key: owner,
             zort_keys: None,
             signature_headers: true,
+            auth: None,
             created_at_ms: 0,
             updated_at_ms: 0,
         }
@@ -296,6 +341,22 @@ mod tests {
         assert_eq!(endpoint.url_for("productCreated"), "https://example.com/productCreated");
         endpoint.enabled = false;
         assert!(!endpoint.wants("productCreated", None));
+    }
+
+    #[test]
+    fn oauth_settings() {
+        let auth = |token_url: &str, client_id: &str| EndpointAuth::OAuth2 {
+            token_url: token_url.into(),
+            client_id: client_id.into(),
+            client_secret: "s".into(),
+            scope: None,
+        };
+        assert_eq!(auth("https://auth.example.com/token", "kurir").validate(false), Ok(()));
+        let field = |a: EndpointAuth| a.validate(false).err().and_then(|e| e.field().map(str::to_owned));
+        assert_eq!(field(auth("ftp://x/", "kurir")).as_deref(), Some("auth.token_url"));
+        assert_eq!(field(auth("http://127.0.0.1/token", "kurir")).as_deref(), Some("auth.token_url"));
+        assert_eq!(field(auth("https://auth.example.com/token", "")).as_deref(), Some("auth.client_id"));
+        assert!(!format!("{:?}", auth("https://a.example/t", "c")).contains("\"s\""));
     }
 
     #[test]

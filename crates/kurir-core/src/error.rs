@@ -25,6 +25,16 @@ impl CoreError {
         }
     }
 
+    /// Renames the field when it is `from` (a rule checked on one name, reported under another).
+    pub fn rename(self, from: &str, to: &str) -> Self {
+        match self {
+            CoreError::Invalid { field, message } if field == from => {
+                CoreError::Invalid { field: to.to_owned(), message }
+            }
+            other => other,
+        }
+    }
+
     /// Prefixes the field with the name of the object that holds it (`url` inside `endpoint` → `endpoint.url`).
     pub fn within(self, parent: &str) -> Self {
         match self {

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use kurir_core::catalog::Catalog;
 use kurir_core::delivery::{next_step, Attempt, AttemptErrorKind, NextStep, Verdict, RESPONSE_EXCERPT_BYTES};
+use kurir_core::endpoint::EndpointAuth;
 use kurir_core::id::AttemptId;
 use kurir_core::retry::parse_retry_after_secs;
 use kurir_core::ssrf;
@@ -13,6 +14,7 @@ use kurir_wire::OutboundRequest;
 
 use crate::client::BlockedAddress;
 use crate::now_ms;
+use crate::oauth::TokenCache;
 
 /// What the wire said, before the schedule is consulted.
 struct Response {
@@ -36,12 +38,20 @@ impl Response {
 }
 
 /// Sends one attempt of `claim` and decides where the delivery goes next.
-pub async fn run(client: &reqwest::Client, catalog: &Catalog, claim: &Claim, allow_private_targets: bool) -> Outcome {
+/// What an attempt needs besides its claim: the shared client, the catalog, the OAuth token cache.
+pub struct Context {
+    pub client: reqwest::Client,
+    pub catalog: std::sync::Arc<Catalog>,
+    pub tokens: TokenCache,
+    pub allow_private_targets: bool,
+}
+
+pub async fn run(context: &Context, claim: &Claim) -> Outcome {
     let started_at_ms = now_ms();
     let clock = Instant::now();
     let response = if claim.endpoint.enabled {
-        match encode(catalog, claim, started_at_ms) {
-            Ok(request) => send(client, request, claim.endpoint.timeout_ms, allow_private_targets).await,
+        match encode(&context.catalog, claim, started_at_ms) {
+            Ok(request) => send(context, claim, request).await,
             Err(error) => Response::failed(AttemptErrorKind::Encode, error),
         }
     } else {
@@ -57,20 +67,63 @@ fn encode(catalog: &Catalog, claim: &Claim, now_ms: i64) -> Result<OutboundReque
     kurir_wire::encode(&claim.event, &claim.endpoint, trigger, now_ms).map_err(|err| err.to_string())
 }
 
-async fn send(client: &reqwest::Client, request: OutboundRequest, timeout_ms: u32, allow_private: bool) -> Response {
+/// Sends the request; with OAuth, with a bearer token, and once more with a fresh token after a 401.
+async fn send(context: &Context, claim: &Claim, request: OutboundRequest) -> Response {
     let url = match reqwest::Url::parse(&request.url) {
         Ok(url) => url,
         Err(err) => return Response::failed(AttemptErrorKind::Encode, format!("invalid URL: {err}")),
     };
-    if !allow_private && literal_ip_is_forbidden(&url) {
+    if !context.allow_private_targets && literal_ip_is_forbidden(&url) {
         let error = format!("{} is a private or loopback address", url.host_str().unwrap_or_default());
         return Response::failed(AttemptErrorKind::Blocked, error);
     }
-    let mut builder = client.post(url).timeout(Duration::from_millis(u64::from(timeout_ms)));
+    let timeout_ms = claim.endpoint.timeout_ms;
+    let Some(auth) = &claim.endpoint.auth else {
+        return read(post(&context.client, &url, &request, None, timeout_ms).await, timeout_ms).await;
+    };
+    // The token URL obeys the SSRF rule too (its host names are checked by the client's resolver).
+    let EndpointAuth::OAuth2 { token_url, .. } = auth;
+    let token_url_ok =
+        reqwest::Url::parse(token_url).is_ok_and(|u| context.allow_private_targets || !literal_ip_is_forbidden(&u));
+    if !token_url_ok {
+        return Response::failed(AttemptErrorKind::Blocked, "the token URL is a private or loopback address".into());
+    }
+    let mut stale: Option<String> = None;
+    for _ in 0..2 {
+        let token = match context.tokens.token(&context.client, &claim.endpoint.id, auth, stale.as_deref()).await {
+            Ok(token) => token,
+            Err(error) => return Response::failed(AttemptErrorKind::Auth, error),
+        };
+        let sent = post(&context.client, &url, &request, Some(&token), timeout_ms).await;
+        let refused = matches!(&sent, Ok(response) if response.status() == reqwest::StatusCode::UNAUTHORIZED);
+        if !refused || stale.is_some() {
+            return read(sent, timeout_ms).await;
+        }
+        stale = Some(token);
+    }
+    Response::failed(AttemptErrorKind::Auth, "the endpoint refused a fresh token".into())
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: &reqwest::Url,
+    request: &OutboundRequest,
+    bearer: Option<&str>,
+    timeout_ms: u32,
+) -> Result<reqwest::Response, reqwest::Error> {
+    let mut builder = client.post(url.clone()).timeout(Duration::from_millis(u64::from(timeout_ms)));
     for (name, value) in &request.headers {
         builder = builder.header(name, value);
     }
-    let mut response = match builder.body(request.body).send().await {
+    if let Some(token) = bearer {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    builder.body(request.body.clone()).send().await
+}
+
+/// Reads what the wire answered: status, `Retry-After`, and the first 4 KiB of the body.
+async fn read(sent: Result<reqwest::Response, reqwest::Error>, timeout_ms: u32) -> Response {
+    let mut response = match sent {
         Ok(response) => response,
         Err(err) => return classify_error(&err, timeout_ms),
     };

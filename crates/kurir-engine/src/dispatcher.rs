@@ -23,6 +23,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::health::Health;
+use crate::oauth::TokenCache;
 use crate::{attempt, client, now_ms, outcomes, EngineError, Waker};
 
 #[derive(Debug, Clone)]
@@ -71,6 +72,12 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), EngineError> {
     let client = client::build(config.allow_private_targets, config.max_in_flight_per_endpoint as usize)?;
+    let context = Arc::new(attempt::Context {
+        client,
+        catalog,
+        tokens: TokenCache::default(),
+        allow_private_targets: config.allow_private_targets,
+    });
     if config.release_leases_at_start {
         let released = store.release_leases(now_ms()).await?;
         if released > 0 {
@@ -89,7 +96,7 @@ pub async fn run(
         let claimed = if free == 0 {
             0
         } else {
-            dispatch_due(&store, &catalog, &config, &client, &permits, &health, &outcome_tx, &mut attempts, free).await
+            dispatch_due(&store, &context, &config, &permits, &health, &outcome_tx, &mut attempts, free).await
         };
         if claimed > 0 && claimed == free as usize {
             continue; // more may be due right now
@@ -118,9 +125,8 @@ pub async fn run(
 #[allow(clippy::too_many_arguments)] // the loop's parts, passed rather than bundled in a struct used once
 async fn dispatch_due(
     store: &Arc<dyn Store>,
-    catalog: &Arc<Catalog>,
+    context: &Arc<attempt::Context>,
     config: &EngineConfig,
-    client: &reqwest::Client,
     permits: &Arc<Semaphore>,
     health: &Arc<Health>,
     outcome_tx: &mpsc::Sender<kurir_store::Outcome>,
@@ -147,13 +153,11 @@ async fn dispatch_due(
             tracing::warn!(delivery = %claim.delivery.id, "no free permit for a claimed delivery");
             continue;
         };
-        let client = client.clone();
+        let context = Arc::clone(context);
         let outcome_tx = outcome_tx.clone();
-        let allow_private = config.allow_private_targets;
         let health = Arc::clone(health);
-        let catalog = Arc::clone(catalog);
         attempts.spawn(async move {
-            let outcome = attempt::run(&client, &catalog, &claim, allow_private).await;
+            let outcome = attempt::run(&context, &claim).await;
             let sent = outcome.attempt.error_kind != Some(kurir_core::delivery::AttemptErrorKind::Disabled);
             let success = sent.then_some(outcome.next == NextStep::Succeeded);
             health.finished(&claim.endpoint.id, success, now_ms());

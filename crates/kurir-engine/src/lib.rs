@@ -8,6 +8,7 @@
 //! - [`client`]: the one pooled HTTP client, whose DNS resolver refuses private addresses (SSRF).
 //! - [`health`]: per endpoint, the circuit breaker and the in-flight limit, so a sick or slow endpoint cannot
 //!   take the capacity of healthy ones.
+//! - [`oauth`]: OAuth 2.0 client-credentials tokens for endpoints that need them, cached per endpoint.
 //! - [`outcomes`]: a task that batches outcomes into one store write (group commit) and wakes the dispatcher.
 //!
 //! # Design
@@ -22,6 +23,7 @@ pub mod attempt;
 pub mod client;
 pub mod dispatcher;
 pub mod health;
+pub mod oauth;
 pub mod outcomes;
 
 use std::sync::Arc;

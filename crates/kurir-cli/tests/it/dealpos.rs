@@ -75,3 +75,97 @@ async fn a_bad_attempt_log_mode_is_refused() {
     let (status, error) = tenant.api.patch(&tenant.path(""), json!({"attempt_log": "verbose"})).await;
     assert_eq!((status, &error["error"]["field"]), (StatusCode::BAD_REQUEST, &json!("attempt_log")));
 }
+
+/// An OAuth 2.0 token server on 127.0.0.1: client credentials with HTTP Basic, tokens `tok-1`, `tok-2`, ...
+async fn token_server(issued: std::sync::Arc<std::sync::atomic::AtomicUsize>) -> String {
+    use axum::http::HeaderMap;
+    use std::sync::atomic::Ordering;
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));
+    let address = listener.local_addr().map(|a| a.to_string()).unwrap_or_default();
+    let app = axum::Router::new().route(
+        "/token",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let issued = std::sync::Arc::clone(&issued);
+            async move {
+                // base64("kurir-client:client secret") with the secret form-encoded first (RFC 6749 §2.3.1).
+                let expected = "Basic a3VyaXItY2xpZW50OmNsaWVudCtzZWNyZXQ=";
+                let authorized = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected);
+                if !authorized || !body.contains("grant_type=client_credentials") {
+                    return (StatusCode::UNAUTHORIZED, axum::Json(json!({"error": "invalid_client"})));
+                }
+                let n = issued.fetch_add(1, Ordering::SeqCst) + 1;
+                (
+                    StatusCode::OK,
+                    axum::Json(json!({"access_token": format!("tok-{n}"), "token_type": "Bearer", "expires_in": 3600})),
+                )
+            }
+        }),
+    );
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{address}/token")
+}
+
+#[tokio::test]
+async fn oauth_tokens_are_fetched_cached_and_refreshed_once_after_a_401() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let kurir = Kurir::start().await;
+    let issued = Arc::new(AtomicUsize::new(0));
+    let token_url = token_server(Arc::clone(&issued)).await;
+    let accepted = Arc::new(Mutex::new("tok-1".to_owned()));
+    let receiver = Receiver::start({
+        let accepted = Arc::clone(&accepted);
+        move |request, _| {
+            let expected = format!("Bearer {}", accepted.lock().map(|t| t.clone()).unwrap_or_default());
+            if request.header("authorization") == Some(expected.as_str()) {
+                Reply::status(200)
+            } else {
+                Reply::status(401)
+            }
+        }
+    })
+    .await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let auth = json!({"type": "oauth2", "token_url": token_url, "client_id": "kurir-client", "client_secret": "client secret"});
+    let endpoint = tenant.endpoint(&receiver.url, json!({"dialect": "dealpos", "auth": auth})).await;
+    assert_eq!(endpoint["auth"]["client_id"], "kurir-client");
+    assert!(endpoint["auth"].get("client_secret").is_none(), "the client secret is not shown: {}", endpoint["auth"]);
+
+    for n in 0..5 {
+        tenant.publish("ADDPRODUCT", json!({"id": n})).await;
+    }
+    eventually("five deliveries", Duration::from_secs(10), || async { (receiver.count() == 5).then_some(()) }).await;
+    assert_eq!(issued.load(Ordering::SeqCst), 1, "one token serves every delivery while it is valid");
+
+    // The receiver stops accepting the old token: kurir fetches a new one once and resends.
+    if let Ok(mut token) = accepted.lock() {
+        *token = "tok-2".into();
+    }
+    let event = tenant.publish("ADDPRODUCT", json!({"id": 99})).await;
+    let delivery = eventually("the resend with a fresh token", Duration::from_secs(10), || async {
+        tenant.deliveries_of(&event).await.into_iter().find(|d| d["state"] == "succeeded")
+    })
+    .await;
+    assert_eq!(delivery["attempts"], 1, "the refresh happens within one attempt");
+    assert_eq!(issued.load(Ordering::SeqCst), 2);
+    let last = receiver.received().pop().and_then(|r| r.header("authorization").map(str::to_owned));
+    assert_eq!(last.as_deref(), Some("Bearer tok-2"));
+
+    // Wrong client credentials: nothing is sent, and the attempt says why.
+    let bad_auth =
+        json!({"type": "oauth2", "token_url": token_url, "client_id": "kurir-client", "client_secret": "wrong"});
+    let other = Receiver::ok().await;
+    tenant
+        .endpoint(&other.url, json!({"auth": bad_auth, "retry_schedule": [], "event_types": ["DELETEPRODUCT"]}))
+        .await;
+    let event = tenant.publish("DELETEPRODUCT", json!({"id": 1})).await;
+    let dead = eventually("the failed token request", Duration::from_secs(10), || async {
+        tenant.deliveries_of(&event).await.into_iter().find(|d| d["state"] == "dead")
+    })
+    .await;
+    let attempts = tenant.attempts(dead["id"].as_str().unwrap_or_default()).await;
+    assert_eq!(attempts[0]["error_kind"], "auth");
+    assert_eq!(other.count(), 0);
+}

@@ -14,7 +14,7 @@ pub(crate) fn create(conn: &Connection, endpoint: &Endpoint) -> Result<(), Store
     conn.execute(
         &format!(
             "INSERT INTO endpoints ({ENDPOINT_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
         ),
         params![
             endpoint.id.as_str(),
@@ -34,6 +34,7 @@ pub(crate) fn create(conn: &Connection, endpoint: &Endpoint) -> Result<(), Store
             endpoint.updated_at_ms,
             rows::zort_keys_json(endpoint.zort_keys.as_ref()),
             endpoint.signature_headers,
+            rows::auth_json(endpoint.auth.as_ref()),
         ],
     )?;
     Ok(())
@@ -58,7 +59,7 @@ pub(crate) fn update(conn: &Connection, endpoint: &Endpoint) -> Result<(), Store
     let changed = conn.execute(
         "UPDATE endpoints SET url = ?3, dialect = ?4, description = ?5, event_types = ?6, headers = ?7, secrets = ?8,
                 retry_schedule = ?9, timeout_ms = ?10, enabled = ?11, disabled_reason = ?12, owner_key = ?13,
-                updated_at = ?14, zort_keys = ?15, signature_headers = ?16
+                updated_at = ?14, zort_keys = ?15, signature_headers = ?16, auth = ?17
          WHERE tenant_id = ?1 AND id = ?2",
         params![
             endpoint.tenant.as_str(),
@@ -77,6 +78,7 @@ pub(crate) fn update(conn: &Connection, endpoint: &Endpoint) -> Result<(), Store
             endpoint.updated_at_ms,
             rows::zort_keys_json(endpoint.zort_keys.as_ref()),
             endpoint.signature_headers,
+            rows::auth_json(endpoint.auth.as_ref()),
         ],
     )?;
     if changed == 0 {

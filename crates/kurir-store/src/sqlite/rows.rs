@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use kurir_core::delivery::{Attempt, AttemptErrorKind, Delivery, DeliveryState};
-use kurir_core::endpoint::{Dialect, Endpoint, SigningSecret, ZortKeys};
+use kurir_core::endpoint::{Dialect, Endpoint, EndpointAuth, SigningSecret, ZortKeys};
 use kurir_core::event::{Event, ZortParams};
 use kurir_core::retry::RetrySchedule;
 use rusqlite::Row;
@@ -27,7 +27,7 @@ where
 
 pub(crate) const ENDPOINT_COLUMNS: &str = "id, tenant_id, url, dialect, description, event_types, headers, secrets, \
      retry_schedule, timeout_ms, enabled, disabled_reason, owner_key, created_at, updated_at, zort_keys, \
-     signature_headers";
+     signature_headers, auth";
 
 pub(crate) fn endpoint(row: &Row<'_>) -> Result<Endpoint, StoreError> {
     const T: &str = "endpoints";
@@ -60,7 +60,32 @@ pub(crate) fn endpoint(row: &Row<'_>) -> Result<Endpoint, StoreError> {
         updated_at_ms: row.get(14)?,
         zort_keys: decode_zort_keys(row.get(15)?)?,
         signature_headers: row.get(16)?,
+        auth: decode_auth(row.get(17)?)?,
     })
+}
+
+pub(crate) fn auth_json(auth: Option<&EndpointAuth>) -> Option<String> {
+    auth.map(|auth| match auth {
+        EndpointAuth::OAuth2 { token_url, client_id, client_secret, scope } => json!({"oauth2": {
+            "token_url": token_url, "client_id": client_id, "client_secret": client_secret, "scope": scope,
+        }})
+        .to_string(),
+    })
+}
+
+fn decode_auth(text: Option<String>) -> Result<Option<EndpointAuth>, StoreError> {
+    let Some(text) = text else { return Ok(None) };
+    let value: Value = serde_json::from_str(&text).map_err(|err| corrupt("endpoints", err))?;
+    let oauth = &value["oauth2"];
+    let field = |name: &str| {
+        oauth[name].as_str().map(str::to_owned).ok_or_else(|| corrupt("endpoints", format!("auth {name} missing")))
+    };
+    Ok(Some(EndpointAuth::OAuth2 {
+        token_url: field("token_url")?,
+        client_id: field("client_id")?,
+        client_secret: field("client_secret")?,
+        scope: oauth["scope"].as_str().map(str::to_owned),
+    }))
 }
 
 fn decode_zort_keys(text: Option<String>) -> Result<Option<ZortKeys>, StoreError> {

@@ -148,6 +148,10 @@ CREATE INDEX inbound_source ON inbound(tenant_id, source_id, seq);
     r#"
 ALTER TABLE tenants ADD COLUMN attempt_log TEXT NOT NULL DEFAULT 'full';
 "#,
+    // 5: OAuth 2.0 client credentials towards endpoints.
+    r#"
+ALTER TABLE endpoints ADD COLUMN auth TEXT;  -- JSON {oauth2: {token_url, client_id, client_secret, scope}}
+"#,
 ];
 
 /// Brings the database up to the current schema.

@@ -60,6 +60,7 @@ async fn add_endpoint(store: &SqliteStore, tenant: &TenantId, owner: Option<ApiK
         owner_key: owner,
         zort_keys: None,
         signature_headers: true,
+        auth: None,
         created_at_ms: NOW,
         updated_at_ms: NOW,
     };
