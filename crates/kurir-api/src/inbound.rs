@@ -29,7 +29,27 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/in/{source}", post(receive_at_source)).route("/in/{source}/{event}", post(receive_event))
+    Router::new()
+        .route("/in/{source}", post(receive_at_source))
+        .route("/in/{source}/{event}", post(receive_event))
+        .route("/in/{source}/callouts/{name}", post(callout))
+}
+
+/// DealPOS calls a DealPOS source's call-out URL; the source's credentials are checked as for its webhooks.
+async fn callout(
+    State(state): State<AppState>,
+    Path((id, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let source = source(&state, &id).await?;
+    let SourceVerify::Dealpos { api_key } = &source.verify else {
+        return Err(ApiError::not_found("call-out"));
+    };
+    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    inbound::verify_dealpos(api_key.as_deref(), text("x-api-key"), text("authorization"))
+        .map_err(|_| unauthorized())?;
+    crate::callouts::relay(&state, &source.tenant, &name, body).await
 }
 
 /// What a request carried, once read: the event type, the payload JSON text, ZORT's query parameters, and what

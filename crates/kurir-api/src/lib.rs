@@ -15,6 +15,7 @@
 
 pub mod api_keys;
 pub mod auth;
+pub mod callouts;
 pub mod deliveries;
 pub mod endpoints;
 pub mod error;
@@ -46,6 +47,7 @@ pub fn app(state: AppState) -> Router {
         .merge(event_types::router())
         .merge(zort_compat::router())
         .merge(sources::router())
+        .merge(callouts::router())
         .merge(inbound::router())
         .fallback(|| async { error::ApiError::not_found("route") })
         .layer(axum::extract::DefaultBodyLimit::max(events::MAX_EVENT_BYTES))

@@ -31,14 +31,31 @@ pub struct AppState {
     /// Wakes the dispatcher after a publish, so deliveries go out without waiting for a poll.
     pub waker: Waker,
     pub config: Arc<ApiConfig>,
+    /// The HTTP client for call-outs (SSRF-guarded like the engine's).
+    pub http: reqwest::Client,
+    pub callout_circuits: Arc<crate::callouts::CalloutCircuits>,
     /// Compiled schemas of tenants' own event types. Custom types cannot be changed once made, so entries
     /// never go stale.
     custom_types: CustomTypeCache,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, catalog: Arc<Catalog>, waker: Waker, config: ApiConfig) -> Self {
-        AppState { store, catalog, waker, config: Arc::new(config), custom_types: Arc::default() }
+    pub fn new(
+        store: Arc<dyn Store>,
+        catalog: Arc<Catalog>,
+        waker: Waker,
+        config: ApiConfig,
+        http: reqwest::Client,
+    ) -> Self {
+        AppState {
+            store,
+            catalog,
+            waker,
+            config: Arc::new(config),
+            http,
+            callout_circuits: Arc::default(),
+            custom_types: Arc::default(),
+        }
     }
 
     /// The event type `name` as `tenant` sees it: a built-in one, or the tenant's own.

@@ -63,7 +63,8 @@ pub async fn serve(
     let address = listener.local_addr()?;
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
     let config = ApiConfig { admin_token_hash, allow_private_targets: args.allow_private_targets, public_url };
-    let app = kurir_api::app(AppState::new(store, catalog, waker, config));
+    let http = kurir_engine::client::build(args.allow_private_targets, 16).context("cannot build the HTTP client")?;
+    let app = kurir_api::app(AppState::new(store, catalog, waker, config, http));
     tracing::info!(%address, "kurir is listening");
     println!("kurir listening on http://{address}");
 

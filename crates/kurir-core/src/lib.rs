@@ -5,6 +5,7 @@
 //! - [`id`]: prefixed, time-ordered identifiers (`evt_…`, `ep_…`, `dlv_…`) and the tenant id.
 //! - [`tenant`], [`api_key`], [`endpoint`], [`event`], [`delivery`]: one module per concept.
 //! - [`source`]: inbound URLs that vendors post to.
+//! - [`callout`]: the synchronous loyalty call-outs and the shapes of their answers.
 //! - [`catalog`]: the event types compiled from `catalog/`, payload validation and ordering keys.
 //! - [`retry`]: the retry schedule and `Retry-After` handling.
 //! - [`ssrf`]: which target addresses an endpoint may reach.
@@ -17,6 +18,7 @@
 //! API) read clocks and sockets and call in here.
 
 pub mod api_key;
+pub mod callout;
 pub mod catalog;
 pub mod circuit;
 pub mod delivery;

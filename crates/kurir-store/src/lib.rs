@@ -19,6 +19,7 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use kurir_core::api_key::ApiKey;
+use kurir_core::callout::CalloutProvider;
 use kurir_core::delivery::{Attempt, Delivery, DeliveryState, NextStep};
 use kurir_core::endpoint::{Dialect, Endpoint};
 use kurir_core::event::Event;
@@ -129,6 +130,23 @@ pub struct InboundRecord {
     pub duplicate: bool,
 }
 
+/// One relayed call-out, as its log keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CalloutRecord {
+    pub tenant: TenantId,
+    pub name: String,
+    pub at_ms: i64,
+    pub duration_ms: u32,
+    /// The provider's HTTP status, when it answered.
+    pub status: Option<u16>,
+    /// `ok`, `refused` (a documented 400), `bad_answer`, `timeout`, `unreachable`, `circuit_open`.
+    pub outcome: String,
+    pub error: Option<String>,
+    /// The first 4 KiB of the request and of the answer.
+    pub request: String,
+    pub response: String,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     // --- operator settings ---
@@ -196,6 +214,17 @@ pub trait Store: Send + Sync + 'static {
     /// id is returned.
     async fn receive(&self, tenant: &TenantId, receipt: Receipt) -> Result<Published>;
     async fn list_inbound(&self, tenant: &TenantId, source: &SourceId, limit: u32) -> Result<Vec<InboundRecord>>;
+
+    // --- call-outs ---
+
+    /// Creates or replaces the provider of one call-out.
+    async fn put_callout_provider(&self, provider: CalloutProvider) -> Result<()>;
+    async fn get_callout_provider(&self, tenant: &TenantId, name: &str) -> Result<CalloutProvider>;
+    async fn list_callout_providers(&self, tenant: &TenantId) -> Result<Vec<CalloutProvider>>;
+    async fn delete_callout_provider(&self, tenant: &TenantId, name: &str) -> Result<()>;
+    async fn log_callout(&self, record: CalloutRecord) -> Result<()>;
+    /// The newest exchanges of one call-out first.
+    async fn list_callout_log(&self, tenant: &TenantId, name: &str, limit: u32) -> Result<Vec<CalloutRecord>>;
 
     // --- events ---
 

@@ -3,6 +3,8 @@
 
 /// Architecture invariants: pure crates stay pure, crates depend one way.
 mod architecture;
+/// DealPOS's synchronous loyalty call-outs, relayed to a provider.
+mod callouts;
 /// DealPOS's delivery features: Test Webhook and the webhook-log modes.
 mod dealpos;
 /// Delivery: signatures, retries, dead letters, Retry-After, ordering, isolation of slow endpoints, 410.

@@ -9,6 +9,7 @@
 //! - **Many readers.** Reads run on a small pool of read-only connections on blocking threads; WAL lets them read
 //!   while the writer writes.
 
+mod callouts;
 mod deliveries;
 mod endpoints;
 mod events;
@@ -23,6 +24,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use kurir_core::api_key::ApiKey;
+use kurir_core::callout::CalloutProvider;
 use kurir_core::delivery::{Attempt, Delivery};
 use kurir_core::endpoint::{Dialect, Endpoint};
 use kurir_core::event::Event;
@@ -33,8 +35,8 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Semaphore;
 
 use crate::{
-    Claim, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, Outcome, Postponed, Published, Receipt, Result,
-    Store, StoreError,
+    CalloutRecord, Claim, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, Outcome, Postponed, Published,
+    Receipt, Result, Store, StoreError,
 };
 use writer::WriterHandle;
 
@@ -249,6 +251,34 @@ impl Store for SqliteStore {
     async fn list_inbound(&self, tenant: &TenantId, source: &SourceId, limit: u32) -> Result<Vec<InboundRecord>> {
         let (tenant, source) = (tenant.clone(), source.clone());
         self.read(move |c| sources::list_inbound(c, &tenant, &source, limit)).await
+    }
+
+    async fn put_callout_provider(&self, provider: CalloutProvider) -> Result<()> {
+        self.write(move |c| callouts::put(c, &provider)).await
+    }
+
+    async fn get_callout_provider(&self, tenant: &TenantId, name: &str) -> Result<CalloutProvider> {
+        let (tenant, name) = (tenant.clone(), name.to_owned());
+        self.read(move |c| callouts::get(c, &tenant, &name)).await
+    }
+
+    async fn list_callout_providers(&self, tenant: &TenantId) -> Result<Vec<CalloutProvider>> {
+        let tenant = tenant.clone();
+        self.read(move |c| callouts::list(c, &tenant)).await
+    }
+
+    async fn delete_callout_provider(&self, tenant: &TenantId, name: &str) -> Result<()> {
+        let (tenant, name) = (tenant.clone(), name.to_owned());
+        self.write(move |c| callouts::delete(c, &tenant, &name)).await
+    }
+
+    async fn log_callout(&self, record: CalloutRecord) -> Result<()> {
+        self.write(move |c| callouts::log(c, &record)).await
+    }
+
+    async fn list_callout_log(&self, tenant: &TenantId, name: &str, limit: u32) -> Result<Vec<CalloutRecord>> {
+        let (tenant, name) = (tenant.clone(), name.to_owned());
+        self.read(move |c| callouts::list_log(c, &tenant, &name, limit)).await
     }
 
     async fn publish(&self, tenant: &TenantId, events: Vec<Event>) -> Result<Vec<Published>> {

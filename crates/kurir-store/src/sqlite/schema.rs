@@ -152,6 +152,32 @@ ALTER TABLE tenants ADD COLUMN attempt_log TEXT NOT NULL DEFAULT 'full';
     r#"
 ALTER TABLE endpoints ADD COLUMN auth TEXT;  -- JSON {oauth2: {token_url, client_id, client_secret, scope}}
 "#,
+    // 6: the loyalty call-outs.
+    r#"
+CREATE TABLE callout_providers (
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+    name       TEXT NOT NULL,
+    url        TEXT NOT NULL,
+    timeout_ms INTEGER NOT NULL,
+    headers    TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (tenant_id, name)
+);
+
+CREATE TABLE callout_log (
+    seq         INTEGER PRIMARY KEY,
+    tenant_id   TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    at          INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    status      INTEGER,
+    outcome     TEXT NOT NULL,
+    error       TEXT,
+    request     TEXT NOT NULL,
+    response    TEXT NOT NULL
+);
+CREATE INDEX callout_log_name ON callout_log(tenant_id, name, seq);
+"#,
 ];
 
 /// Brings the database up to the current schema.
