@@ -59,6 +59,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         data_dir: data_dir.clone(),
         allow_private_targets: true,
         public_url: None,
+        secret_key: None,
         admin_token: Some(admin_token.clone()),
         shutdown_grace_secs: 5,
         circuit_failures: 5,

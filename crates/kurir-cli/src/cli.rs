@@ -70,6 +70,11 @@ pub struct ServeArgs {
     #[arg(long, env = "KURIR_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 
+    /// The key that seals secrets at rest (base64 of 32 bytes). When unset, `secret.key` in the data directory
+    /// is used, and made on the first start.
+    #[arg(long, env = "KURIR_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+
     /// Seconds that in-flight attempts get to finish at shutdown.
     #[arg(long, env = "KURIR_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,

@@ -12,6 +12,7 @@ use kurir_api::{ApiConfig, AppState};
 use kurir_core::catalog::Catalog;
 use kurir_core::circuit::CircuitPolicy;
 use kurir_engine::{EngineConfig, Waker};
+use kurir_store::secrets::SecretBox;
 use kurir_store::sqlite::SqliteStore;
 use kurir_store::Store;
 use tokio_util::sync::CancellationToken;
@@ -34,8 +35,13 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let store = SqliteStore::open(&args.data_dir)
-        .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
+    let store = match &args.secret_key {
+        Some(key) => SecretBox::from_base64(key)
+            .context("KURIR_SECRET_KEY must be the base64 of 32 bytes")
+            .and_then(|secrets| Ok(SqliteStore::open_with(&args.data_dir, secrets)?)),
+        None => Ok(SqliteStore::open(&args.data_dir)?),
+    }
+    .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
     tracing::info!(path = %store.path().display(), "store open");
     let store: Arc<dyn Store> = Arc::new(store);
     let admin_token_hash = settle_admin_token(store.as_ref(), args.admin_token.as_deref()).await?;

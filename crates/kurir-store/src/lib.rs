@@ -15,6 +15,7 @@
 //! trait lets several kurir nodes share one database.
 
 pub mod error;
+pub mod secrets;
 pub mod sqlite;
 
 use async_trait::async_trait;

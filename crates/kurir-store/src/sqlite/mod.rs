@@ -40,11 +40,15 @@ use crate::{
 };
 use writer::WriterHandle;
 
+use crate::secrets::SecretBox;
+
 /// How many read connections run at once.
 const READERS: usize = 4;
 
 pub struct SqliteStore {
     path: PathBuf,
+    /// Seals secret fields on the way in and opens them on the way out.
+    secrets: Arc<SecretBox>,
     writer: WriterHandle,
     /// Idle read connections; the semaphore bounds how many are in use.
     readers: Arc<Mutex<Vec<Connection>>>,
@@ -58,8 +62,16 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (or creates) `kurir.db` in `data_dir` and brings its schema up to date.
+    /// Opens (or creates) `kurir.db` in `data_dir` and brings its schema up to date. Secrets are sealed with the
+    /// key in `data_dir/secret.key` (made on first use).
     pub fn open(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir)?;
+        let secrets = SecretBox::from_data_dir(data_dir)?;
+        Self::open_with(data_dir, secrets)
+    }
+
+    /// Like [`SqliteStore::open`], with the secret key given (`KURIR_SECRET_KEY`).
+    pub fn open_with(data_dir: &Path, secrets: SecretBox) -> Result<Self> {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join("kurir.db");
         let mut conn = Connection::open(&path)?;
@@ -73,6 +85,7 @@ impl SqliteStore {
         let writer = WriterHandle::spawn(conn)?;
         Ok(SqliteStore {
             path,
+            secrets: Arc::new(secrets),
             writer,
             readers: Arc::new(Mutex::new(Vec::new())),
             reader_permits: Semaphore::new(READERS),
@@ -171,20 +184,24 @@ impl Store for SqliteStore {
     }
 
     async fn create_endpoint(&self, endpoint: Endpoint) -> Result<()> {
+        let endpoint = self.secrets.seal_endpoint(endpoint)?;
         self.write(move |c| endpoints::create(c, &endpoint)).await
     }
 
     async fn list_endpoints(&self, tenant: &TenantId) -> Result<Vec<Endpoint>> {
         let tenant = tenant.clone();
-        self.read(move |c| endpoints::list(c, &tenant)).await
+        let sealed = self.read(move |c| endpoints::list(c, &tenant)).await?;
+        sealed.into_iter().map(|e| self.secrets.open_endpoint(e)).collect()
     }
 
     async fn get_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId) -> Result<Endpoint> {
         let (tenant, endpoint) = (tenant.clone(), endpoint.clone());
-        self.read(move |c| endpoints::get(c, &tenant, &endpoint)).await
+        let sealed = self.read(move |c| endpoints::get(c, &tenant, &endpoint)).await?;
+        self.secrets.open_endpoint(sealed)
     }
 
     async fn update_endpoint(&self, endpoint: Endpoint) -> Result<()> {
+        let endpoint = self.secrets.seal_endpoint(endpoint)?;
         self.write(move |c| endpoints::update(c, &endpoint)).await
     }
 
@@ -197,6 +214,7 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> Result<()> {
         let (tenant, owner) = (tenant.clone(), owner.clone());
+        let endpoints = endpoints.into_iter().map(|e| self.secrets.seal_endpoint(e)).collect::<Result<Vec<_>>>()?;
         self.write(move |c| endpoints::replace_owned(c, &tenant, &owner, dialect, &endpoints, now_ms)).await
     }
 
@@ -220,17 +238,20 @@ impl Store for SqliteStore {
     }
 
     async fn create_source(&self, source: Source) -> Result<()> {
+        let source = self.secrets.seal_source(source)?;
         self.write(move |c| sources::create(c, &source)).await
     }
 
     async fn list_sources(&self, tenant: &TenantId) -> Result<Vec<Source>> {
         let tenant = tenant.clone();
-        self.read(move |c| sources::list(c, &tenant)).await
+        let sealed = self.read(move |c| sources::list(c, &tenant)).await?;
+        sealed.into_iter().map(|s| self.secrets.open_source(s)).collect()
     }
 
     async fn get_source(&self, tenant: &TenantId, source: &SourceId) -> Result<Source> {
         let (tenant, source) = (tenant.clone(), source.clone());
-        self.read(move |c| sources::get(c, &tenant, &source)).await
+        let sealed = self.read(move |c| sources::get(c, &tenant, &source)).await?;
+        self.secrets.open_source(sealed)
     }
 
     async fn delete_source(&self, tenant: &TenantId, source: &SourceId) -> Result<()> {
@@ -240,7 +261,8 @@ impl Store for SqliteStore {
 
     async fn find_source(&self, source: &SourceId) -> Result<Option<Source>> {
         let source = source.clone();
-        self.read(move |c| sources::find(c, &source)).await
+        let sealed = self.read(move |c| sources::find(c, &source)).await?;
+        sealed.map(|s| self.secrets.open_source(s)).transpose()
     }
 
     async fn receive(&self, tenant: &TenantId, receipt: Receipt) -> Result<Published> {
@@ -254,17 +276,20 @@ impl Store for SqliteStore {
     }
 
     async fn put_callout_provider(&self, provider: CalloutProvider) -> Result<()> {
+        let provider = self.secrets.seal_provider(provider)?;
         self.write(move |c| callouts::put(c, &provider)).await
     }
 
     async fn get_callout_provider(&self, tenant: &TenantId, name: &str) -> Result<CalloutProvider> {
         let (tenant, name) = (tenant.clone(), name.to_owned());
-        self.read(move |c| callouts::get(c, &tenant, &name)).await
+        let sealed = self.read(move |c| callouts::get(c, &tenant, &name)).await?;
+        self.secrets.open_provider(sealed)
     }
 
     async fn list_callout_providers(&self, tenant: &TenantId) -> Result<Vec<CalloutProvider>> {
         let tenant = tenant.clone();
-        self.read(move |c| callouts::list(c, &tenant)).await
+        let sealed = self.read(move |c| callouts::list(c, &tenant)).await?;
+        sealed.into_iter().map(|p| self.secrets.open_provider(p)).collect()
     }
 
     async fn delete_callout_provider(&self, tenant: &TenantId, name: &str) -> Result<()> {
@@ -333,7 +358,21 @@ impl Store for SqliteStore {
     }
 
     async fn claim_due(&self, now_ms: i64, limit: u32, lease_ms: i64, skip: Vec<EndpointId>) -> Result<Vec<Claim>> {
-        self.write(move |c| deliveries::claim_due(c, now_ms, limit, lease_ms, &skip)).await
+        let mut claims = self.write(move |c| deliveries::claim_due(c, now_ms, limit, lease_ms, &skip)).await?;
+        // Claims of one endpoint share one Arc; open each endpoint's secrets once.
+        let mut opened: std::collections::HashMap<EndpointId, Arc<Endpoint>> = std::collections::HashMap::new();
+        for claim in &mut claims {
+            let endpoint = match opened.get(&claim.endpoint.id) {
+                Some(endpoint) => Arc::clone(endpoint),
+                None => {
+                    let endpoint = Arc::new(self.secrets.open_endpoint(Endpoint::clone(&claim.endpoint))?);
+                    opened.insert(endpoint.id.clone(), Arc::clone(&endpoint));
+                    endpoint
+                }
+            };
+            claim.endpoint = endpoint;
+        }
+        Ok(claims)
     }
 
     async fn record_outcomes(&self, outcomes: Vec<Outcome>) -> Result<()> {

@@ -44,7 +44,14 @@ async fn fixture() -> Fixture {
 }
 
 async fn add_endpoint(store: &SqliteStore, tenant: &TenantId, owner: Option<ApiKeyId>) -> EndpointId {
-    let endpoint = Endpoint {
+    let endpoint = sample_endpoint(tenant, owner);
+    let id = endpoint.id.clone();
+    store.create_endpoint(endpoint).await.unwrap_or_else(|e| panic!("{e}"));
+    id
+}
+
+fn sample_endpoint(tenant: &TenantId, owner: Option<ApiKeyId>) -> Endpoint {
+    Endpoint {
         id: EndpointId::generate(NOW as u64, rand_u128()),
         tenant: tenant.clone(),
         url: "https://example.com/{event}".into(),
@@ -63,10 +70,7 @@ async fn add_endpoint(store: &SqliteStore, tenant: &TenantId, owner: Option<ApiK
         auth: None,
         created_at_ms: NOW,
         updated_at_ms: NOW,
-    };
-    let id = endpoint.id.clone();
-    store.create_endpoint(endpoint).await.unwrap_or_else(|e| panic!("{e}"));
-    id
+    }
 }
 
 fn rand_u128() -> u128 {
@@ -294,4 +298,53 @@ async fn data_survives_reopening_the_file() {
     }
     let reopened = SqliteStore::open(dir.path()).unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(reopened.get_tenant(&tenant_id("acme")).await.map(|t| t.name).ok().as_deref(), Some("Acme"));
+}
+
+#[tokio::test]
+async fn secrets_are_sealed_at_rest() {
+    use kurir_core::endpoint::{EndpointAuth, SigningSecret, ZortKeys};
+    use kurir_store::secrets::SecretBox;
+
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let tenant = tenant_id("acme");
+    let secret_values =
+        ["whsec_SEALEDSIGNINGSECRET0000000000", "header-value-HUSH", "zort-key-HUSH", "oauth-client-HUSH"];
+    let mut endpoint = sample_endpoint(&tenant, None);
+    endpoint.secrets = vec![SigningSecret { secret: secret_values[0].into(), expires_at_ms: None }];
+    endpoint.headers = BTreeMap::from([("X-Api-Key".to_owned(), secret_values[1].to_owned())]);
+    endpoint.zort_keys = Some(ZortKeys { key1: secret_values[2].into(), key2: "b".into(), key3: "c".into() });
+    endpoint.auth = Some(EndpointAuth::OAuth2 {
+        token_url: "https://auth.example.com/token".into(),
+        client_id: "kurir".into(),
+        client_secret: secret_values[3].into(),
+        scope: None,
+    });
+    {
+        let store = SqliteStore::open(dir.path()).unwrap_or_else(|err| panic!("{err}"));
+        store
+            .create_tenant(Tenant {
+                id: tenant.clone(),
+                name: "Acme".into(),
+                created_at_ms: NOW,
+                attempt_log: Default::default(),
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        store.create_endpoint(endpoint.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            store.get_endpoint(&tenant, &endpoint.id).await.ok(),
+            Some(endpoint.clone()),
+            "read back in the clear"
+        );
+    }
+    let mut database = Vec::new();
+    for file in ["kurir.db", "kurir.db-wal"] {
+        database.extend(std::fs::read(dir.path().join(file)).unwrap_or_default());
+    }
+    for value in secret_values {
+        assert!(!database.windows(value.len()).any(|w| w == value.as_bytes()), "{value} is in the database file");
+    }
+    let other_key = SqliteStore::open_with(dir.path(), SecretBox::new([9; 32])).unwrap_or_else(|err| panic!("{err}"));
+    let refused = other_key.get_endpoint(&tenant, &endpoint.id).await;
+    assert!(matches!(refused, Err(StoreError::Corrupt { .. })), "another key cannot open the secrets");
 }
