@@ -2,41 +2,45 @@
 
 use kurir_core::endpoint::{Dialect, Endpoint};
 use kurir_core::id::{ApiKeyId, EndpointId, TenantId};
-use rusqlite::{params, Connection};
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params, params_from_iter, Connection};
 
 use super::rows::{self, collect, ENDPOINT_COLUMNS};
 use super::tenants::get_tenant;
 use crate::StoreError;
 
+/// An endpoint's values in the order of `ENDPOINT_COLUMNS`, shared by the insert and the update.
+fn values(endpoint: &Endpoint) -> [SqlValue; 18] {
+    let (event_types, headers, secrets, schedule) = rows::endpoint_json(endpoint);
+    [
+        endpoint.id.as_str().to_owned().into(),
+        endpoint.tenant.as_str().to_owned().into(),
+        endpoint.url.clone().into(),
+        endpoint.dialect.as_str().to_owned().into(),
+        endpoint.description.clone().into(),
+        event_types.into(),
+        headers.into(),
+        secrets.into(),
+        schedule.into(),
+        i64::from(endpoint.timeout_ms).into(),
+        i64::from(endpoint.enabled).into(),
+        endpoint.disabled_reason.clone().into(),
+        endpoint.owner_key.as_ref().map(|k| k.as_str().to_owned()).into(),
+        endpoint.created_at_ms.into(),
+        endpoint.updated_at_ms.into(),
+        rows::zort_keys_json(endpoint.zort_keys.as_ref()).into(),
+        i64::from(endpoint.signature_headers).into(),
+        rows::auth_json(endpoint.auth.as_ref()).into(),
+    ]
+}
+
 pub(crate) fn create(conn: &Connection, endpoint: &Endpoint) -> Result<(), StoreError> {
     get_tenant(conn, &endpoint.tenant)?;
-    let (event_types, headers, secrets, schedule) = rows::endpoint_json(endpoint);
-    conn.execute(
-        &format!(
-            "INSERT INTO endpoints ({ENDPOINT_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
-        ),
-        params![
-            endpoint.id.as_str(),
-            endpoint.tenant.as_str(),
-            endpoint.url,
-            endpoint.dialect.as_str(),
-            endpoint.description,
-            event_types,
-            headers,
-            secrets,
-            schedule,
-            endpoint.timeout_ms,
-            endpoint.enabled,
-            endpoint.disabled_reason,
-            endpoint.owner_key.as_ref().map(|k| k.as_str()),
-            endpoint.created_at_ms,
-            endpoint.updated_at_ms,
-            rows::zort_keys_json(endpoint.zort_keys.as_ref()),
-            endpoint.signature_headers,
-            rows::auth_json(endpoint.auth.as_ref()),
-        ],
-    )?;
+    let mut insert = conn.prepare_cached(&format!(
+        "INSERT INTO endpoints ({ENDPOINT_COLUMNS})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
+    ))?;
+    insert.execute(params_from_iter(values(endpoint)))?;
     Ok(())
 }
 
@@ -55,33 +59,14 @@ pub(crate) fn get(conn: &Connection, tenant: &TenantId, id: &EndpointId) -> Resu
 }
 
 pub(crate) fn update(conn: &Connection, endpoint: &Endpoint) -> Result<(), StoreError> {
-    let (event_types, headers, secrets, schedule) = rows::endpoint_json(endpoint);
-    let changed = conn.execute(
+    // The numbers are the positions in `values`; the creation time (?14) is never changed.
+    let mut update = conn.prepare_cached(
         "UPDATE endpoints SET url = ?3, dialect = ?4, description = ?5, event_types = ?6, headers = ?7, secrets = ?8,
                 retry_schedule = ?9, timeout_ms = ?10, enabled = ?11, disabled_reason = ?12, owner_key = ?13,
-                updated_at = ?14, zort_keys = ?15, signature_headers = ?16, auth = ?17
-         WHERE tenant_id = ?1 AND id = ?2",
-        params![
-            endpoint.tenant.as_str(),
-            endpoint.id.as_str(),
-            endpoint.url,
-            endpoint.dialect.as_str(),
-            endpoint.description,
-            event_types,
-            headers,
-            secrets,
-            schedule,
-            endpoint.timeout_ms,
-            endpoint.enabled,
-            endpoint.disabled_reason,
-            endpoint.owner_key.as_ref().map(|k| k.as_str()),
-            endpoint.updated_at_ms,
-            rows::zort_keys_json(endpoint.zort_keys.as_ref()),
-            endpoint.signature_headers,
-            rows::auth_json(endpoint.auth.as_ref()),
-        ],
+                updated_at = ?15, zort_keys = ?16, signature_headers = ?17, auth = ?18
+         WHERE id = ?1 AND tenant_id = ?2",
     )?;
-    if changed == 0 {
+    if update.execute(params_from_iter(values(endpoint)))? == 0 {
         return Err(StoreError::NotFound("endpoint"));
     }
     Ok(())
