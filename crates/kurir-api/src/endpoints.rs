@@ -107,6 +107,8 @@ struct EndpointOut {
     event_types: Option<Vec<String>>,
     headers: BTreeMap<String, String>,
     retry_schedule: Vec<u32>,
+    /// The preset the schedule came from (`default`, `dealpos`), if any.
+    retry_preset: Option<&'static str>,
     timeout_ms: u32,
     enabled: bool,
     disabled_reason: Option<String>,
@@ -129,6 +131,7 @@ impl EndpointOut {
             url: endpoint.url.clone(),
             dialect: endpoint.dialect.as_str(),
             retry_schedule: endpoint.schedule().waits_secs().to_vec(),
+            retry_preset: endpoint.retry_schedule.as_ref().and_then(|s| s.preset_name()),
             description: endpoint.description,
             event_types: endpoint.event_types,
             headers: endpoint.headers,
@@ -197,7 +200,9 @@ async fn build(
             ApiError::invalid("retry_schedule", format!("unknown preset `{name}`; known: default, dealpos"))
         })?),
     };
-    let timeout_ms = body.timeout_ms.unwrap_or(DEFAULT_TIMEOUT_MS);
+    // DealPOS waits 30 s for an answer; its preset brings that timeout along unless one is given.
+    let preset_timeout = retry_schedule.as_ref().and_then(|s| (s.preset_name() == Some("dealpos")).then_some(30_000));
+    let timeout_ms = body.timeout_ms.or(preset_timeout).unwrap_or(DEFAULT_TIMEOUT_MS);
     endpoint::validate_timeout_ms(timeout_ms)?;
     let zort_keys = match (dialect, body.zort) {
         (Dialect::Zort, Some(keys)) => {
@@ -321,7 +326,10 @@ fn editable_settings(endpoint: &Endpoint) -> Value {
         "description": endpoint.description,
         "event_types": endpoint.event_types,
         "headers": endpoint.headers,
-        "retry_schedule": endpoint.retry_schedule.as_ref().map(|s| s.waits_secs().to_vec()),
+        "retry_schedule": endpoint.retry_schedule.as_ref().map(|s| match s.preset_name() {
+            Some(name) => json!(name),
+            None => json!(s.waits_secs()),
+        }),
         "timeout_ms": endpoint.timeout_ms,
         "enabled": endpoint.enabled,
         "owner_key": endpoint.owner_key.as_ref().map(ToString::to_string),

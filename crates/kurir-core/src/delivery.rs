@@ -10,7 +10,7 @@
 //! A dead delivery can be sent again by hand (retry, recover), which puts it back to `pending`.
 
 use crate::id::{AttemptId, DeliveryId, EndpointId, EventId, TenantId};
-use crate::retry::{RetrySchedule, RETRY_AFTER_CAP_SECS};
+use crate::retry::{FailureCause, RetrySchedule, RETRY_AFTER_CAP_SECS};
 
 /// One event for one endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,7 +147,7 @@ pub enum Verdict {
     Gone,
     /// Anything else: a non-2xx status (redirects included), a timeout, a refused connection. `retry_after_secs`
     /// is the receiver's own `Retry-After` on a 429 or 503, already capped.
-    Failure { retry_after_secs: Option<u64> },
+    Failure { retry_after_secs: Option<u64>, cause: FailureCause },
 }
 
 impl Verdict {
@@ -156,8 +156,11 @@ impl Verdict {
         match status {
             200..=299 => Verdict::Success,
             410 => Verdict::Gone,
-            429 | 503 => Verdict::Failure { retry_after_secs: retry_after_secs.map(|s| s.min(RETRY_AFTER_CAP_SECS)) },
-            _ => Verdict::Failure { retry_after_secs: None },
+            429 | 503 => Verdict::Failure {
+                retry_after_secs: retry_after_secs.map(|s| s.min(RETRY_AFTER_CAP_SECS)),
+                cause: FailureCause::Status(status),
+            },
+            _ => Verdict::Failure { retry_after_secs: None, cause: FailureCause::Status(status) },
         }
     }
 }
@@ -187,7 +190,8 @@ pub fn next_step(verdict: Verdict, attempts_made: u32, schedule: &RetrySchedule,
     let retry_after_secs = match verdict {
         Verdict::Success => return NextStep::Succeeded,
         Verdict::Gone => return NextStep::Dead,
-        Verdict::Failure { retry_after_secs } => retry_after_secs,
+        Verdict::Failure { cause, .. } if !schedule.retries(cause) => return NextStep::Dead,
+        Verdict::Failure { retry_after_secs, .. } => retry_after_secs,
     };
     let Some(scheduled_ms) = schedule.wait_after_ms(attempts_made, jitter) else {
         return NextStep::Dead;
@@ -211,28 +215,43 @@ mod tests {
 
     #[test]
     fn transitions() {
-        let failure = Verdict::Failure { retry_after_secs: None };
+        let failure = Verdict::Failure { retry_after_secs: None, cause: FailureCause::Status(500) };
         check(Verdict::Success, 1, NextStep::Succeeded);
         check(Verdict::Success, 3, NextStep::Succeeded);
         check(failure, 1, NextStep::RetryAt { due_ms: 6_000 });
         check(failure, 2, NextStep::RetryAt { due_ms: 61_000 });
         check(failure, 3, NextStep::Dead);
         check(Verdict::Gone, 1, NextStep::Dead);
-        check(Verdict::Failure { retry_after_secs: Some(2) }, 1, NextStep::RetryAt { due_ms: 3_000 });
-        check(Verdict::Failure { retry_after_secs: Some(2) }, 3, NextStep::Dead);
+        let throttled = Verdict::Failure { retry_after_secs: Some(2), cause: FailureCause::Status(429) };
+        check(throttled, 1, NextStep::RetryAt { due_ms: 3_000 });
+        check(throttled, 3, NextStep::Dead);
     }
 
     #[test]
     fn statuses() {
         assert_eq!(Verdict::for_status(204, None), Verdict::Success);
-        assert_eq!(Verdict::for_status(301, None), Verdict::Failure { retry_after_secs: None });
+        let status = |s| FailureCause::Status(s);
+        assert_eq!(Verdict::for_status(301, None), Verdict::Failure { retry_after_secs: None, cause: status(301) });
         assert_eq!(Verdict::for_status(410, None), Verdict::Gone);
-        assert_eq!(Verdict::for_status(429, Some(9)), Verdict::Failure { retry_after_secs: Some(9) });
-        assert_eq!(Verdict::for_status(500, Some(9)), Verdict::Failure { retry_after_secs: None });
+        assert_eq!(
+            Verdict::for_status(429, Some(9)),
+            Verdict::Failure { retry_after_secs: Some(9), cause: status(429) }
+        );
+        assert_eq!(Verdict::for_status(500, Some(9)), Verdict::Failure { retry_after_secs: None, cause: status(500) });
         assert_eq!(
             Verdict::for_status(503, Some(1_000_000)),
-            Verdict::Failure { retry_after_secs: Some(RETRY_AFTER_CAP_SECS) }
+            Verdict::Failure { retry_after_secs: Some(RETRY_AFTER_CAP_SECS), cause: status(503) }
         );
+    }
+
+    #[test]
+    fn the_dealpos_preset_gives_up_on_what_dealpos_does_not_retry() {
+        let dealpos = RetrySchedule::preset("dealpos").unwrap_or_default();
+        let next = |cause| next_step(Verdict::Failure { retry_after_secs: None, cause }, 1, &dealpos, 0, 0.0);
+        assert_eq!(next(FailureCause::Status(502)), NextStep::RetryAt { due_ms: 7_000 });
+        assert_eq!(next(FailureCause::Timeout), NextStep::RetryAt { due_ms: 7_000 });
+        assert_eq!(next(FailureCause::Status(400)), NextStep::Dead);
+        assert_eq!(next(FailureCause::NoResponse), NextStep::Dead);
     }
 
     #[test]

@@ -26,11 +26,33 @@ const MAX_WAIT_SECS: u32 = 7 * 24 * 3_600;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetrySchedule {
     waits_secs: Vec<u32>,
+    rule: RetryRule,
+    /// The preset this schedule came from, if any (`dealpos`), so it reads back by name.
+    preset: Option<&'static str>,
+}
+
+/// Which failures are retried at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryRule {
+    /// kurir's rule: every failure (any non-2xx, timeouts, refused connections).
+    AnyFailure,
+    /// DealPOS's rule: 5xx, 408 and 429, and a timeout (which DealPOS logs as its own 408); no other 4xx, and no
+    /// connection failure ("retry will only happen when we receive response from the server").
+    DealPos,
+}
+
+/// Why an attempt failed, as far as the retry rule cares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureCause {
+    Status(u16),
+    Timeout,
+    /// No response at all: refused, reset, DNS, TLS, blocked.
+    NoResponse,
 }
 
 impl Default for RetrySchedule {
     fn default() -> Self {
-        RetrySchedule { waits_secs: DEFAULT_SCHEDULE_SECS.to_vec() }
+        RetrySchedule { waits_secs: DEFAULT_SCHEDULE_SECS.to_vec(), rule: RetryRule::AnyFailure, preset: None }
     }
 }
 
@@ -46,15 +68,36 @@ impl RetrySchedule {
                 format!("must be at most {MAX_WAIT_SECS} seconds (one week)"),
             ));
         }
-        Ok(RetrySchedule { waits_secs })
+        Ok(RetrySchedule { waits_secs, rule: RetryRule::AnyFailure, preset: None })
     }
 
-    /// A named preset: `default` or `dealpos`.
+    /// A named preset: `default`, or `dealpos` (DealPOS's own delivery rules: one retry after 7 s, on 5xx, 408,
+    /// 429 and timeouts only).
     pub fn preset(name: &str) -> Option<Self> {
         match name {
-            "default" => Some(Self::default()),
-            "dealpos" => Some(RetrySchedule { waits_secs: DEALPOS_SCHEDULE_SECS.to_vec() }),
+            "default" => Some(RetrySchedule { preset: Some("default"), ..Self::default() }),
+            "dealpos" => Some(RetrySchedule {
+                waits_secs: DEALPOS_SCHEDULE_SECS.to_vec(),
+                rule: RetryRule::DealPos,
+                preset: Some("dealpos"),
+            }),
             _ => None,
+        }
+    }
+
+    pub fn preset_name(&self) -> Option<&'static str> {
+        self.preset
+    }
+
+    /// Whether a failure of this cause is retried at all under this schedule's rule.
+    pub fn retries(&self, cause: FailureCause) -> bool {
+        match self.rule {
+            RetryRule::AnyFailure => true,
+            RetryRule::DealPos => match cause {
+                FailureCause::Status(status) => status >= 500 || status == 408 || status == 429,
+                FailureCause::Timeout => true,
+                FailureCause::NoResponse => false,
+            },
         }
     }
 
@@ -122,6 +165,25 @@ mod tests {
         assert_eq!(RetrySchedule::new(vec![]).map(|s| s.max_attempts()), Ok(1));
         let err = RetrySchedule::new(vec![1, MAX_WAIT_SECS + 1]).err().and_then(|e| e.field().map(str::to_owned));
         assert_eq!(err.as_deref(), Some("retry_schedule[1]"));
+    }
+
+    #[test]
+    fn the_dealpos_rule_retries_only_what_dealpos_retries() {
+        let dealpos = RetrySchedule::preset("dealpos").unwrap_or_default();
+        assert_eq!(dealpos.preset_name(), Some("dealpos"));
+        for (cause, retried) in [
+            (FailureCause::Status(500), true),
+            (FailureCause::Status(503), true),
+            (FailureCause::Status(408), true),
+            (FailureCause::Status(429), true),
+            (FailureCause::Timeout, true),
+            (FailureCause::Status(400), false),
+            (FailureCause::Status(404), false),
+            (FailureCause::NoResponse, false),
+        ] {
+            assert_eq!(dealpos.retries(cause), retried, "{cause:?}");
+            assert!(RetrySchedule::default().retries(cause), "kurir's own rule retries {cause:?}");
+        }
     }
 
     #[test]

@@ -7,7 +7,7 @@ use kurir_core::catalog::Catalog;
 use kurir_core::delivery::{next_step, Attempt, AttemptErrorKind, NextStep, Verdict, RESPONSE_EXCERPT_BYTES};
 use kurir_core::endpoint::EndpointAuth;
 use kurir_core::id::AttemptId;
-use kurir_core::retry::parse_retry_after_secs;
+use kurir_core::retry::{parse_retry_after_secs, FailureCause};
 use kurir_core::ssrf;
 use kurir_store::{Claim, Outcome};
 use kurir_wire::OutboundRequest;
@@ -182,7 +182,10 @@ fn decide(claim: &Claim, response: Response, started_at_ms: i64, duration_ms: u3
     let verdict = match (response.status, response.error_kind) {
         (_, Some(AttemptErrorKind::Disabled)) => Verdict::Gone,
         (Some(status), _) => Verdict::for_status(status, response.retry_after_secs),
-        (None, _) => Verdict::Failure { retry_after_secs: None },
+        (None, Some(AttemptErrorKind::Timeout)) => {
+            Verdict::Failure { retry_after_secs: None, cause: FailureCause::Timeout }
+        }
+        (None, _) => Verdict::Failure { retry_after_secs: None, cause: FailureCause::NoResponse },
     };
     let finished_at_ms = started_at_ms + i64::from(duration_ms);
     let next = next_step(verdict, attempt_no, &claim.endpoint.schedule(), finished_at_ms, jitter);

@@ -169,3 +169,26 @@ async fn oauth_tokens_are_fetched_cached_and_refreshed_once_after_a_401() {
     assert_eq!(attempts[0]["error_kind"], "auth");
     assert_eq!(other.count(), 0);
 }
+
+#[tokio::test]
+async fn the_dealpos_preset_retries_only_what_dealpos_retries() {
+    let kurir = Kurir::start().await;
+    let receiver = Receiver::script(vec![], Reply::status(400)).await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let endpoint = tenant.endpoint(&receiver.url, json!({"dialect": "dealpos", "retry_schedule": "dealpos"})).await;
+    assert_eq!(endpoint["retry_preset"], "dealpos");
+    assert_eq!(endpoint["retry_schedule"], json!([7]));
+    assert_eq!(endpoint["timeout_ms"], 30_000, "DealPOS waits 30 s");
+
+    let event = tenant.publish("productCreated", json!({"ID": "p-1"})).await;
+    let dead = eventually("a 400 to end the delivery", Duration::from_secs(5), || async {
+        tenant.deliveries_of(&event).await.into_iter().find(|d| d["state"] == "dead")
+    })
+    .await;
+    assert_eq!(dead["attempts"], 1, "DealPOS does not retry a 400");
+
+    // The preset survives a PATCH of something else.
+    let path = tenant.path(&format!("/endpoints/{}", endpoint["id"].as_str().unwrap_or_default()));
+    let (_, patched) = tenant.api.patch(&path, json!({"description": "pos"})).await;
+    assert_eq!(patched["retry_preset"], "dealpos");
+}

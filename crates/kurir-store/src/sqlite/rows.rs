@@ -46,12 +46,7 @@ pub(crate) fn endpoint(row: &Row<'_>) -> Result<Endpoint, StoreError> {
         event_types: event_types.map(|text| serde_json::from_str(&text)).transpose().map_err(|err| corrupt(T, err))?,
         headers: serde_json::from_str::<BTreeMap<String, String>>(&headers).map_err(|err| corrupt(T, err))?,
         secrets: decode_secrets(&secrets)?,
-        retry_schedule: schedule
-            .map(|text| {
-                let waits: Vec<u32> = serde_json::from_str(&text).map_err(|err| corrupt(T, err))?;
-                RetrySchedule::new(waits).map_err(|err| corrupt(T, err))
-            })
-            .transpose()?,
+        retry_schedule: schedule.map(|text| decode_schedule(&text)).transpose()?,
         timeout_ms: row.get(9)?,
         enabled: row.get(10)?,
         disabled_reason: row.get(11)?,
@@ -120,8 +115,24 @@ pub(crate) fn endpoint_json(endpoint: &Endpoint) -> (Option<String>, String, Str
         endpoint.event_types.as_ref().map(|types| json!(types).to_string()),
         json!(endpoint.headers).to_string(),
         Value::Array(secrets).to_string(),
-        endpoint.retry_schedule.as_ref().map(|s| json!(s.waits_secs()).to_string()),
+        endpoint.retry_schedule.as_ref().map(|s| match s.preset_name() {
+            Some(name) => json!(name).to_string(),
+            None => json!(s.waits_secs()).to_string(),
+        }),
     )
+}
+
+/// A schedule is stored as its preset's name (`"dealpos"`) or as its list of waits.
+fn decode_schedule(text: &str) -> Result<RetrySchedule, StoreError> {
+    match serde_json::from_str::<Value>(text).map_err(|err| corrupt("endpoints", err))? {
+        Value::String(name) => {
+            RetrySchedule::preset(&name).ok_or_else(|| corrupt("endpoints", format!("unknown preset {name}")))
+        }
+        waits => {
+            let waits: Vec<u32> = serde_json::from_value(waits).map_err(|err| corrupt("endpoints", err))?;
+            RetrySchedule::new(waits).map_err(|err| corrupt("endpoints", err))
+        }
+    }
 }
 
 fn decode_secrets(text: &str) -> Result<Vec<SigningSecret>, StoreError> {
