@@ -86,18 +86,20 @@ pub async fn run(
     }
     let (outcome_tx, outcome_rx) = mpsc::channel(config.max_in_flight.max(1));
     let writer = tokio::spawn(outcomes::run(Arc::clone(&store), outcome_rx, waker.clone()));
-    let permits = Arc::new(Semaphore::new(config.max_in_flight));
-    let health = Arc::new(Health::new(config.circuit, config.max_in_flight_per_endpoint));
+    let dispatcher = Dispatcher {
+        permits: Arc::new(Semaphore::new(config.max_in_flight)),
+        health: Arc::new(Health::new(config.circuit, config.max_in_flight_per_endpoint)),
+        store: Arc::clone(&store),
+        context,
+        lease_ms: config.lease_ms,
+        outcome_tx,
+    };
     let mut attempts = JoinSet::new();
 
     while !shutdown.is_cancelled() {
         while attempts.try_join_next().is_some() {}
-        let free = permits.available_permits().min(config.claim_batch as usize) as u32;
-        let claimed = if free == 0 {
-            0
-        } else {
-            dispatch_due(&store, &context, &config, &permits, &health, &outcome_tx, &mut attempts, free).await
-        };
+        let free = dispatcher.permits.available_permits().min(config.claim_batch as usize) as u32;
+        let claimed = if free == 0 { 0 } else { dispatcher.dispatch_due(&mut attempts, free).await };
         if claimed > 0 && claimed == free as usize {
             continue; // more may be due right now
         }
@@ -117,61 +119,72 @@ pub async fn run(
     }
 
     drain(&mut attempts, config.shutdown_grace).await;
-    drop(outcome_tx);
+    drop(dispatcher); // the last outcome sender: the writer finishes what it holds and stops
     let _ = writer.await;
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)] // the loop's parts, passed rather than bundled in a struct used once
-async fn dispatch_due(
-    store: &Arc<dyn Store>,
-    context: &Arc<attempt::Context>,
-    config: &EngineConfig,
-    permits: &Arc<Semaphore>,
-    health: &Arc<Health>,
-    outcome_tx: &mpsc::Sender<kurir_store::Outcome>,
-    attempts: &mut JoinSet<()>,
-    limit: u32,
-) -> usize {
-    let claims = match store.claim_due(now_ms(), limit, config.lease_ms, health.saturated()).await {
-        Ok(claims) => claims,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot claim due deliveries");
-            return 0;
-        }
-    };
-    let count = claims.len();
-    let now = now_ms();
-    let mut held = Vec::new();
-    for claim in claims {
-        if let Admission::Hold { until_ms } = health.admit(&claim.endpoint.id, now) {
-            held.push(Postponed { delivery_id: claim.delivery.id, lease_token: claim.lease_token, due_ms: until_ms });
-            continue;
-        }
-        let Ok(permit) = Arc::clone(permits).try_acquire_owned() else {
-            // Cannot happen (we claimed no more than the free permits); the lease expires and it is resent.
-            tracing::warn!(delivery = %claim.delivery.id, "no free permit for a claimed delivery");
-            continue;
+/// What one round of claiming and spawning needs.
+struct Dispatcher {
+    store: Arc<dyn Store>,
+    context: Arc<attempt::Context>,
+    /// One permit per attempt in flight, across all endpoints.
+    permits: Arc<Semaphore>,
+    health: Arc<Health>,
+    lease_ms: i64,
+    outcome_tx: mpsc::Sender<kurir_store::Outcome>,
+}
+
+impl Dispatcher {
+    /// Claims up to `limit` due deliveries and spawns an attempt for each one its endpoint admits; the others are
+    /// given back (postponed). Returns how many were claimed.
+    async fn dispatch_due(&self, attempts: &mut JoinSet<()>, limit: u32) -> usize {
+        let (store, context, permits, health, outcome_tx) =
+            (&self.store, &self.context, &self.permits, &self.health, &self.outcome_tx);
+        let claims = match store.claim_due(now_ms(), limit, self.lease_ms, health.saturated()).await {
+            Ok(claims) => claims,
+            Err(err) => {
+                tracing::error!(error = %err, "cannot claim due deliveries");
+                return 0;
+            }
         };
-        let context = Arc::clone(context);
-        let outcome_tx = outcome_tx.clone();
-        let health = Arc::clone(health);
-        attempts.spawn(async move {
-            let outcome = attempt::run(&context, &claim).await;
-            let sent = outcome.attempt.error_kind != Some(kurir_core::delivery::AttemptErrorKind::Disabled);
-            let success = sent.then_some(outcome.next == NextStep::Succeeded);
-            health.finished(&claim.endpoint.id, success, now_ms());
-            drop(permit);
-            // The writer only stops after this sender is dropped, so this send fails only at teardown.
-            let _ = outcome_tx.send(outcome).await;
-        });
-    }
-    if !held.is_empty() {
-        if let Err(err) = store.postpone(held).await {
-            tracing::error!(error = %err, "cannot postpone held deliveries; they are resent when their lease ends");
+        let count = claims.len();
+        let now = now_ms();
+        let mut held = Vec::new();
+        for claim in claims {
+            if let Admission::Hold { until_ms } = health.admit(&claim.endpoint.id, now) {
+                held.push(Postponed {
+                    delivery_id: claim.delivery.id,
+                    lease_token: claim.lease_token,
+                    due_ms: until_ms,
+                });
+                continue;
+            }
+            let Ok(permit) = Arc::clone(permits).try_acquire_owned() else {
+                // Cannot happen (we claimed no more than the free permits); the lease expires and it is resent.
+                tracing::warn!(delivery = %claim.delivery.id, "no free permit for a claimed delivery");
+                continue;
+            };
+            let context = Arc::clone(context);
+            let outcome_tx = outcome_tx.clone();
+            let health = Arc::clone(health);
+            attempts.spawn(async move {
+                let outcome = attempt::run(&context, &claim).await;
+                let sent = outcome.attempt.error_kind != Some(kurir_core::delivery::AttemptErrorKind::Disabled);
+                let success = sent.then_some(outcome.next == NextStep::Succeeded);
+                health.finished(&claim.endpoint.id, success, now_ms());
+                drop(permit);
+                // The writer only stops after this sender is dropped, so this send fails only at teardown.
+                let _ = outcome_tx.send(outcome).await;
+            });
         }
+        if !held.is_empty() {
+            if let Err(err) = store.postpone(held).await {
+                tracing::error!(error = %err, "cannot postpone held deliveries; they are resent when their lease ends");
+            }
+        }
+        count
     }
-    count
 }
 
 /// Waits for in-flight attempts, up to `grace`; what is still running then is abandoned and will be resent.
