@@ -7,7 +7,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use kurir_core::api_key::ApiToken;
+use kurir_core::api_key::{ApiKey, ApiToken};
 use kurir_core::id::{ApiKeyId, TenantId};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -68,12 +68,16 @@ async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiError>
         let matches: bool = sha256(token).ct_eq(&state.config.admin_token_hash).into();
         return if matches { Ok(Caller::Admin) } else { Err(ApiError::unauthorized()) };
     };
-    let key = state.store.find_api_key(parsed.key_id).await?.ok_or_else(ApiError::unauthorized)?;
-    let matches: bool = sha256(parsed.secret).ct_eq(&key.secret_hash).into();
-    if !matches || key.revoked_at_ms.is_some() {
-        return Err(ApiError::unauthorized());
-    }
+    let key = verify_key(state, parsed.key_id, parsed.secret).await?.ok_or_else(ApiError::unauthorized)?;
     Ok(Caller::Tenant { tenant: key.tenant, key: key.id })
+}
+
+/// The API key `key_id` when `secret` is its secret and it is not revoked; `None` for anything else, without
+/// saying which part was wrong. Bearer tokens and ZORT's `apikey`/`apisecret` headers both come through here.
+pub async fn verify_key(state: &AppState, key_id: &str, secret: &str) -> Result<Option<ApiKey>, ApiError> {
+    let Some(key) = state.store.find_api_key(key_id).await? else { return Ok(None) };
+    let matches: bool = sha256(secret).ct_eq(&key.secret_hash).into();
+    Ok((matches && key.revoked_at_ms.is_none()).then_some(key))
 }
 
 /// An admin-only route's proof that the caller is the admin.

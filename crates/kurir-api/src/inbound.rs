@@ -46,9 +46,7 @@ async fn callout(
     let SourceVerify::Dealpos { api_key } = &source.verify else {
         return Err(ApiError::not_found("call-out"));
     };
-    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
-    inbound::verify_dealpos(api_key.as_deref(), text("x-api-key"), text("authorization"))
-        .map_err(|_| unauthorized())?;
+    check_dealpos(api_key.as_deref(), &headers)?;
     crate::callouts::relay(&state, &source.tenant, &name, body).await
 }
 
@@ -59,6 +57,16 @@ struct Arrival {
     payload: String,
     params: Option<ZortParams>,
     identity: String,
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// DealPOS's key, when the source has one, as `X-API-Key` or `Authorization: Bearer`.
+fn check_dealpos(api_key: Option<&str>, headers: &HeaderMap) -> Result<(), ApiError> {
+    inbound::verify_dealpos(api_key, header(headers, "x-api-key"), header(headers, "authorization"))
+        .map_err(|_| unauthorized())
 }
 
 fn bad_request(message: impl Into<String>) -> ApiError {
@@ -106,12 +114,11 @@ async fn receive(
                 return Ok((StatusCode::OK, "OK").into_response());
             };
             let headers = request.headers();
-            let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
             let credentials = ZortCredentials {
-                key1: text("key1"),
-                key2: text("key2"),
-                key3: text("key3"),
-                authorization: text("authorization"),
+                key1: header(headers, "key1"),
+                key2: header(headers, "key2"),
+                key3: header(headers, "key3"),
+                authorization: header(headers, "authorization"),
             };
             inbound::verify_zort(keys, credentials).map_err(|_| unauthorized())?;
             let payload = zort_body(request).await?;
@@ -131,9 +138,7 @@ async fn receive(
             let event_type = path_event
                 .ok_or_else(|| bad_request("a DealPOS source takes the event in the path: /in/{source}/{event}"))?;
             let headers = request.headers();
-            let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
-            inbound::verify_dealpos(api_key.as_deref(), text("x-api-key"), text("authorization"))
-                .map_err(|_| unauthorized())?;
+            check_dealpos(api_key.as_deref(), headers)?;
             let body = body_bytes(request).await?;
             let text = String::from_utf8(body.to_vec()).map_err(|_| bad_request("the body is not UTF-8"))?;
             let payload = inbound::checked_json(text).map_err(|err| bad_request(err.to_string()))?;
@@ -199,11 +204,10 @@ async fn standard_arrival(
     let headers: HeaderMap = request.headers().clone();
     let body = body_bytes(request).await?;
     let secrets: Vec<WebhookSecret> = secrets.iter().filter_map(|s| WebhookSecret::parse(s).ok()).collect();
-    let text = |name| headers.get(name).and_then(|v| v.to_str().ok());
     let signed = SignedHeaders {
-        id: text("webhook-id"),
-        timestamp: text("webhook-timestamp"),
-        signature: text("webhook-signature"),
+        id: header(&headers, "webhook-id"),
+        timestamp: header(&headers, "webhook-timestamp"),
+        signature: header(&headers, "webhook-signature"),
     };
     signature::verify(&secrets, signed, &body, kurir_engine::now_ms() / 1000).map_err(|_| unauthorized())?;
     let envelope: Value =

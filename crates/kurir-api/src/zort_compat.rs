@@ -26,9 +26,8 @@ use kurir_core::endpoint::{self, Dialect, Endpoint, SigningSecret, ZortKeys, DEF
 use kurir_core::id::{ApiKeyId, EndpointId, TenantId};
 use kurir_wire::WebhookSecret;
 use serde_json::{Map, Value};
-use subtle::ConstantTimeEq;
 
-use crate::auth::sha256;
+use crate::auth::verify_key;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -57,16 +56,11 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(TenantId
     let (Some(store), Some(key_id), Some(secret)) = (header("storename"), header("apikey"), header("apisecret")) else {
         return Err(denied());
     };
-    let key = match state.store.find_api_key(key_id).await {
-        Ok(Some(key)) => key,
-        Ok(None) => return Err(denied()),
-        Err(err) => return Err(ApiError::from(err).into_response()),
-    };
-    let secret_matches: bool = sha256(secret).ct_eq(&key.secret_hash).into();
-    if !secret_matches || key.revoked_at_ms.is_some() || key.tenant.as_str() != store {
-        return Err(denied());
+    match verify_key(state, key_id, secret).await {
+        Ok(Some(key)) if key.tenant.as_str() == store => Ok((key.tenant, key.id)),
+        Ok(_) => Err(denied()),
+        Err(err) => Err(err.into_response()),
     }
-    Ok((key.tenant, key.id))
 }
 
 /// The ZORT triggers of the catalog: (url field, trigger name, fallback field).
