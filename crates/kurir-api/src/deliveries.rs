@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::events::page_limit;
+use crate::events::{next_cursor, page_limit};
 use crate::extract::Query;
 use crate::state::AppState;
 use crate::time::rfc3339;
@@ -134,8 +134,7 @@ async fn list(
         limit,
     };
     let deliveries = state.store.list_deliveries(&tenant, filter).await?;
-    let next_cursor =
-        (deliveries.len() == limit as usize).then(|| deliveries.last().map(|d| d.id.to_string())).flatten();
+    let next_cursor = next_cursor(&deliveries, limit, |d| d.id.to_string());
     let data: Vec<DeliveryOut> = deliveries.into_iter().map(DeliveryOut::from).collect();
     Ok(axum::Json(json!({ "data": data, "next_cursor": next_cursor })))
 }

@@ -128,11 +128,7 @@ async fn prepare(
 ) -> Result<Event, ApiError> {
     let unprocessable = |code, error: kurir_core::CoreError| {
         let field = error.field().unwrap_or("payload").to_owned();
-        let message = match error {
-            kurir_core::CoreError::Invalid { message, .. } => message,
-            other => other.to_string(),
-        };
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_field(field)
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, error.into_message()).with_field(field)
     };
     let event_type = state.event_type(tenant, &input.event_type).await?.ok_or_else(|| {
         ApiError::new(
@@ -255,6 +251,11 @@ struct ListQuery {
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 250;
 
+/// The cursor of the next page: the last item's id when the page is full (a shorter page is the last one).
+pub fn next_cursor<T>(items: &[T], limit: u32, id: impl Fn(&T) -> String) -> Option<String> {
+    (items.len() == limit as usize).then(|| items.last().map(id)).flatten()
+}
+
 pub fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
     match limit {
         None => Ok(DEFAULT_PAGE),
@@ -282,7 +283,7 @@ async fn list(
         limit,
     };
     let events = state.store.list_events(&tenant, filter).await?;
-    let next_cursor = (events.len() == limit as usize).then(|| events.last().map(|e| e.id.to_string())).flatten();
+    let next_cursor = next_cursor(&events, limit, |e| e.id.to_string());
     let data = events.into_iter().map(EventOut::new).collect::<Result<Vec<_>, _>>()?;
     Ok(axum::Json(json!({ "data": data, "next_cursor": next_cursor })))
 }

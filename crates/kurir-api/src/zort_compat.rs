@@ -142,7 +142,7 @@ async fn apply(
         let url = value(&field).or_else(|| fallback.as_deref().and_then(value));
         if let Some(url) = url {
             endpoint::validate_url(url, state.config.allow_private_targets)
-                .map_err(|err| Problem::Input(format!("{field}: {}", err_message(err))))?;
+                .map_err(|err| Problem::Input(format!("{field}: {}", err.into_message())))?;
             targets.entry(url.to_owned()).or_default().push(trigger);
         }
     }
@@ -172,13 +172,6 @@ async fn apply(
         .collect();
     state.store.replace_owned_endpoints(tenant, key, Dialect::Zort, endpoints, now).await?;
     Ok(())
-}
-
-fn err_message(err: kurir_core::CoreError) -> String {
-    match err {
-        kurir_core::CoreError::Invalid { message, .. } => message,
-        other => other.to_string(),
-    }
 }
 
 fn new_endpoint(

@@ -25,6 +25,14 @@ impl CoreError {
         }
     }
 
+    /// The rule that was broken, without the field (for answers that report the field separately).
+    pub fn into_message(self) -> String {
+        match self {
+            CoreError::Invalid { message, .. } => message,
+            other => other.to_string(),
+        }
+    }
+
     /// Renames the field when it is `from` (a rule checked on one name, reported under another).
     pub fn rename(self, from: &str, to: &str) -> Self {
         match self {

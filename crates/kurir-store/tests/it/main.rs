@@ -30,17 +30,14 @@ async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let store = Arc::new(SqliteStore::open(dir.path()).unwrap_or_else(|err| panic!("{err}")));
     let tenant = tenant_id("acme");
-    store
-        .create_tenant(Tenant {
-            id: tenant.clone(),
-            name: "Acme".into(),
-            created_at_ms: NOW,
-            attempt_log: Default::default(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    add_tenant(&store, tenant.clone(), "Acme").await;
     let endpoint = add_endpoint(&store, &tenant, None).await;
     Fixture { store, tenant, endpoint, _dir: dir }
+}
+
+async fn add_tenant(store: &SqliteStore, id: TenantId, name: &str) {
+    let tenant = Tenant { id, name: name.into(), created_at_ms: NOW, attempt_log: Default::default() };
+    store.create_tenant(tenant).await.unwrap_or_else(|e| panic!("{e}"));
 }
 
 async fn add_endpoint(store: &SqliteStore, tenant: &TenantId, owner: Option<ApiKeyId>) -> EndpointId {
@@ -224,15 +221,7 @@ async fn a_failing_batch_writes_nothing() {
 async fn queries_are_scoped_to_their_tenant() {
     let fx = fixture().await;
     let other = tenant_id("other");
-    fx.store
-        .create_tenant(Tenant {
-            id: other.clone(),
-            name: "Other".into(),
-            created_at_ms: NOW,
-            attempt_log: Default::default(),
-        })
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    add_tenant(&fx.store, other.clone(), "Other").await;
     assert!(matches!(fx.store.get_endpoint(&other, &fx.endpoint).await, Err(StoreError::NotFound(_))));
     assert!(matches!(fx.store.delete_endpoint(&other, &fx.endpoint, NOW).await, Err(StoreError::NotFound(_))));
     assert_eq!(fx.store.list_endpoints(&other).await.map(|e| e.len()).ok(), Some(0));
@@ -286,15 +275,7 @@ async fn data_survives_reopening_the_file() {
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     {
         let store = SqliteStore::open(dir.path()).unwrap_or_else(|err| panic!("{err}"));
-        store
-            .create_tenant(Tenant {
-                id: tenant_id("acme"),
-                name: "Acme".into(),
-                created_at_ms: NOW,
-                attempt_log: Default::default(),
-            })
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        add_tenant(&store, tenant_id("acme"), "Acme").await;
     }
     let reopened = SqliteStore::open(dir.path()).unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(reopened.get_tenant(&tenant_id("acme")).await.map(|t| t.name).ok().as_deref(), Some("Acme"));
@@ -321,15 +302,7 @@ async fn secrets_are_sealed_at_rest() {
     });
     {
         let store = SqliteStore::open(dir.path()).unwrap_or_else(|err| panic!("{err}"));
-        store
-            .create_tenant(Tenant {
-                id: tenant.clone(),
-                name: "Acme".into(),
-                created_at_ms: NOW,
-                attempt_log: Default::default(),
-            })
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        add_tenant(&store, tenant.clone(), "Acme").await;
         store.create_endpoint(endpoint.clone()).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             store.get_endpoint(&tenant, &endpoint.id).await.ok(),
