@@ -45,6 +45,16 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", message).with_field(field)
     }
 
+    /// The database cannot be reached: 503 with `Retry-After`, so a sender tries again; nothing was kept.
+    pub fn unavailable(cause: &StoreError) -> Self {
+        tracing::warn!(error = %cause, "answering 503: the store is unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the database is unavailable; nothing was stored, try again shortly",
+        )
+    }
+
     /// A failure whose cause must not reach the caller.
     pub fn internal(cause: &dyn std::error::Error) -> Self {
         let mut chain = cause.to_string();
@@ -64,6 +74,7 @@ impl From<StoreError> for ApiError {
         match err {
             StoreError::NotFound(what) => ApiError::not_found(what),
             StoreError::Conflict(message) => ApiError::new(StatusCode::CONFLICT, "conflict", message),
+            unavailable if unavailable.is_unavailable() => ApiError::unavailable(&unavailable),
             other => ApiError::internal(&other),
         }
     }
@@ -86,8 +97,14 @@ impl IntoResponse for ApiError {
             error["field"] = field.into();
         }
         let mut response = (self.status, axum::Json(json!({ "error": error }))).into_response();
-        if self.status == StatusCode::TOO_MANY_REQUESTS {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        match self.status {
+            StatusCode::TOO_MANY_REQUESTS => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            StatusCode::SERVICE_UNAVAILABLE => {
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            }
+            _ => {}
         }
         response
     }

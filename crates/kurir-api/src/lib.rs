@@ -56,6 +56,6 @@ pub fn app(state: AppState) -> Router {
 
 /// Ready when the store answers.
 async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> Result<&'static str, error::ApiError> {
-    state.store.next_due_after(0).await?;
+    state.store.ping().await?;
     Ok("ready")
 }

@@ -60,6 +60,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         allow_private_targets: true,
         public_url: None,
         secret_key: None,
+        node_id: None,
         admin_token: Some(admin_token.clone()),
         shutdown_grace_secs: 5,
         circuit_failures: 5,

@@ -75,6 +75,11 @@ pub struct ServeArgs {
     #[arg(long, env = "KURIR_SECRET_KEY", hide_env_values = true)]
     pub secret_key: Option<String>,
 
+    /// This process's name in the leases it takes (letters, digits, '-', '_', '.', ':'). By default it is kept
+    /// in the data directory (`node.id`), so a restarted kurir resends at once what it had in flight.
+    #[arg(long, env = "KURIR_NODE_ID")]
+    pub node_id: Option<String>,
+
     /// Seconds that in-flight attempts get to finish at shutdown.
     #[arg(long, env = "KURIR_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,

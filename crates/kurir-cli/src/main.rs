@@ -4,6 +4,7 @@
 
 mod bench;
 mod cli;
+mod node;
 mod serve;
 
 use std::process::ExitCode;

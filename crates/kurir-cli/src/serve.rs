@@ -12,9 +12,7 @@ use kurir_api::{ApiConfig, AppState};
 use kurir_core::catalog::Catalog;
 use kurir_core::circuit::CircuitPolicy;
 use kurir_engine::{EngineConfig, Waker};
-use kurir_store::secrets::SecretBox;
-use kurir_store::sqlite::SqliteStore;
-use kurir_store::Store;
+use kurir_store::{Database, Store, StoreOptions};
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::ServeArgs;
@@ -35,20 +33,21 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let store = match &args.secret_key {
-        Some(key) => SecretBox::from_base64(key)
-            .context("KURIR_SECRET_KEY must be the base64 of 32 bytes")
-            .and_then(|secrets| Ok(SqliteStore::open_with(&args.data_dir, secrets)?)),
-        None => Ok(SqliteStore::open(&args.data_dir)?),
-    }
-    .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
-    tracing::info!(path = %store.path().display(), "store open");
-    let store: Arc<dyn Store> = Arc::new(store);
+    let options = StoreOptions {
+        database: Database::Sqlite { data_dir: args.data_dir.clone() },
+        secret_key: args.secret_key.clone(),
+    };
+    let store = kurir_store::open(&options)
+        .await
+        .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
+    let (node, _node_lock) = crate::node::identity(args.node_id.as_deref(), &args.data_dir)?;
+    tracing::info!(data_dir = %args.data_dir.display(), %node, "store open");
     let admin_token_hash = settle_admin_token(store.as_ref(), args.admin_token.as_deref()).await?;
     let catalog = Arc::new(Catalog::builtin().context("the embedded catalog is broken")?);
 
     let waker = Waker::default();
     let engine_config = EngineConfig {
+        node,
         allow_private_targets: args.allow_private_targets,
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         circuit: CircuitPolicy {

@@ -4,7 +4,14 @@
 //! the circuit; one that fails opens it again for twice as long, up to `max_cooldown_ms`. Held deliveries take no
 //! worker capacity from healthy endpoints.
 //!
+//! The circuit is shared by every kurir node of one database: the store keeps it per endpoint as the text of
+//! [`Circuit::encode`], applies [`Circuit::admit`] when it claims and [`Circuit::record`] when it writes outcomes,
+//! and filters on [`Circuit::held_until`] in SQL. A probe carries a deadline, so a probe lost with its node is
+//! replaced instead of holding the endpoint forever.
+//!
 //! Pure: the caller passes the time.
+
+use crate::CoreError;
 
 /// When to open, and for how long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -12,13 +19,18 @@ pub struct CircuitPolicy {
     pub failure_threshold: u32,
     pub base_cooldown_ms: i64,
     pub max_cooldown_ms: i64,
-    /// How long deliveries wait while a probe is out.
+    /// How long a probe may be out before another is sent (the node that sent it may have died).
     pub probe_hold_ms: i64,
 }
 
 impl Default for CircuitPolicy {
     fn default() -> Self {
-        CircuitPolicy { failure_threshold: 5, base_cooldown_ms: 30_000, max_cooldown_ms: 600_000, probe_hold_ms: 2_000 }
+        CircuitPolicy {
+            failure_threshold: 5,
+            base_cooldown_ms: 30_000,
+            max_cooldown_ms: 600_000,
+            probe_hold_ms: 60_000,
+        }
     }
 }
 
@@ -31,9 +43,10 @@ enum State {
         until_ms: i64,
         cooldown_ms: i64,
     },
-    /// One probe is out; everything else waits for its answer.
+    /// One probe is out until `probe_until_ms`; everything else waits for its answer.
     HalfOpen {
         cooldown_ms: i64,
+        probe_until_ms: i64,
     },
 }
 
@@ -65,17 +78,62 @@ impl Circuit {
         !matches!(self.state, State::Closed { .. })
     }
 
+    /// Until when the endpoint's deliveries wait without being looked at (`None` when they may go now).
+    pub fn held_until(&self, now_ms: i64) -> Option<i64> {
+        let until_ms = match self.state {
+            State::Closed { .. } => return None,
+            State::Open { until_ms, .. } => until_ms,
+            State::HalfOpen { probe_until_ms, .. } => probe_until_ms,
+        };
+        (until_ms > now_ms).then_some(until_ms)
+    }
+
     /// Decides about one due delivery at `now_ms`.
     pub fn admit(&mut self, now_ms: i64, policy: &CircuitPolicy) -> Admission {
         match self.state {
             State::Closed { .. } => Admission::Send,
-            State::Open { until_ms, cooldown_ms } if now_ms >= until_ms => {
-                self.state = State::HalfOpen { cooldown_ms };
-                Admission::Probe
-            }
+            State::Open { until_ms, cooldown_ms } if now_ms >= until_ms => self.probe(cooldown_ms, now_ms, policy),
             State::Open { until_ms, .. } => Admission::Hold { until_ms },
-            State::HalfOpen { .. } => Admission::Hold { until_ms: now_ms + policy.probe_hold_ms },
+            // The probe's answer never came (its node died, or it is slower than the hold): send another.
+            State::HalfOpen { cooldown_ms, probe_until_ms } if now_ms >= probe_until_ms => {
+                self.probe(cooldown_ms, now_ms, policy)
+            }
+            State::HalfOpen { probe_until_ms, .. } => Admission::Hold { until_ms: probe_until_ms },
         }
+    }
+
+    fn probe(&mut self, cooldown_ms: i64, now_ms: i64, policy: &CircuitPolicy) -> Admission {
+        self.state = State::HalfOpen { cooldown_ms, probe_until_ms: now_ms + policy.probe_hold_ms };
+        Admission::Probe
+    }
+
+    /// The circuit as one line of text, for the store: `closed <failures>`, `open <until> <cooldown>` or
+    /// `half <cooldown> <probe until>`.
+    pub fn encode(&self) -> String {
+        match self.state {
+            State::Closed { consecutive_failures } => format!("closed {consecutive_failures}"),
+            State::Open { until_ms, cooldown_ms } => format!("open {until_ms} {cooldown_ms}"),
+            State::HalfOpen { cooldown_ms, probe_until_ms } => format!("half {cooldown_ms} {probe_until_ms}"),
+        }
+    }
+
+    /// Reads what [`Circuit::encode`] wrote.
+    pub fn decode(text: &str) -> Result<Circuit, CoreError> {
+        let invalid = || CoreError::invalid("circuit", format!("`{text}` is not a circuit state"));
+        let mut words = text.split(' ');
+        let kind = words.next().ok_or_else(invalid)?;
+        let numbers = words.map(|word| word.parse::<i64>().map_err(|_| invalid())).collect::<Result<Vec<_>, _>>()?;
+        let state = match (kind, numbers.as_slice()) {
+            ("closed", [failures]) => {
+                State::Closed { consecutive_failures: u32::try_from(*failures).map_err(|_| invalid())? }
+            }
+            ("open", [until_ms, cooldown_ms]) => State::Open { until_ms: *until_ms, cooldown_ms: *cooldown_ms },
+            ("half", [cooldown_ms, probe_until_ms]) => {
+                State::HalfOpen { cooldown_ms: *cooldown_ms, probe_until_ms: *probe_until_ms }
+            }
+            _ => return Err(invalid()),
+        };
+        Ok(Circuit { state })
     }
 
     /// Records an attempt's result. Returns true when this result opened the circuit.
@@ -88,7 +146,7 @@ impl Circuit {
             (State::Closed { consecutive_failures }, false) => {
                 (State::Closed { consecutive_failures: consecutive_failures + 1 }, false)
             }
-            (State::HalfOpen { cooldown_ms }, false) => {
+            (State::HalfOpen { cooldown_ms, .. }, false) => {
                 let longer = (cooldown_ms * 2).min(policy.max_cooldown_ms);
                 (State::Open { until_ms: now_ms + longer, cooldown_ms: longer }, true)
             }
@@ -115,8 +173,10 @@ mod tests {
         assert_eq!(circuit.admit(0, &POLICY), Admission::Send);
         assert!(circuit.record(false, 10, &POLICY), "the third failure opens it");
         assert_eq!(circuit.admit(500, &POLICY), Admission::Hold { until_ms: 1_010 });
+        assert_eq!(circuit.held_until(500), Some(1_010));
         assert_eq!(circuit.admit(1_010, &POLICY), Admission::Probe);
-        assert_eq!(circuit.admit(1_020, &POLICY), Admission::Hold { until_ms: 1_120 }, "one probe at a time");
+        assert_eq!(circuit.admit(1_020, &POLICY), Admission::Hold { until_ms: 1_110 }, "one probe at a time");
+        assert_eq!(circuit.held_until(1_020), Some(1_110));
         circuit.record(true, 1_050, &POLICY);
         assert_eq!(circuit.admit(1_060, &POLICY), Admission::Send);
         assert!(!circuit.is_open());
@@ -134,6 +194,38 @@ mod tests {
         assert_eq!(circuit.admit(3_000, &POLICY), Admission::Probe);
         circuit.record(false, 3_000, &POLICY);
         assert_eq!(circuit.admit(3_001, &POLICY), Admission::Hold { until_ms: 6_000 }, "capped at 3 s");
+    }
+
+    #[test]
+    fn a_lost_probe_is_replaced_after_the_probe_hold() {
+        let mut circuit = Circuit::default();
+        for _ in 0..3 {
+            circuit.record(false, 0, &POLICY);
+        }
+        assert_eq!(circuit.admit(1_000, &POLICY), Admission::Probe);
+        assert_eq!(circuit.admit(1_099, &POLICY), Admission::Hold { until_ms: 1_100 });
+        assert_eq!(circuit.admit(1_100, &POLICY), Admission::Probe, "no answer within the hold: probe again");
+    }
+
+    #[test]
+    fn encodes_every_state_and_refuses_garbage() {
+        let mut circuit = Circuit::default();
+        let mut seen = vec![circuit];
+        circuit.record(false, 0, &POLICY);
+        seen.push(circuit);
+        for _ in 0..2 {
+            circuit.record(false, 5, &POLICY);
+        }
+        seen.push(circuit);
+        circuit.admit(2_000, &POLICY);
+        seen.push(circuit);
+        for state in seen {
+            assert_eq!(Circuit::decode(&state.encode()).ok(), Some(state), "{}", state.encode());
+        }
+        assert_eq!(Circuit::default().held_until(0), None);
+        for bad in ["", "closed", "open 1", "half x 2", "closed -1", "shut 1"] {
+            assert!(Circuit::decode(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

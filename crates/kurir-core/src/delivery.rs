@@ -97,6 +97,14 @@ pub struct Attempt {
     pub response_excerpt: String,
 }
 
+impl Attempt {
+    /// Whether a request went out (an endpoint disabled before the send made none): only those tell the circuit
+    /// breaker anything about the endpoint.
+    pub fn was_sent(&self) -> bool {
+        self.error_kind != Some(AttemptErrorKind::Disabled)
+    }
+}
+
 /// How much of a response body the attempt log keeps.
 pub const RESPONSE_EXCERPT_BYTES: usize = 4 * 1024;
 
@@ -132,9 +140,22 @@ impl DeliveryState {
         Self::ALL.into_iter().find(|state| state.as_str() == text)
     }
 
+    /// The states of a delivery that is not finished: it is waiting, or being sent. A later delivery with the
+    /// same ordering key waits while an earlier one is in one of these, and the dispatcher only looks at these.
+    pub const UNFINISHED: [DeliveryState; 3] =
+        [DeliveryState::Pending, DeliveryState::Retrying, DeliveryState::InFlight];
+
+    /// The states from which a delivery may be sent again by hand (retry, recover): the finished ones.
+    pub const RESENDABLE: [DeliveryState; 2] = [DeliveryState::Succeeded, DeliveryState::Dead];
+
     /// Whether a later delivery with the same ordering key must still wait for this one.
     pub fn blocks_successors(self) -> bool {
-        matches!(self, DeliveryState::Pending | DeliveryState::InFlight | DeliveryState::Retrying)
+        Self::UNFINISHED.contains(&self)
+    }
+
+    /// Whether a delivery in this state may be sent again by hand.
+    pub fn resendable(self) -> bool {
+        Self::RESENDABLE.contains(&self)
     }
 }
 

@@ -10,19 +10,20 @@
 //! ```
 //!
 //! Concurrency is bounded by a semaphore, so a flood of due deliveries is leased no faster than it can be sent.
+//! Which endpoints may have deliveries handed out (circuit breaker, per-endpoint in-flight limit) is decided by
+//! the store's claim, for the endpoint as a whole across every node sharing the database; a delivery that is
+//! claimed is sent. A second task renews this node's leases while its attempts run.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use kurir_core::catalog::Catalog;
-use kurir_core::circuit::{Admission, CircuitPolicy};
-use kurir_core::delivery::NextStep;
-use kurir_store::{Postponed, Store};
+use kurir_core::circuit::CircuitPolicy;
+use kurir_store::{ClaimRequest, NodeId, Store};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::health::Health;
 use crate::oauth::TokenCache;
 use crate::{attempt, client, now_ms, outcomes, EngineError, Waker};
 
@@ -34,13 +35,15 @@ pub struct EngineConfig {
     pub max_in_flight: usize,
     /// Most deliveries leased by one claim.
     pub claim_batch: u32,
-    /// How long a claim owns a delivery. Longer than the longest timeout, so a live attempt never loses its lease.
+    /// This process's name in the leases it takes.
+    pub node: NodeId,
+    /// How long a claim owns a delivery unless renewed. The node renews its leases every third of this while
+    /// attempts run, so an attempt may take longer than the lease; a dead node's deliveries are sent by another
+    /// node once this much time has passed.
     pub lease_ms: i64,
     /// How long in-flight attempts may take to finish at shutdown before they are abandoned (and later resent).
     pub shutdown_grace: Duration,
-    /// Whether to release every lease at start. True for a single node: nothing else can own them.
-    pub release_leases_at_start: bool,
-    /// Most attempts in flight to one endpoint, so that a slow one cannot take every permit.
+    /// Most attempts in flight to one endpoint across all nodes, so that a slow one cannot take every permit.
     pub max_in_flight_per_endpoint: u32,
     pub circuit: CircuitPolicy,
 }
@@ -51,9 +54,9 @@ impl Default for EngineConfig {
             allow_private_targets: false,
             max_in_flight: 1_024,
             claim_batch: 256,
-            lease_ms: 180_000,
+            node: NodeId::random(),
+            lease_ms: 30_000,
             shutdown_grace: Duration::from_secs(10),
-            release_leases_at_start: true,
             max_in_flight_per_endpoint: 256,
             circuit: CircuitPolicy::default(),
         }
@@ -78,20 +81,22 @@ pub async fn run(
         tokens: TokenCache::default(),
         allow_private_targets: config.allow_private_targets,
     });
-    if config.release_leases_at_start {
-        let released = store.release_leases(now_ms()).await?;
-        if released > 0 {
-            tracing::info!(released, "resuming deliveries that were in flight when kurir stopped");
-        }
+    let released = store.release_leases(&config.node, now_ms()).await?;
+    if released > 0 {
+        tracing::info!(
+            released,
+            "resuming deliveries that were in flight when this node stopped or whose lease expired"
+        );
     }
     let (outcome_tx, outcome_rx) = mpsc::channel(config.max_in_flight.max(1));
-    let writer = tokio::spawn(outcomes::run(Arc::clone(&store), outcome_rx, waker.clone()));
+    let writer = tokio::spawn(outcomes::run(Arc::clone(&store), outcome_rx, waker.clone(), config.circuit));
+    let renewer =
+        tokio::spawn(renew_leases(Arc::clone(&store), config.node.clone(), config.lease_ms, shutdown.clone()));
     let dispatcher = Dispatcher {
         permits: Arc::new(Semaphore::new(config.max_in_flight)),
-        health: Arc::new(Health::new(config.circuit, config.max_in_flight_per_endpoint)),
         store: Arc::clone(&store),
         context,
-        lease_ms: config.lease_ms,
+        config: config.clone(),
         outcome_tx,
     };
     let mut attempts = JoinSet::new();
@@ -121,7 +126,23 @@ pub async fn run(
     drain(&mut attempts, config.shutdown_grace).await;
     drop(dispatcher); // the last outcome sender: the writer finishes what it holds and stops
     let _ = writer.await;
+    let _ = renewer.await;
     Ok(())
+}
+
+/// Renews this node's leases every third of the lease until shutdown, so that long attempts keep theirs and
+/// leases can stay short.
+async fn renew_leases(store: Arc<dyn Store>, node: NodeId, lease_ms: i64, shutdown: CancellationToken) {
+    let every = Duration::from_millis(u64::try_from(lease_ms / 3).unwrap_or(1_000).max(100));
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = shutdown.cancelled() => return,
+        }
+        if let Err(err) = store.renew_leases(&node, now_ms(), lease_ms).await {
+            tracing::error!(error = %err, "cannot renew leases; another node may send these deliveries again");
+        }
+    }
 }
 
 /// What one round of claiming and spawning needs.
@@ -130,18 +151,22 @@ struct Dispatcher {
     context: Arc<attempt::Context>,
     /// One permit per attempt in flight, across all endpoints.
     permits: Arc<Semaphore>,
-    health: Arc<Health>,
-    lease_ms: i64,
+    config: EngineConfig,
     outcome_tx: mpsc::Sender<kurir_store::Outcome>,
 }
 
 impl Dispatcher {
-    /// Claims up to `limit` due deliveries and spawns an attempt for each one its endpoint admits; the others are
-    /// given back (postponed). Returns how many were claimed.
+    /// Claims up to `limit` due deliveries and spawns an attempt for each. Returns how many were claimed.
     async fn dispatch_due(&self, attempts: &mut JoinSet<()>, limit: u32) -> usize {
-        let (store, context, permits, health, outcome_tx) =
-            (&self.store, &self.context, &self.permits, &self.health, &self.outcome_tx);
-        let claims = match store.claim_due(now_ms(), limit, self.lease_ms, health.saturated()).await {
+        let request = ClaimRequest {
+            now_ms: now_ms(),
+            limit,
+            lease_ms: self.config.lease_ms,
+            node: self.config.node.clone(),
+            max_in_flight_per_endpoint: self.config.max_in_flight_per_endpoint,
+            circuit: self.config.circuit,
+        };
+        let claims = match self.store.claim_due(request).await {
             Ok(claims) => claims,
             Err(err) => {
                 tracing::error!(error = %err, "cannot claim due deliveries");
@@ -149,39 +174,20 @@ impl Dispatcher {
             }
         };
         let count = claims.len();
-        let now = now_ms();
-        let mut held = Vec::new();
         for claim in claims {
-            if let Admission::Hold { until_ms } = health.admit(&claim.endpoint.id, now) {
-                held.push(Postponed {
-                    delivery_id: claim.delivery.id,
-                    lease_token: claim.lease_token,
-                    due_ms: until_ms,
-                });
-                continue;
-            }
-            let Ok(permit) = Arc::clone(permits).try_acquire_owned() else {
+            let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() else {
                 // Cannot happen (we claimed no more than the free permits); the lease expires and it is resent.
                 tracing::warn!(delivery = %claim.delivery.id, "no free permit for a claimed delivery");
                 continue;
             };
-            let context = Arc::clone(context);
-            let outcome_tx = outcome_tx.clone();
-            let health = Arc::clone(health);
+            let context = Arc::clone(&self.context);
+            let outcome_tx = self.outcome_tx.clone();
             attempts.spawn(async move {
                 let outcome = attempt::run(&context, &claim).await;
-                let sent = outcome.attempt.error_kind != Some(kurir_core::delivery::AttemptErrorKind::Disabled);
-                let success = sent.then_some(outcome.next == NextStep::Succeeded);
-                health.finished(&claim.endpoint.id, success, now_ms());
                 drop(permit);
                 // The writer only stops after this sender is dropped, so this send fails only at teardown.
                 let _ = outcome_tx.send(outcome).await;
             });
-        }
-        if !held.is_empty() {
-            if let Err(err) = store.postpone(held).await {
-                tracing::error!(error = %err, "cannot postpone held deliveries; they are resent when their lease ends");
-            }
         }
         count
     }

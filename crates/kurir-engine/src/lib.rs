@@ -6,8 +6,6 @@
 //!   batches, hands each to a task bounded by a semaphore, and otherwise sleeps until the next due time.
 //! - [`attempt`]: one HTTP try: encode with the endpoint's dialect, send, classify, decide the next step.
 //! - [`client`]: the one pooled HTTP client, whose DNS resolver refuses private addresses (SSRF).
-//! - [`health`]: per endpoint, the circuit breaker and the in-flight limit, so a sick or slow endpoint cannot
-//!   take the capacity of healthy ones.
 //! - [`oauth`]: OAuth 2.0 client-credentials tokens for endpoints that need them, cached per endpoint.
 //! - [`outcomes`]: a task that batches outcomes into one store write (group commit) and wakes the dispatcher.
 //!
@@ -15,14 +13,14 @@
 //!
 //! No database transaction or connection is held across an HTTP call: a claim is a short write that leases rows,
 //! the send happens outside the store, and the outcome is another short write fenced by the lease token. A
-//! process that dies mid-send loses nothing: its leases expire (or, on a single node, are released at start) and
-//! the delivery is sent again — at least once. Retry maths and failure classification are kurir-core's pure
+//! process that dies mid-send loses nothing: its leases expire (or are released when it starts again) and the
+//! delivery is sent again — at least once. The circuit breaker and the per-endpoint in-flight limit live in the
+//! store, so they hold for an endpoint as a whole when several nodes share a database. Retry maths and failure classification are kurir-core's pure
 //! functions; this crate only supplies the clock and the randomness.
 
 pub mod attempt;
 pub mod client;
 pub mod dispatcher;
-pub mod health;
 pub mod oauth;
 pub mod outcomes;
 

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use kurir_core::circuit::CircuitPolicy;
 use kurir_store::{Outcome, Store};
 use tokio::sync::mpsc;
 
@@ -12,12 +13,13 @@ use crate::Waker;
 const MAX_BATCH: usize = 1_024;
 
 /// Runs until every sender is dropped, then returns after writing what it holds.
-pub async fn run(store: Arc<dyn Store>, mut outcomes: mpsc::Receiver<Outcome>, waker: Waker) {
+/// Each written outcome also feeds its endpoint's circuit breaker, which opens as `circuit` says.
+pub async fn run(store: Arc<dyn Store>, mut outcomes: mpsc::Receiver<Outcome>, waker: Waker, circuit: CircuitPolicy) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while outcomes.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let written = std::mem::take(&mut batch);
         let count = written.len();
-        if let Err(err) = store.record_outcomes(written).await {
+        if let Err(err) = store.record_outcomes(written, circuit).await {
             // The leases stay; when they expire the deliveries are claimed and sent again (at least once).
             tracing::error!(error = %err, count, "cannot write attempt outcomes; they will be retried after the lease");
         }

@@ -1,6 +1,10 @@
-//! The one error type of kurir-store.
+//! The one error type of kurir-store. It names no database crate: each backend turns its driver's errors into
+//! these variants, so callers (the API, the engine) never depend on which database is behind the trait.
 
 use std::sync::Arc;
+
+/// A backend's own error, kept as the cause of [`StoreError::Backend`] and [`StoreError::Unavailable`].
+pub type Cause = Arc<dyn std::error::Error + Send + Sync>;
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
@@ -11,9 +15,14 @@ pub enum StoreError {
     /// The write clashes with what is there (a taken id, a delivery still in progress).
     #[error("conflict: {0}")]
     Conflict(String),
-    /// The database failed. Shared by every caller of a group commit that failed, hence the `Arc`.
+    /// The database cannot be reached, or lost the connection mid-call: nothing was written, and the same call
+    /// may succeed later. The API answers 503 with `Retry-After`.
+    #[error("the database is unavailable: {message}")]
+    Unavailable { message: String, source: Option<Cause> },
+    /// The database refused or failed a statement. Shared by every caller of a group commit that failed, hence
+    /// the `Arc`.
     #[error("database error")]
-    Database(#[source] Arc<rusqlite::Error>),
+    Backend(#[source] Cause),
     /// A stored value no longer parses (a corrupt or hand-edited row).
     #[error("corrupt row in {table}: {message}")]
     Corrupt { table: &'static str, message: String },
@@ -23,11 +32,20 @@ pub enum StoreError {
     /// Opening the data directory failed.
     #[error("cannot open the data directory")]
     Io(#[source] Arc<std::io::Error>),
+    /// The store cannot be used with this configuration (a secret key that does not open its secrets, a
+    /// database newer than this kurir).
+    #[error("{0}")]
+    Config(String),
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(err: rusqlite::Error) -> Self {
-        StoreError::Database(Arc::new(err))
+impl StoreError {
+    /// Whether the same call may succeed later without anything changing on the caller's side.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, StoreError::Unavailable { .. } | StoreError::Closed)
+    }
+
+    pub(crate) fn corrupt(table: &'static str, message: impl std::fmt::Display) -> StoreError {
+        StoreError::Corrupt { table, message: message.to_string() }
     }
 }
 

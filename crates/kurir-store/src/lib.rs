@@ -1,26 +1,58 @@
-//! kurir's storage: the [`Store`] trait and its embedded SQLite implementation ([`sqlite::SqliteStore`]).
+//! kurir's storage: the [`Store`] trait, the rules every backend keeps, and the embedded SQLite backend.
 //!
 //! # Layout
 //!
-//! - [`Store`]: every query kurir makes, grouped by concept. Every method that reads or changes a tenant's data
-//!   takes the [`TenantId`] first, so another tenant's rows cannot be reached by mistake: they look missing.
-//!   The few methods that work across tenants (authentication by key id, the dispatcher's claim) say why.
+//! - [`Store`]: every query kurir makes, grouped by concept, with the contract below. Every method that reads or
+//!   changes a tenant's data takes the [`TenantId`] first, so another tenant's rows cannot be reached by mistake:
+//!   they look missing. The few methods that work across tenants (authentication by key id, the dispatcher's
+//!   claim) say why.
+//! - [`open`]: opens the store a configuration names and wraps it in [`sealed::SealedStore`], which seals secret
+//!   fields on the way in and opens them on the way out. Backends never see the secret key, so none can forget
+//!   to seal.
+//! - [`claiming`]: the backend-neutral parts of a claim (sharing a batch among endpoints), pure.
+//! - [`sql`]: SQL fragments written from kurir-core's rules (which states are unfinished), shared by backends.
 //! - [`sqlite`]: the embedded default. One writer thread owns the write connection and commits whatever is
 //!   queued in one transaction and one fsync (group commit); readers use their own connections.
 //!
-//! # Design
+//! # The contract
 //!
-//! The store is the only crate that knows SQL. It speaks kurir-core's domain types, never HTTP: the API maps
-//! [`StoreError::NotFound`] and [`StoreError::Conflict`] to status codes. A PostgreSQL implementation of the same
-//! trait lets several kurir nodes share one database.
+//! Every backend keeps these rules, and keeps them when several kurir processes share one database:
+//!
+//! - **Durable answers.** A write that returned `Ok` is committed; a publish answered 2xx survives a crash.
+//! - **Exclusive claims.** A claim leases a delivery only if, in the same statement that takes it, the delivery
+//!   is still unfinished and due (pending, retrying, or in flight with an expired lease). Two claimers never
+//!   hold the same delivery.
+//! - **Fenced outcomes.** An outcome is written only while the claim's `lease_token` is the delivery's: a node
+//!   whose lease expired and was taken over changes nothing.
+//! - **Checked transitions.** A retry or recovery by hand moves a delivery only from the states that allow it
+//!   ([`kurir_core::delivery::DeliveryState::RESENDABLE`]), checked in the `UPDATE` itself.
+//! - **One first event per idempotency key.** Two publishes racing with the same `Idempotency-Key` both get
+//!   the first event's id; neither fails.
+//! - **Leases belong to nodes.** Each claim records the claiming [`NodeId`]; a node renews its own leases while
+//!   attempts run and at start releases only those it owned or that have expired, never a live node's.
+//! - **FIFO per (endpoint, ordering key) across nodes.** A delivery is not claimed while an earlier one (lower
+//!   sequence) of the same endpoint and key is unfinished, on whatever node it is in flight.
+//! - **A sick endpoint costs the healthy ones nothing.** The circuit breaker (kurir-core's rule) is stored per
+//!   endpoint and shared by all nodes; a claim hands out nothing of an endpoint whose circuit holds it, one
+//!   probe when its cooldown is over, and never more than the endpoint's in-flight limit counted across nodes.
+//!   Claims pick endpoints first and share a batch among them, so one endpoint's backlog is never scanned for
+//!   another's deliveries.
+//! - **No secrets in the database.** Secret fields reach a backend already sealed ([`sealed`]).
+//! - **Clear failures.** A database that cannot be reached answers [`StoreError::Unavailable`] (retryable),
+//!   never a 2xx that was not kept.
 
+pub mod claiming;
 pub mod error;
+mod open;
+pub mod sealed;
 pub mod secrets;
+pub mod sql;
 pub mod sqlite;
 
 use async_trait::async_trait;
 use kurir_core::api_key::ApiKey;
 use kurir_core::callout::CalloutProvider;
+use kurir_core::circuit::CircuitPolicy;
 use kurir_core::delivery::{Attempt, Delivery, DeliveryState, NextStep};
 use kurir_core::endpoint::{Dialect, Endpoint};
 use kurir_core::event::Event;
@@ -29,6 +61,7 @@ use kurir_core::source::{Source, SourceId};
 use kurir_core::tenant::Tenant;
 
 pub use error::StoreError;
+pub use open::{open, Database, StoreOptions};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -100,13 +133,58 @@ pub struct Outcome {
     pub disable_endpoint: Option<String>,
 }
 
-/// A leased delivery given back without an attempt, due again at `due_ms` (its endpoint's circuit is open, or
-/// the endpoint already has as many attempts in flight as it may).
+/// The name of one kurir process among those sharing a database: leases record it, so a node renews and
+/// releases its own and never another's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NodeId(String);
+
+impl NodeId {
+    /// Most characters in a node id.
+    pub const MAX_LEN: usize = 64;
+
+    /// A node id of 1 to 64 letters, digits, `-`, `_`, `.` or `:`.
+    pub fn new(text: impl Into<String>) -> Result<NodeId, StoreError> {
+        let text = text.into();
+        let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':');
+        if text.is_empty() || text.len() > Self::MAX_LEN || !text.chars().all(allowed) {
+            return Err(StoreError::Config(format!(
+                "node id `{text}` must be 1 to {} letters, digits, '-', '_', '.' or ':'",
+                Self::MAX_LEN
+            )));
+        }
+        Ok(NodeId(text))
+    }
+
+    /// A fresh random node id (`node-` and 12 hex digits).
+    pub fn random() -> NodeId {
+        NodeId(format!("node-{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for NodeId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What one claim asks for.
 #[derive(Debug, Clone)]
-pub struct Postponed {
-    pub delivery_id: DeliveryId,
-    pub lease_token: i64,
-    pub due_ms: i64,
+pub struct ClaimRequest {
+    pub now_ms: i64,
+    /// Most deliveries to lease.
+    pub limit: u32,
+    /// How long the lease lasts unless renewed.
+    pub lease_ms: i64,
+    /// Who holds the leases.
+    pub node: NodeId,
+    /// Most attempts in flight to one endpoint, across every node.
+    pub max_in_flight_per_endpoint: u32,
+    /// The circuit breaker's policy (when a held endpoint is probed, for how long a probe is out).
+    pub circuit: CircuitPolicy,
 }
 
 /// One request received by a source, ready to be stored with the event it carries.
@@ -150,7 +228,16 @@ pub struct CalloutRecord {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Answers when the database does: `/readyz` asks this.
+    async fn ping(&self) -> Result<()>;
+
     // --- operator settings ---
+
+    /// A named setting shared by every node (for example the secret key's check value).
+    async fn get_setting(&self, key: &str) -> Result<Option<Vec<u8>>>;
+    /// Stores a setting unless one of that name exists; returns whether this call stored it. Two nodes racing
+    /// to store the same setting: exactly one wins, the other reads the winner's.
+    async fn insert_setting(&self, key: &str, value: Vec<u8>) -> Result<bool>;
 
     /// The SHA-256 of the admin token, once one was stored.
     async fn admin_token_hash(&self) -> Result<Option<[u8; 32]>>;
@@ -243,7 +330,7 @@ pub trait Store: Send + Sync + 'static {
     async fn get_delivery(&self, tenant: &TenantId, delivery: &DeliveryId) -> Result<Delivery>;
     async fn list_attempts(&self, tenant: &TenantId, delivery: &DeliveryId) -> Result<Vec<Attempt>>;
     /// Sends a finished delivery again (succeeded or dead): back to pending, due now. `Conflict` while it is
-    /// still pending, retrying or in flight.
+    /// still pending, retrying or in flight; the state is checked by the `UPDATE` that changes it.
     async fn retry_delivery(&self, tenant: &TenantId, delivery: &DeliveryId, now_ms: i64) -> Result<Delivery>;
     /// Re-queues every dead delivery of an endpoint created since `since_ms`; returns how many.
     async fn recover_endpoint(
@@ -256,18 +343,23 @@ pub trait Store: Send + Sync + 'static {
 
     // --- the dispatcher (across tenants: one dispatcher serves them all) ---
 
-    /// Leases up to `limit` due deliveries until `now_ms + lease_ms`, skipping the endpoints in `skip` (they
-    /// have as many attempts in flight as they may). A delivery with an ordering key is due only when no earlier
-    /// delivery of the same endpoint and key is pending, retrying or in flight.
-    async fn claim_due(&self, now_ms: i64, limit: u32, lease_ms: i64, skip: Vec<EndpointId>) -> Result<Vec<Claim>>;
-    /// Writes attempts back, with the deliveries' next states, in one transaction. Attempt rows are kept as the
-    /// tenant's `attempt_log` mode says; the delivery's own state is always written.
-    async fn record_outcomes(&self, outcomes: Vec<Outcome>) -> Result<()>;
-    /// Gives leases back without counting an attempt.
-    async fn postpone(&self, deliveries: Vec<Postponed>) -> Result<()>;
-    /// The earliest time after `now_ms` at which something becomes due (a retry, a lease expiring).
+    /// Leases up to `request.limit` due deliveries to `request.node` until `now + lease_ms`, endpoint by endpoint:
+    /// nothing of an endpoint whose circuit holds it, one probe of an endpoint whose cooldown is over, and no
+    /// more than the endpoint's in-flight limit across all nodes. A delivery with an ordering key is due only
+    /// when no earlier delivery of the same endpoint and key is unfinished.
+    async fn claim_due(&self, request: ClaimRequest) -> Result<Vec<Claim>>;
+    /// Writes attempts back, with the deliveries' next states, in one transaction, and feeds each sent attempt
+    /// to its endpoint's circuit (`circuit` says when it opens). Attempt rows are kept as the tenant's
+    /// `attempt_log` mode says; the delivery's own state is always written.
+    async fn record_outcomes(&self, outcomes: Vec<Outcome>, circuit: CircuitPolicy) -> Result<()>;
+    /// The earliest time after `now_ms` at which something may become due (a retry, a lease expiring, an
+    /// endpoint's circuit letting a probe out).
     async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>>;
-    /// Makes every in-flight delivery due now. A single node calls it at start: whatever it had in flight when it
-    /// stopped was never written back, so it must be sent again (at least once).
-    async fn release_leases(&self, now_ms: i64) -> Result<u64>;
+    /// Extends the leases `node` holds to `now_ms + lease_ms`; returns how many. A live node calls it while its
+    /// attempts run, so leases can be short and a dead node's deliveries are taken over soon.
+    async fn renew_leases(&self, node: &NodeId, now_ms: i64, lease_ms: i64) -> Result<u64>;
+    /// Makes due now every in-flight delivery whose lease `node` held or that has expired. A node calls it at
+    /// start: whatever it had in flight when it stopped was never written back, so it is sent again (at least
+    /// once). Another live node's leases are left alone.
+    async fn release_leases(&self, node: &NodeId, now_ms: i64) -> Result<u64>;
 }

@@ -31,7 +31,7 @@ impl std::fmt::Debug for SecretBox {
 }
 
 fn key_error(message: impl Into<String>) -> StoreError {
-    StoreError::Corrupt { table: "secret key", message: message.into() }
+    StoreError::Config(message.into())
 }
 
 impl SecretBox {

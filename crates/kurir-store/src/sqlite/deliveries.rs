@@ -3,16 +3,21 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use kurir_core::circuit::{Circuit, CircuitPolicy};
 use kurir_core::delivery::{Attempt, Delivery, NextStep};
 use kurir_core::endpoint::Endpoint;
 use kurir_core::event::Event;
 use kurir_core::id::{DeliveryId, EndpointId, TenantId};
+use kurir_core::tenant::AttemptLog;
+use rand::seq::SliceRandom;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::endpoints;
 use super::rows::{self, collect, ATTEMPT_COLUMNS, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, EVENT_COLUMNS};
-use crate::{Claim, DeliveryFilter, Outcome, Postponed, StoreError};
+use super::tenants::get_tenant;
+use crate::claiming::{gate, shares, Gate};
+use crate::{sql, Claim, ClaimRequest, DeliveryFilter, NodeId, Outcome, StoreError};
 
 pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError> {
     let mut sql = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE tenant_id = ?");
@@ -61,15 +66,20 @@ pub(crate) fn retry(
     id: &DeliveryId,
     now_ms: i64,
 ) -> Result<Delivery, StoreError> {
-    let current = get(conn, tenant, id)?;
-    if current.state.blocks_successors() {
-        return Err(StoreError::Conflict(format!("delivery is still {}", current.state.as_str())));
-    }
-    conn.execute(
-        "UPDATE deliveries SET state = 'pending', next_attempt_at = ?3, updated_at = ?3 WHERE tenant_id = ?1 AND id = ?2",
+    // The state is checked by the UPDATE itself: two nodes retrying, or a claim racing the retry, cannot both win.
+    let changed = conn.execute(
+        &format!(
+            "UPDATE deliveries SET state = 'pending', next_attempt_at = ?3, updated_at = ?3
+             WHERE tenant_id = ?1 AND id = ?2 AND {}",
+            sql::resendable()
+        ),
         params![tenant.as_str(), id.as_str(), now_ms],
     )?;
-    get(conn, tenant, id)
+    let current = get(conn, tenant, id)?;
+    if changed == 0 {
+        return Err(StoreError::Conflict(format!("delivery is still {}", current.state.as_str())));
+    }
+    Ok(current)
 }
 
 pub(crate) fn recover(
@@ -88,97 +98,242 @@ pub(crate) fn recover(
     Ok(changed as u64)
 }
 
-/// The due deliveries, oldest due first. A delivery with an ordering key waits while an earlier one (lower `seq`)
-/// of the same endpoint and key is unfinished; the `deliveries_ordering` index answers that per row.
-const DUE_SQL: &str = "
-    SELECT d.seq FROM deliveries d
-    WHERE d.state IN ('pending', 'retrying', 'in_flight') AND d.next_attempt_at <= ?1
-      AND d.endpoint_id NOT IN (SELECT value FROM json_each(?3))
-      AND (d.ordering_key IS NULL OR NOT EXISTS (
-            SELECT 1 FROM deliveries e
-            WHERE e.endpoint_id = d.endpoint_id AND e.ordering_key = d.ordering_key AND e.seq < d.seq
-              AND e.ordering_key IS NOT NULL AND e.state IN ('pending', 'retrying', 'in_flight')))
-    ORDER BY d.next_attempt_at
-    LIMIT ?2";
+/// One endpoint with something due, as the claim sees it before reading any of its deliveries.
+struct ReadyEndpoint {
+    id: String,
+    circuit: Circuit,
+    in_flight: u32,
+}
 
-pub(crate) fn claim_due(
-    conn: &Connection,
-    now_ms: i64,
-    limit: u32,
-    lease_ms: i64,
-    skip: &[EndpointId],
-) -> Result<Vec<Claim>, StoreError> {
-    let skip_json = serde_json::Value::from(skip.iter().map(|id| id.as_str()).collect::<Vec<_>>()).to_string();
-    let seqs: Vec<i64> = {
-        let mut stmt = conn.prepare_cached(DUE_SQL)?;
-        collect(&mut stmt, params![now_ms, limit, skip_json], |row| Ok(row.get(0)?))?
-    };
-    let mut claims = Vec::with_capacity(seqs.len());
-    let mut endpoint_cache: HashMap<String, Option<Arc<Endpoint>>> = HashMap::new();
-    let mut lease = conn.prepare_cached(
-        "UPDATE deliveries SET state = 'in_flight', next_attempt_at = ?2, lease_token = ?3, updated_at = ?4
-         WHERE seq = ?1",
-    )?;
-    let mut load =
-        conn.prepare_cached(&format!("SELECT {DELIVERY_COLUMNS}, event_seq FROM deliveries WHERE seq = ?1"))?;
-    let mut load_event = conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = ?1"))?;
-    let mut load_endpoint = conn.prepare_cached(&format!("SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE id = ?1"))?;
-    for seq in seqs {
-        let token: i64 = rand::random();
-        lease.execute(params![seq, now_ms + lease_ms, token, now_ms])?;
-        let (delivery, event_seq) =
-            load.query_row([seq], |row| Ok((rows::delivery(row), row.get::<_, i64>(13)?))).map_err(StoreError::from)?;
-        let delivery = delivery?;
-        let event: Event = collect(&mut load_event, [event_seq], rows::event)?
-            .pop()
-            .ok_or(StoreError::Corrupt { table: "deliveries", message: format!("event {event_seq} is missing") })?;
-        let endpoint_id = delivery.endpoint_id.as_str().to_owned();
-        if !endpoint_cache.contains_key(&endpoint_id) {
-            let endpoint = collect(&mut load_endpoint, [&endpoint_id], rows::endpoint)?.pop().map(Arc::new);
-            endpoint_cache.insert(endpoint_id.clone(), endpoint);
+/// The endpoints with an unfinished delivery due now and a circuit that does not hold them. The recursive part
+/// walks the distinct endpoints of `deliveries_queue` (one index seek each) instead of every queued row, so a
+/// backlog of one endpoint costs the walk one step.
+fn ready_endpoints(conn: &Connection, now_ms: i64) -> Result<Vec<ReadyEndpoint>, StoreError> {
+    let unfinished = sql::unfinished("");
+    let sql = format!(
+        "WITH RECURSIVE queued(endpoint_id) AS (
+             SELECT (SELECT endpoint_id FROM deliveries WHERE {unfinished} ORDER BY endpoint_id LIMIT 1)
+             UNION ALL
+             SELECT (SELECT endpoint_id FROM deliveries WHERE {unfinished} AND endpoint_id > queued.endpoint_id
+                     ORDER BY endpoint_id LIMIT 1)
+             FROM queued WHERE queued.endpoint_id IS NOT NULL)
+         SELECT q.endpoint_id, COALESCE(h.circuit, ?2),
+                (SELECT COUNT(*) FROM deliveries f
+                 WHERE f.endpoint_id = q.endpoint_id AND f.state = 'in_flight' AND f.next_attempt_at > ?1)
+         FROM queued q LEFT JOIN endpoint_health h ON h.endpoint_id = q.endpoint_id
+         WHERE q.endpoint_id IS NOT NULL AND COALESCE(h.held_until, 0) <= ?1
+           AND EXISTS (SELECT 1 FROM deliveries d
+                       WHERE d.endpoint_id = q.endpoint_id AND {} AND d.next_attempt_at <= ?1)",
+        sql::unfinished("d")
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    collect(&mut stmt, params![now_ms, Circuit::default().encode()], |row| {
+        let circuit: String = row.get(1)?;
+        Ok(ReadyEndpoint {
+            id: row.get(0)?,
+            circuit: Circuit::decode(&circuit).map_err(|err| StoreError::corrupt("endpoint_health", err))?,
+            in_flight: row.get(2)?,
+        })
+    })
+}
+
+/// One endpoint's due deliveries, oldest due first. A delivery with an ordering key waits while an earlier one
+/// (lower `seq`) of the same endpoint and key is unfinished; the `deliveries_ordering` index answers that per row.
+fn due_sql() -> String {
+    format!(
+        "SELECT d.seq FROM deliveries d
+         WHERE d.endpoint_id = ?1 AND {} AND d.next_attempt_at <= ?2
+           AND (d.ordering_key IS NULL OR NOT EXISTS (
+                 SELECT 1 FROM deliveries e
+                 WHERE e.endpoint_id = d.endpoint_id AND e.ordering_key = d.ordering_key AND e.seq < d.seq
+                   AND e.ordering_key IS NOT NULL AND {}))
+         ORDER BY d.next_attempt_at
+         LIMIT ?3",
+        sql::unfinished("d"),
+        sql::unfinished("e")
+    )
+}
+
+pub(crate) fn claim_due(conn: &Connection, request: &ClaimRequest) -> Result<Vec<Claim>, StoreError> {
+    let now = request.now_ms;
+    let mut ready = ready_endpoints(conn, now)?;
+    ready.shuffle(&mut rand::rng());
+    let gates: Vec<Gate> = ready
+        .iter()
+        .map(|e| gate(e.circuit, e.in_flight, request.max_in_flight_per_endpoint, now, &request.circuit))
+        .collect();
+    let mut leaser = Leaser::new(conn, request)?;
+    let mut taken = vec![0u32; ready.len()];
+    // Two passes: an equal share each, then what some endpoints could not use (ordering held them back) goes
+    // to those that used all of theirs.
+    for _ in 0..2 {
+        let left = request.limit.saturating_sub(taken.iter().sum());
+        let rooms: Vec<u32> = gates.iter().zip(&taken).map(|(g, t)| g.room.saturating_sub(*t)).collect();
+        let mut progressed = false;
+        for (index, share) in shares(&rooms, left).into_iter().enumerate() {
+            if share == 0 {
+                continue;
+            }
+            let got = leaser.lease_endpoint(&ready[index].id, share)?;
+            taken[index] += got;
+            progressed |= got == share;
         }
-        match endpoint_cache.get(&endpoint_id).cloned().flatten() {
-            Some(endpoint) => claims.push(Claim { delivery, lease_token: token, event, endpoint }),
-            None => {
-                // The endpoint was deleted between publish and now: nothing can be sent.
-                conn.execute(
-                    "UPDATE deliveries SET state = 'dead', last_error = 'endpoint deleted', lease_token = NULL WHERE seq = ?1",
+        if !progressed {
+            break;
+        }
+    }
+    for ((endpoint, gate), taken) in ready.iter().zip(&gates).zip(&taken) {
+        if *taken > 0 && gate.circuit != endpoint.circuit {
+            write_circuit(conn, &endpoint.id, &gate.circuit, now)?;
+        }
+    }
+    Ok(leaser.claims)
+}
+
+/// Leases deliveries and loads what sending them needs, caching endpoints across one claim.
+struct Leaser<'c> {
+    conn: &'c Connection,
+    request: &'c ClaimRequest,
+    endpoints: HashMap<String, Option<Arc<Endpoint>>>,
+    claims: Vec<Claim>,
+}
+
+impl<'c> Leaser<'c> {
+    fn new(conn: &'c Connection, request: &'c ClaimRequest) -> Result<Self, StoreError> {
+        Ok(Leaser { conn, request, endpoints: HashMap::new(), claims: Vec::new() })
+    }
+
+    /// Leases up to `limit` of one endpoint's due deliveries; returns how many.
+    fn lease_endpoint(&mut self, endpoint_id: &str, limit: u32) -> Result<u32, StoreError> {
+        let now = self.request.now_ms;
+        let seqs: Vec<i64> = {
+            let mut stmt = self.conn.prepare_cached(&due_sql())?;
+            collect(&mut stmt, params![endpoint_id, now, limit], |row| Ok(row.get(0)?))?
+        };
+        let Some(endpoint) = self.endpoint(endpoint_id)? else {
+            // The endpoint was deleted between publish and now: nothing can be sent.
+            for seq in seqs {
+                self.conn.execute(
+                    "UPDATE deliveries SET state = 'dead', last_error = 'endpoint deleted', lease_token = NULL,
+                            lease_owner = NULL WHERE seq = ?1",
                     [seq],
                 )?;
             }
+            return Ok(0);
+        };
+        let mut leased = 0;
+        for seq in seqs {
+            if let Some(claim) = self.lease_one(seq, &endpoint)? {
+                self.claims.push(claim);
+                leased += 1;
+            }
         }
+        Ok(leased)
     }
-    Ok(claims)
+
+    /// Leases one delivery, if it is still unfinished and due: the check is in the UPDATE, so of two claimers
+    /// (threads or processes) only one changes the row.
+    fn lease_one(&self, seq: i64, endpoint: &Arc<Endpoint>) -> Result<Option<Claim>, StoreError> {
+        let request = self.request;
+        let token: i64 = rand::random();
+        let mut lease = self.conn.prepare_cached(&format!(
+            "UPDATE deliveries SET state = 'in_flight', next_attempt_at = ?2, lease_token = ?3, lease_owner = ?4,
+                    updated_at = ?5
+             WHERE seq = ?1 AND {} AND next_attempt_at <= ?5",
+            sql::unfinished("")
+        ))?;
+        let changed = lease.execute(params![
+            seq,
+            request.now_ms + request.lease_ms,
+            token,
+            request.node.as_str(),
+            request.now_ms
+        ])?;
+        if changed == 0 {
+            return Ok(None);
+        }
+        let mut load = self
+            .conn
+            .prepare_cached(&format!("SELECT {DELIVERY_COLUMNS}, event_seq FROM deliveries WHERE seq = ?1"))?;
+        let (delivery, event_seq) = load.query_row([seq], |row| Ok((rows::delivery(row), row.get::<_, i64>(13)?)))?;
+        let mut load_event = self.conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = ?1"))?;
+        let event: Event = collect(&mut load_event, [event_seq], rows::event)?
+            .pop()
+            .ok_or_else(|| StoreError::corrupt("deliveries", format!("event {event_seq} is missing")))?;
+        Ok(Some(Claim { delivery: delivery?, lease_token: token, event, endpoint: Arc::clone(endpoint) }))
+    }
+
+    fn endpoint(&mut self, id: &str) -> Result<Option<Arc<Endpoint>>, StoreError> {
+        if let Some(cached) = self.endpoints.get(id) {
+            return Ok(cached.clone());
+        }
+        let mut load = self.conn.prepare_cached(&format!("SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE id = ?1"))?;
+        let endpoint = collect(&mut load, [id], rows::endpoint)?.pop().map(Arc::new);
+        self.endpoints.insert(id.to_owned(), endpoint.clone());
+        Ok(endpoint)
+    }
 }
 
-pub(crate) fn record_outcomes(conn: &Connection, outcomes: &[Outcome]) -> Result<(), StoreError> {
-    // The tenant's attempt_log mode decides whether the attempt row is kept: full, errors (failures only), none.
+fn write_circuit(conn: &Connection, endpoint: &str, circuit: &Circuit, now_ms: i64) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO endpoint_health (endpoint_id, circuit, held_until) VALUES (?1, ?2, ?3)
+         ON CONFLICT (endpoint_id) DO UPDATE SET circuit = excluded.circuit, held_until = excluded.held_until",
+    )?
+    .execute(params![endpoint, circuit.encode(), circuit.held_until(now_ms).unwrap_or(0)])?;
+    Ok(())
+}
+
+fn read_circuit(conn: &Connection, endpoint: &str) -> Result<Circuit, StoreError> {
+    let text: Option<String> = conn
+        .prepare_cached("SELECT circuit FROM endpoint_health WHERE endpoint_id = ?1")?
+        .query_row([endpoint], |row| row.get(0))
+        .optional()?;
+    match text {
+        Some(text) => Circuit::decode(&text).map_err(|err| StoreError::corrupt("endpoint_health", err)),
+        None => Ok(Circuit::default()),
+    }
+}
+
+pub(crate) fn record_outcomes(
+    conn: &Connection,
+    outcomes: &[Outcome],
+    policy: &CircuitPolicy,
+) -> Result<(), StoreError> {
     let mut insert_attempt = conn.prepare_cached(&format!(
-        "INSERT INTO attempts ({ATTEMPT_COLUMNS})
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10
-         WHERE (SELECT CASE attempt_log WHEN 'full' THEN 1 WHEN 'errors' THEN ?11 = 0 ELSE 0 END
-                FROM tenants WHERE id = ?2)"
+        "INSERT INTO attempts ({ATTEMPT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
     ))?;
     let mut update = conn.prepare_cached(
         "UPDATE deliveries SET state = ?3, attempts = attempts + 1, next_attempt_at = ?4, lease_token = NULL,
-                last_status = ?5, last_error = ?6, updated_at = ?7
+                lease_owner = NULL, last_status = ?5, last_error = ?6, updated_at = ?7
          WHERE id = ?1 AND lease_token = ?2 AND state = 'in_flight'",
     )?;
+    let mut log_modes: HashMap<&str, AttemptLog> = HashMap::new();
+    // Each endpoint's circuit is read once, fed every sent attempt of the batch in order, and written once.
+    let mut circuits: HashMap<&str, (Circuit, Circuit)> = HashMap::new();
     for outcome in outcomes {
         let attempt = &outcome.attempt;
-        insert_attempt.execute(params![
-            attempt.id.as_str(),
-            attempt.tenant.as_str(),
-            attempt.delivery_id.as_str(),
-            attempt.attempt_no,
-            attempt.started_at_ms,
-            attempt.duration_ms,
-            attempt.status,
-            attempt.error_kind.map(|k| k.as_str()),
-            attempt.error,
-            attempt.response_excerpt,
-            outcome.next == NextStep::Succeeded,
-        ])?;
+        let succeeded = outcome.next == NextStep::Succeeded;
+        let mode = match log_modes.get(outcome.tenant.as_str()) {
+            Some(mode) => *mode,
+            None => {
+                let mode = get_tenant(conn, &outcome.tenant).map(|t| t.attempt_log).unwrap_or_default();
+                *log_modes.entry(outcome.tenant.as_str()).or_insert(mode)
+            }
+        };
+        if mode.keeps(succeeded) {
+            insert_attempt.execute(params![
+                attempt.id.as_str(),
+                attempt.tenant.as_str(),
+                attempt.delivery_id.as_str(),
+                attempt.attempt_no,
+                attempt.started_at_ms,
+                attempt.duration_ms,
+                attempt.status,
+                attempt.error_kind.map(|k| k.as_str()),
+                attempt.error,
+                attempt.response_excerpt,
+            ])?;
+        }
         let finished_at = attempt.started_at_ms + i64::from(attempt.duration_ms);
         let next_at = match outcome.next {
             NextStep::RetryAt { due_ms } => due_ms,
@@ -196,43 +351,64 @@ pub(crate) fn record_outcomes(conn: &Connection, outcomes: &[Outcome]) -> Result
         if changed == 0 {
             tracing::warn!(delivery = %outcome.delivery_id, "outcome of an expired lease ignored; another claim owns it");
         }
+        if attempt.was_sent() {
+            let endpoint = outcome.endpoint_id.as_str();
+            if !circuits.contains_key(endpoint) {
+                let stored = read_circuit(conn, endpoint)?;
+                circuits.insert(endpoint, (stored, stored));
+            }
+            if let Some((_, circuit)) = circuits.get_mut(endpoint) {
+                if circuit.record(succeeded, finished_at, policy) {
+                    tracing::warn!(%endpoint, "circuit opened: the endpoint keeps failing; its deliveries are held and probed");
+                }
+            }
+        }
         if let Some(reason) = &outcome.disable_endpoint {
             endpoints::disable(conn, &outcome.tenant, &outcome.endpoint_id, reason, finished_at)?;
         }
     }
-    Ok(())
-}
-
-pub(crate) fn postpone(conn: &Connection, deliveries: &[Postponed]) -> Result<(), StoreError> {
-    let mut update = conn.prepare_cached(
-        "UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
-                next_attempt_at = ?3, lease_token = NULL
-         WHERE id = ?1 AND lease_token = ?2 AND state = 'in_flight'",
-    )?;
-    for item in deliveries {
-        update.execute(params![item.delivery_id.as_str(), item.lease_token, item.due_ms])?;
+    let now = outcomes.iter().map(|o| o.attempt.started_at_ms + i64::from(o.attempt.duration_ms)).max().unwrap_or(0);
+    for (endpoint, (stored, circuit)) in circuits {
+        if circuit != stored {
+            write_circuit(conn, endpoint, &circuit, now)?;
+        }
     }
     Ok(())
 }
 
 pub(crate) fn next_due_after(conn: &Connection, now_ms: i64) -> Result<Option<i64>, StoreError> {
     let next: Option<i64> = conn
-        .prepare_cached(
-            "SELECT MIN(next_attempt_at) FROM deliveries
-             WHERE state IN ('pending', 'retrying', 'in_flight') AND next_attempt_at > ?1",
-        )?
+        .prepare_cached(&format!(
+            "SELECT MIN(t) FROM (
+                 SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE {} AND next_attempt_at > ?1
+                 UNION ALL
+                 SELECT MIN(held_until) AS t FROM endpoint_health WHERE held_until > ?1)",
+            sql::unfinished("")
+        ))?
         .query_row([now_ms], |row| row.get(0))
         .optional()?
         .flatten();
     Ok(next)
 }
 
-pub(crate) fn release_leases(conn: &Connection, now_ms: i64) -> Result<u64, StoreError> {
+pub(crate) fn renew_leases(conn: &Connection, node: &NodeId, now_ms: i64, lease_ms: i64) -> Result<u64, StoreError> {
     let changed = conn.execute(
-        "UPDATE deliveries SET state = CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END,
-                next_attempt_at = ?1, lease_token = NULL, updated_at = ?1
-         WHERE state = 'in_flight'",
-        [now_ms],
+        "UPDATE deliveries SET next_attempt_at = ?2 WHERE state = 'in_flight' AND lease_owner = ?1",
+        params![node.as_str(), now_ms + lease_ms],
+    )?;
+    Ok(changed as u64)
+}
+
+pub(crate) fn release_leases(conn: &Connection, node: &NodeId, now_ms: i64) -> Result<u64, StoreError> {
+    // A lease without an owner was taken before leases had owners, by the single node of that time.
+    let changed = conn.execute(
+        &format!(
+            "UPDATE deliveries SET state = {}, next_attempt_at = ?1, lease_token = NULL, lease_owner = NULL,
+                    updated_at = ?1
+             WHERE state = 'in_flight' AND (lease_owner = ?2 OR lease_owner IS NULL OR next_attempt_at <= ?1)",
+            sql::UNLEASED_STATE
+        ),
+        params![now_ms, node.as_str()],
     )?;
     Ok(changed as u64)
 }

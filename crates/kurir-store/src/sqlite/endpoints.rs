@@ -41,6 +41,8 @@ pub(crate) fn create(conn: &Connection, endpoint: &Endpoint) -> Result<(), Store
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)"
     ))?;
     insert.execute(params_from_iter(values(endpoint)))?;
+    conn.prepare_cached("INSERT INTO endpoint_health (endpoint_id) VALUES (?1) ON CONFLICT (endpoint_id) DO NOTHING")?
+        .execute([endpoint.id.as_str()])?;
     Ok(())
 }
 
@@ -78,10 +80,15 @@ pub(crate) fn delete(conn: &Connection, tenant: &TenantId, id: &EndpointId, now_
     if changed == 0 {
         return Err(StoreError::NotFound("endpoint"));
     }
+    conn.execute("DELETE FROM endpoint_health WHERE endpoint_id = ?1", [id.as_str()])?;
     // Unfinished deliveries would otherwise stay due forever with nowhere to go.
     conn.execute(
-        "UPDATE deliveries SET state = 'dead', last_error = 'endpoint deleted', lease_token = NULL, updated_at = ?3
-         WHERE tenant_id = ?1 AND endpoint_id = ?2 AND state IN ('pending', 'retrying', 'in_flight')",
+        &format!(
+            "UPDATE deliveries SET state = 'dead', last_error = 'endpoint deleted', lease_token = NULL,
+                    lease_owner = NULL, updated_at = ?3
+             WHERE tenant_id = ?1 AND endpoint_id = ?2 AND {}",
+            crate::sql::unfinished("")
+        ),
         params![tenant.as_str(), id.as_str(), now_ms],
     )?;
     Ok(())

@@ -4,7 +4,7 @@ use kurir_core::delivery::Delivery;
 use kurir_core::event::Event;
 use kurir_core::id::{DeliveryId, EndpointId, EventId, TenantId};
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+use rusqlite::{params, params_from_iter, Connection};
 
 use super::endpoints::{routes, Route};
 use super::rows::{self, collect, DELIVERY_COLUMNS, EVENT_COLUMNS};
@@ -20,11 +20,14 @@ pub(crate) fn publish(conn: &Connection, tenant: &TenantId, events: &[Event]) ->
 
 pub(crate) fn publish_one(conn: &Connection, routes: &[Route], event: &Event) -> Result<Published, StoreError> {
     if let Some(key) = &event.idempotency_key {
-        if let Some(first) = remembered_publish(conn, event, key)? {
-            return Ok(first);
-        }
+        release_expired_key(conn, event, key)?;
     }
-    let event_seq = insert_event(conn, event)?;
+    // The unique index on (tenant, idempotency key) decides who was first, in the insert itself: a publish
+    // that loses the race reads the winner's event instead of failing.
+    let Some(event_seq) = insert_event(conn, event)? else {
+        let key = event.idempotency_key.as_deref().unwrap_or_default();
+        return remembered_publish(conn, event, key);
+    };
     let origin = event.origin_key.as_ref().map(|k| k.as_str());
     let mut deliveries = 0;
     for route in routes.iter().filter(|route| route.wants(&event.event_type, origin)) {
@@ -41,14 +44,18 @@ pub(crate) fn publish_to(
     endpoint: &EndpointId,
 ) -> Result<DeliveryId, StoreError> {
     super::endpoints::get(conn, tenant, endpoint)?;
-    let event_seq = insert_event(conn, event)?;
+    let event_seq = insert_event(conn, event)?
+        .ok_or_else(|| StoreError::Conflict("an event with this idempotency key exists".into()))?;
     insert_delivery(conn, event, event_seq, endpoint.as_str())
 }
 
-fn insert_event(conn: &Connection, event: &Event) -> Result<i64, StoreError> {
-    let mut insert_event = conn
-        .prepare_cached(&format!("INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"))?;
-    insert_event.execute(params![
+/// Inserts an event; `None` when its idempotency key is taken (nothing was written).
+fn insert_event(conn: &Connection, event: &Event) -> Result<Option<i64>, StoreError> {
+    let mut insert_event = conn.prepare_cached(&format!(
+        "INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+    ))?;
+    let inserted = insert_event.execute(params![
         event.id.as_str(),
         event.tenant.as_str(),
         event.event_type,
@@ -59,7 +66,7 @@ fn insert_event(conn: &Connection, event: &Event) -> Result<i64, StoreError> {
         event.created_at_ms,
         rows::params_json(event.params.as_ref()),
     ])?;
-    Ok(conn.last_insert_rowid())
+    Ok((inserted == 1).then(|| conn.last_insert_rowid()))
 }
 
 fn insert_delivery(conn: &Connection, event: &Event, event_seq: i64, endpoint: &str) -> Result<DeliveryId, StoreError> {
@@ -82,23 +89,23 @@ fn insert_delivery(conn: &Connection, event: &Event, event_seq: i64, endpoint: &
     Ok(id)
 }
 
-/// The first publish with this idempotency key, if it was within the window. A key older than the window is
-/// released so that this publish can take it.
-fn remembered_publish(conn: &Connection, event: &Event, key: &str) -> Result<Option<Published>, StoreError> {
-    let first: Option<(i64, String, i64)> = conn
-        .prepare_cached("SELECT seq, id, created_at FROM events WHERE tenant_id = ?1 AND idempotency_key = ?2")?
-        .query_row(params![event.tenant.as_str(), key], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
-        .optional()?;
-    let Some((seq, id, created_at_ms)) = first else {
-        return Ok(None);
-    };
-    if event.created_at_ms - created_at_ms >= IDEMPOTENCY_WINDOW_MS {
-        conn.execute("UPDATE events SET idempotency_key = NULL WHERE seq = ?1", [seq])?;
-        return Ok(None);
-    }
+/// Frees an idempotency key whose first use is older than the window, so that this publish can take it.
+fn release_expired_key(conn: &Connection, event: &Event, key: &str) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "UPDATE events SET idempotency_key = NULL WHERE tenant_id = ?1 AND idempotency_key = ?2 AND created_at <= ?3",
+    )?
+    .execute(params![event.tenant.as_str(), key, event.created_at_ms - IDEMPOTENCY_WINDOW_MS])?;
+    Ok(())
+}
+
+/// The first publish with this idempotency key, which holds it.
+fn remembered_publish(conn: &Connection, event: &Event, key: &str) -> Result<Published, StoreError> {
+    let (seq, id): (i64, String) = conn
+        .prepare_cached("SELECT seq, id FROM events WHERE tenant_id = ?1 AND idempotency_key = ?2")?
+        .query_row(params![event.tenant.as_str(), key], |row| Ok((row.get(0)?, row.get(1)?)))?;
     let deliveries: u32 =
         conn.query_row("SELECT COUNT(*) FROM deliveries WHERE event_seq = ?1", [seq], |row| row.get(0))?;
-    Ok(Some(Published { event_id: rows::parse("events", id)?, deliveries, duplicate: true }))
+    Ok(Published { event_id: rows::parse("events", id)?, deliveries, duplicate: true })
 }
 
 pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &EventFilter) -> Result<Vec<Event>, StoreError> {

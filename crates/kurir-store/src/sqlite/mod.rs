@@ -35,20 +35,35 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Semaphore;
 
 use crate::{
-    CalloutRecord, Claim, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, Outcome, Postponed, Published,
-    Receipt, Result, Store, StoreError,
+    CalloutRecord, Claim, ClaimRequest, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, NodeId, Outcome,
+    Published, Receipt, Result, Store, StoreError,
 };
+use kurir_core::circuit::CircuitPolicy;
 use writer::WriterHandle;
 
-use crate::secrets::SecretBox;
+/// How SQLite's errors reach callers: a database that stays locked beyond the busy timeout (another process
+/// holds the write lock) is unavailable, and retryable; anything else is the backend's failure.
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        let busy = matches!(
+            err.sqlite_error_code(),
+            Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        );
+        if busy {
+            return StoreError::Unavailable {
+                message: "the SQLite database is locked".into(),
+                source: Some(Arc::new(err)),
+            };
+        }
+        StoreError::Backend(Arc::new(err))
+    }
+}
 
 /// How many read connections run at once.
 const READERS: usize = 4;
 
 pub struct SqliteStore {
     path: PathBuf,
-    /// Seals secret fields on the way in and opens them on the way out.
-    secrets: Arc<SecretBox>,
     writer: WriterHandle,
     /// Idle read connections; the semaphore bounds how many are in use.
     readers: Arc<Mutex<Vec<Connection>>>,
@@ -62,16 +77,9 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (or creates) `kurir.db` in `data_dir` and brings its schema up to date. Secrets are sealed with the
-    /// key in `data_dir/secret.key` (made on first use).
+    /// Opens (or creates) `kurir.db` in `data_dir` and brings its schema up to date. Secret fields are stored as
+    /// they are given: [`crate::open`] wraps this store in [`crate::sealed::SealedStore`], which seals them.
     pub fn open(data_dir: &Path) -> Result<Self> {
-        std::fs::create_dir_all(data_dir)?;
-        let secrets = SecretBox::from_data_dir(data_dir)?;
-        Self::open_with(data_dir, secrets)
-    }
-
-    /// Like [`SqliteStore::open`], with the secret key given (`KURIR_SECRET_KEY`).
-    pub fn open_with(data_dir: &Path, secrets: SecretBox) -> Result<Self> {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join("kurir.db");
         let mut conn = Connection::open(&path)?;
@@ -85,7 +93,6 @@ impl SqliteStore {
         let writer = WriterHandle::spawn(conn)?;
         Ok(SqliteStore {
             path,
-            secrets: Arc::new(secrets),
             writer,
             readers: Arc::new(Mutex::new(Vec::new())),
             reader_permits: Semaphore::new(READERS),
@@ -139,6 +146,20 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    async fn ping(&self) -> Result<()> {
+        self.read(|c| Ok(c.query_row("SELECT 1", [], |_| Ok(()))?)).await
+    }
+
+    async fn get_setting(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        let key = key.to_owned();
+        self.read(move |c| tenants::get_setting(c, &key)).await
+    }
+
+    async fn insert_setting(&self, key: &str, value: Vec<u8>) -> Result<bool> {
+        let key = key.to_owned();
+        self.write(move |c| tenants::insert_setting(c, &key, &value)).await
+    }
+
     async fn admin_token_hash(&self) -> Result<Option<[u8; 32]>> {
         self.read(tenants::admin_token_hash).await
     }
@@ -184,24 +205,20 @@ impl Store for SqliteStore {
     }
 
     async fn create_endpoint(&self, endpoint: Endpoint) -> Result<()> {
-        let endpoint = self.secrets.seal_endpoint(endpoint)?;
         self.write(move |c| endpoints::create(c, &endpoint)).await
     }
 
     async fn list_endpoints(&self, tenant: &TenantId) -> Result<Vec<Endpoint>> {
         let tenant = tenant.clone();
-        let sealed = self.read(move |c| endpoints::list(c, &tenant)).await?;
-        sealed.into_iter().map(|e| self.secrets.open_endpoint(e)).collect()
+        self.read(move |c| endpoints::list(c, &tenant)).await
     }
 
     async fn get_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId) -> Result<Endpoint> {
         let (tenant, endpoint) = (tenant.clone(), endpoint.clone());
-        let sealed = self.read(move |c| endpoints::get(c, &tenant, &endpoint)).await?;
-        self.secrets.open_endpoint(sealed)
+        self.read(move |c| endpoints::get(c, &tenant, &endpoint)).await
     }
 
     async fn update_endpoint(&self, endpoint: Endpoint) -> Result<()> {
-        let endpoint = self.secrets.seal_endpoint(endpoint)?;
         self.write(move |c| endpoints::update(c, &endpoint)).await
     }
 
@@ -214,7 +231,6 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> Result<()> {
         let (tenant, owner) = (tenant.clone(), owner.clone());
-        let endpoints = endpoints.into_iter().map(|e| self.secrets.seal_endpoint(e)).collect::<Result<Vec<_>>>()?;
         self.write(move |c| endpoints::replace_owned(c, &tenant, &owner, dialect, &endpoints, now_ms)).await
     }
 
@@ -238,20 +254,17 @@ impl Store for SqliteStore {
     }
 
     async fn create_source(&self, source: Source) -> Result<()> {
-        let source = self.secrets.seal_source(source)?;
         self.write(move |c| sources::create(c, &source)).await
     }
 
     async fn list_sources(&self, tenant: &TenantId) -> Result<Vec<Source>> {
         let tenant = tenant.clone();
-        let sealed = self.read(move |c| sources::list(c, &tenant)).await?;
-        sealed.into_iter().map(|s| self.secrets.open_source(s)).collect()
+        self.read(move |c| sources::list(c, &tenant)).await
     }
 
     async fn get_source(&self, tenant: &TenantId, source: &SourceId) -> Result<Source> {
         let (tenant, source) = (tenant.clone(), source.clone());
-        let sealed = self.read(move |c| sources::get(c, &tenant, &source)).await?;
-        self.secrets.open_source(sealed)
+        self.read(move |c| sources::get(c, &tenant, &source)).await
     }
 
     async fn delete_source(&self, tenant: &TenantId, source: &SourceId) -> Result<()> {
@@ -261,8 +274,7 @@ impl Store for SqliteStore {
 
     async fn find_source(&self, source: &SourceId) -> Result<Option<Source>> {
         let source = source.clone();
-        let sealed = self.read(move |c| sources::find(c, &source)).await?;
-        sealed.map(|s| self.secrets.open_source(s)).transpose()
+        self.read(move |c| sources::find(c, &source)).await
     }
 
     async fn receive(&self, tenant: &TenantId, receipt: Receipt) -> Result<Published> {
@@ -276,20 +288,17 @@ impl Store for SqliteStore {
     }
 
     async fn put_callout_provider(&self, provider: CalloutProvider) -> Result<()> {
-        let provider = self.secrets.seal_provider(provider)?;
         self.write(move |c| callouts::put(c, &provider)).await
     }
 
     async fn get_callout_provider(&self, tenant: &TenantId, name: &str) -> Result<CalloutProvider> {
         let (tenant, name) = (tenant.clone(), name.to_owned());
-        let sealed = self.read(move |c| callouts::get(c, &tenant, &name)).await?;
-        self.secrets.open_provider(sealed)
+        self.read(move |c| callouts::get(c, &tenant, &name)).await
     }
 
     async fn list_callout_providers(&self, tenant: &TenantId) -> Result<Vec<CalloutProvider>> {
         let tenant = tenant.clone();
-        let sealed = self.read(move |c| callouts::list(c, &tenant)).await?;
-        sealed.into_iter().map(|p| self.secrets.open_provider(p)).collect()
+        self.read(move |c| callouts::list(c, &tenant)).await
     }
 
     async fn delete_callout_provider(&self, tenant: &TenantId, name: &str) -> Result<()> {
@@ -357,37 +366,25 @@ impl Store for SqliteStore {
         self.write(move |c| deliveries::recover(c, &tenant, &endpoint, since_ms, now_ms)).await
     }
 
-    async fn claim_due(&self, now_ms: i64, limit: u32, lease_ms: i64, skip: Vec<EndpointId>) -> Result<Vec<Claim>> {
-        let mut claims = self.write(move |c| deliveries::claim_due(c, now_ms, limit, lease_ms, &skip)).await?;
-        // Claims of one endpoint share one Arc; open each endpoint's secrets once.
-        let mut opened: std::collections::HashMap<EndpointId, Arc<Endpoint>> = std::collections::HashMap::new();
-        for claim in &mut claims {
-            let endpoint = match opened.get(&claim.endpoint.id) {
-                Some(endpoint) => Arc::clone(endpoint),
-                None => {
-                    let endpoint = Arc::new(self.secrets.open_endpoint(Endpoint::clone(&claim.endpoint))?);
-                    opened.insert(endpoint.id.clone(), Arc::clone(&endpoint));
-                    endpoint
-                }
-            };
-            claim.endpoint = endpoint;
-        }
-        Ok(claims)
+    async fn claim_due(&self, request: ClaimRequest) -> Result<Vec<Claim>> {
+        self.write(move |c| deliveries::claim_due(c, &request)).await
     }
 
-    async fn record_outcomes(&self, outcomes: Vec<Outcome>) -> Result<()> {
-        self.write(move |c| deliveries::record_outcomes(c, &outcomes)).await
-    }
-
-    async fn postpone(&self, deliveries: Vec<Postponed>) -> Result<()> {
-        self.write(move |c| deliveries::postpone(c, &deliveries)).await
+    async fn record_outcomes(&self, outcomes: Vec<Outcome>, circuit: CircuitPolicy) -> Result<()> {
+        self.write(move |c| deliveries::record_outcomes(c, &outcomes, &circuit)).await
     }
 
     async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>> {
         self.read(move |c| deliveries::next_due_after(c, now_ms)).await
     }
 
-    async fn release_leases(&self, now_ms: i64) -> Result<u64> {
-        self.write(move |c| deliveries::release_leases(c, now_ms)).await
+    async fn renew_leases(&self, node: &NodeId, now_ms: i64, lease_ms: i64) -> Result<u64> {
+        let node = node.clone();
+        self.write(move |c| deliveries::renew_leases(c, &node, now_ms, lease_ms)).await
+    }
+
+    async fn release_leases(&self, node: &NodeId, now_ms: i64) -> Result<u64> {
+        let node = node.clone();
+        self.write(move |c| deliveries::release_leases(c, &node, now_ms)).await
     }
 }

@@ -178,16 +178,32 @@ CREATE TABLE callout_log (
 );
 CREATE INDEX callout_log_name ON callout_log(tenant_id, name, seq);
 "#,
+    // 7: the store contract for many processes: leases name their node; claims go endpoint by endpoint, with
+    // each endpoint's circuit breaker stored and shared.
+    r#"
+ALTER TABLE deliveries ADD COLUMN lease_owner TEXT;
+CREATE TABLE endpoint_health (
+    endpoint_id TEXT PRIMARY KEY,
+    circuit     TEXT NOT NULL DEFAULT 'closed 0',  -- kurir-core's Circuit::encode
+    held_until  INTEGER NOT NULL DEFAULT 0         -- Circuit::held_until, 0 when not held
+);
+INSERT INTO endpoint_health (endpoint_id) SELECT id FROM endpoints;
+CREATE INDEX endpoint_health_held ON endpoint_health(held_until) WHERE held_until > 0;
+CREATE INDEX deliveries_queue ON deliveries(endpoint_id, next_attempt_at)
+    WHERE state IN ('pending', 'retrying', 'in_flight');
+CREATE INDEX deliveries_in_flight ON deliveries(endpoint_id, next_attempt_at) WHERE state = 'in_flight';
+CREATE INDEX deliveries_lease_owner ON deliveries(lease_owner) WHERE state = 'in_flight';
+"#,
 ];
 
 /// Brings the database up to the current schema.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let applied: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if applied > MIGRATIONS.len() as i64 {
-        return Err(StoreError::Corrupt {
-            table: "schema",
-            message: format!("database has schema version {applied}; this kurir knows {}", MIGRATIONS.len()),
-        });
+        return Err(StoreError::Config(format!(
+            "the database has schema version {applied}, newer than this kurir knows ({}); run a newer kurir",
+            MIGRATIONS.len()
+        )));
     }
     let tx = conn.transaction()?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied as usize) {

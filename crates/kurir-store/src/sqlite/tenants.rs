@@ -31,6 +31,18 @@ pub(crate) fn set_admin_token_hash(conn: &Connection, hash: [u8; 32]) -> Result<
     Ok(())
 }
 
+pub(crate) fn get_setting(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    Ok(conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |row| row.get(0)).optional()?)
+}
+
+pub(crate) fn insert_setting(conn: &Connection, key: &str, value: &[u8]) -> Result<bool, StoreError> {
+    let inserted = conn.execute(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",
+        params![key, value],
+    )?;
+    Ok(inserted == 1)
+}
+
 pub(crate) fn create_tenant(conn: &Connection, tenant: &Tenant) -> Result<(), StoreError> {
     let inserted = conn.execute(
         "INSERT INTO tenants (id, name, created_at, attempt_log) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",

@@ -1,0 +1,91 @@
+//! The parts of a claim that are the same on every backend, as pure functions: whether an endpoint may have
+//! deliveries handed out now and how many (its circuit and its in-flight count), and how one batch is shared
+//! among the endpoints that have work due.
+//!
+//! A claim goes endpoint by endpoint: the backend lists the endpoints with something due, asks [`gate`] how many
+//! each may take, shares the batch with [`shares`], and leases that many of each endpoint's oldest due
+//! deliveries. An endpoint with a backlog it cannot send (held by its circuit, or at its limit) is skipped
+//! before any of its deliveries are read, so it costs the others nothing.
+
+use kurir_core::circuit::{Admission, Circuit, CircuitPolicy};
+
+/// What a claim may do with one endpoint's due deliveries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gate {
+    /// How many may be leased now.
+    pub room: u32,
+    /// The circuit to store if at least one is leased (a probe moves it to half-open).
+    pub circuit: Circuit,
+}
+
+/// How many deliveries an endpoint may have leased now, given its circuit and how many of its attempts are in
+/// flight on every node.
+pub fn gate(mut circuit: Circuit, in_flight: u32, max_in_flight: u32, now_ms: i64, policy: &CircuitPolicy) -> Gate {
+    let room = match circuit.admit(now_ms, policy) {
+        Admission::Send => max_in_flight.saturating_sub(in_flight),
+        Admission::Probe => 1,
+        Admission::Hold { .. } => 0,
+    };
+    Gate { room, circuit }
+}
+
+/// Shares `limit` among endpoints with `rooms` free places each: an equal share first, then what some could
+/// not use goes to the others, in order. The caller shuffles the endpoints so that, when the batch is smaller
+/// than the number of endpoints, none is always last.
+pub fn shares(rooms: &[u32], limit: u32) -> Vec<u32> {
+    let mut taken = vec![0u32; rooms.len()];
+    let mut left = limit;
+    loop {
+        let open = rooms.iter().zip(&taken).filter(|(room, took)| took < room).count() as u32;
+        if left == 0 || open == 0 {
+            return taken;
+        }
+        let share = (left / open).max(1);
+        for (room, took) in rooms.iter().zip(taken.iter_mut()) {
+            let give = share.min(room - *took).min(left);
+            *took += give;
+            left -= give;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: CircuitPolicy =
+        CircuitPolicy { failure_threshold: 2, base_cooldown_ms: 1_000, max_cooldown_ms: 8_000, probe_hold_ms: 500 };
+
+    #[test]
+    fn shares_are_fair_and_use_the_whole_batch() {
+        let check = |rooms: &[u32], limit, expected: &[u32]| assert_eq!(shares(rooms, limit), expected, "{rooms:?}");
+        check(&[100, 100], 10, &[5, 5]);
+        check(&[2, 100, 100], 10, &[2, 4, 4]);
+        check(&[1, 1], 10, &[1, 1]);
+        check(&[5, 5, 5], 2, &[1, 1, 0]);
+        check(&[0, 7], 5, &[0, 5]);
+        check(&[], 5, &[]);
+        check(&[3, 9], 0, &[0, 0]);
+        for (rooms, limit) in [(vec![3u32, 50, 7, 0, 1], 40u32), (vec![1_000; 7], 256), (vec![2; 300], 256)] {
+            let given = shares(&rooms, limit);
+            let total: u32 = given.iter().sum();
+            assert_eq!(total, limit.min(rooms.iter().sum()), "{rooms:?} {limit}");
+            assert!(given.iter().zip(&rooms).all(|(g, r)| g <= r));
+        }
+    }
+
+    #[test]
+    fn the_gate_follows_the_circuit_and_the_limit() {
+        let closed = Circuit::default();
+        assert_eq!(gate(closed, 3, 10, 0, &POLICY).room, 7);
+        assert_eq!(gate(closed, 12, 10, 0, &POLICY).room, 0, "over the limit after a lowered setting");
+        let mut open = Circuit::default();
+        open.record(false, 0, &POLICY);
+        open.record(false, 0, &POLICY);
+        assert_eq!(gate(open, 0, 10, 999, &POLICY).room, 0, "held during the cooldown");
+        let probe = gate(open, 4, 10, 1_000, &POLICY);
+        assert_eq!(probe.room, 1, "one probe when the cooldown is over");
+        assert_eq!(probe.circuit.held_until(1_000), Some(1_500), "then held while the probe is out");
+        assert_eq!(gate(probe.circuit, 0, 10, 1_200, &POLICY).room, 0);
+    }
+}

@@ -1,0 +1,42 @@
+//! Opening the store a configuration names: the backend, wrapped in [`SealedStore`] with the secret key.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::sealed::SealedStore;
+use crate::secrets::SecretBox;
+use crate::sqlite::SqliteStore;
+use crate::{Result, Store};
+
+/// Which database holds kurir's data.
+#[derive(Debug, Clone)]
+pub enum Database {
+    /// The embedded default: `kurir.db` in a data directory.
+    Sqlite { data_dir: PathBuf },
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub database: Database,
+    /// The key that seals secrets at rest, base64 of 32 bytes (`KURIR_SECRET_KEY`). With SQLite it may be left
+    /// out: `secret.key` in the data directory is used, and made on first use.
+    pub secret_key: Option<String>,
+}
+
+/// Opens the database, brings its schema up to date and checks the secret key against it.
+pub async fn open(options: &StoreOptions) -> Result<Arc<dyn Store>> {
+    let given_key = options.secret_key.as_deref().map(SecretBox::from_base64).transpose()?;
+    let (backend, secrets): (Box<dyn Store>, SecretBox) = match &options.database {
+        Database::Sqlite { data_dir } => {
+            let secrets = match given_key {
+                Some(secrets) => secrets,
+                None => {
+                    std::fs::create_dir_all(data_dir)?;
+                    SecretBox::from_data_dir(data_dir)?
+                }
+            };
+            (Box::new(SqliteStore::open(data_dir)?), secrets)
+        }
+    };
+    Ok(Arc::new(SealedStore::new(backend, secrets).await?))
+}

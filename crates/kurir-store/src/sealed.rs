@@ -1,0 +1,296 @@
+//! [`SealedStore`]: the one place secrets are sealed and opened, above every backend.
+//!
+//! It wraps any [`Store`] and passes every call through, sealing the secret fields of endpoints, sources and
+//! call-out providers on the way in and opening them on the way out ([`crate::secrets`] says which fields).
+//! Backends never hold the key, so a backend cannot forget to seal, and a copy of the database gives no
+//! secret away.
+//!
+//! On opening, it checks that the key is the one the database's secrets were sealed with (a sealed check value
+//! in the settings, written by the first node): a node started with another key refuses to start and says why,
+//! instead of failing every delivery later.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use kurir_core::api_key::ApiKey;
+use kurir_core::callout::CalloutProvider;
+use kurir_core::circuit::CircuitPolicy;
+use kurir_core::delivery::{Attempt, Delivery};
+use kurir_core::endpoint::{Dialect, Endpoint};
+use kurir_core::event::Event;
+use kurir_core::id::{ApiKeyId, DeliveryId, EndpointId, EventId, TenantId};
+use kurir_core::source::{Source, SourceId};
+use kurir_core::tenant::Tenant;
+
+use crate::secrets::SecretBox;
+use crate::{
+    CalloutRecord, Claim, ClaimRequest, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, NodeId, Outcome,
+    Published, Receipt, Result, Store, StoreError,
+};
+
+/// The setting that holds a sealed known text, to tell whether a key is the database's.
+const KEY_CHECK: &str = "secret_key_check";
+const KEY_CHECK_TEXT: &str = "kurir secret key check v1";
+
+pub struct SealedStore {
+    backend: Box<dyn Store>,
+    secrets: SecretBox,
+}
+
+impl std::fmt::Debug for SealedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SealedStore").finish_non_exhaustive()
+    }
+}
+
+impl SealedStore {
+    /// Wraps `backend`, after checking that `secrets` opens what the database holds (the first node to open a
+    /// database records its key's check value).
+    pub async fn new(backend: Box<dyn Store>, secrets: SecretBox) -> Result<SealedStore> {
+        let sealed_check = secrets.seal(KEY_CHECK_TEXT).into_bytes();
+        if !backend.insert_setting(KEY_CHECK, sealed_check).await? {
+            let stored = backend.get_setting(KEY_CHECK).await?.unwrap_or_default();
+            let opens = std::str::from_utf8(&stored).ok().and_then(|text| secrets.open(text).ok());
+            if opens.as_deref() != Some(KEY_CHECK_TEXT) {
+                return Err(StoreError::Config(
+                    "the secret key is not the one this database's secrets were sealed with; every node of one \\
+                     database must be started with the same KURIR_SECRET_KEY"
+                        .into(),
+                ));
+            }
+        }
+        Ok(SealedStore { backend, secrets })
+    }
+
+    fn map_all<T>(&self, items: Vec<T>, seal: impl Fn(&SecretBox, T) -> Result<T>) -> Result<Vec<T>> {
+        items.into_iter().map(|item| seal(&self.secrets, item)).collect()
+    }
+}
+
+#[async_trait]
+impl Store for SealedStore {
+    async fn ping(&self) -> Result<()> {
+        self.backend.ping().await
+    }
+
+    async fn get_setting(&self, key: &str) -> Result<Option<Vec<u8>>> {
+        self.backend.get_setting(key).await
+    }
+
+    async fn insert_setting(&self, key: &str, value: Vec<u8>) -> Result<bool> {
+        self.backend.insert_setting(key, value).await
+    }
+
+    async fn admin_token_hash(&self) -> Result<Option<[u8; 32]>> {
+        self.backend.admin_token_hash().await
+    }
+
+    async fn set_admin_token_hash(&self, hash: [u8; 32]) -> Result<()> {
+        self.backend.set_admin_token_hash(hash).await
+    }
+
+    async fn create_tenant(&self, tenant: Tenant) -> Result<()> {
+        self.backend.create_tenant(tenant).await
+    }
+
+    async fn get_tenant(&self, tenant: &TenantId) -> Result<Tenant> {
+        self.backend.get_tenant(tenant).await
+    }
+
+    async fn update_tenant(&self, tenant: Tenant) -> Result<()> {
+        self.backend.update_tenant(tenant).await
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<Tenant>> {
+        self.backend.list_tenants().await
+    }
+
+    async fn create_api_key(&self, key: ApiKey) -> Result<()> {
+        self.backend.create_api_key(key).await
+    }
+
+    async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKey>> {
+        self.backend.list_api_keys(tenant).await
+    }
+
+    async fn revoke_api_key(&self, tenant: &TenantId, key: &ApiKeyId, now_ms: i64) -> Result<()> {
+        self.backend.revoke_api_key(tenant, key, now_ms).await
+    }
+
+    async fn find_api_key(&self, key: &str) -> Result<Option<ApiKey>> {
+        self.backend.find_api_key(key).await
+    }
+
+    async fn create_endpoint(&self, endpoint: Endpoint) -> Result<()> {
+        self.backend.create_endpoint(self.secrets.seal_endpoint(endpoint)?).await
+    }
+
+    async fn list_endpoints(&self, tenant: &TenantId) -> Result<Vec<Endpoint>> {
+        self.map_all(self.backend.list_endpoints(tenant).await?, SecretBox::open_endpoint)
+    }
+
+    async fn get_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId) -> Result<Endpoint> {
+        self.secrets.open_endpoint(self.backend.get_endpoint(tenant, endpoint).await?)
+    }
+
+    async fn update_endpoint(&self, endpoint: Endpoint) -> Result<()> {
+        self.backend.update_endpoint(self.secrets.seal_endpoint(endpoint)?).await
+    }
+
+    async fn replace_owned_endpoints(
+        &self,
+        tenant: &TenantId,
+        owner: &ApiKeyId,
+        dialect: Dialect,
+        endpoints: Vec<Endpoint>,
+        now_ms: i64,
+    ) -> Result<()> {
+        let sealed = self.map_all(endpoints, SecretBox::seal_endpoint)?;
+        self.backend.replace_owned_endpoints(tenant, owner, dialect, sealed, now_ms).await
+    }
+
+    async fn delete_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<()> {
+        self.backend.delete_endpoint(tenant, endpoint, now_ms).await
+    }
+
+    async fn create_event_type(&self, event_type: CustomEventType) -> Result<()> {
+        self.backend.create_event_type(event_type).await
+    }
+
+    async fn list_event_types(&self, tenant: &TenantId) -> Result<Vec<CustomEventType>> {
+        self.backend.list_event_types(tenant).await
+    }
+
+    async fn get_event_type(&self, tenant: &TenantId, name: &str) -> Result<Option<CustomEventType>> {
+        self.backend.get_event_type(tenant, name).await
+    }
+
+    async fn create_source(&self, source: Source) -> Result<()> {
+        self.backend.create_source(self.secrets.seal_source(source)?).await
+    }
+
+    async fn list_sources(&self, tenant: &TenantId) -> Result<Vec<Source>> {
+        self.map_all(self.backend.list_sources(tenant).await?, SecretBox::open_source)
+    }
+
+    async fn get_source(&self, tenant: &TenantId, source: &SourceId) -> Result<Source> {
+        self.secrets.open_source(self.backend.get_source(tenant, source).await?)
+    }
+
+    async fn delete_source(&self, tenant: &TenantId, source: &SourceId) -> Result<()> {
+        self.backend.delete_source(tenant, source).await
+    }
+
+    async fn find_source(&self, source: &SourceId) -> Result<Option<Source>> {
+        self.backend.find_source(source).await?.map(|s| self.secrets.open_source(s)).transpose()
+    }
+
+    async fn receive(&self, tenant: &TenantId, receipt: Receipt) -> Result<Published> {
+        self.backend.receive(tenant, receipt).await
+    }
+
+    async fn list_inbound(&self, tenant: &TenantId, source: &SourceId, limit: u32) -> Result<Vec<InboundRecord>> {
+        self.backend.list_inbound(tenant, source, limit).await
+    }
+
+    async fn put_callout_provider(&self, provider: CalloutProvider) -> Result<()> {
+        self.backend.put_callout_provider(self.secrets.seal_provider(provider)?).await
+    }
+
+    async fn get_callout_provider(&self, tenant: &TenantId, name: &str) -> Result<CalloutProvider> {
+        self.secrets.open_provider(self.backend.get_callout_provider(tenant, name).await?)
+    }
+
+    async fn list_callout_providers(&self, tenant: &TenantId) -> Result<Vec<CalloutProvider>> {
+        self.map_all(self.backend.list_callout_providers(tenant).await?, SecretBox::open_provider)
+    }
+
+    async fn delete_callout_provider(&self, tenant: &TenantId, name: &str) -> Result<()> {
+        self.backend.delete_callout_provider(tenant, name).await
+    }
+
+    async fn log_callout(&self, record: CalloutRecord) -> Result<()> {
+        self.backend.log_callout(record).await
+    }
+
+    async fn list_callout_log(&self, tenant: &TenantId, name: &str, limit: u32) -> Result<Vec<CalloutRecord>> {
+        self.backend.list_callout_log(tenant, name, limit).await
+    }
+
+    async fn publish(&self, tenant: &TenantId, events: Vec<Event>) -> Result<Vec<Published>> {
+        self.backend.publish(tenant, events).await
+    }
+
+    async fn publish_to(&self, tenant: &TenantId, event: Event, endpoint: &EndpointId) -> Result<DeliveryId> {
+        self.backend.publish_to(tenant, event, endpoint).await
+    }
+
+    async fn list_events(&self, tenant: &TenantId, filter: EventFilter) -> Result<Vec<Event>> {
+        self.backend.list_events(tenant, filter).await
+    }
+
+    async fn get_event(&self, tenant: &TenantId, event: &EventId) -> Result<(Event, Vec<Delivery>)> {
+        self.backend.get_event(tenant, event).await
+    }
+
+    async fn list_deliveries(&self, tenant: &TenantId, filter: DeliveryFilter) -> Result<Vec<Delivery>> {
+        self.backend.list_deliveries(tenant, filter).await
+    }
+
+    async fn get_delivery(&self, tenant: &TenantId, delivery: &DeliveryId) -> Result<Delivery> {
+        self.backend.get_delivery(tenant, delivery).await
+    }
+
+    async fn list_attempts(&self, tenant: &TenantId, delivery: &DeliveryId) -> Result<Vec<Attempt>> {
+        self.backend.list_attempts(tenant, delivery).await
+    }
+
+    async fn retry_delivery(&self, tenant: &TenantId, delivery: &DeliveryId, now_ms: i64) -> Result<Delivery> {
+        self.backend.retry_delivery(tenant, delivery, now_ms).await
+    }
+
+    async fn recover_endpoint(
+        &self,
+        tenant: &TenantId,
+        endpoint: &EndpointId,
+        since_ms: i64,
+        now_ms: i64,
+    ) -> Result<u64> {
+        self.backend.recover_endpoint(tenant, endpoint, since_ms, now_ms).await
+    }
+
+    async fn claim_due(&self, request: ClaimRequest) -> Result<Vec<Claim>> {
+        let mut claims = self.backend.claim_due(request).await?;
+        // Claims of one endpoint share one Arc; open each endpoint's secrets once.
+        let mut opened: HashMap<EndpointId, Arc<Endpoint>> = HashMap::new();
+        for claim in &mut claims {
+            let endpoint = match opened.get(&claim.endpoint.id) {
+                Some(endpoint) => Arc::clone(endpoint),
+                None => {
+                    let endpoint = Arc::new(self.secrets.open_endpoint(Endpoint::clone(&claim.endpoint))?);
+                    opened.insert(endpoint.id.clone(), Arc::clone(&endpoint));
+                    endpoint
+                }
+            };
+            claim.endpoint = endpoint;
+        }
+        Ok(claims)
+    }
+
+    async fn record_outcomes(&self, outcomes: Vec<Outcome>, circuit: CircuitPolicy) -> Result<()> {
+        self.backend.record_outcomes(outcomes, circuit).await
+    }
+
+    async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>> {
+        self.backend.next_due_after(now_ms).await
+    }
+
+    async fn renew_leases(&self, node: &NodeId, now_ms: i64, lease_ms: i64) -> Result<u64> {
+        self.backend.renew_leases(node, now_ms, lease_ms).await
+    }
+
+    async fn release_leases(&self, node: &NodeId, now_ms: i64) -> Result<u64> {
+        self.backend.release_leases(node, now_ms).await
+    }
+}

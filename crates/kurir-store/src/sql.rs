@@ -1,0 +1,41 @@
+//! SQL written from kurir-core's rules, shared by every backend, so that a rule lives once, in Rust, and the SQL
+//! that applies it is generated from it rather than typed out again in each backend.
+
+use kurir_core::delivery::DeliveryState;
+
+/// A state list for `IN (...)`: `'pending', 'retrying', 'in_flight'`.
+pub fn state_list(states: &[DeliveryState]) -> String {
+    states.iter().map(|state| format!("'{}'", state.as_str())).collect::<Vec<_>>().join(", ")
+}
+
+/// `state IN (<the unfinished states>)` for a table alias (`""` for none): the deliveries the dispatcher looks
+/// at and that hold back their ordered successors.
+pub fn unfinished(alias: &str) -> String {
+    let dot = if alias.is_empty() { "" } else { "." };
+    format!("{alias}{dot}state IN ({})", state_list(&DeliveryState::UNFINISHED))
+}
+
+/// `state IN (<the states a delivery may be sent again from by hand>)`.
+pub fn resendable() -> String {
+    format!("state IN ({})", state_list(&DeliveryState::RESENDABLE))
+}
+
+/// The state a leased delivery goes back to when its lease is given up without an attempt: pending if it was
+/// never tried, retrying otherwise.
+pub const UNLEASED_STATE: &str = "CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fragments_follow_the_core_rules() {
+        assert_eq!(unfinished("d"), "d.state IN ('pending', 'retrying', 'in_flight')");
+        assert_eq!(unfinished(""), "state IN ('pending', 'retrying', 'in_flight')");
+        assert_eq!(resendable(), "state IN ('succeeded', 'dead')");
+        for state in DeliveryState::ALL {
+            assert_eq!(unfinished("").contains(&format!("'{}'", state.as_str())), state.blocks_successors());
+            assert_eq!(resendable().contains(&format!("'{}'", state.as_str())), state.resendable());
+        }
+    }
+}

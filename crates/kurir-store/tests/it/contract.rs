@@ -1,0 +1,303 @@
+//! The store contract (see `kurir_store`'s crate docs), test by test, on every backend.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use kurir_core::api_key::ApiKey;
+use kurir_core::delivery::{DeliveryState, NextStep};
+use kurir_core::event::Event;
+use kurir_core::id::ApiKeyId;
+use kurir_core::tenant::Tenant;
+use kurir_store::{ClaimRequest, DeliveryFilter, StoreError, IDEMPOTENCY_WINDOW_MS};
+
+use crate::backends::*;
+
+async fn publish_makes_one_delivery_per_endpoint_and_claims_lease_them(backend: Backend) {
+    let fx = fixture(backend).await;
+    add_endpoint(fx.store.as_ref(), &fx.tenant, None).await;
+    let published = publish(&fx, vec![event(&fx.tenant, None, NOW), event(&fx.tenant, None, NOW)]).await;
+    let published = published.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(published.iter().map(|p| p.deliveries).collect::<Vec<_>>(), [2, 2]);
+
+    let claims = claim(&fx, NOW).await;
+    assert_eq!(claims.len(), 4);
+    assert!(claims.iter().all(|c| c.event.payload == r#"{"id": 1}"#));
+    assert!(claim(&fx, NOW).await.is_empty(), "leased deliveries are not claimed twice");
+    assert_eq!(claim(&fx, NOW + LEASE).await.len(), 4, "an expired lease makes them due again");
+}
+
+async fn an_ordering_key_holds_later_deliveries_until_the_earlier_one_is_finished(backend: Backend) {
+    let fx = fixture(backend).await;
+    let events = vec![
+        event(&fx.tenant, Some("product:1"), NOW),
+        event(&fx.tenant, Some("product:1"), NOW),
+        event(&fx.tenant, Some("product:2"), NOW),
+    ];
+    publish(&fx, events).await.unwrap_or_else(|e| panic!("{e}"));
+
+    let first_round = claim(&fx, NOW).await;
+    let keys: Vec<Option<&str>> = first_round.iter().map(|c| c.delivery.ordering_key.as_deref()).collect();
+    assert_eq!(keys.len(), 2, "one per key: {keys:?}");
+    let first = first_round.iter().find(|c| c.delivery.ordering_key.as_deref() == Some("product:1")).cloned();
+    let first = first.unwrap_or_else(|| panic!("no product:1 claim"));
+
+    let retry = outcome(&first, NextStep::RetryAt { due_ms: NOW + 1_000 }, first.lease_token);
+    record(&fx, vec![retry]).await;
+    assert!(claim(&fx, NOW + 10).await.is_empty(), "the second product:1 waits while the first is retrying");
+
+    let again = claim(&fx, NOW + 1_000).await;
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].delivery.id, first.delivery.id);
+    let dead = outcome(&again[0], NextStep::Dead, again[0].lease_token);
+    record(&fx, vec![dead]).await;
+    let next = claim(&fx, NOW + 1_000).await;
+    assert_eq!(next.len(), 1, "once the first is dead the second goes on");
+    assert_eq!(next[0].delivery.ordering_key.as_deref(), Some("product:1"));
+    assert_ne!(next[0].delivery.id, first.delivery.id);
+}
+
+async fn a_stale_lease_cannot_write_an_outcome(backend: Backend) {
+    let fx = fixture(backend).await;
+    publish(&fx, vec![event(&fx.tenant, None, NOW)]).await.unwrap_or_else(|e| panic!("{e}"));
+    let claimed = claim(&fx, NOW).await;
+    let stale = outcome(&claimed[0], NextStep::Succeeded, claimed[0].lease_token.wrapping_add(1));
+    record(&fx, vec![stale]).await;
+    assert_eq!(state_of(&fx, &claimed[0]).await, DeliveryState::InFlight);
+
+    assert_eq!(fx.store.release_leases(&node("node-a"), NOW).await.unwrap_or_default(), 1);
+    assert_eq!(state_of(&fx, &claimed[0]).await, DeliveryState::Pending);
+    let fresh = outcome(&claimed[0], NextStep::Succeeded, claimed[0].lease_token);
+    record(&fx, vec![fresh]).await;
+    assert_eq!(state_of(&fx, &claimed[0]).await, DeliveryState::Pending, "a released lease is gone too");
+}
+
+async fn idempotency_keys_last_24_hours(backend: Backend) {
+    let fx = fixture(backend).await;
+    let keyed = |at| Event { idempotency_key: Some("order-1".into()), ..event(&fx.tenant, None, at) };
+    let first = publish(&fx, vec![keyed(NOW)]).await.unwrap_or_else(|e| panic!("{e}"));
+    let again = publish(&fx, vec![keyed(NOW + 1)]).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(again[0].duplicate);
+    assert_eq!(again[0].event_id, first[0].event_id);
+    assert_eq!(again[0].deliveries, 1);
+    let later = publish(&fx, vec![keyed(NOW + IDEMPOTENCY_WINDOW_MS)]).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(!later[0].duplicate);
+    assert_ne!(later[0].event_id, first[0].event_id);
+}
+
+async fn a_failing_batch_writes_nothing(backend: Backend) {
+    let fx = fixture(backend).await;
+    let one = event(&fx.tenant, None, NOW);
+    let result = publish(&fx, vec![one.clone(), event(&fx.tenant, None, NOW), one]).await;
+    assert!(result.is_err(), "a repeated event id must fail the batch");
+    let deliveries =
+        fx.store.list_deliveries(&fx.tenant, DeliveryFilter { limit: 10, ..DeliveryFilter::default() }).await;
+    assert_eq!(deliveries.map(|d| d.len()).ok(), Some(0));
+    assert!(claim(&fx, NOW).await.is_empty());
+}
+
+async fn queries_are_scoped_to_their_tenant(backend: Backend) {
+    let fx = fixture(backend).await;
+    let other = tenant_id("other");
+    add_tenant(fx.store.as_ref(), other.clone(), "Other").await;
+    assert!(matches!(fx.store.get_endpoint(&other, &fx.endpoint).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(fx.store.delete_endpoint(&other, &fx.endpoint, NOW).await, Err(StoreError::NotFound(_))));
+    assert_eq!(fx.store.list_endpoints(&other).await.map(|e| e.len()).ok(), Some(0));
+    let published = publish(&fx, vec![event(&fx.tenant, None, NOW)]).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(matches!(fx.store.get_event(&other, &published[0].event_id).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        fx.store
+            .create_tenant(Tenant { id: other, name: "x".into(), created_at_ms: NOW, attempt_log: Default::default() })
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+}
+
+async fn loop_suppression_skips_the_owners_endpoint(backend: Backend) {
+    let fx = fixture(backend).await;
+    let owner = ApiKey {
+        id: ApiKeyId::generate(NOW as u64, rand_u128()),
+        tenant: fx.tenant.clone(),
+        name: "pos".into(),
+        secret_hash: [0; 32],
+        created_at_ms: NOW,
+        revoked_at_ms: None,
+    };
+    fx.store.create_api_key(owner.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    add_endpoint(fx.store.as_ref(), &fx.tenant, Some(owner.id.clone())).await;
+    let mine = Event { origin_key: Some(owner.id.clone()), ..event(&fx.tenant, None, NOW) };
+    let published = publish(&fx, vec![mine, event(&fx.tenant, None, NOW)]).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(published.iter().map(|p| p.deliveries).collect::<Vec<_>>(), [1, 2]);
+}
+
+async fn concurrent_publishes_share_commits_and_all_land(backend: Backend) {
+    let fx = Arc::new(fixture(backend).await);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..200 {
+        let fx = Arc::clone(&fx);
+        tasks.spawn(async move { publish(&fx, vec![event(&fx.tenant, None, NOW)]).await.map(|p| p.len()) });
+    }
+    let mut published = 0;
+    while let Some(result) = tasks.join_next().await {
+        published += result.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert_eq!(published, 200);
+    let events = fx.store.list_events(&fx.tenant, kurir_store::EventFilter { limit: 250, ..Default::default() }).await;
+    assert_eq!(events.map(|e| e.len()).ok(), Some(200));
+}
+
+async fn two_claimers_never_lease_the_same_delivery(backend: Backend) {
+    let fx = fixture(backend).await;
+    for _ in 0..4 {
+        add_endpoint(fx.store.as_ref(), &fx.tenant, None).await;
+    }
+    publish_many(&fx, 100, None).await;
+    // A second handle on the same database, as a second process has.
+    let other = fx.db.handle().await;
+    let mut racers = tokio::task::JoinSet::new();
+    for (store, name) in [(Arc::clone(&fx.store), "node-a"), (other, "node-b")] {
+        racers.spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let claims = store.claim_due(claim_request(NOW, 7, name)).await.unwrap_or_else(|e| panic!("{e}"));
+                if claims.is_empty() {
+                    return mine;
+                }
+                mine.extend(claims.into_iter().map(|c| c.delivery.id));
+                tokio::task::yield_now().await;
+            }
+        });
+    }
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    while let Some(mine) = racers.join_next().await {
+        let mine = mine.unwrap_or_else(|e| panic!("{e}"));
+        total += mine.len();
+        seen.extend(mine);
+    }
+    assert_eq!(total, 500, "every delivery claimed exactly once");
+    assert_eq!(seen.len(), 500, "no delivery claimed by both");
+}
+
+async fn a_held_endpoint_gets_nothing_and_costs_the_others_nothing(backend: Backend) {
+    let fx = fixture(backend).await;
+    let healthy = add_endpoint(fx.store.as_ref(), &fx.tenant, None).await;
+    publish_many(&fx, 10, None).await;
+    // Three failures of the fixture's endpoint open its circuit (POLICY.failure_threshold).
+    let first = fx.store.claim_due(claim_request(NOW, 6, "node-a")).await.unwrap_or_else(|e| panic!("{e}"));
+    let sick: Vec<_> = first.iter().filter(|c| c.endpoint.id == fx.endpoint).take(3).collect();
+    assert_eq!(sick.len(), 3, "an equal share each: {}", first.len());
+    let retry = NextStep::RetryAt { due_ms: NOW + 1 };
+    record(&fx, sick.iter().map(|c| outcome(c, retry, c.lease_token)).collect()).await;
+
+    let later = claim(&fx, NOW + 100).await;
+    assert!(later.iter().all(|c| c.endpoint.id == healthy), "nothing of the held endpoint is handed out");
+    assert_eq!(later.len(), 7, "the healthy endpoint's remaining deliveries");
+    let cooldown_end = NOW + 3 + POLICY.base_cooldown_ms;
+    let next = fx.store.next_due_after(NOW + 100).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(next, Some(cooldown_end), "the dispatcher wakes when the circuit lets a probe out");
+
+    let probe = claim(&fx, cooldown_end).await;
+    assert_eq!(probe.len(), 1, "one probe after the cooldown");
+    assert_eq!(probe[0].endpoint.id, fx.endpoint);
+    assert!(claim(&fx, cooldown_end + 1).await.is_empty(), "nothing more while the probe is out");
+    record(&fx, vec![outcome(&probe[0], NextStep::Succeeded, probe[0].lease_token)]).await;
+    assert_eq!(claim(&fx, cooldown_end + 2).await.len(), 9, "a successful probe closes the circuit");
+}
+
+async fn the_in_flight_limit_holds_across_claimers(backend: Backend) {
+    let fx = fixture(backend).await;
+    publish_many(&fx, 10, None).await;
+    let other = fx.db.handle().await;
+    let limited = |name| ClaimRequest { max_in_flight_per_endpoint: 3, ..claim_request(NOW, 100, name) };
+    let first = fx.store.claim_due(limited("node-a")).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first.len(), 3);
+    let second = other.claim_due(limited("node-b")).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(second.is_empty(), "the limit counts the other node's attempts too");
+    record(&fx, vec![outcome(&first[0], NextStep::Succeeded, first[0].lease_token)]).await;
+    let third = other.claim_due(limited("node-b")).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(third.len(), 1, "a finished attempt frees one place");
+}
+
+async fn a_retry_by_hand_checks_the_state_it_changes(backend: Backend) {
+    let fx = fixture(backend).await;
+    publish_many(&fx, 1, None).await;
+    let claimed = claim(&fx, NOW).await;
+    let id = &claimed[0].delivery.id;
+    let refused = fx.store.retry_delivery(&fx.tenant, id, NOW).await;
+    assert!(matches!(refused, Err(StoreError::Conflict(_))), "in flight: {refused:?}");
+    assert_eq!(state_of(&fx, &claimed[0]).await, DeliveryState::InFlight, "nothing changed");
+    record(&fx, vec![outcome(&claimed[0], NextStep::Dead, claimed[0].lease_token)]).await;
+    let retried = fx.store.retry_delivery(&fx.tenant, id, NOW + 5).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((retried.state, retried.next_attempt_at_ms), (DeliveryState::Pending, NOW + 5));
+    let twice = fx.store.retry_delivery(&fx.tenant, id, NOW + 6).await;
+    assert!(matches!(twice, Err(StoreError::Conflict(_))), "already pending: {twice:?}");
+    let missing = fx.store.retry_delivery(&tenant_id("other"), id, NOW).await;
+    assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
+}
+
+async fn racing_publishes_with_one_idempotency_key_get_the_first_event(backend: Backend) {
+    let fx = Arc::new(fixture(backend).await);
+    let other = fx.db.handle().await;
+    let mut racers = tokio::task::JoinSet::new();
+    for index in 0..20 {
+        let store = if index % 2 == 0 { Arc::clone(&fx.store) } else { Arc::clone(&other) };
+        let event = Event { idempotency_key: Some("order-7".into()), ..event(&fx.tenant, None, NOW) };
+        let tenant = fx.tenant.clone();
+        racers.spawn(async move { store.publish(&tenant, vec![event]).await });
+    }
+    let mut answers = Vec::new();
+    while let Some(answer) = racers.join_next().await {
+        let mut published = answer.unwrap_or_else(|e| panic!("{e}")).unwrap_or_else(|e| panic!("never an error: {e}"));
+        answers.push(published.remove(0));
+    }
+    let firsts: HashSet<_> = answers.iter().map(|p| p.event_id.clone()).collect();
+    assert_eq!(firsts.len(), 1, "every publish answers the same event");
+    assert_eq!(answers.iter().filter(|p| !p.duplicate).count(), 1, "exactly one wrote it");
+    assert_eq!(claim(&fx, NOW).await.len(), 1, "and one delivery was made");
+}
+
+async fn leases_belong_to_their_node(backend: Backend) {
+    let fx = fixture(backend).await;
+    publish_many(&fx, 3, None).await;
+    let claimed = claim(&fx, NOW).await;
+    assert_eq!(claimed.len(), 3);
+    let store = &fx.store;
+    let ok = |r: Result<u64, StoreError>| r.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(ok(store.release_leases(&node("node-b"), NOW + 1).await), 0, "another live node's leases stay");
+    assert_eq!(ok(store.renew_leases(&node("node-a"), NOW + LEASE - 1, LEASE).await), 3);
+    assert!(claim(&fx, NOW + LEASE).await.is_empty(), "a renewed lease has not expired");
+    assert_eq!(ok(store.release_leases(&node("node-b"), NOW + 2 * LEASE).await), 3, "expired leases are released");
+    let again = fx.store.claim_due(claim_request(NOW + 2 * LEASE, 100, "node-b")).await;
+    assert_eq!(again.map(|c| c.len()).ok(), Some(3));
+    assert_eq!(ok(store.release_leases(&node("node-b"), NOW + 2 * LEASE + 1).await), 3, "a node releases its own");
+    assert_eq!(state_of(&fx, &claimed[0]).await, DeliveryState::Pending);
+}
+
+async fn a_store_answers_ping_and_refuses_another_secret_key(backend: Backend) {
+    let fx = fixture(backend).await;
+    fx.store.ping().await.unwrap_or_else(|e| panic!("{e}"));
+    let other_key = "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=";
+    let refused = kurir_store::open(&fx.db.options(other_key)).await.map(|_| ());
+    match refused {
+        Err(StoreError::Config(message)) => assert!(message.contains("KURIR_SECRET_KEY"), "{message}"),
+        other => panic!("a node with another key must refuse to start: {other:?}"),
+    }
+}
+
+crate::on_every_backend!(
+    publish_makes_one_delivery_per_endpoint_and_claims_lease_them,
+    an_ordering_key_holds_later_deliveries_until_the_earlier_one_is_finished,
+    a_stale_lease_cannot_write_an_outcome,
+    idempotency_keys_last_24_hours,
+    a_failing_batch_writes_nothing,
+    queries_are_scoped_to_their_tenant,
+    loop_suppression_skips_the_owners_endpoint,
+    concurrent_publishes_share_commits_and_all_land,
+    two_claimers_never_lease_the_same_delivery,
+    a_held_endpoint_gets_nothing_and_costs_the_others_nothing,
+    the_in_flight_limit_holds_across_claimers,
+    a_retry_by_hand_checks_the_state_it_changes,
+    racing_publishes_with_one_idempotency_key_get_the_first_event,
+    leases_belong_to_their_node,
+    a_store_answers_ping_and_refuses_another_secret_key,
+);

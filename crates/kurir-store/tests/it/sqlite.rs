@@ -1,0 +1,62 @@
+//! What only the SQLite backend has: a file on disk.
+
+use std::collections::BTreeMap;
+
+use kurir_store::secrets::SecretBox;
+use kurir_store::sqlite::SqliteStore;
+use kurir_store::Store;
+
+use crate::backends::*;
+
+#[tokio::test]
+async fn data_survives_reopening_the_file() {
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    {
+        let store = SqliteStore::open(dir.path()).unwrap_or_else(|err| panic!("{err}"));
+        add_tenant(&store, tenant_id("acme"), "Acme").await;
+    }
+    let reopened = SqliteStore::open(dir.path()).unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(reopened.get_tenant(&tenant_id("acme")).await.map(|t| t.name).ok().as_deref(), Some("Acme"));
+}
+
+#[tokio::test]
+async fn secrets_are_sealed_at_rest() {
+    use kurir_core::endpoint::{EndpointAuth, SigningSecret, ZortKeys};
+    let db = TestDb::new(Backend::Sqlite);
+    let tenant = tenant_id("acme");
+    let secret_values =
+        ["whsec_SEALEDSIGNINGSECRET0000000000", "header-value-HUSH", "zort-key-HUSH", "oauth-client-HUSH"];
+    let mut endpoint = sample_endpoint(&tenant, None);
+    endpoint.secrets = vec![SigningSecret { secret: secret_values[0].into(), expires_at_ms: None }];
+    endpoint.headers = BTreeMap::from([("X-Api-Key".to_owned(), secret_values[1].to_owned())]);
+    endpoint.zort_keys = Some(ZortKeys { key1: secret_values[2].into(), key2: "b".into(), key3: "c".into() });
+    endpoint.auth = Some(EndpointAuth::OAuth2 {
+        token_url: "https://auth.example.com/token".into(),
+        client_id: "kurir".into(),
+        client_secret: secret_values[3].into(),
+        scope: None,
+    });
+    {
+        let store = db.handle().await;
+        add_tenant(store.as_ref(), tenant.clone(), "Acme").await;
+        store.create_endpoint(endpoint.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            store.get_endpoint(&tenant, &endpoint.id).await.ok(),
+            Some(endpoint.clone()),
+            "read back in the clear"
+        );
+    }
+    let mut database = Vec::new();
+    for file in ["kurir.db", "kurir.db-wal"] {
+        database.extend(std::fs::read(db.dir().join(file)).unwrap_or_default());
+    }
+    for value in secret_values {
+        assert!(!database.windows(value.len()).any(|w| w == value.as_bytes()), "{value} is in the database file");
+    }
+    // Below the sealing layer the row holds only sealed text, which opens with the key.
+    let raw = SqliteStore::open(db.dir()).unwrap_or_else(|err| panic!("{err}"));
+    let stored = raw.get_endpoint(&tenant, &endpoint.id).await.unwrap_or_else(|e| panic!("{e}"));
+    let secrets = SecretBox::from_base64(SECRET_KEY).unwrap_or_else(|e| panic!("{e}"));
+    assert!(stored.secrets[0].secret.starts_with("enc1:"));
+    assert_eq!(secrets.open(&stored.secrets[0].secret).ok().as_deref(), Some(secret_values[0]));
+}
