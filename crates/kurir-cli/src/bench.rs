@@ -57,6 +57,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let serve_args = ServeArgs {
         listen: kurir_listener.local_addr()?,
         data_dir: data_dir.clone(),
+        database_url: None,
         allow_private_targets: true,
         public_url: None,
         secret_key: None,

@@ -16,9 +16,18 @@ pub struct Cli {
 pub enum Command {
     /// Run the server: the API, the dispatcher and the embedded SQLite store.
     Serve(ServeArgs),
+    /// Bring a PostgreSQL database's schema up to date and exit (`kurir serve` also does this at start).
+    Migrate(MigrateArgs),
     /// Measure end-to-end throughput on this machine: an in-process kurir on a temp SQLite file publishes to
     /// receivers on 127.0.0.1, and every delivery is counted when it arrives.
     Bench(BenchArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct MigrateArgs {
+    /// The PostgreSQL database (`postgres://user:password@host:port/db`).
+    #[arg(long, env = "KURIR_DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -58,6 +67,11 @@ pub struct ServeArgs {
     #[arg(long, env = "KURIR_DATA_DIR", default_value = "./kurir-data")]
     pub data_dir: PathBuf,
 
+    /// A PostgreSQL database to use instead of the embedded SQLite (`postgres://user:password@host:port/db`).
+    /// Several kurir nodes may share one; each needs the same KURIR_SECRET_KEY.
+    #[arg(long, env = "KURIR_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
     /// The address vendors reach kurir at, used in the URLs of inbound sources (default: http://<listen>).
     #[arg(long, env = "KURIR_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -76,7 +90,8 @@ pub struct ServeArgs {
     pub secret_key: Option<String>,
 
     /// This process's name in the leases it takes (letters, digits, '-', '_', '.', ':'). By default it is kept
-    /// in the data directory (`node.id`), so a restarted kurir resends at once what it had in flight.
+    /// in the data directory (`node.id`), so a restarted kurir resends at once what it had in flight; with
+    /// PostgreSQL, give each node its own stable id, or a random one is used and its leases simply expire.
     #[arg(long, env = "KURIR_NODE_ID")]
     pub node_id: Option<String>,
 

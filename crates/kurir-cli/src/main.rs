@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         match cli.command {
             cli::Command::Serve(args) => serve::run(args).await,
             cli::Command::Bench(args) => bench::run(args).await,
+            cli::Command::Migrate(args) => serve::migrate(args).await,
         }
     });
     match result {

@@ -33,15 +33,18 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let options = StoreOptions {
-        database: Database::Sqlite { data_dir: args.data_dir.clone() },
-        secret_key: args.secret_key.clone(),
+    let (database, place) = match &args.database_url {
+        Some(url) => (Database::Postgres { url: url.clone() }, "PostgreSQL".to_owned()),
+        None => (Database::Sqlite { data_dir: args.data_dir.clone() }, args.data_dir.display().to_string()),
     };
-    let store = kurir_store::open(&options)
-        .await
-        .with_context(|| format!("cannot open the store in {}", args.data_dir.display()))?;
-    let (node, _node_lock) = crate::node::identity(args.node_id.as_deref(), &args.data_dir)?;
-    tracing::info!(data_dir = %args.data_dir.display(), %node, "store open");
+    let postgres = matches!(database, Database::Postgres { .. });
+    let options = StoreOptions { database, secret_key: args.secret_key.clone() };
+    let store = kurir_store::open(&options).await.with_context(|| format!("cannot open the store in {place}"))?;
+    let (node, _node_lock) = match (&args.node_id, postgres) {
+        (None, true) => (kurir_store::NodeId::random(), None),
+        (given, _) => crate::node::identity(given.as_deref(), &args.data_dir)?,
+    };
+    tracing::info!(store = %place, %node, "store open");
     let admin_token_hash = settle_admin_token(store.as_ref(), args.admin_token.as_deref()).await?;
     let catalog = Arc::new(Catalog::builtin().context("the embedded catalog is broken")?);
 
@@ -78,6 +81,14 @@ pub async fn serve(
     engine.await.context("the dispatcher panicked")?.context("the dispatcher failed")?;
     served?;
     tracing::info!("kurir stopped");
+    Ok(())
+}
+
+/// `kurir migrate`: brings a PostgreSQL schema up to date (under the migration lock) and exits.
+pub async fn migrate(args: crate::cli::MigrateArgs) -> anyhow::Result<()> {
+    init_logging("info");
+    kurir_store::postgres::PgStore::migrate(&args.database_url).await.context("cannot migrate the database")?;
+    println!("the database schema is up to date");
     Ok(())
 }
 

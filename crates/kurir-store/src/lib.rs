@@ -42,8 +42,10 @@
 //!   never a 2xx that was not kept.
 
 pub mod claiming;
+mod codec;
 pub mod error;
 mod open;
+pub mod postgres;
 pub mod sealed;
 pub mod secrets;
 pub mod sql;

@@ -1,4 +1,4 @@
-//! kurir's integration tests: the real `kurir` binary, a real SQLite file in a temp dir, and real HTTP receivers
+//! kurir's integration tests: the real `kurir` binary, a real SQLite file in a temp dir (or a real PostgreSQL), and real HTTP receivers
 //! on 127.0.0.1. One test binary, a module per area.
 
 /// Architecture invariants: pure crates stay pure, crates depend one way.
@@ -13,6 +13,8 @@ mod delivery;
 mod dialects;
 /// Durability: a restart or a `kill -9` loses no accepted event.
 mod durability;
+/// PostgreSQL: the binary on a real PostgreSQL; bad database URLs; the shared secret key.
+mod postgres;
 /// Publishing: validation errors, batches, idempotency, loop suppression.
 mod publish;
 /// Inbound sources: DealPOS, ZORT and Standard Webhooks senders posting to kurir.

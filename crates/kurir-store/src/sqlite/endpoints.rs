@@ -155,13 +155,6 @@ pub(crate) fn routes(conn: &Connection, tenant: &TenantId) -> Result<Vec<Route>,
     )?;
     collect(&mut stmt, [tenant.as_str()], |row| {
         let types: Option<String> = row.get(1)?;
-        Ok(Route {
-            id: row.get(0)?,
-            event_types: types
-                .map(|text| serde_json::from_str(&text))
-                .transpose()
-                .map_err(|err| StoreError::Corrupt { table: "endpoints", message: err.to_string() })?,
-            owner_key: row.get(2)?,
-        })
+        Ok(Route { id: row.get(0)?, event_types: rows::decode_event_types(types)?, owner_key: row.get(2)? })
     })
 }

@@ -1,29 +1,13 @@
 //! Mapping between rows and kurir-core's types. Domain types know nothing of SQL, so the conversions live here;
 //! a value that no longer parses becomes [`StoreError::Corrupt`], never a panic.
 
-use std::collections::BTreeMap;
-use std::str::FromStr;
-
 use kurir_core::delivery::{Attempt, AttemptErrorKind, Delivery, DeliveryState};
-use kurir_core::endpoint::{Dialect, Endpoint, EndpointAuth, SigningSecret, ZortKeys};
-use kurir_core::event::{Event, ZortParams};
-use kurir_core::retry::RetrySchedule;
+use kurir_core::endpoint::{Dialect, Endpoint};
+use kurir_core::event::Event;
 use rusqlite::Row;
-use serde_json::{json, Value};
 
+pub(crate) use crate::codec::*;
 use crate::StoreError;
-
-fn corrupt(table: &'static str, message: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt { table, message: message.to_string() }
-}
-
-/// Parses an id column into its type.
-pub(crate) fn parse<T: FromStr>(table: &'static str, text: String) -> Result<T, StoreError>
-where
-    T::Err: std::fmt::Display,
-{
-    text.parse().map_err(|err| corrupt(table, format!("`{text}`: {err}")))
-}
 
 pub(crate) const ENDPOINT_COLUMNS: &str = "id, tenant_id, url, dialect, description, event_types, headers, secrets, \
      retry_schedule, timeout_ms, enabled, disabled_reason, owner_key, created_at, updated_at, zort_keys, \
@@ -43,8 +27,8 @@ pub(crate) fn endpoint(row: &Row<'_>) -> Result<Endpoint, StoreError> {
         url: row.get(2)?,
         dialect: Dialect::parse(&dialect).map_err(|err| corrupt(T, err))?,
         description: row.get(4)?,
-        event_types: event_types.map(|text| serde_json::from_str(&text)).transpose().map_err(|err| corrupt(T, err))?,
-        headers: serde_json::from_str::<BTreeMap<String, String>>(&headers).map_err(|err| corrupt(T, err))?,
+        event_types: decode_event_types(event_types)?,
+        headers: decode_headers(&headers)?,
         secrets: decode_secrets(&secrets)?,
         retry_schedule: schedule.map(|text| decode_schedule(&text)).transpose()?,
         timeout_ms: row.get(9)?,
@@ -57,93 +41,6 @@ pub(crate) fn endpoint(row: &Row<'_>) -> Result<Endpoint, StoreError> {
         signature_headers: row.get(16)?,
         auth: decode_auth(row.get(17)?)?,
     })
-}
-
-pub(crate) fn auth_json(auth: Option<&EndpointAuth>) -> Option<String> {
-    auth.map(|auth| match auth {
-        EndpointAuth::OAuth2 { token_url, client_id, client_secret, scope } => json!({"oauth2": {
-            "token_url": token_url, "client_id": client_id, "client_secret": client_secret, "scope": scope,
-        }})
-        .to_string(),
-    })
-}
-
-fn decode_auth(text: Option<String>) -> Result<Option<EndpointAuth>, StoreError> {
-    let Some(text) = text else { return Ok(None) };
-    let value: Value = serde_json::from_str(&text).map_err(|err| corrupt("endpoints", err))?;
-    let oauth = &value["oauth2"];
-    let field = |name: &str| {
-        oauth[name].as_str().map(str::to_owned).ok_or_else(|| corrupt("endpoints", format!("auth {name} missing")))
-    };
-    Ok(Some(EndpointAuth::OAuth2 {
-        token_url: field("token_url")?,
-        client_id: field("client_id")?,
-        client_secret: field("client_secret")?,
-        scope: oauth["scope"].as_str().map(str::to_owned),
-    }))
-}
-
-fn decode_zort_keys(text: Option<String>) -> Result<Option<ZortKeys>, StoreError> {
-    let Some(text) = text else { return Ok(None) };
-    let value: Value = serde_json::from_str(&text).map_err(|err| corrupt("endpoints", err))?;
-    let key = |name: &str| {
-        value[name].as_str().map(str::to_owned).ok_or_else(|| corrupt("endpoints", format!("zort key {name} missing")))
-    };
-    Ok(Some(ZortKeys { key1: key("key1")?, key2: key("key2")?, key3: key("key3")? }))
-}
-
-pub(crate) fn zort_keys_json(keys: Option<&ZortKeys>) -> Option<String> {
-    keys.map(|k| json!({"key1": k.key1, "key2": k.key2, "key3": k.key3}).to_string())
-}
-
-pub(crate) fn params_json(params: Option<&ZortParams>) -> Option<String> {
-    params.map(|p| json!({"id": p.id, "number": p.number, "paymentstatus": p.paymentstatus}).to_string())
-}
-
-fn decode_params(text: Option<String>) -> Result<Option<ZortParams>, StoreError> {
-    let Some(text) = text else { return Ok(None) };
-    let value: Value = serde_json::from_str(&text).map_err(|err| corrupt("events", err))?;
-    let field = |name: &str| value[name].as_str().map(str::to_owned);
-    Ok(Some(ZortParams { id: field("id"), number: field("number"), paymentstatus: field("paymentstatus") }))
-}
-
-/// The JSON columns of an endpoint: (event_types, headers, secrets, retry_schedule).
-pub(crate) fn endpoint_json(endpoint: &Endpoint) -> (Option<String>, String, String, Option<String>) {
-    let secrets: Vec<Value> =
-        endpoint.secrets.iter().map(|s| json!({"secret": s.secret, "expires_at_ms": s.expires_at_ms})).collect();
-    (
-        endpoint.event_types.as_ref().map(|types| json!(types).to_string()),
-        json!(endpoint.headers).to_string(),
-        Value::Array(secrets).to_string(),
-        endpoint.retry_schedule.as_ref().map(|s| match s.preset_name() {
-            Some(name) => json!(name).to_string(),
-            None => json!(s.waits_secs()).to_string(),
-        }),
-    )
-}
-
-/// A schedule is stored as its preset's name (`"dealpos"`) or as its list of waits.
-fn decode_schedule(text: &str) -> Result<RetrySchedule, StoreError> {
-    match serde_json::from_str::<Value>(text).map_err(|err| corrupt("endpoints", err))? {
-        Value::String(name) => {
-            RetrySchedule::preset(&name).ok_or_else(|| corrupt("endpoints", format!("unknown preset {name}")))
-        }
-        waits => {
-            let waits: Vec<u32> = serde_json::from_value(waits).map_err(|err| corrupt("endpoints", err))?;
-            RetrySchedule::new(waits).map_err(|err| corrupt("endpoints", err))
-        }
-    }
-}
-
-fn decode_secrets(text: &str) -> Result<Vec<SigningSecret>, StoreError> {
-    let values: Vec<Value> = serde_json::from_str(text).map_err(|err| corrupt("endpoints", err))?;
-    values
-        .into_iter()
-        .map(|value| {
-            let secret = value["secret"].as_str().ok_or_else(|| corrupt("endpoints", "secret without text"))?;
-            Ok(SigningSecret { secret: secret.to_owned(), expires_at_ms: value["expires_at_ms"].as_i64() })
-        })
-        .collect()
 }
 
 pub(crate) const EVENT_COLUMNS: &str =

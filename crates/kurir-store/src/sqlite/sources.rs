@@ -1,54 +1,13 @@
 //! Sources and the inbound log.
 
-use kurir_core::endpoint::ZortKeys;
 use kurir_core::id::TenantId;
-use kurir_core::source::{Source, SourceId, SourceVerify, DUPLICATE_WINDOW_MS};
+use kurir_core::source::{Source, SourceId, DUPLICATE_WINDOW_MS};
 use rusqlite::{params, Connection, OptionalExtension};
-use serde_json::{json, Value};
 
 use super::events::publish_one;
-use super::rows::{collect, parse};
+use super::rows::{collect, decode_verify, parse, verify_json};
 use super::tenants::get_tenant;
 use crate::{InboundRecord, Published, Receipt, StoreError};
-
-fn corrupt(message: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt { table: "sources", message: message.to_string() }
-}
-
-fn verify_json(verify: &SourceVerify) -> String {
-    match verify {
-        SourceVerify::Zort(k) => json!({"zort": {"key1": k.key1, "key2": k.key2, "key3": k.key3}}),
-        SourceVerify::Dealpos { api_key } => json!({"dealpos": {"api_key": api_key}}),
-        SourceVerify::Standard { secrets } => json!({"standard": {"secrets": secrets}}),
-    }
-    .to_string()
-}
-
-fn decode_verify(text: &str) -> Result<SourceVerify, StoreError> {
-    let value: Value = serde_json::from_str(text).map_err(corrupt)?;
-    let text_at =
-        |v: &Value, name: &str| v[name].as_str().map(str::to_owned).ok_or_else(|| corrupt(format!("{name} missing")));
-    if let Some(zort) = value.get("zort") {
-        return Ok(SourceVerify::Zort(ZortKeys {
-            key1: text_at(zort, "key1")?,
-            key2: text_at(zort, "key2")?,
-            key3: text_at(zort, "key3")?,
-        }));
-    }
-    if let Some(dealpos) = value.get("dealpos") {
-        return Ok(SourceVerify::Dealpos { api_key: dealpos["api_key"].as_str().map(str::to_owned) });
-    }
-    if let Some(standard) = value.get("standard") {
-        let secrets = standard["secrets"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|s| s.as_str().map(str::to_owned))
-            .collect();
-        return Ok(SourceVerify::Standard { secrets });
-    }
-    Err(corrupt("unknown verify settings"))
-}
 
 const COLUMNS: &str = "id, tenant_id, name, verify, strict, created_at";
 

@@ -21,24 +21,34 @@ pub const POLICY: CircuitPolicy =
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
     Sqlite,
+    Postgres,
 }
 
 /// One database, opened as kurir opens it. `handle()` opens it again, as a second process would.
 pub struct TestDb {
-    backend: Backend,
+    database: Database,
     dir: tempfile::TempDir,
 }
 
 impl TestDb {
+    /// A fresh database. For PostgreSQL, a new database in this test process's throwaway cluster (or on the
+    /// server `KURIR_TEST_DATABASE_URL` names); where neither can be had, the test fails and says why.
     pub fn new(backend: Backend) -> TestDb {
-        TestDb { backend, dir: tempfile::tempdir().unwrap_or_else(|err| panic!("{err}")) }
+        let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+        let database = match backend {
+            Backend::Sqlite => Database::Sqlite { data_dir: dir.path().to_owned() },
+            Backend::Postgres => {
+                let cluster = kurir_testpg::TestCluster::shared()
+                    .unwrap_or_else(|err| panic!("PostgreSQL is needed for this test and none could be had: {err}"));
+                let url = cluster.fresh_database("store").unwrap_or_else(|err| panic!("{err}"));
+                Database::Postgres { url }
+            }
+        };
+        TestDb { database, dir }
     }
 
     pub fn options(&self, secret_key: &str) -> StoreOptions {
-        let database = match self.backend {
-            Backend::Sqlite => Database::Sqlite { data_dir: self.dir.path().to_owned() },
-        };
-        StoreOptions { database, secret_key: Some(secret_key.to_owned()) }
+        StoreOptions { database: self.database.clone(), secret_key: Some(secret_key.to_owned()) }
     }
 
     pub async fn handle(&self) -> Arc<dyn Store> {
@@ -186,16 +196,24 @@ pub async fn publish_many(fx: &Fixture, count: usize, key: Option<&str>) {
     publish(fx, events).await.unwrap_or_else(|e| panic!("{e}"));
 }
 
-/// Runs one test body on every backend: `on_every_backend!(name)` makes `sqlite::name` (and, as backends are
-/// added, one module each) from `async fn name(backend: Backend)`.
+/// Runs one test body on every backend: `on_every_backend!(name)` makes `on_sqlite::name` and
+/// `on_postgres::name` from `async fn name(backend: Backend)`.
 #[macro_export]
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
-        mod on_sqlite {
+        $crate::on_backend!(on_sqlite, Sqlite, $($name),*);
+        $crate::on_backend!(on_postgres, Postgres, $($name),*);
+    };
+}
+
+#[macro_export]
+macro_rules! on_backend {
+    ($module:ident, $backend:ident, $($name:ident),*) => {
+        mod $module {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name($crate::backends::Backend::Sqlite).await
+                    super::$name($crate::backends::Backend::$backend).await
                 }
             )*
         }

@@ -10,17 +10,33 @@ use serde_json::{json, Value};
 
 pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 
+/// The secret key the tests give kurir when it runs on PostgreSQL (base64 of 32 bytes).
+pub const SECRET_KEY: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+
 /// How to start kurir.
-#[derive(Clone, Copy)]
+#[derive(Clone, Default)]
 pub struct Options {
     /// `KURIR_ADMIN_TOKEN`; `None` lets kurir generate one (or use the stored one).
     pub admin_token: Option<&'static str>,
     pub allow_private_targets: bool,
+    /// `--database-url`: run on this PostgreSQL database (with [`SECRET_KEY`]) instead of SQLite.
+    pub database_url: Option<String>,
+    /// `--node-id`.
+    pub node_id: Option<String>,
 }
 
-impl Default for Options {
-    fn default() -> Self {
-        Options { admin_token: Some(ADMIN_TOKEN), allow_private_targets: true }
+impl Options {
+    pub fn sqlite() -> Self {
+        Options { admin_token: Some(ADMIN_TOKEN), allow_private_targets: true, database_url: None, node_id: None }
+    }
+
+    /// On a fresh database of the test process's throwaway PostgreSQL cluster; the test fails, saying why, when
+    /// none can be had.
+    pub fn postgres() -> Self {
+        let cluster = kurir_testpg::TestCluster::shared()
+            .unwrap_or_else(|err| panic!("PostgreSQL is needed for this test and none could be had: {err}"));
+        let url = cluster.fresh_database("it").unwrap_or_else(|err| panic!("{err}"));
+        Options { database_url: Some(url), ..Self::sqlite() }
     }
 }
 
@@ -38,7 +54,7 @@ pub struct Kurir {
 impl Kurir {
     /// Starts kurir on a fresh data dir.
     pub async fn start() -> Self {
-        Self::start_with(Options::default()).await
+        Self::start_with(Options::sqlite()).await
     }
 
     pub async fn start_with(options: Options) -> Self {
@@ -50,10 +66,19 @@ impl Kurir {
 
     /// Starts kurir on an existing data dir (a restart).
     pub async fn start_in(data_dir: &Path) -> Self {
-        Self::launch(data_dir, Options::default()).await
+        Self::launch(data_dir, Options::sqlite()).await
     }
 
+    /// Starts the process and waits until it listens; panics, with its log, when it does not.
     pub async fn launch(data_dir: &Path, options: Options) -> Self {
+        match Self::try_launch(data_dir, options).await {
+            Ok(kurir) => kurir,
+            Err(log) => panic!("kurir did not start; its log:\n{log}"),
+        }
+    }
+
+    /// Starts the process; `Err` holds its log when it exits (or stays silent) instead of listening.
+    pub async fn try_launch(data_dir: &Path, options: Options) -> Result<Self, String> {
         let data_dir = data_dir.to_path_buf();
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -74,6 +99,13 @@ impl Kurir {
         }
         if let Some(token) = options.admin_token {
             command.env("KURIR_ADMIN_TOKEN", token);
+        }
+        command.env_remove("KURIR_DATABASE_URL").env_remove("KURIR_SECRET_KEY").env_remove("KURIR_NODE_ID");
+        if let Some(url) = &options.database_url {
+            command.arg("--database-url").arg(url).env("KURIR_SECRET_KEY", SECRET_KEY);
+        }
+        if let Some(node) = &options.node_id {
+            command.arg("--node-id").arg(node);
         }
         let mut child = command
             .stdin(Stdio::null())
@@ -97,12 +129,16 @@ impl Kurir {
             // Keep draining so that kurir never blocks on a full pipe.
             for _ in lines {}
         });
-        let (base, startup_output) = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(30)))
+        let started = tokio::task::spawn_blocking(move || rx.recv_timeout(Duration::from_secs(30)))
             .await
             .ok()
-            .and_then(Result::ok)
-            .unwrap_or_else(|| panic!("kurir did not start; see {}", data_dir.join("kurir.log").display()));
-        Kurir { child: Some(child), base, data_dir, startup_output, _temp: None }
+            .and_then(Result::ok);
+        let Some((base, startup_output)) = started else {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(std::fs::read_to_string(data_dir.join("kurir.log")).unwrap_or_default());
+        };
+        Ok(Kurir { child: Some(child), base, data_dir, startup_output, _temp: None })
     }
 
     pub fn admin(&self) -> Api {

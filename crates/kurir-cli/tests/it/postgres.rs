@@ -1,0 +1,87 @@
+//! `kurir serve --database-url postgres://...`: the real binary on a real PostgreSQL (a throwaway cluster the
+//! tests start, or the server `KURIR_TEST_DATABASE_URL` names).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::util::{eventually, Kurir, Receiver, Reply, Tenant};
+use crate::util::{Options, ADMIN_TOKEN};
+
+fn seen_ids(receiver: &Receiver) -> HashSet<String> {
+    receiver.received().iter().filter_map(|r| r.header("webhook-id").map(str::to_owned)).collect()
+}
+
+#[tokio::test]
+async fn on_postgres_a_kill_9_loses_no_accepted_event() {
+    let options = Options { node_id: Some("node-1".into()), ..Options::postgres() };
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let mut kurir = Kurir::launch(dir.path(), options.clone()).await;
+    let receiver = Receiver::start(|_, _| Reply::status(200).delayed(Duration::from_millis(300))).await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    tenant.endpoint(&receiver.url, json!({})).await;
+
+    let mut accepted = HashSet::new();
+    for n in 0..100 {
+        let (status, body) =
+            tenant.api.post(&tenant.path("/events"), json!({"type": "ADDPRODUCT", "payload": {"id": n}})).await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+        accepted.insert(body["id"].as_str().unwrap_or_default().to_owned());
+    }
+    kurir.kill9();
+    assert!(seen_ids(&receiver).len() < accepted.len(), "the kill should interrupt the run");
+
+    // The same node id: its leases are released at start, so what it had in flight goes out at once.
+    let restarted = Kurir::launch(dir.path(), options).await;
+    eventually("every accepted event to arrive", Duration::from_secs(30), || async {
+        accepted.is_subset(&seen_ids(&receiver)).then_some(())
+    })
+    .await;
+    let tenant = Tenant { api: restarted.admin(), ..tenant };
+    let (status, ready) = tenant.api.get("/readyz").await;
+    assert_eq!(status, StatusCode::OK, "{ready}");
+}
+
+#[tokio::test]
+async fn a_database_that_cannot_be_reached_stops_serve_with_the_host_and_the_cause() {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .unwrap_or_else(|err| panic!("{err}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let url = format!("postgres://kurir@127.0.0.1:{closed_port}/kurir");
+    let refused = Kurir::try_launch(dir.path(), Options { database_url: Some(url), ..Options::sqlite() }).await;
+    let log = refused.err().unwrap_or_else(|| panic!("kurir must not start without its database"));
+    assert!(log.contains(&format!("127.0.0.1:{closed_port}")), "names the host: {log}");
+    assert!(log.to_lowercase().contains("refused"), "names the cause: {log}");
+
+    let malformed =
+        Options { database_url: Some("postgres://kurir@127.0.0.1:notaport/db".into()), ..Options::sqlite() };
+    let refused = Kurir::try_launch(dir.path(), malformed).await;
+    let log = refused.err().unwrap_or_else(|| panic!("kurir must not start with a malformed URL"));
+    assert!(log.contains("malformed") && log.contains("port"), "names the part that is wrong: {log}");
+}
+
+#[tokio::test]
+async fn a_node_with_another_secret_key_refuses_to_start() {
+    let options = Options::postgres();
+    let first_dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let first = Kurir::launch(first_dir.path(), options.clone()).await;
+    drop(first);
+    let second_dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let mut other = std::process::Command::new(env!("CARGO_BIN_EXE_kurir"));
+    let url = options.database_url.unwrap_or_default();
+    let output = other
+        .args(["serve", "--listen", "127.0.0.1:0", "--database-url", &url])
+        .arg("--data-dir")
+        .arg(second_dir.path())
+        .env("KURIR_SECRET_KEY", "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=")
+        .env("KURIR_ADMIN_TOKEN", ADMIN_TOKEN)
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("KURIR_SECRET_KEY"), "says why: {stderr}");
+}

@@ -1,0 +1,339 @@
+//! The PostgreSQL store: several kurir nodes share one database.
+//!
+//! # Design
+//!
+//! - **Pooled async client.** Runtime SQL through tokio-postgres, pooled by deadpool-postgres; no query macros.
+//! - **Durability.** A write returns after its transaction's `COMMIT` (PostgreSQL's `synchronous_commit` is on
+//!   by default), so a publish answered 2xx is on the server's disk.
+//! - **Sharing the work.** Claims lock each endpoint's `endpoint_health` row with `FOR UPDATE SKIP LOCKED` (one
+//!   node claims for an endpoint at a time, so its in-flight limit and circuit are exact) and its due rows the
+//!   same way; the lease `UPDATE` re-checks state and due time.
+//! - **Unavailable is retryable.** A refused or lost connection is `StoreError::Unavailable`; the pool opens
+//!   new connections when the server is back.
+
+mod admin;
+mod deliveries;
+mod events;
+mod rows;
+mod schema;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
+use tokio_postgres::{Config, NoTls};
+
+use crate::{Result, StoreError};
+
+/// Connections per node.
+const POOL_SIZE: usize = 16;
+
+pub struct PgStore {
+    pool: Pool,
+    /// Where the database is, for messages (never the password).
+    target: String,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").field("target", &self.target).finish_non_exhaustive()
+    }
+}
+
+/// `host:port/database` of a configuration, for messages.
+fn describe(config: &Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+        #[cfg(unix)]
+        Some(tokio_postgres::config::Host::Unix(path)) => path.display().to_string(),
+        None => "localhost".into(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!("{host}:{port}/{}", config.get_dbname().unwrap_or("(default database)"))
+}
+
+impl PgStore {
+    /// Connects to `url` (`postgres://user:password@host:port/database`), brings the schema up to date under an
+    /// advisory lock, and keeps a pool. An unreachable or refusing server fails here, naming host and cause.
+    pub async fn open(url: &str) -> Result<PgStore> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            let scheme = url.split_once("://").map_or("none", |(scheme, _)| scheme);
+            return Err(StoreError::Config(format!(
+                "the database URL must start with postgres:// or postgresql:// (its scheme is {scheme})"
+            )));
+        }
+        let mut config: Config = url.parse().map_err(|err: tokio_postgres::Error| {
+            StoreError::Config(format!("the database URL is malformed: {}", chain(&err)))
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(5));
+        }
+        config.application_name("kurir");
+        let target = describe(&config);
+        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(Duration::from_secs(10)))
+            .create_timeout(Some(Duration::from_secs(5)))
+            .build()
+            .map_err(|err| StoreError::Config(format!("cannot build the connection pool: {err}")))?;
+        let store = PgStore { pool, target };
+        let mut client = store.client().await.map_err(|err| store.at_start(err))?;
+        schema::migrate(&mut client).await.map_err(|err| store.at_start(err))?;
+        Ok(store)
+    }
+
+    /// Runs the migrations only (`kurir migrate`).
+    pub async fn migrate(url: &str) -> Result<()> {
+        Self::open(url).await.map(|_| ())
+    }
+
+    /// A start-up failure names the server, so the operator knows which URL was wrong.
+    fn at_start(&self, err: StoreError) -> StoreError {
+        match err {
+            StoreError::Unavailable { message, source } => StoreError::Unavailable {
+                message: format!("cannot reach PostgreSQL at {}: {message}", self.target),
+                source,
+            },
+            StoreError::Backend(cause) => {
+                StoreError::Config(format!("PostgreSQL at {} refused kurir: {}", self.target, chain(cause.as_ref())))
+            }
+            other => other,
+        }
+    }
+
+    async fn client(&self) -> Result<Object> {
+        self.pool.get().await.map_err(pool_error)
+    }
+}
+
+/// An error with its causes, on one line (tokio-postgres's own message is only its kind).
+fn chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
+/// Whether a driver error means the server cannot be reached now (retryable), as opposed to a refused statement.
+fn is_unavailable(err: &tokio_postgres::Error) -> bool {
+    if err.is_closed() {
+        return true;
+    }
+    if let Some(code) = err.code() {
+        let code = code.code();
+        // Class 08 is connection exceptions; 57P0x shutdowns; 53300 too many connections.
+        return code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300");
+    }
+    std::error::Error::source(err).is_some_and(|source| source.is::<std::io::Error>())
+}
+
+pub(crate) fn pg_error(err: tokio_postgres::Error) -> StoreError {
+    if is_unavailable(&err) {
+        // The causes are in the message (the driver's own text is only its kind), so they are not repeated
+        // as a source.
+        return StoreError::Unavailable { message: chain(&err), source: None };
+    }
+    if let Some(db) = err.as_db_error() {
+        tracing::debug!(code = db.code().code(), message = db.message(), "PostgreSQL refused a statement");
+    }
+    StoreError::Backend(Arc::new(err))
+}
+
+fn pool_error(err: PoolError) -> StoreError {
+    match err {
+        PoolError::Backend(err) => pg_error(err),
+        PoolError::Closed => StoreError::Closed,
+        other => StoreError::Unavailable { message: chain(&other), source: None },
+    }
+}
+
+mod store_impl {
+    //! `Store` for `PgStore`: each method is one function of a module above.
+
+    use async_trait::async_trait;
+    use kurir_core::api_key::ApiKey;
+    use kurir_core::callout::CalloutProvider;
+    use kurir_core::circuit::CircuitPolicy;
+    use kurir_core::delivery::{Attempt, Delivery};
+    use kurir_core::endpoint::{Dialect, Endpoint};
+    use kurir_core::event::Event;
+    use kurir_core::id::{ApiKeyId, DeliveryId, EndpointId, EventId, TenantId};
+    use kurir_core::source::{Source, SourceId};
+    use kurir_core::tenant::Tenant;
+
+    use super::{admin, deliveries, events, pg_error, PgStore};
+    use crate::{
+        CalloutRecord, Claim, ClaimRequest, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, NodeId,
+        Outcome, Published, Receipt, Result, Store,
+    };
+
+    #[async_trait]
+    impl Store for PgStore {
+        async fn ping(&self) -> Result<()> {
+            self.client().await?.execute("SELECT 1", &[]).await.map_err(pg_error).map(|_| ())
+        }
+        async fn get_setting(&self, key: &str) -> Result<Option<Vec<u8>>> {
+            admin::get_setting(self, key).await
+        }
+        async fn insert_setting(&self, key: &str, value: Vec<u8>) -> Result<bool> {
+            admin::insert_setting(self, key, &value).await
+        }
+        async fn admin_token_hash(&self) -> Result<Option<[u8; 32]>> {
+            admin::admin_token_hash(self).await
+        }
+        async fn set_admin_token_hash(&self, hash: [u8; 32]) -> Result<()> {
+            admin::set_admin_token_hash(self, hash).await
+        }
+        async fn create_tenant(&self, tenant: Tenant) -> Result<()> {
+            admin::create_tenant(self, &tenant).await
+        }
+        async fn get_tenant(&self, tenant: &TenantId) -> Result<Tenant> {
+            admin::get_tenant(&**self.client().await?, tenant).await
+        }
+        async fn update_tenant(&self, tenant: Tenant) -> Result<()> {
+            admin::update_tenant(self, &tenant).await
+        }
+        async fn list_tenants(&self) -> Result<Vec<Tenant>> {
+            admin::list_tenants(self).await
+        }
+        async fn create_api_key(&self, key: ApiKey) -> Result<()> {
+            admin::create_api_key(self, &key).await
+        }
+        async fn list_api_keys(&self, tenant: &TenantId) -> Result<Vec<ApiKey>> {
+            admin::list_api_keys(self, tenant).await
+        }
+        async fn revoke_api_key(&self, tenant: &TenantId, key: &ApiKeyId, now_ms: i64) -> Result<()> {
+            admin::revoke_api_key(self, tenant, key, now_ms).await
+        }
+        async fn find_api_key(&self, key: &str) -> Result<Option<ApiKey>> {
+            admin::find_api_key(self, key).await
+        }
+        async fn create_endpoint(&self, endpoint: Endpoint) -> Result<()> {
+            admin::create_endpoint(self, &endpoint).await
+        }
+        async fn list_endpoints(&self, tenant: &TenantId) -> Result<Vec<Endpoint>> {
+            admin::list_endpoints(self, tenant).await
+        }
+        async fn get_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId) -> Result<Endpoint> {
+            admin::get_endpoint(&**self.client().await?, tenant, endpoint).await
+        }
+        async fn update_endpoint(&self, endpoint: Endpoint) -> Result<()> {
+            admin::update_endpoint(self, &endpoint).await
+        }
+        async fn replace_owned_endpoints(
+            &self,
+            tenant: &TenantId,
+            owner: &ApiKeyId,
+            dialect: Dialect,
+            endpoints: Vec<Endpoint>,
+            now_ms: i64,
+        ) -> Result<()> {
+            admin::replace_owned_endpoints(self, tenant, owner, dialect, &endpoints, now_ms).await
+        }
+        async fn delete_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<()> {
+            admin::delete_endpoint(self, tenant, endpoint, now_ms).await
+        }
+        async fn create_event_type(&self, event_type: CustomEventType) -> Result<()> {
+            admin::create_event_type(self, &event_type).await
+        }
+        async fn list_event_types(&self, tenant: &TenantId) -> Result<Vec<CustomEventType>> {
+            admin::list_event_types(self, tenant).await
+        }
+        async fn get_event_type(&self, tenant: &TenantId, name: &str) -> Result<Option<CustomEventType>> {
+            admin::get_event_type(self, tenant, name).await
+        }
+        async fn create_source(&self, source: Source) -> Result<()> {
+            admin::create_source(self, &source).await
+        }
+        async fn list_sources(&self, tenant: &TenantId) -> Result<Vec<Source>> {
+            admin::list_sources(self, tenant).await
+        }
+        async fn get_source(&self, tenant: &TenantId, source: &SourceId) -> Result<Source> {
+            admin::get_source(self, tenant, source).await
+        }
+        async fn delete_source(&self, tenant: &TenantId, source: &SourceId) -> Result<()> {
+            admin::delete_source(self, tenant, source).await
+        }
+        async fn find_source(&self, source: &SourceId) -> Result<Option<Source>> {
+            admin::find_source(self, source).await
+        }
+        async fn receive(&self, tenant: &TenantId, receipt: Receipt) -> Result<Published> {
+            events::receive(self, tenant, &receipt).await
+        }
+        async fn list_inbound(&self, tenant: &TenantId, source: &SourceId, limit: u32) -> Result<Vec<InboundRecord>> {
+            events::list_inbound(self, tenant, source, limit).await
+        }
+        async fn put_callout_provider(&self, provider: CalloutProvider) -> Result<()> {
+            admin::put_callout_provider(self, &provider).await
+        }
+        async fn get_callout_provider(&self, tenant: &TenantId, name: &str) -> Result<CalloutProvider> {
+            admin::get_callout_provider(self, tenant, name).await
+        }
+        async fn list_callout_providers(&self, tenant: &TenantId) -> Result<Vec<CalloutProvider>> {
+            admin::list_callout_providers(self, tenant).await
+        }
+        async fn delete_callout_provider(&self, tenant: &TenantId, name: &str) -> Result<()> {
+            admin::delete_callout_provider(self, tenant, name).await
+        }
+        async fn log_callout(&self, record: CalloutRecord) -> Result<()> {
+            admin::log_callout(self, &record).await
+        }
+        async fn list_callout_log(&self, tenant: &TenantId, name: &str, limit: u32) -> Result<Vec<CalloutRecord>> {
+            admin::list_callout_log(self, tenant, name, limit).await
+        }
+        async fn publish(&self, tenant: &TenantId, events: Vec<Event>) -> Result<Vec<Published>> {
+            events::publish(self, tenant, &events).await
+        }
+        async fn publish_to(&self, tenant: &TenantId, event: Event, endpoint: &EndpointId) -> Result<DeliveryId> {
+            events::publish_to(self, tenant, &event, endpoint).await
+        }
+        async fn list_events(&self, tenant: &TenantId, filter: EventFilter) -> Result<Vec<Event>> {
+            events::list(self, tenant, &filter).await
+        }
+        async fn get_event(&self, tenant: &TenantId, event: &EventId) -> Result<(Event, Vec<Delivery>)> {
+            events::get(self, tenant, event).await
+        }
+        async fn list_deliveries(&self, tenant: &TenantId, filter: DeliveryFilter) -> Result<Vec<Delivery>> {
+            deliveries::list(self, tenant, &filter).await
+        }
+        async fn get_delivery(&self, tenant: &TenantId, delivery: &DeliveryId) -> Result<Delivery> {
+            deliveries::get(self, tenant, delivery).await
+        }
+        async fn list_attempts(&self, tenant: &TenantId, delivery: &DeliveryId) -> Result<Vec<Attempt>> {
+            deliveries::attempts(self, tenant, delivery).await
+        }
+        async fn retry_delivery(&self, tenant: &TenantId, delivery: &DeliveryId, now_ms: i64) -> Result<Delivery> {
+            deliveries::retry(self, tenant, delivery, now_ms).await
+        }
+        async fn recover_endpoint(
+            &self,
+            tenant: &TenantId,
+            endpoint: &EndpointId,
+            since_ms: i64,
+            now_ms: i64,
+        ) -> Result<u64> {
+            deliveries::recover(self, tenant, endpoint, since_ms, now_ms).await
+        }
+        async fn claim_due(&self, request: ClaimRequest) -> Result<Vec<Claim>> {
+            deliveries::claim_due(self, &request).await
+        }
+        async fn record_outcomes(&self, outcomes: Vec<Outcome>, circuit: CircuitPolicy) -> Result<()> {
+            deliveries::record_outcomes(self, &outcomes, &circuit).await
+        }
+        async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>> {
+            deliveries::next_due_after(self, now_ms).await
+        }
+        async fn renew_leases(&self, node: &NodeId, now_ms: i64, lease_ms: i64) -> Result<u64> {
+            deliveries::renew_leases(self, node, now_ms, lease_ms).await
+        }
+        async fn release_leases(&self, node: &NodeId, now_ms: i64) -> Result<u64> {
+            deliveries::release_leases(self, node, now_ms).await
+        }
+    }
+}

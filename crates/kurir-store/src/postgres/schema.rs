@@ -1,0 +1,214 @@
+//! The PostgreSQL schema and its migrations. `kurir_schema` records how many ran; each start (and `kurir
+//! migrate`) runs the missing ones in one transaction, under an advisory lock, so two nodes starting together
+//! do not race and a database is never left half-migrated.
+//!
+//! The tables are SQLite's, column for column (see `sqlite/schema.rs`), in PostgreSQL's types: numbers are
+//! `BIGINT`, flags `BOOLEAN`, blobs `BYTEA`, structured fields JSON text written by `codec`.
+
+use tokio_postgres::Client;
+
+use super::pg_error;
+use crate::StoreError;
+
+/// Held while migrating: "kurir_mg".
+const MIGRATION_LOCK: i64 = 0x6b75_7269_725f_6d67;
+
+/// Each entry is one migration; append, never edit a released one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value BYTEA NOT NULL
+);
+
+CREATE TABLE tenants (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    attempt_log TEXT NOT NULL DEFAULT 'full'
+);
+
+CREATE TABLE api_keys (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    name        TEXT NOT NULL,
+    secret_hash BYTEA NOT NULL,
+    created_at  BIGINT NOT NULL,
+    revoked_at  BIGINT
+);
+CREATE INDEX api_keys_tenant ON api_keys(tenant_id);
+
+CREATE TABLE endpoints (
+    id                TEXT PRIMARY KEY,
+    tenant_id         TEXT NOT NULL REFERENCES tenants(id),
+    url               TEXT NOT NULL,
+    dialect           TEXT NOT NULL,
+    description       TEXT NOT NULL,
+    event_types       TEXT,
+    headers           TEXT NOT NULL,
+    secrets           TEXT NOT NULL,
+    retry_schedule    TEXT,
+    timeout_ms        BIGINT NOT NULL,
+    enabled           BOOLEAN NOT NULL,
+    disabled_reason   TEXT,
+    owner_key         TEXT,
+    created_at        BIGINT NOT NULL,
+    updated_at        BIGINT NOT NULL,
+    zort_keys         TEXT,
+    signature_headers BOOLEAN NOT NULL DEFAULT TRUE,
+    auth              TEXT
+);
+CREATE INDEX endpoints_tenant ON endpoints(tenant_id);
+
+CREATE TABLE endpoint_health (
+    endpoint_id TEXT PRIMARY KEY,
+    circuit     TEXT NOT NULL DEFAULT 'closed 0',
+    held_until  BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX endpoint_health_held ON endpoint_health(held_until) WHERE held_until > 0;
+
+CREATE TABLE event_types (
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    name        TEXT NOT NULL,
+    description TEXT NOT NULL,
+    schema      TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, name)
+);
+
+CREATE TABLE events (
+    seq             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,
+    tenant_id       TEXT NOT NULL,
+    event_type      TEXT NOT NULL,
+    payload         TEXT NOT NULL,
+    ordering_key    TEXT,
+    origin_key      TEXT,
+    idempotency_key TEXT,
+    created_at      BIGINT NOT NULL,
+    params          TEXT
+);
+CREATE INDEX events_tenant ON events(tenant_id, id);
+CREATE UNIQUE INDEX events_idempotency ON events(tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+
+CREATE TABLE deliveries (
+    seq             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,
+    tenant_id       TEXT NOT NULL,
+    event_seq       BIGINT NOT NULL REFERENCES events(seq),
+    event_id        TEXT NOT NULL,
+    endpoint_id     TEXT NOT NULL,
+    event_type      TEXT NOT NULL,
+    ordering_key    TEXT,
+    state           TEXT NOT NULL,
+    attempts        BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    lease_token     BIGINT,
+    lease_owner     TEXT,
+    last_status     BIGINT,
+    last_error      TEXT,
+    created_at      BIGINT NOT NULL,
+    updated_at      BIGINT NOT NULL
+);
+CREATE INDEX deliveries_due ON deliveries(next_attempt_at) WHERE state IN ('pending', 'retrying', 'in_flight');
+CREATE INDEX deliveries_queue ON deliveries(endpoint_id, next_attempt_at)
+    WHERE state IN ('pending', 'retrying', 'in_flight');
+CREATE INDEX deliveries_ordering ON deliveries(endpoint_id, ordering_key, seq)
+    WHERE ordering_key IS NOT NULL AND state IN ('pending', 'retrying', 'in_flight');
+CREATE INDEX deliveries_in_flight ON deliveries(endpoint_id, next_attempt_at) WHERE state = 'in_flight';
+CREATE INDEX deliveries_lease_owner ON deliveries(lease_owner) WHERE state = 'in_flight';
+CREATE INDEX deliveries_tenant ON deliveries(tenant_id, seq);
+CREATE INDEX deliveries_event ON deliveries(event_id);
+CREATE INDEX deliveries_endpoint ON deliveries(endpoint_id, state, created_at);
+
+CREATE TABLE attempts (
+    seq         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id          TEXT NOT NULL UNIQUE,
+    tenant_id   TEXT NOT NULL,
+    delivery_id TEXT NOT NULL,
+    attempt_no  BIGINT NOT NULL,
+    started_at  BIGINT NOT NULL,
+    duration_ms BIGINT NOT NULL,
+    status      BIGINT,
+    error_kind  TEXT,
+    error       TEXT,
+    response    TEXT NOT NULL
+);
+CREATE INDEX attempts_delivery ON attempts(delivery_id, seq);
+
+CREATE TABLE sources (
+    id         TEXT PRIMARY KEY,
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+    name       TEXT NOT NULL,
+    verify     TEXT NOT NULL,
+    strict     BOOLEAN NOT NULL,
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX sources_tenant ON sources(tenant_id);
+
+CREATE TABLE inbound (
+    seq              BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id        TEXT NOT NULL,
+    source_id        TEXT NOT NULL,
+    fingerprint      BYTEA NOT NULL,
+    received_at      BIGINT NOT NULL,
+    event_id         TEXT NOT NULL,
+    event_type       TEXT NOT NULL,
+    validation_error TEXT,
+    duplicate        BOOLEAN NOT NULL
+);
+CREATE INDEX inbound_fingerprint ON inbound(source_id, fingerprint, received_at);
+CREATE INDEX inbound_source ON inbound(tenant_id, source_id, seq);
+
+CREATE TABLE callout_providers (
+    tenant_id  TEXT NOT NULL REFERENCES tenants(id),
+    name       TEXT NOT NULL,
+    url        TEXT NOT NULL,
+    timeout_ms BIGINT NOT NULL,
+    headers    TEXT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (tenant_id, name)
+);
+
+CREATE TABLE callout_log (
+    seq         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id   TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    at          BIGINT NOT NULL,
+    duration_ms BIGINT NOT NULL,
+    status      BIGINT,
+    outcome     TEXT NOT NULL,
+    error       TEXT,
+    request     TEXT NOT NULL,
+    response    TEXT NOT NULL
+);
+CREATE INDEX callout_log_name ON callout_log(tenant_id, name, seq);
+"#];
+
+/// Brings the database up to the current schema, holding the migration lock meanwhile.
+pub(crate) async fn migrate(client: &mut Client) -> Result<(), StoreError> {
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK]).await.map_err(pg_error)?;
+    let result = run_missing(client).await;
+    let unlocked = client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]).await.map_err(pg_error);
+    result.and(unlocked.map(|_| ()))
+}
+
+async fn run_missing(client: &mut Client) -> Result<(), StoreError> {
+    client
+        .batch_execute("CREATE TABLE IF NOT EXISTS kurir_schema (version BIGINT NOT NULL)")
+        .await
+        .map_err(pg_error)?;
+    let applied: i64 =
+        client.query_one("SELECT COALESCE(MAX(version), 0) FROM kurir_schema", &[]).await.map_err(pg_error)?.get(0);
+    if applied > MIGRATIONS.len() as i64 {
+        return Err(StoreError::Config(format!(
+            "the database has schema version {applied}, newer than this kurir knows ({}); run a newer kurir",
+            MIGRATIONS.len()
+        )));
+    }
+    let tx = client.transaction().await.map_err(pg_error)?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
+        tx.batch_execute(sql).await.map_err(pg_error)?;
+        tx.execute("INSERT INTO kurir_schema (version) VALUES ($1)", &[&(index as i64 + 1)]).await.map_err(pg_error)?;
+    }
+    tx.commit().await.map_err(pg_error)
+}
