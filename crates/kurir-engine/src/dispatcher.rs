@@ -81,6 +81,11 @@ pub async fn run(
         tokens: TokenCache::default(),
         allow_private_targets: config.allow_private_targets,
     });
+    // Another node's publish wakes this dispatcher too (where the store can tell).
+    store.on_due({
+        let waker = waker.clone();
+        Arc::new(move || waker.wake())
+    });
     let released = store.release_leases(&config.node, now_ms()).await?;
     if released > 0 {
         tracing::info!(

@@ -67,6 +67,9 @@ pub use open::{open, Database, StoreOptions};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// What [`Store::on_due`] calls.
+pub type Wake = std::sync::Arc<dyn Fn() + Send + Sync>;
+
 /// How long an `Idempotency-Key` is remembered.
 pub const IDEMPOTENCY_WINDOW_MS: i64 = 24 * 3_600 * 1_000;
 
@@ -232,6 +235,13 @@ pub struct CalloutRecord {
 pub trait Store: Send + Sync + 'static {
     /// Answers when the database does: `/readyz` asks this.
     async fn ping(&self) -> Result<()>;
+
+    /// Calls `wake` whenever another process may have made deliveries due (a publish on another node), so its
+    /// dispatcher need not wait for its poll. A backend shared by one process only may do nothing: that
+    /// process's own writes wake its dispatcher directly.
+    fn on_due(&self, wake: Wake) {
+        let _ = wake;
+    }
 
     // --- operator settings ---
 

@@ -70,6 +70,10 @@ impl SealedStore {
 
 #[async_trait]
 impl Store for SealedStore {
+    fn on_due(&self, wake: crate::Wake) {
+        self.backend.on_due(wake);
+    }
+
     async fn ping(&self) -> Result<()> {
         self.backend.ping().await
     }

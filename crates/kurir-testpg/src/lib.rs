@@ -183,6 +183,28 @@ impl TestCluster {
         self.create_database(&name)
     }
 
+    /// Stops the local server (`pg_ctl stop -m fast`) so a test can see what kurir does without its database.
+    /// Only for a cluster of the test's own ([`TestCluster::start`]), never the shared one.
+    pub fn stop_server(&self) -> Result<(), String> {
+        let Inner::Local(l) = &self.inner else {
+            return Err(format!("cannot stop the server {URL_ENV} names"));
+        };
+        let data_s = path_str(&l.data)?;
+        run(l.as_pg_user(&l.bins.pg_ctl, &["-D", &data_s, "-m", "fast", "-w", "stop"]), "pg_ctl stop").map(|_| ())
+    }
+
+    /// Starts the local server again on the same port after [`TestCluster::stop_server`].
+    pub fn start_server(&self) -> Result<(), String> {
+        let Inner::Local(l) = &self.inner else {
+            return Err(format!("cannot start the server {URL_ENV} names"));
+        };
+        let (data_s, root_s) = (path_str(&l.data)?, path_str(&l.root)?);
+        let log_s = path_str(&l.root.join("postgres.log"))?;
+        let opts = format!("-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=on", l.port, sh_quote(&root_s));
+        let args = ["-D", data_s.as_str(), "-o", &opts, "-w", "-t", "60", "start", "-l", &log_s];
+        run(l.as_pg_user(&l.bins.pg_ctl, &args), "pg_ctl start").map(|_| ())
+    }
+
     fn start_local() -> Result<TestCluster, String> {
         let bins = find_server_bins()?;
         let run_as = if effective_uid_is_root()? { Some(postgres_account()?) } else { None };

@@ -85,3 +85,37 @@ async fn a_node_with_another_secret_key_refuses_to_start() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("KURIR_SECRET_KEY"), "says why: {stderr}");
 }
+
+#[tokio::test]
+async fn while_the_database_is_away_publishes_get_503_and_kurir_recovers_by_itself() {
+    let cluster = kurir_testpg::TestCluster::start()
+        .unwrap_or_else(|err| panic!("PostgreSQL is needed for this test and none could be had: {err}"));
+    let url = cluster.fresh_database("outage").unwrap_or_else(|err| panic!("{err}"));
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let kurir = Kurir::launch(dir.path(), Options { database_url: Some(url), ..Options::sqlite() }).await;
+    let receiver = Receiver::start(|_, _| Reply::status(200)).await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    tenant.endpoint(&receiver.url, json!({})).await;
+    let event = json!({"type": "ADDPRODUCT", "payload": {"id": 1}});
+
+    cluster.stop_server().unwrap_or_else(|err| panic!("{err}"));
+    let (status, body, headers) =
+        tenant.api.send(reqwest::Method::POST, &tenant.path("/events"), Some(&event), &[]).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(headers.get("retry-after").is_some(), "a sender is told when to try again");
+    assert_eq!(body["error"]["code"], "unavailable");
+    let (status, _) = tenant.api.get("/readyz").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "not ready without the database");
+
+    cluster.start_server().unwrap_or_else(|err| panic!("{err}"));
+    eventually("kurir to be ready again", Duration::from_secs(20), || async {
+        (tenant.api.get("/readyz").await.0 == StatusCode::OK).then_some(())
+    })
+    .await;
+    let id = tenant.publish("ADDPRODUCT", json!({"id": 2})).await;
+    eventually("the delivery after the outage", Duration::from_secs(10), || async {
+        seen_ids(&receiver).contains(&id).then_some(())
+    })
+    .await;
+    assert_eq!(receiver.count(), 1, "the refused publish stored nothing");
+}

@@ -15,7 +15,7 @@ use tokio_postgres::{GenericClient, Transaction};
 
 use super::admin::{get_endpoint, get_tenant};
 use super::rows::{self, all};
-use super::{pg_error, PgStore};
+use super::{pg_error, wakeups, PgStore};
 use crate::claiming::{gate, shares};
 use crate::{sql, Claim, ClaimRequest, DeliveryFilter, NodeId, Outcome, Result, StoreError};
 
@@ -71,6 +71,9 @@ pub(crate) async fn retry(store: &PgStore, tenant: &TenantId, id: &DeliveryId, n
         sql::resendable()
     );
     let changed = client.execute(&sql, &[&tenant.as_str(), &id.as_str(), &now_ms]).await.map_err(pg_error)?;
+    if changed > 0 {
+        client.execute(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
+    }
     let current = get_in(&**client, tenant, id).await?;
     if changed == 0 {
         return Err(StoreError::Conflict(format!("delivery is still {}", current.state.as_str())));
@@ -87,14 +90,18 @@ pub(crate) async fn recover(
 ) -> Result<u64> {
     let client = store.client().await?;
     get_endpoint(&**client, tenant, endpoint).await?;
-    client
+    let changed = client
         .execute(
             "UPDATE deliveries SET state = 'pending', next_attempt_at = $4, updated_at = $4
              WHERE tenant_id = $1 AND endpoint_id = $2 AND state = 'dead' AND created_at >= $3",
             &[&tenant.as_str(), &endpoint.as_str(), &since_ms, &now_ms],
         )
         .await
-        .map_err(pg_error)
+        .map_err(pg_error)?;
+    if changed > 0 {
+        client.execute(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
+    }
+    Ok(changed)
 }
 
 /// The endpoints with an unfinished delivery due now whose circuit does not hold them, found by walking the

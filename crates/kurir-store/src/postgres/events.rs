@@ -9,7 +9,7 @@ use tokio_postgres::GenericClient;
 
 use super::admin::{get_endpoint, get_tenant};
 use super::rows::{self, all};
-use super::{pg_error, PgStore};
+use super::{pg_error, wakeups, PgStore};
 use crate::codec::{params_json, parse};
 use crate::{EventFilter, InboundRecord, Published, Receipt, Result, StoreError, IDEMPOTENCY_WINDOW_MS};
 
@@ -48,6 +48,7 @@ pub(crate) async fn publish(store: &PgStore, tenant: &TenantId, events: &[Event]
     for event in events {
         published.push(publish_one(&*tx, &routes, event).await?);
     }
+    tx.execute(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
     tx.commit().await.map_err(pg_error)?;
     Ok(published)
 }
@@ -170,6 +171,7 @@ pub(crate) async fn publish_to(
         .await?
         .ok_or_else(|| StoreError::Conflict("an event with this idempotency key exists".into()))?;
     let id = insert_delivery(&*tx, event, event_seq, endpoint.as_str()).await?;
+    tx.execute(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
     tx.commit().await.map_err(pg_error)?;
     Ok(id)
 }
@@ -256,6 +258,7 @@ pub(crate) async fn receive(store: &PgStore, tenant: &TenantId, receipt: &Receip
     )
     .await
     .map_err(pg_error)?;
+    tx.execute(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
     tx.commit().await.map_err(pg_error)?;
     Ok(published)
 }

@@ -16,6 +16,7 @@ mod deliveries;
 mod events;
 mod rows;
 mod schema;
+mod wakeups;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,8 +31,22 @@ const POOL_SIZE: usize = 16;
 
 pub struct PgStore {
     pool: Pool,
+    /// For the dedicated wake-up connection.
+    config: Config,
+    /// The wake-up listener, once someone asked for wake-ups; stopped with the store.
+    listener: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Where the database is, for messages (never the password).
     target: String,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        if let Ok(mut listener) = self.listener.lock() {
+            if let Some(task) = listener.take() {
+                task.abort();
+            }
+        }
+    }
 }
 
 impl std::fmt::Debug for PgStore {
@@ -70,7 +85,8 @@ impl PgStore {
         }
         config.application_name("kurir");
         let target = describe(&config);
-        let manager = Manager::from_config(config, NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
+        let manager =
+            Manager::from_config(config.clone(), NoTls, ManagerConfig { recycling_method: RecyclingMethod::Fast });
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(Runtime::Tokio1)
@@ -78,7 +94,7 @@ impl PgStore {
             .create_timeout(Some(Duration::from_secs(5)))
             .build()
             .map_err(|err| StoreError::Config(format!("cannot build the connection pool: {err}")))?;
-        let store = PgStore { pool, target };
+        let store = PgStore { pool, config, listener: std::sync::Mutex::new(None), target };
         let mut client = store.client().await.map_err(|err| store.at_start(err))?;
         schema::migrate(&mut client).await.map_err(|err| store.at_start(err))?;
         Ok(store)
@@ -100,6 +116,14 @@ impl PgStore {
                 StoreError::Config(format!("PostgreSQL at {} refused kurir: {}", self.target, chain(cause.as_ref())))
             }
             other => other,
+        }
+    }
+
+    fn listen_for_due(&self, wake: wakeups::Wake) {
+        if let Ok(mut listener) = self.listener.lock() {
+            if let Some(old) = listener.replace(wakeups::spawn(self.config.clone(), wake)) {
+                old.abort();
+            }
         }
     }
 
@@ -175,6 +199,9 @@ mod store_impl {
 
     #[async_trait]
     impl Store for PgStore {
+        fn on_due(&self, wake: crate::Wake) {
+            self.listen_for_due(wake);
+        }
         async fn ping(&self) -> Result<()> {
             self.client().await?.execute("SELECT 1", &[]).await.map_err(pg_error).map(|_| ())
         }

@@ -4,4 +4,5 @@
 
 mod backends;
 mod contract;
+mod postgres;
 mod sqlite;
