@@ -62,6 +62,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         public_url: None,
         secret_key: None,
         node_id: None,
+        lease_secs: 30,
         admin_token: Some(admin_token.clone()),
         shutdown_grace_secs: 5,
         circuit_failures: 5,

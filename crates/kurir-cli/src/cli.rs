@@ -95,6 +95,11 @@ pub struct ServeArgs {
     #[arg(long, env = "KURIR_NODE_ID")]
     pub node_id: Option<String>,
 
+    /// How long a node's lease on a delivery lasts unless renewed (every third of it, while the attempt runs):
+    /// when a node dies, others send what it held after this long.
+    #[arg(long, env = "KURIR_LEASE_SECS", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub lease_secs: u32,
+
     /// Seconds that in-flight attempts get to finish at shutdown.
     #[arg(long, env = "KURIR_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,

@@ -51,6 +51,7 @@ pub async fn serve(
     let waker = Waker::default();
     let engine_config = EngineConfig {
         node,
+        lease_ms: i64::from(args.lease_secs) * 1_000,
         allow_private_targets: args.allow_private_targets,
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         circuit: CircuitPolicy {

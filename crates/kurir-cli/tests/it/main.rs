@@ -13,6 +13,8 @@ mod delivery;
 mod dialects;
 /// Durability: a restart or a `kill -9` loses no accepted event.
 mod durability;
+/// Three nodes on one PostgreSQL database; one killed, one restarted; nothing lost, order kept.
+mod multinode;
 /// PostgreSQL: the binary on a real PostgreSQL; bad database URLs; the shared secret key.
 mod postgres;
 /// Publishing: validation errors, batches, idempotency, loop suppression.

@@ -23,11 +23,19 @@ pub struct Options {
     pub database_url: Option<String>,
     /// `--node-id`.
     pub node_id: Option<String>,
+    /// More arguments for `kurir serve`.
+    pub extra_args: Vec<String>,
 }
 
 impl Options {
     pub fn sqlite() -> Self {
-        Options { admin_token: Some(ADMIN_TOKEN), allow_private_targets: true, database_url: None, node_id: None }
+        Options {
+            admin_token: Some(ADMIN_TOKEN),
+            allow_private_targets: true,
+            database_url: None,
+            node_id: None,
+            extra_args: Vec::new(),
+        }
     }
 
     /// On a fresh database of the test process's throwaway PostgreSQL cluster; the test fails, saying why, when
@@ -107,6 +115,7 @@ impl Kurir {
         if let Some(node) = &options.node_id {
             command.arg("--node-id").arg(node);
         }
+        command.args(&options.extra_args);
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -188,6 +197,11 @@ impl Api {
 
     pub fn with_token(&self, token: &str) -> Self {
         Api { token: token.to_owned(), ..self.clone() }
+    }
+
+    /// The same token against another kurir node.
+    pub fn rebased(self, base: &str) -> Self {
+        Api { base: base.to_owned(), ..self }
     }
 
     pub async fn send(
