@@ -16,11 +16,35 @@ pub struct Cli {
 pub enum Command {
     /// Run the server: the API, the dispatcher and the embedded SQLite store.
     Serve(ServeArgs),
+    /// Work on a whole store: `kurir store copy` moves a SQLite store into PostgreSQL.
+    #[command(subcommand)]
+    Store(StoreCommand),
     /// Bring a PostgreSQL database's schema up to date and exit (`kurir serve` also does this at start).
     Migrate(MigrateArgs),
     /// Measure end-to-end throughput on this machine: an in-process kurir on a temp SQLite file publishes to
     /// receivers on 127.0.0.1, and every delivery is counted when it arrives.
     Bench(BenchArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum StoreCommand {
+    /// Copy a whole SQLite store (every table, states and logs included) into a PostgreSQL database. Stop the
+    /// kurir that uses the SQLite store first.
+    Copy(CopyArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CopyArgs {
+    /// The SQLite store's data directory.
+    #[arg(long, default_value = "./kurir-data")]
+    pub from: PathBuf,
+    /// The PostgreSQL database (`postgres://user:password@host:port/db`); migrated first.
+    #[arg(long, env = "KURIR_DATABASE_URL", hide_env_values = true)]
+    pub to: String,
+    /// Copy into a database that already holds data: finishes an interrupted copy (rows already there are
+    /// skipped, so nothing is duplicated).
+    #[arg(long)]
+    pub resume: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -6,6 +6,7 @@ mod bench;
 mod cli;
 mod node;
 mod serve;
+mod store_copy;
 
 use std::process::ExitCode;
 
@@ -25,6 +26,7 @@ fn main() -> ExitCode {
             cli::Command::Serve(args) => serve::run(args).await,
             cli::Command::Bench(args) => bench::run(args).await,
             cli::Command::Migrate(args) => serve::migrate(args).await,
+            cli::Command::Store(cli::StoreCommand::Copy(args)) => store_copy::run(args).await,
         }
     });
     match result {

@@ -11,6 +11,7 @@
 //!   to seal.
 //! - [`claiming`]: the backend-neutral parts of a claim (sharing a batch among endpoints), pure.
 //! - [`sql`]: SQL fragments written from kurir-core's rules (which states are unfinished), shared by backends.
+//! - [`postgres`]: several nodes on one PostgreSQL database; [`copy`] moves a SQLite store into one.
 //! - [`sqlite`]: the embedded default. One writer thread owns the write connection and commits whatever is
 //!   queued in one transaction and one fsync (group commit); readers use their own connections.
 //!
@@ -43,6 +44,7 @@
 
 pub mod claiming;
 mod codec;
+pub mod copy;
 pub mod error;
 mod open;
 pub mod postgres;

@@ -183,6 +183,18 @@ impl TestCluster {
         self.create_database(&name)
     }
 
+    /// Runs `sql` on the database at `url` with `psql` and returns what it printed (unaligned, tuples only).
+    pub fn psql(&self, url: &str, sql: &str) -> Result<String, String> {
+        let psql = match &self.inner {
+            Inner::Local(l) => l.bins.psql.clone().ok_or_else(|| "`psql` was not found".to_owned())?,
+            Inner::External { psql, .. } => psql.clone()?,
+        };
+        let mut cmd = client_cmd(&psql);
+        cmd.args(["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]);
+        let output = run(cmd, "psql")?;
+        Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
+    }
+
     /// Stops the local server (`pg_ctl stop -m fast`) so a test can see what kurir does without its database.
     /// Only for a cluster of the test's own ([`TestCluster::start`]), never the shared one.
     pub fn stop_server(&self) -> Result<(), String> {

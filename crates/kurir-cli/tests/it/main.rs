@@ -21,6 +21,8 @@ mod postgres;
 mod publish;
 /// Inbound sources: DealPOS, ZORT and Standard Webhooks senders posting to kurir.
 mod sources;
+/// `kurir store copy`: a SQLite store moved into PostgreSQL.
+mod store_copy;
 /// Authentication and tenant isolation.
 mod tenancy;
 /// The kurir process, test receivers and an API client.

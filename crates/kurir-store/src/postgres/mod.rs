@@ -127,7 +127,7 @@ impl PgStore {
         }
     }
 
-    async fn client(&self) -> Result<Object> {
+    pub(crate) async fn client(&self) -> Result<Object> {
         self.pool.get().await.map_err(pool_error)
     }
 }

@@ -15,6 +15,7 @@ mod endpoints;
 mod events;
 mod rows;
 mod schema;
+pub use schema::SCHEMA_VERSION;
 mod sources;
 mod tenants;
 mod writer;

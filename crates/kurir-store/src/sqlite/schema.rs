@@ -196,6 +196,9 @@ CREATE INDEX deliveries_lease_owner ON deliveries(lease_owner) WHERE state = 'in
 "#,
 ];
 
+/// The schema version a fully migrated database has.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
 /// Brings the database up to the current schema.
 pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let applied: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;

@@ -199,6 +199,10 @@ impl Api {
         Api { token: token.to_owned(), ..self.clone() }
     }
 
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
     /// The same token against another kurir node.
     pub fn rebased(self, base: &str) -> Self {
         Api { base: base.to_owned(), ..self }

@@ -7,7 +7,7 @@ mod receiver;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-pub use kurir::{Kurir, Options, Tenant, ADMIN_TOKEN};
+pub use kurir::{Kurir, Options, Tenant, ADMIN_TOKEN, SECRET_KEY};
 pub use receiver::{Receiver, Reply};
 
 /// Polls `check` every 25 ms until it returns `Some`, or panics after `timeout` saying what was awaited.
