@@ -1,6 +1,6 @@
 //! Throwaway PostgreSQL cluster for tests (std only, no crates).
 //!
-//! ```ignore
+//! ```text
 //! let pg = TestCluster::start()?;            // or TestCluster::shared()? for one per test binary
 //! let url = pg.fresh_database("store")?;     // postgres://kurir@127.0.0.1:<port>/store_<pid>_<n>
 //! ```

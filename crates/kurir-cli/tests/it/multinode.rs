@@ -3,8 +3,8 @@
 //! each endpoint must see each key's events in publish order, and duplicates must stay within what was in
 //! flight when the node died.
 //!
-//! The bounded run is part of the suite. The long run: `KURIR_MULTINODE_EVENTS=20000 cargo nextest run -p
-//! kurir-cli multinode --no-capture` (see README).
+//! The bounded run is part of the suite. The long run: `KURIR_MULTINODE_EVENTS=20000 cargo test -p kurir-cli
+//! --test it multinode -- --nocapture` (see README).
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
