@@ -1,9 +1,10 @@
 //! `kurir bench`: end-to-end throughput on this machine.
 //!
 //! Everything runs in this one process, so the figures include kurir, the receivers and the publishers sharing
-//! the same cores: an in-process `kurir serve` on a fresh SQLite file (WAL, `synchronous=FULL`: every accepted
-//! event is on disk), receivers on 127.0.0.1 that answer 200 at once and count what arrives, and publishers that
-//! call the real HTTP API. Traffic goes only to loopback; the run is bounded by `--events` and `--timeout-secs`.
+//! the same cores: in-process `kurir serve` nodes on a fresh SQLite file (WAL, `synchronous=FULL`: every accepted
+//! event is on disk) or on a PostgreSQL database (`--database-url`, `--nodes`), receivers on 127.0.0.1 that answer
+//! 200 at once and count what arrives, and publishers that call the real HTTP API. Traffic goes only to loopback;
+//! the run is bounded by `--events` and `--timeout-secs`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -51,46 +52,59 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let receiver_app = axum::Router::new().fallback(receive).with_state(Arc::clone(&arrivals));
     tokio::spawn(async move { axum::serve(receiver_listener, receiver_app).await });
 
+    anyhow::ensure!(args.nodes >= 1, "--nodes must be at least 1");
+    anyhow::ensure!(args.nodes == 1 || args.database_url.is_some(), "more than one node needs --database-url");
     let admin_token = format!("bench_{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>()));
-    let kurir_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", kurir_listener.local_addr()?);
-    let serve_args = ServeArgs {
-        listen: kurir_listener.local_addr()?,
-        data_dir: data_dir.clone(),
-        database_url: None,
-        allow_private_targets: true,
-        public_url: None,
-        secret_key: None,
-        node_id: None,
-        lease_secs: 30,
-        admin_token: Some(admin_token.clone()),
-        shutdown_grace_secs: 5,
-        circuit_failures: 5,
-        circuit_cooldown_ms: 30_000,
-    };
+    // Every node of a PostgreSQL database must seal with the same key.
+    let secret_key =
+        args.database_url.as_ref().map(|_| args.secret_key.clone().unwrap_or_else(|| BENCH_KEY.to_owned()));
     let shutdown = CancellationToken::new();
-    let server = tokio::spawn({
+    let mut bases = Vec::new();
+    let mut servers = Vec::new();
+    for node in 0..args.nodes {
+        let kurir_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        bases.push(format!("http://{}", kurir_listener.local_addr()?));
+        let serve_args = ServeArgs {
+            listen: kurir_listener.local_addr()?,
+            data_dir: data_dir.join(format!("node-{node}")),
+            database_url: args.database_url.clone(),
+            allow_private_targets: true,
+            public_url: None,
+            secret_key: secret_key.clone(),
+            node_id: Some(format!("bench-{node}")),
+            lease_secs: 30,
+            admin_token: Some(admin_token.clone()),
+            shutdown_grace_secs: 5,
+            circuit_failures: 5,
+            circuit_cooldown_ms: 30_000,
+        };
         let shutdown = shutdown.clone();
-        async move { serve::serve(&serve_args, kurir_listener, shutdown).await }
-    });
+        let server = tokio::spawn(async move { serve::serve(&serve_args, kurir_listener, shutdown).await });
+        // One at a time: the first node migrates and stores the key's check value before the others start.
+        let base = bases.last().cloned().unwrap_or_default();
+        servers.push(wait_ready(&base, server).await?);
+    }
+    let base = bases[0].clone();
+    let tenant = format!("bench-{:08x}", rand::random::<u32>());
+    let place = match &args.database_url {
+        Some(_) => format!("PostgreSQL, {} node(s)", args.nodes),
+        None => data_dir.display().to_string(),
+    };
 
     let client = http_client()?;
-    let token = setup(&client, &base, &admin_token, &receiver_url, args.endpoints).await?;
+    let token = setup(&client, &base, &tenant, &admin_token, &receiver_url, args.endpoints).await?;
     let expected = args.events * u64::from(args.endpoints);
     eprintln!(
         "publishing {} events ({} per call, {} publishers) to {} endpoint(s) on {}",
-        args.events,
-        args.batch,
-        args.publishers,
-        args.endpoints,
-        data_dir.display()
+        args.events, args.batch, args.publishers, args.endpoints, place
     );
 
     let started = Instant::now();
     let next = Arc::new(AtomicU64::new(0));
     let mut publishers = tokio::task::JoinSet::new();
-    for _ in 0..args.publishers {
-        let (client, base, token, next) = (client.clone(), base.clone(), token.clone(), Arc::clone(&next));
+    for index in 0..args.publishers {
+        let base = format!("{}/v1/tenants/{tenant}", bases[index as usize % bases.len()]);
+        let (client, token, next) = (client.clone(), token.clone(), Arc::clone(&next));
         let (events, batch) = (args.events, u64::from(args.batch));
         publishers.spawn(async move { publish_until_done(&client, &base, &token, &next, events, batch).await });
     }
@@ -113,7 +127,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let last = arrivals.last.lock().ok().and_then(|last| *last).unwrap_or_else(Instant::now);
     let delivered = last.duration_since(started);
     shutdown.cancel();
-    server.await.context("the server panicked")??;
+    for server in servers {
+        server.await.context("a server panicked")??;
+    }
 
     let per_sec = |n: u64, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
     println!("events published        {}", args.events);
@@ -151,20 +167,43 @@ async fn call(client: &reqwest::Client, url: String, token: &str, body: Value) -
     Ok(serde_json::from_str(&text)?)
 }
 
+/// The secret key of benchmark databases, unless `--secret-key` gives one: never point a benchmark at a database
+/// that holds real secrets.
+const BENCH_KEY: &str = "a3VyaXItYmVuY2gtb25seS1rZXktMzItYnl0ZXMhISE=";
+
+type Server = tokio::task::JoinHandle<anyhow::Result<()>>;
+
+/// Waits until a node answers `/readyz`; when it stops instead, says why.
+async fn wait_ready(base: &str, server: Server) -> anyhow::Result<Server> {
+    let client = http_client()?;
+    for _ in 0..600 {
+        if server.is_finished() {
+            server.await.context("a server panicked")??;
+            bail!("the kurir node at {base} stopped before it was ready");
+        }
+        if client.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return Ok(server);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("the kurir node at {base} did not become ready within 30 s")
+}
+
 /// Creates the tenant, a key and the endpoints; returns the key's token.
 async fn setup(
     client: &reqwest::Client,
     base: &str,
+    tenant: &str,
     admin: &str,
     receiver: &str,
     endpoints: u32,
 ) -> anyhow::Result<String> {
-    call(client, format!("{base}/v1/tenants"), admin, json!({"id": "bench", "name": "Bench"})).await?;
-    let key = call(client, format!("{base}/v1/tenants/bench/api-keys"), admin, json!({"name": "bench"})).await?;
+    call(client, format!("{base}/v1/tenants"), admin, json!({"id": tenant, "name": "Bench"})).await?;
+    let key = call(client, format!("{base}/v1/tenants/{tenant}/api-keys"), admin, json!({"name": "bench"})).await?;
     let token = key["token"].as_str().context("no token in the API key answer")?.to_owned();
     for n in 0..endpoints {
-        call(client, format!("{base}/v1/tenants/bench/endpoints"), &token, json!({"url": format!("{receiver}/e{n}")}))
-            .await?;
+        let url = format!("{base}/v1/tenants/{tenant}/endpoints");
+        call(client, url, &token, json!({"url": format!("{receiver}/e{n}")})).await?;
     }
     Ok(token)
 }
@@ -190,17 +229,12 @@ async fn publish_until_done(
         }
         let last = (first + batch).min(events);
         if batch == 1 {
-            call(
-                client,
-                format!("{base}/v1/tenants/bench/events"),
-                token,
-                json!({"type": "ADDPRODUCT", "payload": payload(first)}),
-            )
-            .await?;
+            call(client, format!("{base}/events"), token, json!({"type": "ADDPRODUCT", "payload": payload(first)}))
+                .await?;
         } else {
             let items: Vec<Value> =
                 (first..last).map(|n| json!({"type": "ADDPRODUCT", "payload": payload(n)})).collect();
-            call(client, format!("{base}/v1/tenants/bench/events/batch"), token, json!({"events": items})).await?;
+            call(client, format!("{base}/events/batch"), token, json!({"events": items})).await?;
         }
     }
 }

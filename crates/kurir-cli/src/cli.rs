@@ -76,6 +76,19 @@ pub struct BenchArgs {
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
 
+    /// Run on this PostgreSQL database instead of a temp SQLite file (a fresh tenant each run).
+    #[arg(long)]
+    pub database_url: Option<String>,
+
+    /// The secret key for --database-url (default: a fixed key for benchmark databases only).
+    #[arg(long, hide_env_values = true)]
+    pub secret_key: Option<String>,
+
+    /// kurir nodes sharing the database, each with its own HTTP port; publishers spread over them. More than one
+    /// needs --database-url.
+    #[arg(long, default_value_t = 1)]
+    pub nodes: u32,
+
     /// Give up waiting for deliveries after this many seconds.
     #[arg(long, default_value_t = 300)]
     pub timeout_secs: u64,

@@ -54,7 +54,7 @@ impl SealedStore {
             let opens = std::str::from_utf8(&stored).ok().and_then(|text| secrets.open(text).ok());
             if opens.as_deref() != Some(KEY_CHECK_TEXT) {
                 return Err(StoreError::Config(
-                    "the secret key is not the one this database's secrets were sealed with; every node of one \\
+                    "the secret key is not the one this database's secrets were sealed with; every node of one \
                      database must be started with the same KURIR_SECRET_KEY"
                         .into(),
                 ));

@@ -148,10 +148,16 @@ struct Locked {
     taken: u32,
 }
 
+/// Claims and outcomes commit without waiting for the WAL flush: if the server crashed and lost one, the
+/// delivery would be leased or written again and sent again, which at-least-once delivery allows. Publishes
+/// wait for the flush: a 2xx is kept.
+const NO_FLUSH_WAIT: &str = "SET LOCAL synchronous_commit = off";
+
 pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result<Vec<Claim>> {
     let now = request.now_ms;
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
+    tx.batch_execute(NO_FLUSH_WAIT).await.map_err(pg_error)?;
     let mut ready: Vec<String> = tx
         .query(&ready_sql(), &[&now])
         .await
@@ -338,106 +344,155 @@ async fn write_circuit(client: &impl GenericClient, endpoint: &str, circuit: &Ci
 pub(crate) async fn record_outcomes(store: &PgStore, outcomes: &[Outcome], policy: &CircuitPolicy) -> Result<()> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
-    // Lock the circuits of every endpoint in the batch first, in one order, so two nodes never deadlock.
-    let mut endpoint_ids: Vec<&str> =
-        outcomes.iter().filter(|o| o.attempt.was_sent()).map(|o| o.endpoint_id.as_str()).collect();
-    endpoint_ids.sort_unstable();
-    endpoint_ids.dedup();
-    let mut circuits: BTreeMap<String, (Circuit, Circuit)> = BTreeMap::new();
-    let locked = tx
-        .query(
-            "SELECT endpoint_id, circuit FROM endpoint_health WHERE endpoint_id = ANY($1) ORDER BY endpoint_id FOR UPDATE",
-            &[&endpoint_ids],
-        )
-        .await
-        .map_err(pg_error)?;
-    for row in locked {
-        let text: String = rows::get(&row, "endpoint_health", 1)?;
-        let circuit = Circuit::decode(&text).map_err(|err| StoreError::corrupt("endpoint_health", err))?;
-        circuits.insert(rows::get(&row, "endpoint_health", 0)?, (circuit, circuit));
-    }
+    tx.batch_execute(NO_FLUSH_WAIT).await.map_err(pg_error)?;
     let mut log_modes: HashMap<String, AttemptLog> = HashMap::new();
-    let mut latest = 0;
     for outcome in outcomes {
-        let attempt = &outcome.attempt;
-        let succeeded = outcome.next == NextStep::Succeeded;
         let tenant = outcome.tenant.as_str();
         if !log_modes.contains_key(tenant) {
             let mode = get_tenant(&*tx, &outcome.tenant).await.map(|t| t.attempt_log).unwrap_or_default();
             log_modes.insert(tenant.to_owned(), mode);
         }
-        if log_modes.get(tenant).copied().unwrap_or_default().keeps(succeeded) {
-            insert_attempt(&tx, attempt).await?;
-        }
-        let finished_at = attempt.started_at_ms + i64::from(attempt.duration_ms);
-        latest = latest.max(finished_at);
-        let next_at = match outcome.next {
-            NextStep::RetryAt { due_ms } => due_ms,
-            NextStep::Succeeded | NextStep::Dead => finished_at,
-        };
-        let changed = tx
-            .execute(
-                "UPDATE deliveries SET state = $3, attempts = attempts + 1, next_attempt_at = $4, lease_token = NULL,
-                        lease_owner = NULL, last_status = $5, last_error = $6, updated_at = $7
-                 WHERE id = $1 AND lease_token = $2 AND state = 'in_flight'",
-                &[
-                    &outcome.delivery_id.as_str(),
-                    &outcome.lease_token,
-                    &outcome.next.state().as_str(),
-                    &next_at,
-                    &attempt.status.map(i64::from),
-                    &attempt.error,
-                    &finished_at,
-                ],
-            )
-            .await
-            .map_err(pg_error)?;
-        if changed == 0 {
-            tracing::warn!(delivery = %outcome.delivery_id, "outcome of an expired lease ignored; another claim owns it");
-        }
-        if attempt.was_sent() {
-            if let Some((_, circuit)) = circuits.get_mut(outcome.endpoint_id.as_str()) {
-                if circuit.record(succeeded, finished_at, policy) {
-                    tracing::warn!(endpoint = %outcome.endpoint_id, "circuit opened: the endpoint keeps failing; its deliveries are held and probed");
-                }
-            }
-        }
+    }
+    let kept: Vec<&Attempt> = outcomes
+        .iter()
+        .filter(|o| log_modes.get(o.tenant.as_str()).copied().unwrap_or_default().keeps(o.next == NextStep::Succeeded))
+        .map(|o| &o.attempt)
+        .collect();
+    insert_attempts(&tx, &kept).await?;
+    update_delivery_states(&tx, outcomes).await?;
+    feed_circuits(&tx, outcomes, policy).await?;
+    for outcome in outcomes {
         if let Some(reason) = &outcome.disable_endpoint {
+            let finished_at = outcome.attempt.started_at_ms + i64::from(outcome.attempt.duration_ms);
             tx.execute(
                 "UPDATE endpoints SET enabled = FALSE, disabled_reason = $3, updated_at = $4
                  WHERE tenant_id = $1 AND id = $2",
-                &[&tenant, &outcome.endpoint_id.as_str(), reason, &finished_at],
+                &[&outcome.tenant.as_str(), &outcome.endpoint_id.as_str(), reason, &finished_at],
             )
             .await
             .map_err(pg_error)?;
-        }
-    }
-    for (endpoint, (stored, circuit)) in &circuits {
-        if circuit != stored {
-            write_circuit(&*tx, endpoint, circuit, latest).await?;
         }
     }
     tx.commit().await.map_err(pg_error)
 }
 
-async fn insert_attempt(tx: &Transaction<'_>, attempt: &Attempt) -> Result<()> {
+/// Feeds every sent attempt to its endpoint's circuit. Circuits are read without a lock first; only those the
+/// batch changes are then locked (in one order, so two nodes never deadlock), read again, fed again and written.
+/// So the common case (a healthy endpoint staying closed) takes no lock that a claim would have to skip.
+async fn feed_circuits(tx: &Transaction<'_>, outcomes: &[Outcome], policy: &CircuitPolicy) -> Result<()> {
+    let sent: Vec<&Outcome> = outcomes.iter().filter(|o| o.attempt.was_sent()).collect();
+    let mut ids: Vec<&str> = sent.iter().map(|o| o.endpoint_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let feed = |mut circuit: Circuit, endpoint: &str, announce: bool| {
+        for outcome in sent.iter().filter(|o| o.endpoint_id.as_str() == endpoint) {
+            let finished_at = outcome.attempt.started_at_ms + i64::from(outcome.attempt.duration_ms);
+            if circuit.record(outcome.next == NextStep::Succeeded, finished_at, policy) && announce {
+                tracing::warn!(%endpoint, "circuit opened: the endpoint keeps failing; its deliveries are held and probed");
+            }
+        }
+        circuit
+    };
+    let unlocked = read_circuits(tx, &ids, false).await?;
+    let changed: Vec<&str> = unlocked
+        .iter()
+        .filter(|(id, stored)| feed(**stored, id, false) != **stored)
+        .map(|(id, _)| id.as_str())
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let latest = sent.iter().map(|o| o.attempt.started_at_ms + i64::from(o.attempt.duration_ms)).max().unwrap_or(0);
+    for (id, stored) in read_circuits(tx, &changed, true).await? {
+        let fed = feed(stored, &id, true);
+        if fed != stored {
+            write_circuit(tx, &id, &fed, latest).await?;
+        }
+    }
+    Ok(())
+}
+
+/// The stored circuits of some endpoints, by id (in id order); `lock` takes their rows `FOR UPDATE`.
+async fn read_circuits(tx: &Transaction<'_>, ids: &[&str], lock: bool) -> Result<BTreeMap<String, Circuit>> {
+    let lock = if lock { " FOR UPDATE" } else { "" };
+    let sql = format!(
+        "SELECT endpoint_id, circuit FROM endpoint_health WHERE endpoint_id = ANY($1) ORDER BY endpoint_id{lock}"
+    );
+    let mut circuits = BTreeMap::new();
+    for row in tx.query(&sql, &[&ids]).await.map_err(pg_error)? {
+        let text: String = rows::get(&row, "endpoint_health", 1)?;
+        let circuit = Circuit::decode(&text).map_err(|err| StoreError::corrupt("endpoint_health", err))?;
+        circuits.insert(rows::get(&row, "endpoint_health", 0)?, circuit);
+    }
+    Ok(circuits)
+}
+
+/// Inserts the kept attempts in one statement.
+async fn insert_attempts(tx: &Transaction<'_>, attempts: &[&Attempt]) -> Result<()> {
+    if attempts.is_empty() {
+        return Ok(());
+    }
+    let text = |f: &dyn Fn(&Attempt) -> Option<String>| attempts.iter().map(|a| f(a)).collect::<Vec<_>>();
+    let number = |f: &dyn Fn(&Attempt) -> Option<i64>| attempts.iter().map(|a| f(a)).collect::<Vec<_>>();
     tx.execute(
-        &format!("INSERT INTO attempts ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)", rows::ATTEMPT_COLUMNS),
+        &format!(
+            "INSERT INTO attempts ({})
+             SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::int8[],
+                                  $8::text[], $9::text[], $10::text[])",
+            rows::ATTEMPT_COLUMNS
+        ),
         &[
-            &attempt.id.as_str(),
-            &attempt.tenant.as_str(),
-            &attempt.delivery_id.as_str(),
-            &i64::from(attempt.attempt_no),
-            &attempt.started_at_ms,
-            &i64::from(attempt.duration_ms),
-            &attempt.status.map(i64::from),
-            &attempt.error_kind.map(|k| k.as_str()),
-            &attempt.error,
-            &attempt.response_excerpt,
+            &text(&|a| Some(a.id.as_str().to_owned())),
+            &text(&|a| Some(a.tenant.as_str().to_owned())),
+            &text(&|a| Some(a.delivery_id.as_str().to_owned())),
+            &number(&|a| Some(i64::from(a.attempt_no))),
+            &number(&|a| Some(a.started_at_ms)),
+            &number(&|a| Some(i64::from(a.duration_ms))),
+            &number(&|a| a.status.map(i64::from)),
+            &text(&|a| a.error_kind.map(|k| k.as_str().to_owned())),
+            &text(&|a| a.error.clone()),
+            &text(&|a| Some(a.response_excerpt.clone())),
         ],
     )
     .await
     .map_err(pg_error)?;
+    Ok(())
+}
+
+/// Writes every outcome's next state in one statement, fenced by each lease token.
+async fn update_delivery_states(tx: &Transaction<'_>, outcomes: &[Outcome]) -> Result<()> {
+    let ids: Vec<&str> = outcomes.iter().map(|o| o.delivery_id.as_str()).collect();
+    let tokens: Vec<i64> = outcomes.iter().map(|o| o.lease_token).collect();
+    let states: Vec<&str> = outcomes.iter().map(|o| o.next.state().as_str()).collect();
+    let finished: Vec<i64> =
+        outcomes.iter().map(|o| o.attempt.started_at_ms + i64::from(o.attempt.duration_ms)).collect();
+    let next_at: Vec<i64> = outcomes
+        .iter()
+        .zip(&finished)
+        .map(|(o, finished)| match o.next {
+            NextStep::RetryAt { due_ms } => due_ms,
+            NextStep::Succeeded | NextStep::Dead => *finished,
+        })
+        .collect();
+    let statuses: Vec<Option<i64>> = outcomes.iter().map(|o| o.attempt.status.map(i64::from)).collect();
+    let errors: Vec<Option<&str>> = outcomes.iter().map(|o| o.attempt.error.as_deref()).collect();
+    let updated = tx
+        .query(
+            "UPDATE deliveries d SET state = o.state, attempts = d.attempts + 1, next_attempt_at = o.next_at,
+                    lease_token = NULL, lease_owner = NULL, last_status = o.status, last_error = o.error,
+                    updated_at = o.finished
+             FROM UNNEST($1::text[], $2::int8[], $3::text[], $4::int8[], $5::int8[], $6::text[], $7::int8[])
+                  AS o(id, token, state, next_at, status, error, finished)
+             WHERE d.id = o.id AND d.lease_token = o.token AND d.state = 'in_flight'
+             RETURNING d.id",
+            &[&ids, &tokens, &states, &next_at, &statuses, &errors, &finished],
+        )
+        .await
+        .map_err(pg_error)?;
+    if updated.len() < outcomes.len() {
+        let ignored = outcomes.len() - updated.len();
+        tracing::warn!(ignored, "outcomes of expired leases ignored; other claims own those deliveries");
+    }
     Ok(())
 }
 

@@ -1,5 +1,7 @@
 //! Publishing, receiving and reading events.
 
+use std::collections::HashMap;
+
 use kurir_core::delivery::Delivery;
 use kurir_core::event::Event;
 use kurir_core::id::{DeliveryId, EndpointId, EventId, TenantId};
@@ -44,100 +46,155 @@ pub(crate) async fn publish(store: &PgStore, tenant: &TenantId, events: &[Event]
     let tx = client.transaction().await.map_err(pg_error)?;
     get_tenant(&*tx, tenant).await?;
     let routes = routes(&*tx, tenant).await?;
-    let mut published = Vec::with_capacity(events.len());
-    for event in events {
-        published.push(publish_one(&*tx, &routes, event).await?);
-    }
+    let published = publish_all(&*tx, &routes, events).await?;
     tx.execute(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
     tx.commit().await.map_err(pg_error)?;
     Ok(published)
 }
 
-async fn publish_one(client: &impl GenericClient, routes: &[Route], event: &Event) -> Result<Published> {
-    if let Some(key) = &event.idempotency_key {
+/// Writes events and their deliveries in a few set-wise statements, whatever the batch size: expired
+/// idempotency keys are released, the events inserted (a taken key skips its event, and the first event is
+/// answered instead), and every delivery inserted in publish order, so `seq` keeps that order for ordering keys.
+async fn publish_all(client: &impl GenericClient, routes: &[Route], events: &[Event]) -> Result<Vec<Published>> {
+    release_expired_keys(client, events).await?;
+    let inserted = insert_events(client, events).await?;
+    let mut deliveries = DeliveryRows::default();
+    let mut published = Vec::with_capacity(events.len());
+    for event in events {
+        let Some(event_seq) = inserted.get(event.id.as_str()).copied() else {
+            published.push(remembered_publish(client, event).await?);
+            continue;
+        };
+        let origin = event.origin_key.as_ref().map(|k| k.as_str());
+        let mut count = 0;
+        for route in routes {
+            let wants = kurir_core::endpoint::subscribes(
+                route.event_types.as_deref(),
+                route.owner_key.as_deref(),
+                &event.event_type,
+                origin,
+            );
+            if wants {
+                deliveries.push(event, event_seq, &route.id);
+                count += 1;
+            }
+        }
+        published.push(Published { event_id: event.id.clone(), deliveries: count, duplicate: false });
+    }
+    deliveries.insert(client).await?;
+    Ok(published)
+}
+
+async fn release_expired_keys(client: &impl GenericClient, events: &[Event]) -> Result<()> {
+    let keyed: Vec<&Event> = events.iter().filter(|e| e.idempotency_key.is_some()).collect();
+    if keyed.is_empty() {
+        return Ok(());
+    }
+    let tenants: Vec<&str> = keyed.iter().map(|e| e.tenant.as_str()).collect();
+    let keys: Vec<&str> = keyed.iter().filter_map(|e| e.idempotency_key.as_deref()).collect();
+    let cutoffs: Vec<i64> = keyed.iter().map(|e| e.created_at_ms - IDEMPOTENCY_WINDOW_MS).collect();
+    client
+        .execute(
+            "UPDATE events e SET idempotency_key = NULL
+             FROM UNNEST($1::text[], $2::text[], $3::int8[]) AS k(tenant_id, key, cutoff)
+             WHERE e.tenant_id = k.tenant_id AND e.idempotency_key = k.key AND e.created_at <= k.cutoff",
+            &[&tenants, &keys, &cutoffs],
+        )
+        .await
+        .map_err(pg_error)?;
+    Ok(())
+}
+
+/// Inserts the events whose idempotency key is free (in order); returns the `seq` of each inserted one by id.
+async fn insert_events(client: &impl GenericClient, events: &[Event]) -> Result<HashMap<String, i64>> {
+    let column = |f: &dyn Fn(&Event) -> Option<String>| events.iter().map(f).collect::<Vec<_>>();
+    let ids = column(&|e| Some(e.id.as_str().to_owned()));
+    let tenants = column(&|e| Some(e.tenant.as_str().to_owned()));
+    let types = column(&|e| Some(e.event_type.clone()));
+    let payloads = column(&|e| Some(e.payload.clone()));
+    let ordering = column(&|e| e.ordering_key.clone());
+    let origins = column(&|e| e.origin_key.as_ref().map(|k| k.as_str().to_owned()));
+    let keys = column(&|e| e.idempotency_key.clone());
+    let params = column(&|e| params_json(e.params.as_ref()));
+    let created: Vec<i64> = events.iter().map(|e| e.created_at_ms).collect();
+    let rows = client
+        .query(
+            &format!(
+                "INSERT INTO events ({})
+                 SELECT id, tenant_id, event_type, payload, ordering_key, origin_key, idempotency_key, created_at, params
+                 FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                             $8::int8[], $9::text[])
+                      WITH ORDINALITY AS e(id, tenant_id, event_type, payload, ordering_key, origin_key,
+                                           idempotency_key, created_at, params, ord)
+                 ORDER BY ord
+                 ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                 RETURNING id, seq",
+                rows::EVENT_COLUMNS
+            ),
+            &[&ids, &tenants, &types, &payloads, &ordering, &origins, &keys, &created, &params],
+        )
+        .await
+        .map_err(pg_error)?;
+    rows.iter().map(|row| Ok((rows::get(row, "events", 0)?, rows::get(row, "events", 1)?))).collect()
+}
+
+/// Deliveries to insert, as columns.
+#[derive(Default)]
+struct DeliveryRows {
+    ids: Vec<String>,
+    tenants: Vec<String>,
+    event_seqs: Vec<i64>,
+    event_ids: Vec<String>,
+    endpoints: Vec<String>,
+    types: Vec<String>,
+    ordering: Vec<Option<String>>,
+    created: Vec<i64>,
+}
+
+impl DeliveryRows {
+    fn push(&mut self, event: &Event, event_seq: i64, endpoint: &str) -> DeliveryId {
+        let id = DeliveryId::generate(event.created_at_ms.max(0) as u64, rand::random());
+        self.ids.push(id.as_str().to_owned());
+        self.tenants.push(event.tenant.as_str().to_owned());
+        self.event_seqs.push(event_seq);
+        self.event_ids.push(event.id.as_str().to_owned());
+        self.endpoints.push(endpoint.to_owned());
+        self.types.push(event.event_type.clone());
+        self.ordering.push(event.ordering_key.clone());
+        self.created.push(event.created_at_ms);
+        id
+    }
+
+    async fn insert(&self, client: &impl GenericClient) -> Result<()> {
+        if self.ids.is_empty() {
+            return Ok(());
+        }
         client
             .execute(
-                "UPDATE events SET idempotency_key = NULL
-                 WHERE tenant_id = $1 AND idempotency_key = $2 AND created_at <= $3",
-                &[&event.tenant.as_str(), key, &(event.created_at_ms - IDEMPOTENCY_WINDOW_MS)],
+                "INSERT INTO deliveries (id, tenant_id, event_seq, event_id, endpoint_id, event_type, ordering_key,
+                                         state, next_attempt_at, created_at, updated_at)
+                 SELECT id, tenant_id, event_seq, event_id, endpoint_id, event_type, ordering_key, 'pending',
+                        created_at, created_at, created_at
+                 FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::text[],
+                             $8::int8[])
+                      WITH ORDINALITY AS d(id, tenant_id, event_seq, event_id, endpoint_id, event_type, ordering_key,
+                                           created_at, ord)
+                 ORDER BY ord",
+                &[
+                    &self.ids,
+                    &self.tenants,
+                    &self.event_seqs,
+                    &self.event_ids,
+                    &self.endpoints,
+                    &self.types,
+                    &self.ordering,
+                    &self.created,
+                ],
             )
             .await
             .map_err(pg_error)?;
+        Ok(())
     }
-    // The unique index decides who was first, in the insert itself; a racing publish waits for the winner's
-    // commit and then reads its event.
-    let Some(event_seq) = insert_event(client, event).await? else {
-        return remembered_publish(client, event).await;
-    };
-    let origin = event.origin_key.as_ref().map(|k| k.as_str());
-    let mut deliveries = 0;
-    for route in routes {
-        let wants = kurir_core::endpoint::subscribes(
-            route.event_types.as_deref(),
-            route.owner_key.as_deref(),
-            &event.event_type,
-            origin,
-        );
-        if wants {
-            insert_delivery(client, event, event_seq, &route.id).await?;
-            deliveries += 1;
-        }
-    }
-    Ok(Published { event_id: event.id.clone(), deliveries, duplicate: false })
-}
-
-async fn insert_event(client: &impl GenericClient, event: &Event) -> Result<Option<i64>> {
-    let row = client
-        .query_opt(
-            &format!(
-                "INSERT INTO events ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                 ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-                 RETURNING seq",
-                rows::EVENT_COLUMNS
-            ),
-            &[
-                &event.id.as_str(),
-                &event.tenant.as_str(),
-                &event.event_type,
-                &event.payload,
-                &event.ordering_key,
-                &event.origin_key.as_ref().map(|k| k.as_str()),
-                &event.idempotency_key,
-                &event.created_at_ms,
-                &params_json(event.params.as_ref()),
-            ],
-        )
-        .await
-        .map_err(pg_error)?;
-    row.map(|row| rows::get(&row, "events", 0)).transpose()
-}
-
-async fn insert_delivery(
-    client: &impl GenericClient,
-    event: &Event,
-    event_seq: i64,
-    endpoint: &str,
-) -> Result<DeliveryId> {
-    let id = DeliveryId::generate(event.created_at_ms.max(0) as u64, rand::random());
-    client
-        .execute(
-            "INSERT INTO deliveries (id, tenant_id, event_seq, event_id, endpoint_id, event_type, ordering_key, state,
-                                     next_attempt_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $8, $8)",
-            &[
-                &id.as_str(),
-                &event.tenant.as_str(),
-                &event_seq,
-                &event.id.as_str(),
-                &endpoint,
-                &event.event_type,
-                &event.ordering_key,
-                &event.created_at_ms,
-            ],
-        )
-        .await
-        .map_err(pg_error)?;
-    Ok(id)
 }
 
 async fn remembered_publish(client: &impl GenericClient, event: &Event) -> Result<Published> {
@@ -167,10 +224,14 @@ pub(crate) async fn publish_to(
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
     get_endpoint(&*tx, tenant, endpoint).await?;
-    let event_seq = insert_event(&*tx, event)
-        .await?
+    let inserted = insert_events(&*tx, std::slice::from_ref(event)).await?;
+    let event_seq = inserted
+        .get(event.id.as_str())
+        .copied()
         .ok_or_else(|| StoreError::Conflict("an event with this idempotency key exists".into()))?;
-    let id = insert_delivery(&*tx, event, event_seq, endpoint.as_str()).await?;
+    let mut rows = DeliveryRows::default();
+    let id = rows.push(event, event_seq, endpoint.as_str());
+    rows.insert(&*tx).await?;
     tx.execute(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
     tx.commit().await.map_err(pg_error)?;
     Ok(id)
@@ -238,7 +299,7 @@ pub(crate) async fn receive(store: &PgStore, tenant: &TenantId, receipt: &Receip
         None => {
             get_tenant(&*tx, tenant).await?;
             let routes = routes(&*tx, tenant).await?;
-            publish_one(&*tx, &routes, event).await?
+            publish_all(&*tx, &routes, std::slice::from_ref(event)).await?.remove(0)
         }
     };
     tx.execute(
