@@ -92,7 +92,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     };
 
     let client = http_client()?;
-    let token = setup(&client, &base, &tenant, &admin_token, &receiver_url, args.endpoints).await?;
+    let (token, endpoints) = setup(&client, &base, &tenant, &admin_token, &receiver_url, args.endpoints).await?;
     let expected = args.events * u64::from(args.endpoints);
     eprintln!(
         "publishing {} events ({} per call, {} publishers) to {} endpoint(s) on {}",
@@ -116,6 +116,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let deadline = started + Duration::from_secs(args.timeout_secs);
     while arrivals.count.load(Ordering::Relaxed) < expected {
         if Instant::now() > deadline {
+            remove_endpoints(&client, &base, &tenant, &token, &endpoints).await;
             bail!(
                 "only {} of {expected} deliveries arrived within {} s",
                 arrivals.count.load(Ordering::Relaxed),
@@ -126,6 +127,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let last = arrivals.last.lock().ok().and_then(|last| *last).unwrap_or_else(Instant::now);
     let delivered = last.duration_since(started);
+    remove_endpoints(&client, &base, &tenant, &token, &endpoints).await;
     shutdown.cancel();
     for server in servers {
         server.await.context("a server panicked")??;
@@ -189,7 +191,7 @@ async fn wait_ready(base: &str, server: Server) -> anyhow::Result<Server> {
     bail!("the kurir node at {base} did not become ready within 30 s")
 }
 
-/// Creates the tenant, a key and the endpoints; returns the key's token.
+/// Creates the tenant, a key and the endpoints; returns the key's token and the endpoints' ids.
 async fn setup(
     client: &reqwest::Client,
     base: &str,
@@ -197,15 +199,28 @@ async fn setup(
     admin: &str,
     receiver: &str,
     endpoints: u32,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<(String, Vec<String>)> {
     call(client, format!("{base}/v1/tenants"), admin, json!({"id": tenant, "name": "Bench"})).await?;
     let key = call(client, format!("{base}/v1/tenants/{tenant}/api-keys"), admin, json!({"name": "bench"})).await?;
     let token = key["token"].as_str().context("no token in the API key answer")?.to_owned();
+    let mut ids = Vec::new();
     for n in 0..endpoints {
         let url = format!("{base}/v1/tenants/{tenant}/endpoints");
-        call(client, url, &token, json!({"url": format!("{receiver}/e{n}")})).await?;
+        let endpoint = call(client, url, &token, json!({"url": format!("{receiver}/e{n}")})).await?;
+        ids.push(endpoint["id"].as_str().context("no id in the endpoint answer")?.to_owned());
     }
-    Ok(token)
+    Ok((token, ids))
+}
+
+/// Deletes the run's endpoints, so that a database shared by several runs holds no work for receivers that are
+/// gone (their unfinished deliveries end dead).
+async fn remove_endpoints(client: &reqwest::Client, base: &str, tenant: &str, token: &str, endpoints: &[String]) {
+    for id in endpoints {
+        let url = format!("{base}/v1/tenants/{tenant}/endpoints/{id}");
+        if let Err(err) = client.delete(&url).bearer_auth(token).send().await {
+            eprintln!("cannot delete the bench endpoint {id}: {err}");
+        }
+    }
 }
 
 /// A ZORT-style product payload, about 200 bytes.

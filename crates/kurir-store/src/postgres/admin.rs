@@ -1,5 +1,6 @@
 //! Settings, tenants, API keys, event types, endpoints, sources and call-out providers: the configuration rows.
 
+use deadpool_postgres::GenericClient;
 use kurir_core::api_key::ApiKey;
 use kurir_core::callout::CalloutProvider;
 use kurir_core::endpoint::{Dialect, Endpoint};
@@ -7,10 +8,9 @@ use kurir_core::id::{ApiKeyId, EndpointId, TenantId};
 use kurir_core::source::{Source, SourceId};
 use kurir_core::tenant::Tenant;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::GenericClient;
 
 use super::rows::{self, all};
-use super::{pg_error, PgStore};
+use super::{pg_error, Cached, PgStore};
 use crate::codec::{auth_json, endpoint_json, verify_json, zort_keys_json};
 use crate::{sql, CalloutRecord, CustomEventType, Result, StoreError};
 
@@ -18,14 +18,17 @@ const ADMIN_TOKEN_HASH: &str = "admin_token_sha256";
 
 pub(crate) async fn get_setting(store: &PgStore, key: &str) -> Result<Option<Vec<u8>>> {
     let client = store.client().await?;
-    let row = client.query_opt("SELECT value FROM settings WHERE key = $1", &[&key]).await.map_err(pg_error)?;
+    let row = client.query_opt_cached("SELECT value FROM settings WHERE key = $1", &[&key]).await.map_err(pg_error)?;
     row.map(|row| rows::get(&row, "settings", 0)).transpose()
 }
 
 pub(crate) async fn insert_setting(store: &PgStore, key: &str, value: &[u8]) -> Result<bool> {
     let client = store.client().await?;
     let inserted = client
-        .execute("INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING", &[&key, &value])
+        .execute_cached(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            &[&key, &value],
+        )
         .await
         .map_err(pg_error)?;
     Ok(inserted == 1)
@@ -44,7 +47,7 @@ pub(crate) async fn admin_token_hash(store: &PgStore) -> Result<Option<[u8; 32]>
 pub(crate) async fn set_admin_token_hash(store: &PgStore, hash: [u8; 32]) -> Result<()> {
     let client = store.client().await?;
     client
-        .execute(
+        .execute_cached(
             "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             &[&ADMIN_TOKEN_HASH, &hash.as_slice()],
         )
@@ -60,7 +63,7 @@ async fn change(
     sql: &str,
     args: &[&(dyn ToSql + Sync)],
 ) -> Result<()> {
-    match client.execute(sql, args).await.map_err(pg_error)? {
+    match client.execute_cached(sql, args).await.map_err(pg_error)? {
         0 => Err(StoreError::NotFound(what)),
         _ => Ok(()),
     }
@@ -69,7 +72,7 @@ async fn change(
 pub(crate) async fn create_tenant(store: &PgStore, tenant: &Tenant) -> Result<()> {
     let client = store.client().await?;
     let inserted = client
-        .execute(
+        .execute_cached(
             "INSERT INTO tenants (id, name, created_at, attempt_log) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
             &[&tenant.id.as_str(), &tenant.name, &tenant.created_at_ms, &tenant.attempt_log.as_str()],
         )
@@ -83,27 +86,27 @@ pub(crate) async fn create_tenant(store: &PgStore, tenant: &Tenant) -> Result<()
 
 pub(crate) async fn get_tenant(client: &impl GenericClient, tenant: &TenantId) -> Result<Tenant> {
     let sql = format!("SELECT {} FROM tenants WHERE id = $1", rows::TENANT_COLUMNS);
-    let row = client.query_opt(&sql, &[&tenant.as_str()]).await.map_err(pg_error)?;
+    let row = client.query_opt_cached(&sql, &[&tenant.as_str()]).await.map_err(pg_error)?;
     row.map(|row| rows::tenant(&row)).transpose()?.ok_or(StoreError::NotFound("tenant"))
 }
 
 pub(crate) async fn update_tenant(store: &PgStore, tenant: &Tenant) -> Result<()> {
     let client = store.client().await?;
     let sql = "UPDATE tenants SET name = $2, attempt_log = $3 WHERE id = $1";
-    change(&**client, "tenant", sql, &[&tenant.id.as_str(), &tenant.name, &tenant.attempt_log.as_str()]).await
+    change(&client, "tenant", sql, &[&tenant.id.as_str(), &tenant.name, &tenant.attempt_log.as_str()]).await
 }
 
 pub(crate) async fn list_tenants(store: &PgStore) -> Result<Vec<Tenant>> {
     let client = store.client().await?;
     let sql = format!("SELECT {} FROM tenants ORDER BY id", rows::TENANT_COLUMNS);
-    all(client.query(&sql, &[]).await.map_err(pg_error)?, rows::tenant)
+    all(client.query_cached(&sql, &[]).await.map_err(pg_error)?, rows::tenant)
 }
 
 pub(crate) async fn create_api_key(store: &PgStore, key: &ApiKey) -> Result<()> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
-    get_tenant(&*tx, &key.tenant).await?;
-    tx.execute(
+    get_tenant(&tx, &key.tenant).await?;
+    tx.execute_cached(
         &format!("INSERT INTO api_keys ({}) VALUES ($1, $2, $3, $4, $5, $6)", rows::KEY_COLUMNS),
         &[
             &key.id.as_str(),
@@ -122,27 +125,27 @@ pub(crate) async fn create_api_key(store: &PgStore, key: &ApiKey) -> Result<()> 
 pub(crate) async fn list_api_keys(store: &PgStore, tenant: &TenantId) -> Result<Vec<ApiKey>> {
     let client = store.client().await?;
     let sql = format!("SELECT {} FROM api_keys WHERE tenant_id = $1 ORDER BY id", rows::KEY_COLUMNS);
-    all(client.query(&sql, &[&tenant.as_str()]).await.map_err(pg_error)?, rows::api_key)
+    all(client.query_cached(&sql, &[&tenant.as_str()]).await.map_err(pg_error)?, rows::api_key)
 }
 
 pub(crate) async fn revoke_api_key(store: &PgStore, tenant: &TenantId, key: &ApiKeyId, now_ms: i64) -> Result<()> {
     let client = store.client().await?;
     let sql = "UPDATE api_keys SET revoked_at = COALESCE(revoked_at, $3) WHERE tenant_id = $1 AND id = $2";
-    change(&**client, "api key", sql, &[&tenant.as_str(), &key.as_str(), &now_ms]).await
+    change(&client, "api key", sql, &[&tenant.as_str(), &key.as_str(), &now_ms]).await
 }
 
 pub(crate) async fn find_api_key(store: &PgStore, key: &str) -> Result<Option<ApiKey>> {
     let client = store.client().await?;
     let sql = format!("SELECT {} FROM api_keys WHERE id = $1", rows::KEY_COLUMNS);
-    client.query_opt(&sql, &[&key]).await.map_err(pg_error)?.map(|row| rows::api_key(&row)).transpose()
+    client.query_opt_cached(&sql, &[&key]).await.map_err(pg_error)?.map(|row| rows::api_key(&row)).transpose()
 }
 
 pub(crate) async fn create_event_type(store: &PgStore, event_type: &CustomEventType) -> Result<()> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
-    get_tenant(&*tx, &event_type.tenant).await?;
+    get_tenant(&tx, &event_type.tenant).await?;
     let inserted = tx
-        .execute(
+        .execute_cached(
             "INSERT INTO event_types (tenant_id, name, description, schema, created_at) VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (tenant_id, name) DO NOTHING",
             &[
@@ -164,14 +167,14 @@ pub(crate) async fn create_event_type(store: &PgStore, event_type: &CustomEventT
 pub(crate) async fn list_event_types(store: &PgStore, tenant: &TenantId) -> Result<Vec<CustomEventType>> {
     let client = store.client().await?;
     let sql = format!("SELECT {} FROM event_types WHERE tenant_id = $1 ORDER BY name", rows::EVENT_TYPE_COLUMNS);
-    all(client.query(&sql, &[&tenant.as_str()]).await.map_err(pg_error)?, rows::event_type)
+    all(client.query_cached(&sql, &[&tenant.as_str()]).await.map_err(pg_error)?, rows::event_type)
 }
 
 pub(crate) async fn get_event_type(store: &PgStore, tenant: &TenantId, name: &str) -> Result<Option<CustomEventType>> {
     let client = store.client().await?;
     let sql = format!("SELECT {} FROM event_types WHERE tenant_id = $1 AND name = $2", rows::EVENT_TYPE_COLUMNS);
     client
-        .query_opt(&sql, &[&tenant.as_str(), &name])
+        .query_opt_cached(&sql, &[&tenant.as_str(), &name])
         .await
         .map_err(pg_error)?
         .map(|r| rows::event_type(&r))
@@ -183,7 +186,7 @@ pub(crate) async fn get_event_type(store: &PgStore, tenant: &TenantId, name: &st
 async fn insert_endpoint(client: &impl GenericClient, endpoint: &Endpoint) -> Result<()> {
     let (event_types, headers, secrets, schedule) = endpoint_json(endpoint);
     client
-        .execute(
+        .execute_cached(
             &format!(
                 "INSERT INTO endpoints ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
                  $16, $17, $18)",
@@ -213,7 +216,7 @@ async fn insert_endpoint(client: &impl GenericClient, endpoint: &Endpoint) -> Re
         .await
         .map_err(pg_error)?;
     client
-        .execute(
+        .execute_cached(
             "INSERT INTO endpoint_health (endpoint_id) VALUES ($1) ON CONFLICT DO NOTHING",
             &[&endpoint.id.as_str()],
         )
@@ -258,26 +261,26 @@ async fn update_endpoint_row(client: &impl GenericClient, endpoint: &Endpoint) -
 pub(crate) async fn create_endpoint(store: &PgStore, endpoint: &Endpoint) -> Result<()> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
-    get_tenant(&*tx, &endpoint.tenant).await?;
-    insert_endpoint(&*tx, endpoint).await?;
+    get_tenant(&tx, &endpoint.tenant).await?;
+    insert_endpoint(&tx, endpoint).await?;
     tx.commit().await.map_err(pg_error)
 }
 
 pub(crate) async fn list_endpoints(store: &PgStore, tenant: &TenantId) -> Result<Vec<Endpoint>> {
     let client = store.client().await?;
     let sql = format!("SELECT {} FROM endpoints WHERE tenant_id = $1 ORDER BY id", rows::ENDPOINT_COLUMNS);
-    all(client.query(&sql, &[&tenant.as_str()]).await.map_err(pg_error)?, rows::endpoint)
+    all(client.query_cached(&sql, &[&tenant.as_str()]).await.map_err(pg_error)?, rows::endpoint)
 }
 
 pub(crate) async fn get_endpoint(client: &impl GenericClient, tenant: &TenantId, id: &EndpointId) -> Result<Endpoint> {
     let sql = format!("SELECT {} FROM endpoints WHERE tenant_id = $1 AND id = $2", rows::ENDPOINT_COLUMNS);
-    let row = client.query_opt(&sql, &[&tenant.as_str(), &id.as_str()]).await.map_err(pg_error)?;
+    let row = client.query_opt_cached(&sql, &[&tenant.as_str(), &id.as_str()]).await.map_err(pg_error)?;
     row.map(|row| rows::endpoint(&row)).transpose()?.ok_or(StoreError::NotFound("endpoint"))
 }
 
 pub(crate) async fn update_endpoint(store: &PgStore, endpoint: &Endpoint) -> Result<()> {
     let client = store.client().await?;
-    update_endpoint_row(&**client, endpoint).await
+    update_endpoint_row(&client, endpoint).await
 }
 
 async fn delete_endpoint_in(
@@ -288,7 +291,10 @@ async fn delete_endpoint_in(
 ) -> Result<()> {
     let sql = "DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2";
     change(client, "endpoint", sql, &[&tenant.as_str(), &id.as_str()]).await?;
-    client.execute("DELETE FROM endpoint_health WHERE endpoint_id = $1", &[&id.as_str()]).await.map_err(pg_error)?;
+    client
+        .execute_cached("DELETE FROM endpoint_health WHERE endpoint_id = $1", &[&id.as_str()])
+        .await
+        .map_err(pg_error)?;
     // Unfinished deliveries would otherwise stay due forever with nowhere to go.
     let sql = format!(
         "UPDATE deliveries SET state = 'dead', last_error = 'endpoint deleted', lease_token = NULL, lease_owner = NULL,
@@ -296,14 +302,14 @@ async fn delete_endpoint_in(
          WHERE tenant_id = $1 AND endpoint_id = $2 AND {}",
         sql::unfinished("")
     );
-    client.execute(&sql, &[&tenant.as_str(), &id.as_str(), &now_ms]).await.map_err(pg_error)?;
+    client.execute_cached(&sql, &[&tenant.as_str(), &id.as_str(), &now_ms]).await.map_err(pg_error)?;
     Ok(())
 }
 
 pub(crate) async fn delete_endpoint(store: &PgStore, tenant: &TenantId, id: &EndpointId, now_ms: i64) -> Result<()> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
-    delete_endpoint_in(&*tx, tenant, id, now_ms).await?;
+    delete_endpoint_in(&tx, tenant, id, now_ms).await?;
     tx.commit().await.map_err(pg_error)
 }
 
@@ -318,9 +324,11 @@ pub(crate) async fn replace_owned_endpoints(
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
     // Lock the tenant's row, so two replacements of one key's configuration run one after the other.
-    tx.query_opt("SELECT id FROM tenants WHERE id = $1 FOR UPDATE", &[&tenant.as_str()]).await.map_err(pg_error)?;
+    tx.query_opt_cached("SELECT id FROM tenants WHERE id = $1 FOR UPDATE", &[&tenant.as_str()])
+        .await
+        .map_err(pg_error)?;
     let owned: Vec<String> = tx
-        .query(
+        .query_cached(
             "SELECT id FROM endpoints WHERE tenant_id = $1 AND owner_key = $2 AND dialect = $3 ORDER BY id",
             &[&tenant.as_str(), &owner.as_str(), &dialect.as_str()],
         )
@@ -330,14 +338,14 @@ pub(crate) async fn replace_owned_endpoints(
         .map(|row| rows::get(row, "endpoints", 0))
         .collect::<Result<_>>()?;
     for id in owned.iter().filter(|id| !keep.iter().any(|e| e.id.as_str() == id.as_str())) {
-        delete_endpoint_in(&*tx, tenant, &crate::codec::parse("endpoints", id.clone())?, now_ms).await?;
+        delete_endpoint_in(&tx, tenant, &crate::codec::parse("endpoints", id.clone())?, now_ms).await?;
     }
     for endpoint in keep {
         if owned.iter().any(|id| id == endpoint.id.as_str()) {
-            update_endpoint_row(&*tx, endpoint).await?;
+            update_endpoint_row(&tx, endpoint).await?;
         } else {
-            get_tenant(&*tx, &endpoint.tenant).await?;
-            insert_endpoint(&*tx, endpoint).await?;
+            get_tenant(&tx, &endpoint.tenant).await?;
+            insert_endpoint(&tx, endpoint).await?;
         }
     }
     tx.commit().await.map_err(pg_error)
@@ -348,8 +356,8 @@ pub(crate) async fn replace_owned_endpoints(
 pub(crate) async fn create_source(store: &PgStore, source: &Source) -> Result<()> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
-    get_tenant(&*tx, &source.tenant).await?;
-    tx.execute(
+    get_tenant(&tx, &source.tenant).await?;
+    tx.execute_cached(
         &format!("INSERT INTO sources ({}) VALUES ($1, $2, $3, $4, $5, $6)", rows::SOURCE_COLUMNS),
         &[
             &source.id.as_str(),
@@ -368,26 +376,26 @@ pub(crate) async fn create_source(store: &PgStore, source: &Source) -> Result<()
 pub(crate) async fn list_sources(store: &PgStore, tenant: &TenantId) -> Result<Vec<Source>> {
     let client = store.client().await?;
     let sql = format!("SELECT {} FROM sources WHERE tenant_id = $1 ORDER BY created_at, id", rows::SOURCE_COLUMNS);
-    all(client.query(&sql, &[&tenant.as_str()]).await.map_err(pg_error)?, rows::source)
+    all(client.query_cached(&sql, &[&tenant.as_str()]).await.map_err(pg_error)?, rows::source)
 }
 
 pub(crate) async fn get_source(store: &PgStore, tenant: &TenantId, id: &SourceId) -> Result<Source> {
     let client = store.client().await?;
     let sql = format!("SELECT {} FROM sources WHERE tenant_id = $1 AND id = $2", rows::SOURCE_COLUMNS);
-    let row = client.query_opt(&sql, &[&tenant.as_str(), &id.as_str()]).await.map_err(pg_error)?;
+    let row = client.query_opt_cached(&sql, &[&tenant.as_str(), &id.as_str()]).await.map_err(pg_error)?;
     row.map(|row| rows::source(&row)).transpose()?.ok_or(StoreError::NotFound("source"))
 }
 
 pub(crate) async fn delete_source(store: &PgStore, tenant: &TenantId, id: &SourceId) -> Result<()> {
     let client = store.client().await?;
     let sql = "DELETE FROM sources WHERE tenant_id = $1 AND id = $2";
-    change(&**client, "source", sql, &[&tenant.as_str(), &id.as_str()]).await
+    change(&client, "source", sql, &[&tenant.as_str(), &id.as_str()]).await
 }
 
 pub(crate) async fn find_source(store: &PgStore, id: &SourceId) -> Result<Option<Source>> {
     let client = store.client().await?;
     let sql = format!("SELECT {} FROM sources WHERE id = $1", rows::SOURCE_COLUMNS);
-    client.query_opt(&sql, &[&id.as_str()]).await.map_err(pg_error)?.map(|row| rows::source(&row)).transpose()
+    client.query_opt_cached(&sql, &[&id.as_str()]).await.map_err(pg_error)?.map(|row| rows::source(&row)).transpose()
 }
 
 // --- call-outs ---
@@ -395,8 +403,8 @@ pub(crate) async fn find_source(store: &PgStore, id: &SourceId) -> Result<Option
 pub(crate) async fn put_callout_provider(store: &PgStore, provider: &CalloutProvider) -> Result<()> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
-    get_tenant(&*tx, &provider.tenant).await?;
-    tx.execute(
+    get_tenant(&tx, &provider.tenant).await?;
+    tx.execute_cached(
         &format!(
             "INSERT INTO callout_providers ({}) VALUES ($1, $2, $3, $4, $5, $6)
              ON CONFLICT (tenant_id, name) DO UPDATE SET url = excluded.url, timeout_ms = excluded.timeout_ms,
@@ -420,26 +428,26 @@ pub(crate) async fn put_callout_provider(store: &PgStore, provider: &CalloutProv
 pub(crate) async fn get_callout_provider(store: &PgStore, tenant: &TenantId, name: &str) -> Result<CalloutProvider> {
     let client = store.client().await?;
     let sql = format!("SELECT {} FROM callout_providers WHERE tenant_id = $1 AND name = $2", rows::PROVIDER_COLUMNS);
-    let row = client.query_opt(&sql, &[&tenant.as_str(), &name]).await.map_err(pg_error)?;
+    let row = client.query_opt_cached(&sql, &[&tenant.as_str(), &name]).await.map_err(pg_error)?;
     row.map(|row| rows::provider(&row)).transpose()?.ok_or(StoreError::NotFound("call-out provider"))
 }
 
 pub(crate) async fn list_callout_providers(store: &PgStore, tenant: &TenantId) -> Result<Vec<CalloutProvider>> {
     let client = store.client().await?;
     let sql = format!("SELECT {} FROM callout_providers WHERE tenant_id = $1 ORDER BY name", rows::PROVIDER_COLUMNS);
-    all(client.query(&sql, &[&tenant.as_str()]).await.map_err(pg_error)?, rows::provider)
+    all(client.query_cached(&sql, &[&tenant.as_str()]).await.map_err(pg_error)?, rows::provider)
 }
 
 pub(crate) async fn delete_callout_provider(store: &PgStore, tenant: &TenantId, name: &str) -> Result<()> {
     let client = store.client().await?;
     let sql = "DELETE FROM callout_providers WHERE tenant_id = $1 AND name = $2";
-    change(&**client, "call-out provider", sql, &[&tenant.as_str(), &name]).await
+    change(&client, "call-out provider", sql, &[&tenant.as_str(), &name]).await
 }
 
 pub(crate) async fn log_callout(store: &PgStore, record: &CalloutRecord) -> Result<()> {
     let client = store.client().await?;
     client
-        .execute(
+        .execute_cached(
             &format!(
                 "INSERT INTO callout_log ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
                 rows::CALLOUT_LOG_COLUMNS
@@ -473,7 +481,7 @@ pub(crate) async fn list_callout_log(
         rows::CALLOUT_LOG_COLUMNS
     );
     all(
-        client.query(&sql, &[&tenant.as_str(), &name, &i64::from(limit)]).await.map_err(pg_error)?,
+        client.query_cached(&sql, &[&tenant.as_str(), &name, &i64::from(limit)]).await.map_err(pg_error)?,
         rows::callout_record,
     )
 }

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use deadpool_postgres::{GenericClient, Transaction};
 use kurir_core::circuit::{Circuit, CircuitPolicy};
 use kurir_core::delivery::{Attempt, Delivery, NextStep};
 use kurir_core::endpoint::Endpoint;
@@ -11,11 +12,10 @@ use kurir_core::id::{DeliveryId, EndpointId, TenantId};
 use kurir_core::tenant::AttemptLog;
 use rand::seq::SliceRandom;
 use tokio_postgres::types::ToSql;
-use tokio_postgres::{GenericClient, Transaction};
 
 use super::admin::{get_endpoint, get_tenant};
 use super::rows::{self, all};
-use super::{pg_error, wakeups, PgStore};
+use super::{pg_error, wakeups, Cached, PgStore};
 use crate::claiming::{gate, shares};
 use crate::{sql, Claim, ClaimRequest, DeliveryFilter, NodeId, Outcome, Result, StoreError};
 
@@ -40,27 +40,27 @@ pub(crate) async fn list(store: &PgStore, tenant: &TenantId, filter: &DeliveryFi
     args.push(&limit);
     sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", args.len()));
     let client = store.client().await?;
-    all(client.query(&sql, &args).await.map_err(pg_error)?, rows::delivery)
+    all(client.query_cached(&sql, &args).await.map_err(pg_error)?, rows::delivery)
 }
 
 async fn get_in(client: &impl GenericClient, tenant: &TenantId, id: &DeliveryId) -> Result<Delivery> {
     let sql = format!("SELECT {} FROM deliveries WHERE tenant_id = $1 AND id = $2", rows::DELIVERY_COLUMNS);
-    let row = client.query_opt(&sql, &[&tenant.as_str(), &id.as_str()]).await.map_err(pg_error)?;
+    let row = client.query_opt_cached(&sql, &[&tenant.as_str(), &id.as_str()]).await.map_err(pg_error)?;
     row.map(|row| rows::delivery(&row)).transpose()?.ok_or(StoreError::NotFound("delivery"))
 }
 
 pub(crate) async fn get(store: &PgStore, tenant: &TenantId, id: &DeliveryId) -> Result<Delivery> {
-    get_in(&**store.client().await?, tenant, id).await
+    get_in(&store.client().await?, tenant, id).await
 }
 
 pub(crate) async fn attempts(store: &PgStore, tenant: &TenantId, id: &DeliveryId) -> Result<Vec<Attempt>> {
     let client = store.client().await?;
-    get_in(&**client, tenant, id).await?;
+    get_in(&client, tenant, id).await?;
     let sql = format!(
         "SELECT {} FROM attempts WHERE tenant_id = $1 AND delivery_id = $2 ORDER BY seq",
         rows::ATTEMPT_COLUMNS
     );
-    all(client.query(&sql, &[&tenant.as_str(), &id.as_str()]).await.map_err(pg_error)?, rows::attempt)
+    all(client.query_cached(&sql, &[&tenant.as_str(), &id.as_str()]).await.map_err(pg_error)?, rows::attempt)
 }
 
 pub(crate) async fn retry(store: &PgStore, tenant: &TenantId, id: &DeliveryId, now_ms: i64) -> Result<Delivery> {
@@ -70,11 +70,11 @@ pub(crate) async fn retry(store: &PgStore, tenant: &TenantId, id: &DeliveryId, n
          WHERE tenant_id = $1 AND id = $2 AND {}",
         sql::resendable()
     );
-    let changed = client.execute(&sql, &[&tenant.as_str(), &id.as_str(), &now_ms]).await.map_err(pg_error)?;
+    let changed = client.execute_cached(&sql, &[&tenant.as_str(), &id.as_str(), &now_ms]).await.map_err(pg_error)?;
     if changed > 0 {
-        client.execute(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
+        client.execute_cached(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
     }
-    let current = get_in(&**client, tenant, id).await?;
+    let current = get_in(&client, tenant, id).await?;
     if changed == 0 {
         return Err(StoreError::Conflict(format!("delivery is still {}", current.state.as_str())));
     }
@@ -89,9 +89,9 @@ pub(crate) async fn recover(
     now_ms: i64,
 ) -> Result<u64> {
     let client = store.client().await?;
-    get_endpoint(&**client, tenant, endpoint).await?;
+    get_endpoint(&client, tenant, endpoint).await?;
     let changed = client
-        .execute(
+        .execute_cached(
             "UPDATE deliveries SET state = 'pending', next_attempt_at = $4, updated_at = $4
              WHERE tenant_id = $1 AND endpoint_id = $2 AND state = 'dead' AND created_at >= $3",
             &[&tenant.as_str(), &endpoint.as_str(), &since_ms, &now_ms],
@@ -99,7 +99,7 @@ pub(crate) async fn recover(
         .await
         .map_err(pg_error)?;
     if changed > 0 {
-        client.execute(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
+        client.execute_cached(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
     }
     Ok(changed)
 }
@@ -159,7 +159,7 @@ pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result
     let tx = client.transaction().await.map_err(pg_error)?;
     tx.batch_execute(NO_FLUSH_WAIT).await.map_err(pg_error)?;
     let mut ready: Vec<String> = tx
-        .query(&ready_sql(), &[&now])
+        .query_cached(&ready_sql(), &[&now])
         .await
         .map_err(pg_error)?
         .iter()
@@ -193,7 +193,7 @@ pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result
     }
     for endpoint in &locked {
         if endpoint.taken > 0 && endpoint.gated != endpoint.stored {
-            write_circuit(&*tx, &endpoint.id, &endpoint.gated, now).await?;
+            write_circuit(&tx, &endpoint.id, &endpoint.gated, now).await?;
         }
     }
     tx.commit().await.map_err(pg_error)?;
@@ -204,7 +204,7 @@ pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result
 /// gates it on its circuit and its in-flight count across every node.
 async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest) -> Result<Option<Locked>> {
     let row = tx
-        .query_opt(
+        .query_opt_cached(
             "SELECT h.circuit,
                     (SELECT COUNT(*) FROM deliveries f
                      WHERE f.endpoint_id = h.endpoint_id AND f.state = 'in_flight' AND f.next_attempt_at > $2)
@@ -215,7 +215,7 @@ async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest)
         .map_err(pg_error)?;
     let Some(row) = row else {
         // Locked by another node's claim, or the endpoint is gone (its deliveries are ended when leased).
-        let exists = tx.query_opt("SELECT 1 FROM endpoints WHERE id = $1", &[&id]).await.map_err(pg_error)?;
+        let exists = tx.query_opt_cached("SELECT 1 FROM endpoints WHERE id = $1", &[&id]).await.map_err(pg_error)?;
         if exists.is_none() {
             end_deliveries_of_deleted(tx, &id, request.now_ms).await?;
         }
@@ -236,7 +236,7 @@ async fn end_deliveries_of_deleted(tx: &Transaction<'_>, endpoint: &str, now_ms:
          WHERE endpoint_id = $1 AND {}",
         sql::unfinished("")
     );
-    tx.execute(&sql, &[&endpoint, &now_ms]).await.map_err(pg_error)?;
+    tx.execute_cached(&sql, &[&endpoint, &now_ms]).await.map_err(pg_error)?;
     Ok(())
 }
 
@@ -251,7 +251,7 @@ async fn lease_endpoint(
 ) -> Result<u32> {
     let now = request.now_ms;
     let seqs: Vec<i64> = tx
-        .query(&due_sql(), &[&endpoint_id, &now, &i64::from(limit)])
+        .query_cached(&due_sql(), &[&endpoint_id, &now, &i64::from(limit)])
         .await
         .map_err(pg_error)?
         .iter()
@@ -264,7 +264,7 @@ async fn lease_endpoint(
         Some(cached) => cached.clone(),
         None => {
             let sql = format!("SELECT {} FROM endpoints WHERE id = $1", rows::ENDPOINT_COLUMNS);
-            let row = tx.query_opt(&sql, &[&endpoint_id]).await.map_err(pg_error)?;
+            let row = tx.query_opt_cached(&sql, &[&endpoint_id]).await.map_err(pg_error)?;
             let endpoint = row.map(|row| rows::endpoint(&row)).transpose()?.map(Arc::new);
             endpoints.insert(endpoint_id.to_owned(), endpoint.clone());
             endpoint
@@ -284,13 +284,13 @@ async fn lease_endpoint(
         rows::DELIVERY_COLUMNS
     );
     let leased = tx
-        .query(&lease_sql, &[&seqs, &(now + request.lease_ms), &token, &request.node.as_str(), &now])
+        .query_cached(&lease_sql, &[&seqs, &(now + request.lease_ms), &token, &request.node.as_str(), &now])
         .await
         .map_err(pg_error)?;
     let event_seqs: Vec<i64> = leased.iter().map(|row| rows::get(row, "deliveries", 13)).collect::<Result<_>>()?;
     let event_sql = format!("SELECT seq, {} FROM events WHERE seq = ANY($1)", rows::EVENT_COLUMNS);
     let mut events = HashMap::new();
-    for row in tx.query(&event_sql, &[&event_seqs]).await.map_err(pg_error)? {
+    for row in tx.query_cached(&event_sql, &[&event_seqs]).await.map_err(pg_error)? {
         let seq: i64 = rows::get(&row, "events", 0)?;
         events.insert(seq, event_from(&row)?);
     }
@@ -331,7 +331,7 @@ fn event_from(row: &tokio_postgres::Row) -> Result<kurir_core::event::Event> {
 
 async fn write_circuit(client: &impl GenericClient, endpoint: &str, circuit: &Circuit, now_ms: i64) -> Result<()> {
     client
-        .execute(
+        .execute_cached(
             "INSERT INTO endpoint_health (endpoint_id, circuit, held_until) VALUES ($1, $2, $3)
              ON CONFLICT (endpoint_id) DO UPDATE SET circuit = excluded.circuit, held_until = excluded.held_until",
             &[&endpoint, &circuit.encode(), &circuit.held_until(now_ms).unwrap_or(0)],
@@ -349,7 +349,7 @@ pub(crate) async fn record_outcomes(store: &PgStore, outcomes: &[Outcome], polic
     for outcome in outcomes {
         let tenant = outcome.tenant.as_str();
         if !log_modes.contains_key(tenant) {
-            let mode = get_tenant(&*tx, &outcome.tenant).await.map(|t| t.attempt_log).unwrap_or_default();
+            let mode = get_tenant(&tx, &outcome.tenant).await.map(|t| t.attempt_log).unwrap_or_default();
             log_modes.insert(tenant.to_owned(), mode);
         }
     }
@@ -364,7 +364,7 @@ pub(crate) async fn record_outcomes(store: &PgStore, outcomes: &[Outcome], polic
     for outcome in outcomes {
         if let Some(reason) = &outcome.disable_endpoint {
             let finished_at = outcome.attempt.started_at_ms + i64::from(outcome.attempt.duration_ms);
-            tx.execute(
+            tx.execute_cached(
                 "UPDATE endpoints SET enabled = FALSE, disabled_reason = $3, updated_at = $4
                  WHERE tenant_id = $1 AND id = $2",
                 &[&outcome.tenant.as_str(), &outcome.endpoint_id.as_str(), reason, &finished_at],
@@ -419,7 +419,7 @@ async fn read_circuits(tx: &Transaction<'_>, ids: &[&str], lock: bool) -> Result
         "SELECT endpoint_id, circuit FROM endpoint_health WHERE endpoint_id = ANY($1) ORDER BY endpoint_id{lock}"
     );
     let mut circuits = BTreeMap::new();
-    for row in tx.query(&sql, &[&ids]).await.map_err(pg_error)? {
+    for row in tx.query_cached(&sql, &[&ids]).await.map_err(pg_error)? {
         let text: String = rows::get(&row, "endpoint_health", 1)?;
         let circuit = Circuit::decode(&text).map_err(|err| StoreError::corrupt("endpoint_health", err))?;
         circuits.insert(rows::get(&row, "endpoint_health", 0)?, circuit);
@@ -434,7 +434,7 @@ async fn insert_attempts(tx: &Transaction<'_>, attempts: &[&Attempt]) -> Result<
     }
     let text = |f: &dyn Fn(&Attempt) -> Option<String>| attempts.iter().map(|a| f(a)).collect::<Vec<_>>();
     let number = |f: &dyn Fn(&Attempt) -> Option<i64>| attempts.iter().map(|a| f(a)).collect::<Vec<_>>();
-    tx.execute(
+    tx.execute_cached(
         &format!(
             "INSERT INTO attempts ({})
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::int8[],
@@ -477,7 +477,7 @@ async fn update_delivery_states(tx: &Transaction<'_>, outcomes: &[Outcome]) -> R
     let statuses: Vec<Option<i64>> = outcomes.iter().map(|o| o.attempt.status.map(i64::from)).collect();
     let errors: Vec<Option<&str>> = outcomes.iter().map(|o| o.attempt.error.as_deref()).collect();
     let updated = tx
-        .query(
+        .query_cached(
             "UPDATE deliveries d SET state = o.state, attempts = d.attempts + 1, next_attempt_at = o.next_at,
                     lease_token = NULL, lease_owner = NULL, last_status = o.status, last_error = o.error,
                     updated_at = o.finished
@@ -505,14 +505,14 @@ pub(crate) async fn next_due_after(store: &PgStore, now_ms: i64) -> Result<Optio
              SELECT MIN(held_until) AS t FROM endpoint_health WHERE held_until > $1) due",
         sql::unfinished("")
     );
-    let row = client.query_one(&sql, &[&now_ms]).await.map_err(pg_error)?;
+    let row = client.query_one_cached(&sql, &[&now_ms]).await.map_err(pg_error)?;
     rows::get(&row, "deliveries", 0)
 }
 
 pub(crate) async fn renew_leases(store: &PgStore, node: &NodeId, now_ms: i64, lease_ms: i64) -> Result<u64> {
     let client = store.client().await?;
     client
-        .execute(
+        .execute_cached(
             "UPDATE deliveries SET next_attempt_at = $2 WHERE state = 'in_flight' AND lease_owner = $1",
             &[&node.as_str(), &(now_ms + lease_ms)],
         )
@@ -527,5 +527,5 @@ pub(crate) async fn release_leases(store: &PgStore, node: &NodeId, now_ms: i64) 
          WHERE state = 'in_flight' AND (lease_owner = $2 OR lease_owner IS NULL OR next_attempt_at <= $1)",
         sql::UNLEASED_STATE
     );
-    client.execute(&sql, &[&now_ms, &node.as_str()]).await.map_err(pg_error)
+    client.execute_cached(&sql, &[&now_ms, &node.as_str()]).await.map_err(pg_error)
 }

@@ -2,16 +2,16 @@
 
 use std::collections::HashMap;
 
+use deadpool_postgres::GenericClient;
 use kurir_core::delivery::Delivery;
 use kurir_core::event::Event;
 use kurir_core::id::{DeliveryId, EndpointId, EventId, TenantId};
 use kurir_core::source::{SourceId, DUPLICATE_WINDOW_MS};
 use tokio_postgres::types::ToSql;
-use tokio_postgres::GenericClient;
 
 use super::admin::{get_endpoint, get_tenant};
 use super::rows::{self, all};
-use super::{pg_error, wakeups, PgStore};
+use super::{pg_error, wakeups, Cached, PgStore};
 use crate::codec::{params_json, parse};
 use crate::{EventFilter, InboundRecord, Published, Receipt, Result, StoreError, IDEMPOTENCY_WINDOW_MS};
 
@@ -24,7 +24,7 @@ struct Route {
 
 async fn routes(client: &impl GenericClient, tenant: &TenantId) -> Result<Vec<Route>> {
     let rows = client
-        .query(
+        .query_cached(
             "SELECT id, event_types, owner_key FROM endpoints WHERE tenant_id = $1 AND enabled ORDER BY id",
             &[&tenant.as_str()],
         )
@@ -44,10 +44,10 @@ async fn routes(client: &impl GenericClient, tenant: &TenantId) -> Result<Vec<Ro
 pub(crate) async fn publish(store: &PgStore, tenant: &TenantId, events: &[Event]) -> Result<Vec<Published>> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
-    get_tenant(&*tx, tenant).await?;
-    let routes = routes(&*tx, tenant).await?;
-    let published = publish_all(&*tx, &routes, events).await?;
-    tx.execute(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
+    get_tenant(&tx, tenant).await?;
+    let routes = routes(&tx, tenant).await?;
+    let published = publish_all(&tx, &routes, events).await?;
+    tx.execute_cached(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
     tx.commit().await.map_err(pg_error)?;
     Ok(published)
 }
@@ -94,7 +94,7 @@ async fn release_expired_keys(client: &impl GenericClient, events: &[Event]) -> 
     let keys: Vec<&str> = keyed.iter().filter_map(|e| e.idempotency_key.as_deref()).collect();
     let cutoffs: Vec<i64> = keyed.iter().map(|e| e.created_at_ms - IDEMPOTENCY_WINDOW_MS).collect();
     client
-        .execute(
+        .execute_cached(
             "UPDATE events e SET idempotency_key = NULL
              FROM UNNEST($1::text[], $2::text[], $3::int8[]) AS k(tenant_id, key, cutoff)
              WHERE e.tenant_id = k.tenant_id AND e.idempotency_key = k.key AND e.created_at <= k.cutoff",
@@ -118,7 +118,7 @@ async fn insert_events(client: &impl GenericClient, events: &[Event]) -> Result<
     let params = column(&|e| params_json(e.params.as_ref()));
     let created: Vec<i64> = events.iter().map(|e| e.created_at_ms).collect();
     let rows = client
-        .query(
+        .query_cached(
             &format!(
                 "INSERT INTO events ({})
                  SELECT id, tenant_id, event_type, payload, ordering_key, origin_key, idempotency_key, created_at, params
@@ -170,7 +170,7 @@ impl DeliveryRows {
             return Ok(());
         }
         client
-            .execute(
+            .execute_cached(
                 "INSERT INTO deliveries (id, tenant_id, event_seq, event_id, endpoint_id, event_type, ordering_key,
                                          state, next_attempt_at, created_at, updated_at)
                  SELECT id, tenant_id, event_seq, event_id, endpoint_id, event_type, ordering_key, 'pending',
@@ -200,7 +200,7 @@ impl DeliveryRows {
 async fn remembered_publish(client: &impl GenericClient, event: &Event) -> Result<Published> {
     let key = event.idempotency_key.as_deref().unwrap_or_default();
     let row = client
-        .query_one(
+        .query_one_cached(
             "SELECT e.id, (SELECT COUNT(*) FROM deliveries d WHERE d.event_seq = e.seq)
              FROM events e WHERE e.tenant_id = $1 AND e.idempotency_key = $2",
             &[&event.tenant.as_str(), &key],
@@ -223,16 +223,16 @@ pub(crate) async fn publish_to(
 ) -> Result<DeliveryId> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
-    get_endpoint(&*tx, tenant, endpoint).await?;
-    let inserted = insert_events(&*tx, std::slice::from_ref(event)).await?;
+    get_endpoint(&tx, tenant, endpoint).await?;
+    let inserted = insert_events(&tx, std::slice::from_ref(event)).await?;
     let event_seq = inserted
         .get(event.id.as_str())
         .copied()
         .ok_or_else(|| StoreError::Conflict("an event with this idempotency key exists".into()))?;
     let mut rows = DeliveryRows::default();
     let id = rows.push(event, event_seq, endpoint.as_str());
-    rows.insert(&*tx).await?;
-    tx.execute(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
+    rows.insert(&tx).await?;
+    tx.execute_cached(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
     tx.commit().await.map_err(pg_error)?;
     Ok(id)
 }
@@ -262,20 +262,20 @@ pub(crate) async fn list(store: &PgStore, tenant: &TenantId, filter: &EventFilte
     args.push(&limit);
     sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", args.len()));
     let client = store.client().await?;
-    all(client.query(&sql, &args).await.map_err(pg_error)?, rows::event)
+    all(client.query_cached(&sql, &args).await.map_err(pg_error)?, rows::event)
 }
 
 pub(crate) async fn get(store: &PgStore, tenant: &TenantId, id: &EventId) -> Result<(Event, Vec<Delivery>)> {
     let client = store.client().await?;
     let sql = format!("SELECT {} FROM events WHERE tenant_id = $1 AND id = $2", rows::EVENT_COLUMNS);
-    let row = client.query_opt(&sql, &[&tenant.as_str(), &id.as_str()]).await.map_err(pg_error)?;
+    let row = client.query_opt_cached(&sql, &[&tenant.as_str(), &id.as_str()]).await.map_err(pg_error)?;
     let event = row.map(|row| rows::event(&row)).transpose()?.ok_or(StoreError::NotFound("event"))?;
     let sql = format!(
         "SELECT {} FROM deliveries WHERE tenant_id = $1 AND event_id = $2 ORDER BY seq",
         rows::DELIVERY_COLUMNS
     );
     let deliveries =
-        all(client.query(&sql, &[&tenant.as_str(), &id.as_str()]).await.map_err(pg_error)?, rows::delivery)?;
+        all(client.query_cached(&sql, &[&tenant.as_str(), &id.as_str()]).await.map_err(pg_error)?, rows::delivery)?;
     Ok((event, deliveries))
 }
 
@@ -284,7 +284,7 @@ pub(crate) async fn receive(store: &PgStore, tenant: &TenantId, receipt: &Receip
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
     let earlier = tx
-        .query_opt(
+        .query_opt_cached(
             "SELECT event_id FROM inbound
              WHERE source_id = $1 AND fingerprint = $2 AND received_at > $3 AND NOT duplicate
              ORDER BY seq LIMIT 1",
@@ -297,12 +297,12 @@ pub(crate) async fn receive(store: &PgStore, tenant: &TenantId, receipt: &Receip
             Published { event_id: parse("inbound", rows::get(&row, "inbound", 0)?)?, deliveries: 0, duplicate: true }
         }
         None => {
-            get_tenant(&*tx, tenant).await?;
-            let routes = routes(&*tx, tenant).await?;
-            publish_all(&*tx, &routes, std::slice::from_ref(event)).await?.remove(0)
+            get_tenant(&tx, tenant).await?;
+            let routes = routes(&tx, tenant).await?;
+            publish_all(&tx, &routes, std::slice::from_ref(event)).await?.remove(0)
         }
     };
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO inbound (tenant_id, source_id, fingerprint, received_at, event_id, event_type, validation_error,
                               duplicate)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
@@ -319,7 +319,7 @@ pub(crate) async fn receive(store: &PgStore, tenant: &TenantId, receipt: &Receip
     )
     .await
     .map_err(pg_error)?;
-    tx.execute(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
+    tx.execute_cached(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
     tx.commit().await.map_err(pg_error)?;
     Ok(published)
 }
@@ -332,7 +332,7 @@ pub(crate) async fn list_inbound(
 ) -> Result<Vec<InboundRecord>> {
     let client = store.client().await?;
     let rows = client
-        .query(
+        .query_cached(
             "SELECT received_at, event_id, event_type, validation_error, duplicate FROM inbound
              WHERE tenant_id = $1 AND source_id = $2 ORDER BY seq DESC LIMIT $3",
             &[&tenant.as_str(), &source.as_str(), &i64::from(limit)],

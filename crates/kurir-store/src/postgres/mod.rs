@@ -21,8 +21,8 @@ mod wakeups;
 use std::sync::Arc;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
-use tokio_postgres::{Config, NoTls};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
+use tokio_postgres::{Config, NoTls, Row};
 
 use crate::{Result, StoreError};
 
@@ -132,6 +132,37 @@ impl PgStore {
     }
 }
 
+/// Statements through the connection's cache of prepared statements, so each is parsed and planned once per
+/// connection rather than on every call. The names mirror tokio-postgres's; errors are the driver's, for
+/// `pg_error` to map.
+#[async_trait::async_trait]
+pub(crate) trait Cached: GenericClient {
+    async fn query_cached(&self, sql: &str, params: Params<'_>) -> Result<Vec<Row>, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        self.query(&statement, params).await
+    }
+
+    async fn query_opt_cached(&self, sql: &str, params: Params<'_>) -> Result<Option<Row>, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        self.query_opt(&statement, params).await
+    }
+
+    async fn query_one_cached(&self, sql: &str, params: Params<'_>) -> Result<Row, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        self.query_one(&statement, params).await
+    }
+
+    async fn execute_cached(&self, sql: &str, params: Params<'_>) -> Result<u64, tokio_postgres::Error> {
+        let statement = self.prepare_cached(sql).await?;
+        self.execute(&statement, params).await
+    }
+}
+
+impl<T: GenericClient> Cached for T {}
+
+/// Statement parameters.
+pub(crate) type Params<'a> = &'a [&'a (dyn tokio_postgres::types::ToSql + Sync)];
+
 /// An error with its causes, on one line (tokio-postgres's own message is only its kind).
 fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
@@ -221,7 +252,7 @@ mod store_impl {
             admin::create_tenant(self, &tenant).await
         }
         async fn get_tenant(&self, tenant: &TenantId) -> Result<Tenant> {
-            admin::get_tenant(&**self.client().await?, tenant).await
+            admin::get_tenant(&self.client().await?, tenant).await
         }
         async fn update_tenant(&self, tenant: Tenant) -> Result<()> {
             admin::update_tenant(self, &tenant).await
@@ -248,7 +279,7 @@ mod store_impl {
             admin::list_endpoints(self, tenant).await
         }
         async fn get_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId) -> Result<Endpoint> {
-            admin::get_endpoint(&**self.client().await?, tenant, endpoint).await
+            admin::get_endpoint(&self.client().await?, tenant, endpoint).await
         }
         async fn update_endpoint(&self, endpoint: Endpoint) -> Result<()> {
             admin::update_endpoint(self, &endpoint).await
