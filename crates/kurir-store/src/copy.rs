@@ -4,7 +4,7 @@
 //! secrets stay sealed (and open with the same secret key), sequence numbers are kept (so publish order, which
 //! ordering keys compare, is kept), and deliveries keep their states and attempts. Every insert is
 //! `ON CONFLICT DO NOTHING`, so a second run after an interruption finishes the job without duplicating a row.
-//! At the end each table's rows are counted on both sides.
+//! At the end each table's rows are counted on both sides, and the unfinished deliveries are queued.
 
 use std::path::Path;
 
@@ -250,6 +250,8 @@ pub async fn sqlite_to_postgres(
     for table in TABLES {
         copy_table(&source, &mut client, table, progress).await?;
     }
+    // PostgreSQL keeps unfinished deliveries in its queue table too; build it from the copied rows.
+    crate::postgres::queue::enqueue_unfinished(&client).await?;
     let mut counts = Vec::with_capacity(TABLES.len());
     for table in TABLES {
         let source = count_sqlite(&source, table.name)?;

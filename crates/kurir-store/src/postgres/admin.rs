@@ -10,9 +10,9 @@ use kurir_core::tenant::Tenant;
 use tokio_postgres::types::ToSql;
 
 use super::rows::{self, all};
-use super::{pg_error, Cached, PgStore};
+use super::{pg_error, queue, Cached, PgStore};
 use crate::codec::{auth_json, endpoint_json, verify_json, zort_keys_json};
-use crate::{sql, CalloutRecord, CustomEventType, Result, StoreError};
+use crate::{CalloutRecord, CustomEventType, Result, StoreError};
 
 const ADMIN_TOKEN_HASH: &str = "admin_token_sha256";
 
@@ -296,14 +296,7 @@ async fn delete_endpoint_in(
         .await
         .map_err(pg_error)?;
     // Unfinished deliveries would otherwise stay due forever with nowhere to go.
-    let sql = format!(
-        "UPDATE deliveries SET state = 'dead', last_error = 'endpoint deleted', lease_token = NULL, lease_owner = NULL,
-                updated_at = $3
-         WHERE tenant_id = $1 AND endpoint_id = $2 AND {}",
-        sql::unfinished("")
-    );
-    client.execute_cached(&sql, &[&tenant.as_str(), &id.as_str(), &now_ms]).await.map_err(pg_error)?;
-    Ok(())
+    queue::end_endpoint(client, id.as_str(), now_ms).await
 }
 
 pub(crate) async fn delete_endpoint(store: &PgStore, tenant: &TenantId, id: &EndpointId, now_ms: i64) -> Result<()> {

@@ -169,17 +169,22 @@ impl DeliveryRows {
         if self.ids.is_empty() {
             return Ok(());
         }
+        // The record and its queue row, in one statement.
         client
             .execute_cached(
-                "INSERT INTO deliveries (id, tenant_id, event_seq, event_id, endpoint_id, event_type, ordering_key,
-                                         state, next_attempt_at, created_at, updated_at)
-                 SELECT id, tenant_id, event_seq, event_id, endpoint_id, event_type, ordering_key, 'pending',
-                        created_at, created_at, created_at
-                 FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::text[],
-                             $8::int8[])
-                      WITH ORDINALITY AS d(id, tenant_id, event_seq, event_id, endpoint_id, event_type, ordering_key,
-                                           created_at, ord)
-                 ORDER BY ord",
+                "WITH inserted AS (
+                     INSERT INTO deliveries (id, tenant_id, event_seq, event_id, endpoint_id, event_type, ordering_key,
+                                             state, next_attempt_at, created_at, updated_at)
+                     SELECT id, tenant_id, event_seq, event_id, endpoint_id, event_type, ordering_key, 'pending',
+                            created_at, created_at, created_at
+                     FROM UNNEST($1::text[], $2::text[], $3::int8[], $4::text[], $5::text[], $6::text[], $7::text[],
+                                 $8::int8[])
+                          WITH ORDINALITY AS d(id, tenant_id, event_seq, event_id, endpoint_id, event_type,
+                                               ordering_key, created_at, ord)
+                     ORDER BY ord
+                     RETURNING seq, endpoint_id, ordering_key, next_attempt_at)
+                 INSERT INTO delivery_queue (seq, endpoint_id, ordering_key, next_attempt_at)
+                 SELECT seq, endpoint_id, ordering_key, next_attempt_at FROM inserted",
                 &[
                     &self.ids,
                     &self.tenants,

@@ -12,8 +12,11 @@
 //!   new connections when the server is back.
 
 mod admin;
+mod claim;
 mod deliveries;
 mod events;
+mod outcomes;
+pub(crate) mod queue;
 mod rows;
 mod schema;
 mod wakeups;
@@ -25,6 +28,11 @@ use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, Poo
 use tokio_postgres::{Config, NoTls, Row};
 
 use crate::{Result, StoreError};
+
+/// Claims and outcomes commit without waiting for the WAL flush: if the server crashed and lost one, the
+/// delivery would be leased or written again and sent again, which at-least-once delivery allows. Publishes
+/// wait for the flush: a 2xx is kept.
+pub(crate) const NO_FLUSH_WAIT: &str = "SET LOCAL synchronous_commit = off";
 
 /// Connections per node.
 const POOL_SIZE: usize = 16;
@@ -222,7 +230,7 @@ mod store_impl {
     use kurir_core::source::{Source, SourceId};
     use kurir_core::tenant::Tenant;
 
-    use super::{admin, deliveries, events, pg_error, PgStore};
+    use super::{admin, claim, deliveries, events, outcomes, pg_error, queue, PgStore};
     use crate::{
         CalloutRecord, Claim, ClaimRequest, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, NodeId,
         Outcome, Published, Receipt, Result, Store,
@@ -379,19 +387,19 @@ mod store_impl {
             deliveries::recover(self, tenant, endpoint, since_ms, now_ms).await
         }
         async fn claim_due(&self, request: ClaimRequest) -> Result<Vec<Claim>> {
-            deliveries::claim_due(self, &request).await
+            claim::claim_due(self, &request).await
         }
         async fn record_outcomes(&self, outcomes: Vec<Outcome>, circuit: CircuitPolicy) -> Result<()> {
-            deliveries::record_outcomes(self, &outcomes, &circuit).await
+            outcomes::record_outcomes(self, &outcomes, &circuit).await
         }
         async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>> {
-            deliveries::next_due_after(self, now_ms).await
+            queue::next_due_after(self, now_ms).await
         }
         async fn renew_leases(&self, node: &NodeId, now_ms: i64, lease_ms: i64) -> Result<u64> {
-            deliveries::renew_leases(self, node, now_ms, lease_ms).await
+            queue::renew_leases(self, node, now_ms, lease_ms).await
         }
         async fn release_leases(&self, node: &NodeId, now_ms: i64) -> Result<u64> {
-            deliveries::release_leases(self, node, now_ms).await
+            queue::release_leases(self, node, now_ms).await
         }
     }
 }

@@ -14,7 +14,8 @@ use crate::StoreError;
 const MIGRATION_LOCK: i64 = 0x6b75_7269_725f_6d67;
 
 /// Each entry is one migration; append, never edit a released one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE settings (
     key   TEXT PRIMARY KEY,
     value BYTEA NOT NULL
@@ -182,7 +183,37 @@ CREATE TABLE callout_log (
     response    TEXT NOT NULL
 );
 CREATE INDEX callout_log_name ON callout_log(tenant_id, name, seq);
-"#];
+"#,
+    // 2: the queue apart from the log (see `queue.rs`): claims and outcomes work on a small table of unfinished
+    // deliveries; `deliveries` loses the indexes on its state, so its updates are in place (HOT).
+    r#"
+CREATE TABLE delivery_queue (
+    seq             BIGINT PRIMARY KEY,          -- deliveries.seq: publish order, which ordering keys compare
+    endpoint_id     TEXT NOT NULL,
+    ordering_key    TEXT,
+    next_attempt_at BIGINT NOT NULL,             -- due time; the lease's end while leased
+    leased          BOOLEAN NOT NULL DEFAULT FALSE,
+    lease_token     BIGINT,
+    lease_owner     TEXT
+) WITH (fillfactor = 70, autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 5000,
+        autovacuum_vacuum_cost_delay = 0);
+CREATE INDEX delivery_queue_due ON delivery_queue(endpoint_id, next_attempt_at);
+CREATE INDEX delivery_queue_next ON delivery_queue(next_attempt_at);
+CREATE INDEX delivery_queue_ordering ON delivery_queue(endpoint_id, ordering_key, seq) WHERE ordering_key IS NOT NULL;
+CREATE INDEX delivery_queue_owner ON delivery_queue(lease_owner) WHERE leased;
+INSERT INTO delivery_queue (seq, endpoint_id, ordering_key, next_attempt_at, leased, lease_token, lease_owner)
+    SELECT seq, endpoint_id, ordering_key, next_attempt_at, state = 'in_flight', lease_token, lease_owner
+    FROM deliveries WHERE state IN ('pending', 'retrying', 'in_flight');
+DROP INDEX deliveries_due;
+DROP INDEX deliveries_queue;
+DROP INDEX deliveries_ordering;
+DROP INDEX deliveries_in_flight;
+DROP INDEX deliveries_lease_owner;
+DROP INDEX deliveries_endpoint;
+CREATE INDEX deliveries_endpoint ON deliveries(endpoint_id, created_at);
+ALTER TABLE deliveries SET (fillfactor = 80);
+"#,
+];
 
 /// Brings the database up to the current schema, holding the migration lock meanwhile.
 pub(crate) async fn migrate(client: &mut Client) -> Result<(), StoreError> {

@@ -1,0 +1,104 @@
+//! The delivery queue: on PostgreSQL, the unfinished deliveries also have a row in `delivery_queue`, a small table
+//! that holds only what a claim looks at (endpoint, ordering key, due time, lease). Claims, outcomes and leases
+//! work on it; `deliveries` keeps the record and is updated in place. A finished delivery leaves the queue, so
+//! the indexes claims walk stay as small as the work that is left, and their dead entries are few and vacuumed
+//! fast, however long the delivery log grows. (SQLite updates its indexes in place and needs no such split.)
+//!
+//! A row is in the queue exactly while its delivery is unfinished: publishing inserts both; an outcome that
+//! finishes a delivery deletes its queue row in the statement that checks its lease; a retry by hand or a recovery
+//! puts it back; deleting an endpoint removes its rows.
+
+use deadpool_postgres::GenericClient;
+
+use super::{pg_error, Cached, PgStore};
+use crate::{sql, NodeId, Result};
+
+/// Puts the deliveries with these `seq`s back in the queue, due as their rows say (a retry by hand, a recovery,
+/// a copied store). Rows already queued are left as they are.
+pub(crate) async fn enqueue(client: &impl GenericClient, seqs: &[i64]) -> Result<()> {
+    if seqs.is_empty() {
+        return Ok(());
+    }
+    client
+        .execute_cached(
+            "INSERT INTO delivery_queue (seq, endpoint_id, ordering_key, next_attempt_at)
+             SELECT seq, endpoint_id, ordering_key, next_attempt_at FROM deliveries WHERE seq = ANY($1)
+             ON CONFLICT (seq) DO NOTHING",
+            &[&seqs],
+        )
+        .await
+        .map_err(pg_error)?;
+    Ok(())
+}
+
+/// Queues every unfinished delivery that has no queue row (after `kurir store copy`).
+pub(crate) async fn enqueue_unfinished(client: &impl GenericClient) -> Result<u64> {
+    let sql = format!(
+        "INSERT INTO delivery_queue (seq, endpoint_id, ordering_key, next_attempt_at)
+         SELECT seq, endpoint_id, ordering_key, next_attempt_at FROM deliveries WHERE {}
+         ON CONFLICT (seq) DO NOTHING",
+        sql::unfinished("")
+    );
+    client.execute_cached(&sql, &[]).await.map_err(pg_error)
+}
+
+/// Ends an endpoint's unfinished deliveries (dead, `endpoint deleted`) and takes them out of the queue.
+pub(crate) async fn end_endpoint(client: &impl GenericClient, endpoint: &str, now_ms: i64) -> Result<()> {
+    let sql = format!(
+        "UPDATE deliveries SET state = 'dead', last_error = 'endpoint deleted', updated_at = $2
+         WHERE endpoint_id = $1 AND {}",
+        sql::unfinished("")
+    );
+    client.execute_cached(&sql, &[&endpoint, &now_ms]).await.map_err(pg_error)?;
+    client.execute_cached("DELETE FROM delivery_queue WHERE endpoint_id = $1", &[&endpoint]).await.map_err(pg_error)?;
+    Ok(())
+}
+
+pub(crate) async fn next_due_after(store: &PgStore, now_ms: i64) -> Result<Option<i64>> {
+    let client = store.client().await?;
+    let row = client
+        .query_one_cached(
+            "SELECT LEAST((SELECT MIN(next_attempt_at) FROM delivery_queue WHERE next_attempt_at > $1),
+                          (SELECT MIN(held_until) FROM endpoint_health WHERE held_until > $1))",
+            &[&now_ms],
+        )
+        .await
+        .map_err(pg_error)?;
+    super::rows::get(&row, "delivery_queue", 0)
+}
+
+pub(crate) async fn renew_leases(store: &PgStore, node: &NodeId, now_ms: i64, lease_ms: i64) -> Result<u64> {
+    let client = store.client().await?;
+    client
+        .execute_cached(
+            "UPDATE delivery_queue SET next_attempt_at = $2 WHERE leased AND lease_owner = $1",
+            &[&node.as_str(), &(now_ms + lease_ms)],
+        )
+        .await
+        .map_err(pg_error)
+}
+
+pub(crate) async fn release_leases(store: &PgStore, node: &NodeId, now_ms: i64) -> Result<u64> {
+    let mut client = store.client().await?;
+    let tx = client.transaction().await.map_err(pg_error)?;
+    // A lease without an owner was taken before leases had owners.
+    let released: Vec<i64> = tx
+        .query_cached(
+            "UPDATE delivery_queue SET leased = FALSE, lease_token = NULL, lease_owner = NULL, next_attempt_at = $1
+             WHERE leased AND (lease_owner = $2 OR lease_owner IS NULL OR next_attempt_at <= $1)
+             RETURNING seq",
+            &[&now_ms, &node.as_str()],
+        )
+        .await
+        .map_err(pg_error)?
+        .iter()
+        .map(|row| super::rows::get(row, "delivery_queue", 0))
+        .collect::<Result<_>>()?;
+    let sql = format!(
+        "UPDATE deliveries SET state = {}, next_attempt_at = $1, updated_at = $1 WHERE seq = ANY($2)",
+        sql::UNLEASED_STATE
+    );
+    tx.execute_cached(&sql, &[&now_ms, &released]).await.map_err(pg_error)?;
+    tx.commit().await.map_err(pg_error)?;
+    Ok(released.len() as u64)
+}
