@@ -51,7 +51,7 @@ impl ApiError {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "unavailable",
-            "the database is unavailable; nothing was stored, try again shortly",
+            "the database is unavailable; try again shortly (with the same Idempotency-Key, a retry cannot publish twice)",
         )
     }
 

@@ -19,11 +19,12 @@ use std::time::Duration;
 
 use kurir_core::catalog::Catalog;
 use kurir_core::circuit::CircuitPolicy;
-use kurir_store::{ClaimRequest, NodeId, Store};
+use kurir_store::{ClaimRequest, Lease, NodeId, Store};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::leases::Leases;
 use crate::oauth::TokenCache;
 use crate::{attempt, client, now_ms, outcomes, EngineError, Waker};
 
@@ -94,10 +95,20 @@ pub async fn run(
         );
     }
     let (outcome_tx, outcome_rx) = mpsc::channel(config.max_in_flight.max(1));
-    let writer = tokio::spawn(outcomes::run(Arc::clone(&store), outcome_rx, waker.clone(), config.circuit));
-    let renewer =
-        tokio::spawn(renew_leases(Arc::clone(&store), config.node.clone(), config.lease_ms, shutdown.clone()));
+    let leases = Arc::new(Leases::default());
+    let writer =
+        tokio::spawn(outcomes::run(Arc::clone(&store), outcome_rx, waker.clone(), config.circuit, Arc::clone(&leases)));
+    // The renewer outlives the drain and the last outcome write, so no lease expires while it is still used.
+    let renewer_stop = CancellationToken::new();
+    let renewer = tokio::spawn(renew_leases(
+        Arc::clone(&store),
+        config.node.clone(),
+        Arc::clone(&leases),
+        config.lease_ms,
+        renewer_stop.clone(),
+    ));
     let dispatcher = Dispatcher {
+        leases,
         permits: Arc::new(Semaphore::new(config.max_in_flight)),
         store: Arc::clone(&store),
         context,
@@ -131,20 +142,27 @@ pub async fn run(
     drain(&mut attempts, config.shutdown_grace).await;
     drop(dispatcher); // the last outcome sender: the writer finishes what it holds and stops
     let _ = writer.await;
+    renewer_stop.cancel();
     let _ = renewer.await;
     Ok(())
 }
 
-/// Renews this node's leases every third of the lease until shutdown, so that long attempts keep theirs and
-/// leases can stay short.
-async fn renew_leases(store: Arc<dyn Store>, node: NodeId, lease_ms: i64, shutdown: CancellationToken) {
+/// Renews the leases this node works on every third of the lease until stopped, so that long attempts keep
+/// theirs and leases can stay short.
+async fn renew_leases(
+    store: Arc<dyn Store>,
+    node: NodeId,
+    leases: Arc<Leases>,
+    lease_ms: i64,
+    stop: CancellationToken,
+) {
     let every = Duration::from_millis(u64::try_from(lease_ms / 3).unwrap_or(1_000).max(100));
     loop {
         tokio::select! {
             () = tokio::time::sleep(every) => {}
-            () = shutdown.cancelled() => return,
+            () = stop.cancelled() => return,
         }
-        if let Err(err) = store.renew_leases(&node, now_ms(), lease_ms).await {
+        if let Err(err) = store.renew_leases(&node, leases.held(), now_ms(), lease_ms).await {
             tracing::error!(error = %err, "cannot renew leases; another node may send these deliveries again");
         }
     }
@@ -156,6 +174,8 @@ struct Dispatcher {
     context: Arc<attempt::Context>,
     /// One permit per attempt in flight, across all endpoints.
     permits: Arc<Semaphore>,
+    /// The leases of the attempts spawned and not yet written back.
+    leases: Arc<Leases>,
     config: EngineConfig,
     outcome_tx: mpsc::Sender<kurir_store::Outcome>,
 }
@@ -185,6 +205,7 @@ impl Dispatcher {
                 tracing::warn!(delivery = %claim.delivery.id, "no free permit for a claimed delivery");
                 continue;
             };
+            self.leases.hold(Lease { delivery_id: claim.delivery.id.clone(), lease_token: claim.lease_token });
             let context = Arc::clone(&self.context);
             let outcome_tx = self.outcome_tx.clone();
             attempts.spawn(async move {

@@ -6,6 +6,7 @@
 //!   batches, hands each to a task bounded by a semaphore, and otherwise sleeps until the next due time.
 //! - [`attempt`]: one HTTP try: encode with the endpoint's dialect, send, classify, decide the next step.
 //! - [`client`]: the one pooled HTTP client, whose DNS resolver refuses private addresses (SSRF).
+//! - [`leases`]: the leases this node works on, which a renewer keeps alive.
 //! - [`oauth`]: OAuth 2.0 client-credentials tokens for endpoints that need them, cached per endpoint.
 //! - [`outcomes`]: a task that batches outcomes into one store write (group commit) and wakes the dispatcher.
 //!
@@ -21,6 +22,7 @@
 pub mod attempt;
 pub mod client;
 pub mod dispatcher;
+pub mod leases;
 pub mod oauth;
 pub mod outcomes;
 

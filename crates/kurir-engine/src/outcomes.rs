@@ -1,29 +1,62 @@
 //! Writes attempt outcomes back in batches: every outcome that finished while the previous write was committing
-//! goes into the next one, so a thousand deliveries finishing at once cost a few fsyncs, not a thousand.
+//! goes into the next one, so a thousand deliveries finishing at once cost a few fsyncs, not a thousand. A batch
+//! the store refuses is tried again with a growing pause (the database may be away), for up to a minute; then
+//! it is given up and its leases are let go, so they expire and the deliveries are sent again (at least once).
 
 use std::sync::Arc;
 
+use std::time::{Duration, Instant};
+
 use kurir_core::circuit::CircuitPolicy;
-use kurir_store::{Outcome, Store};
+use kurir_store::{Lease, Outcome, Store};
 use tokio::sync::mpsc;
 
+use crate::leases::Leases;
 use crate::Waker;
 
 /// Most outcomes in one store write.
 const MAX_BATCH: usize = 1_024;
 
 /// Runs until every sender is dropped, then returns after writing what it holds.
-/// Each written outcome also feeds its endpoint's circuit breaker, which opens as `circuit` says.
-pub async fn run(store: Arc<dyn Store>, mut outcomes: mpsc::Receiver<Outcome>, waker: Waker, circuit: CircuitPolicy) {
+/// How long a batch is tried before it is given up.
+const GIVE_UP_AFTER: Duration = Duration::from_secs(60);
+
+/// Each written outcome also feeds its endpoint's circuit breaker, which opens as `circuit` says. The leases of
+/// written (or given up) outcomes are released from `leases`.
+pub async fn run(
+    store: Arc<dyn Store>,
+    mut outcomes: mpsc::Receiver<Outcome>,
+    waker: Waker,
+    circuit: CircuitPolicy,
+    leases: Arc<Leases>,
+) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while outcomes.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let written = std::mem::take(&mut batch);
-        let count = written.len();
-        if let Err(err) = store.record_outcomes(written, circuit).await {
-            // The leases stay; when they expire the deliveries are claimed and sent again (at least once).
-            tracing::error!(error = %err, count, "cannot write attempt outcomes; they will be retried after the lease");
-        }
+        let held: Vec<Lease> =
+            written.iter().map(|o| Lease { delivery_id: o.delivery_id.clone(), lease_token: o.lease_token }).collect();
+        write_with_retries(store.as_ref(), written, circuit).await;
+        leases.release(&held);
         // Ordered successors and freed capacity may now be due.
         waker.wake();
+    }
+}
+
+async fn write_with_retries(store: &dyn Store, outcomes: Vec<Outcome>, circuit: CircuitPolicy) {
+    let started = Instant::now();
+    let mut pause = Duration::from_millis(100);
+    loop {
+        match store.record_outcomes(outcomes.clone(), circuit).await {
+            Ok(()) => return,
+            Err(err) if started.elapsed() < GIVE_UP_AFTER => {
+                tracing::warn!(error = %err, count = outcomes.len(), "cannot write attempt outcomes yet; trying again");
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(5));
+            }
+            Err(err) => {
+                tracing::error!(error = %err, count = outcomes.len(), "giving up writing attempt outcomes; their deliveries will be sent again");
+                return;
+            }
+        }
     }
 }

@@ -178,6 +178,13 @@ impl std::fmt::Display for NodeId {
     }
 }
 
+/// A lease a node holds: which delivery, and the token that fences its outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Lease {
+    pub delivery_id: DeliveryId,
+    pub lease_token: i64,
+}
+
 /// What one claim asks for.
 #[derive(Debug, Clone)]
 pub struct ClaimRequest {
@@ -369,9 +376,11 @@ pub trait Store: Send + Sync + 'static {
     /// The earliest time after `now_ms` at which something may become due (a retry, a lease expiring, an
     /// endpoint's circuit letting a probe out).
     async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>>;
-    /// Extends the leases `node` holds to `now_ms + lease_ms`; returns how many. A live node calls it while its
-    /// attempts run, so leases can be short and a dead node's deliveries are taken over soon.
-    async fn renew_leases(&self, node: &NodeId, now_ms: i64, lease_ms: i64) -> Result<u64>;
+    /// Extends to `now_ms + lease_ms` the leases of `node` named by `leases` (delivery and lease token): the
+    /// attempts it is running, or whose outcome it has yet to write. Returns how many were extended. A live node
+    /// calls it while its attempts run, so leases can be short and a dead node's deliveries are taken over soon;
+    /// a lease the node no longer works on is not renewed, and expires.
+    async fn renew_leases(&self, node: &NodeId, leases: Vec<Lease>, now_ms: i64, lease_ms: i64) -> Result<u64>;
     /// Makes due now every in-flight delivery whose lease `node` held or that has expired. A node calls it at
     /// start: whatever it had in flight when it stopped was never written back, so it is sent again (at least
     /// once). Another live node's leases are left alone.

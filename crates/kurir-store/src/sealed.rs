@@ -25,8 +25,8 @@ use kurir_core::tenant::Tenant;
 
 use crate::secrets::SecretBox;
 use crate::{
-    CalloutRecord, Claim, ClaimRequest, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, NodeId, Outcome,
-    Published, Receipt, Result, Store, StoreError,
+    CalloutRecord, Claim, ClaimRequest, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, Lease, NodeId,
+    Outcome, Published, Receipt, Result, Store, StoreError,
 };
 
 /// The setting that holds a sealed known text, to tell whether a key is the database's.
@@ -265,21 +265,29 @@ impl Store for SealedStore {
     }
 
     async fn claim_due(&self, request: ClaimRequest) -> Result<Vec<Claim>> {
-        let mut claims = self.backend.claim_due(request).await?;
-        // Claims of one endpoint share one Arc; open each endpoint's secrets once.
-        let mut opened: HashMap<EndpointId, Arc<Endpoint>> = HashMap::new();
-        for claim in &mut claims {
-            let endpoint = match opened.get(&claim.endpoint.id) {
-                Some(endpoint) => Arc::clone(endpoint),
-                None => {
-                    let endpoint = Arc::new(self.secrets.open_endpoint(Endpoint::clone(&claim.endpoint))?);
-                    opened.insert(endpoint.id.clone(), Arc::clone(&endpoint));
-                    endpoint
-                }
-            };
-            claim.endpoint = endpoint;
+        let claims = self.backend.claim_due(request).await?;
+        // Claims of one endpoint share one Arc; open each endpoint's secrets once. An endpoint whose secrets do
+        // not open costs only its own claims: they are left out (their leases expire, and the next claim tries
+        // again), and the rest go out.
+        let mut opened: HashMap<EndpointId, Option<Arc<Endpoint>>> = HashMap::new();
+        let mut sendable = Vec::with_capacity(claims.len());
+        for mut claim in claims {
+            let endpoint = opened
+                .entry(claim.endpoint.id.clone())
+                .or_insert_with(|| match self.secrets.open_endpoint(Endpoint::clone(&claim.endpoint)) {
+                    Ok(endpoint) => Some(Arc::new(endpoint)),
+                    Err(err) => {
+                        tracing::error!(endpoint = %claim.endpoint.id, error = %err, "cannot open the endpoint's secrets; its deliveries wait");
+                        None
+                    }
+                })
+                .clone();
+            if let Some(endpoint) = endpoint {
+                claim.endpoint = endpoint;
+                sendable.push(claim);
+            }
         }
-        Ok(claims)
+        Ok(sendable)
     }
 
     async fn record_outcomes(&self, outcomes: Vec<Outcome>, circuit: CircuitPolicy) -> Result<()> {
@@ -290,8 +298,8 @@ impl Store for SealedStore {
         self.backend.next_due_after(now_ms).await
     }
 
-    async fn renew_leases(&self, node: &NodeId, now_ms: i64, lease_ms: i64) -> Result<u64> {
-        self.backend.renew_leases(node, now_ms, lease_ms).await
+    async fn renew_leases(&self, node: &NodeId, leases: Vec<Lease>, now_ms: i64, lease_ms: i64) -> Result<u64> {
+        self.backend.renew_leases(node, leases, now_ms, lease_ms).await
     }
 
     async fn release_leases(&self, node: &NodeId, now_ms: i64) -> Result<u64> {

@@ -71,7 +71,9 @@ async fn a_sqlite_store_moves_to_postgres_whole_and_keeps_working() {
     cluster.psql(&url, "DELETE FROM attempts WHERE seq % 2 = 0").unwrap_or_else(|err| panic!("{err}"));
     let (ok, printed) = store_copy(dir.path(), &url, true);
     assert!(ok, "{printed}");
-    let counted = |table: &str| cluster.psql(&url, &format!("SELECT COUNT(*) FROM {table}")).unwrap_or_default();
+    let counted = |table: &str| {
+        cluster.psql(&url, &format!("SELECT COUNT(*) FROM {table}")).unwrap_or_else(|err| panic!("{err}"))
+    };
     let attempts = counted("attempts");
     let (ok, printed) = store_copy(dir.path(), &url, true);
     assert!(ok, "{printed}");

@@ -289,14 +289,16 @@ async fn delete_endpoint_in(
     id: &EndpointId,
     now_ms: i64,
 ) -> Result<()> {
-    let sql = "DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2";
-    change(client, "endpoint", sql, &[&tenant.as_str(), &id.as_str()]).await?;
+    get_endpoint(client, tenant, id).await?;
+    // Rows are taken in the order outcome writes take them (queue, deliveries, circuit, endpoint), so the two
+    // never deadlock. Unfinished deliveries would otherwise stay due forever with nowhere to go.
+    queue::end_endpoint(client, id.as_str(), now_ms).await?;
     client
         .execute_cached("DELETE FROM endpoint_health WHERE endpoint_id = $1", &[&id.as_str()])
         .await
         .map_err(pg_error)?;
-    // Unfinished deliveries would otherwise stay due forever with nowhere to go.
-    queue::end_endpoint(client, id.as_str(), now_ms).await
+    let sql = "DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2";
+    change(client, "endpoint", sql, &[&tenant.as_str(), &id.as_str()]).await
 }
 
 pub(crate) async fn delete_endpoint(store: &PgStore, tenant: &TenantId, id: &EndpointId, now_ms: i64) -> Result<()> {
@@ -317,7 +319,7 @@ pub(crate) async fn replace_owned_endpoints(
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
     // Lock the tenant's row, so two replacements of one key's configuration run one after the other.
-    tx.query_opt_cached("SELECT id FROM tenants WHERE id = $1 FOR UPDATE", &[&tenant.as_str()])
+    tx.query_opt_cached("SELECT id FROM tenants WHERE id = $1 FOR NO KEY UPDATE", &[&tenant.as_str()])
         .await
         .map_err(pg_error)?;
     let owned: Vec<String> = tx

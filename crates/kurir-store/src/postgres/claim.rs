@@ -102,26 +102,29 @@ pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result
 /// gates it on its circuit and its in-flight count across every node.
 async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest) -> Result<Option<Locked>> {
     let row = tx
-        .query_opt_cached(
-            "SELECT h.circuit,
-                    (SELECT COUNT(*) FROM delivery_queue f
-                     WHERE f.endpoint_id = h.endpoint_id AND f.leased AND f.next_attempt_at > $2)
-             FROM endpoint_health h WHERE h.endpoint_id = $1 FOR UPDATE OF h SKIP LOCKED",
-            &[&id, &request.now_ms],
-        )
+        .query_opt_cached("SELECT circuit FROM endpoint_health WHERE endpoint_id = $1 FOR UPDATE SKIP LOCKED", &[&id])
         .await
         .map_err(pg_error)?;
     let Some(row) = row else {
-        // Locked by another node's claim, or the endpoint is gone (its deliveries are ended when leased).
+        // Locked by another node's claim, or the endpoint is gone (publish raced its deletion).
         let exists = tx.query_opt_cached("SELECT 1 FROM endpoints WHERE id = $1", &[&id]).await.map_err(pg_error)?;
         if exists.is_none() {
-            queue::end_endpoint(tx, &id, request.now_ms).await?;
+            queue::end_orphans(tx, &id, request.now_ms).await?;
         }
         return Ok(None);
     };
     let text: String = rows::get(&row, "endpoint_health", 0)?;
-    let in_flight: i64 = rows::get(&row, "endpoint_health", 1)?;
     let stored = Circuit::decode(&text).map_err(|err| StoreError::corrupt("endpoint_health", err))?;
+    // Counted in a statement of its own, after the lock: its snapshot then sees every lease committed by the
+    // claim that held the lock before (a subquery of the locking statement would use an older snapshot).
+    let row = tx
+        .query_one_cached(
+            "SELECT COUNT(*) FROM delivery_queue WHERE endpoint_id = $1 AND leased AND next_attempt_at > $2",
+            &[&id, &request.now_ms],
+        )
+        .await
+        .map_err(pg_error)?;
+    let in_flight: i64 = rows::get(&row, "delivery_queue", 0)?;
     let in_flight = u32::try_from(in_flight).unwrap_or(u32::MAX);
     let gate = gate(stored, in_flight, request.max_in_flight_per_endpoint, request.now_ms, &request.circuit);
     Ok(Some(Locked { id, stored, gated: gate.circuit, room: gate.room, taken: 0 }))
@@ -158,7 +161,7 @@ async fn lease_endpoint(
         }
     };
     let Some(endpoint) = endpoint else {
-        queue::end_endpoint(tx, endpoint_id, now).await?;
+        queue::end_orphans(tx, endpoint_id, now).await?;
         return Ok(0);
     };
     let token: i64 = rand::random();

@@ -11,7 +11,7 @@ use tokio_postgres::types::ToSql;
 
 use super::admin::{get_endpoint, get_tenant};
 use super::rows::{self, all};
-use super::{pg_error, wakeups, Cached, PgStore};
+use super::{pg_error, wakeups, Cached, PgStore, FLUSH_WAIT};
 use crate::codec::{params_json, parse};
 use crate::{EventFilter, InboundRecord, Published, Receipt, Result, StoreError, IDEMPOTENCY_WINDOW_MS};
 
@@ -44,6 +44,7 @@ async fn routes(client: &impl GenericClient, tenant: &TenantId) -> Result<Vec<Ro
 pub(crate) async fn publish(store: &PgStore, tenant: &TenantId, events: &[Event]) -> Result<Vec<Published>> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
+    tx.batch_execute(FLUSH_WAIT).await.map_err(pg_error)?;
     get_tenant(&tx, tenant).await?;
     let routes = routes(&tx, tenant).await?;
     let published = publish_all(&tx, &routes, events).await?;
@@ -228,6 +229,7 @@ pub(crate) async fn publish_to(
 ) -> Result<DeliveryId> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
+    tx.batch_execute(FLUSH_WAIT).await.map_err(pg_error)?;
     get_endpoint(&tx, tenant, endpoint).await?;
     let inserted = insert_events(&tx, std::slice::from_ref(event)).await?;
     let event_seq = inserted
@@ -288,6 +290,15 @@ pub(crate) async fn receive(store: &PgStore, tenant: &TenantId, receipt: &Receip
     let event = &receipt.event;
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
+    tx.batch_execute(FLUSH_WAIT).await.map_err(pg_error)?;
+    // Two nodes receiving the same vendor request at once: the second waits here, then finds the first's row.
+    let fingerprint: String = receipt.fingerprint.iter().map(|b| format!("{b:02x}")).collect();
+    tx.execute_cached(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        &[&format!("{}:{fingerprint}", receipt.source.as_str())],
+    )
+    .await
+    .map_err(pg_error)?;
     let earlier = tx
         .query_opt_cached(
             "SELECT event_id FROM inbound

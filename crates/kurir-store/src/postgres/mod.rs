@@ -34,6 +34,9 @@ use crate::{Result, StoreError};
 /// wait for the flush: a 2xx is kept.
 pub(crate) const NO_FLUSH_WAIT: &str = "SET LOCAL synchronous_commit = off";
 
+/// What publishes and receipts commit with, whatever the server's default: their 2xx waits for the WAL flush.
+pub(crate) const FLUSH_WAIT: &str = "SET LOCAL synchronous_commit = on";
+
 /// Connections per node.
 const POOL_SIZE: usize = 16;
 
@@ -190,8 +193,11 @@ fn is_unavailable(err: &tokio_postgres::Error) -> bool {
     }
     if let Some(code) = err.code() {
         let code = code.code();
-        // Class 08 is connection exceptions; 57P0x shutdowns; 53300 too many connections.
-        return code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300");
+        // Class 08: connection exceptions; 57P0x: shutdowns; 53300: too many connections; 40P01/40001: a deadlock
+        // or serialization failure (the transaction was rolled back, the same call may succeed); 55P03: a lock not
+        // available; 57014: a statement cancelled; 25006: a read-only server (a replica after a failover).
+        return code.starts_with("08")
+            || matches!(code, "57P01" | "57P02" | "57P03" | "53300" | "40P01" | "40001" | "55P03" | "57014" | "25006");
     }
     std::error::Error::source(err).is_some_and(|source| source.is::<std::io::Error>())
 }
@@ -232,7 +238,7 @@ mod store_impl {
 
     use super::{admin, claim, deliveries, events, outcomes, pg_error, queue, PgStore};
     use crate::{
-        CalloutRecord, Claim, ClaimRequest, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, NodeId,
+        CalloutRecord, Claim, ClaimRequest, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, Lease, NodeId,
         Outcome, Published, Receipt, Result, Store,
     };
 
@@ -395,8 +401,8 @@ mod store_impl {
         async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>> {
             queue::next_due_after(self, now_ms).await
         }
-        async fn renew_leases(&self, node: &NodeId, now_ms: i64, lease_ms: i64) -> Result<u64> {
-            queue::renew_leases(self, node, now_ms, lease_ms).await
+        async fn renew_leases(&self, node: &NodeId, leases: Vec<Lease>, now_ms: i64, lease_ms: i64) -> Result<u64> {
+            queue::renew_leases(self, node, &leases, now_ms + lease_ms).await
         }
         async fn release_leases(&self, node: &NodeId, now_ms: i64) -> Result<u64> {
             queue::release_leases(self, node, now_ms).await

@@ -11,7 +11,7 @@
 use deadpool_postgres::GenericClient;
 
 use super::{pg_error, Cached, PgStore};
-use crate::{sql, NodeId, Result};
+use crate::{sql, Lease, NodeId, Result};
 
 /// Puts the deliveries with these `seq`s back in the queue, due as their rows say (a retry by hand, a recovery,
 /// a copied store). Rows already queued are left as they are.
@@ -42,15 +42,39 @@ pub(crate) async fn enqueue_unfinished(client: &impl GenericClient) -> Result<u6
     client.execute_cached(&sql, &[]).await.map_err(pg_error)
 }
 
-/// Ends an endpoint's unfinished deliveries (dead, `endpoint deleted`) and takes them out of the queue.
+/// Ends an endpoint's unfinished deliveries (dead, `endpoint deleted`): out of the queue first, then their
+/// records, the order in which outcome writes take the same rows (so the two never deadlock).
 pub(crate) async fn end_endpoint(client: &impl GenericClient, endpoint: &str, now_ms: i64) -> Result<()> {
+    client.execute_cached("DELETE FROM delivery_queue WHERE endpoint_id = $1", &[&endpoint]).await.map_err(pg_error)?;
     let sql = format!(
         "UPDATE deliveries SET state = 'dead', last_error = 'endpoint deleted', updated_at = $2
          WHERE endpoint_id = $1 AND {}",
         sql::unfinished("")
     );
     client.execute_cached(&sql, &[&endpoint, &now_ms]).await.map_err(pg_error)?;
-    client.execute_cached("DELETE FROM delivery_queue WHERE endpoint_id = $1", &[&endpoint]).await.map_err(pg_error)?;
+    Ok(())
+}
+
+/// Inside a claim: ends the queued deliveries of an endpoint that no longer exists (a publish raced its
+/// deletion), skipping rows another transaction holds, so a claim never waits here.
+pub(crate) async fn end_orphans(client: &impl GenericClient, endpoint: &str, now_ms: i64) -> Result<()> {
+    let rows = client
+        .query_cached(
+            "DELETE FROM delivery_queue WHERE seq IN (
+                 SELECT seq FROM delivery_queue WHERE endpoint_id = $1 FOR UPDATE SKIP LOCKED)
+             RETURNING seq",
+            &[&endpoint],
+        )
+        .await
+        .map_err(pg_error)?;
+    let seqs: Vec<i64> = rows.iter().map(|row| super::rows::get(row, "delivery_queue", 0)).collect::<Result<_>>()?;
+    client
+        .execute_cached(
+            "UPDATE deliveries SET state = 'dead', last_error = 'endpoint deleted', updated_at = $2 WHERE seq = ANY($1)",
+            &[&seqs, &now_ms],
+        )
+        .await
+        .map_err(pg_error)?;
     Ok(())
 }
 
@@ -67,12 +91,23 @@ pub(crate) async fn next_due_after(store: &PgStore, now_ms: i64) -> Result<Optio
     super::rows::get(&row, "delivery_queue", 0)
 }
 
-pub(crate) async fn renew_leases(store: &PgStore, node: &NodeId, now_ms: i64, lease_ms: i64) -> Result<u64> {
+pub(crate) async fn renew_leases(store: &PgStore, node: &NodeId, leases: &[Lease], until_ms: i64) -> Result<u64> {
+    if leases.is_empty() {
+        return Ok(0);
+    }
     let client = store.client().await?;
+    let ids: Vec<&str> = leases.iter().map(|l| l.delivery_id.as_str()).collect();
+    let tokens: Vec<i64> = leases.iter().map(|l| l.lease_token).collect();
+    // Rows another transaction holds (an outcome being written) are skipped, never waited for.
     client
         .execute_cached(
-            "UPDATE delivery_queue SET next_attempt_at = $2 WHERE leased AND lease_owner = $1",
-            &[&node.as_str(), &(now_ms + lease_ms)],
+            "UPDATE delivery_queue SET next_attempt_at = $4 WHERE seq IN (
+                 SELECT q.seq FROM delivery_queue q
+                 JOIN deliveries d ON d.seq = q.seq
+                 JOIN UNNEST($1::text[], $2::int8[]) AS o(id, token) ON d.id = o.id AND q.lease_token = o.token
+                 WHERE q.leased AND q.lease_owner = $3
+                 FOR UPDATE OF q SKIP LOCKED)",
+            &[&ids, &tokens, &node.as_str(), &until_ms],
         )
         .await
         .map_err(pg_error)

@@ -17,7 +17,7 @@ use super::endpoints;
 use super::rows::{self, collect, ATTEMPT_COLUMNS, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, EVENT_COLUMNS};
 use super::tenants::get_tenant;
 use crate::claiming::{gate, shares, Gate};
-use crate::{sql, Claim, ClaimRequest, DeliveryFilter, NodeId, Outcome, StoreError};
+use crate::{sql, Claim, ClaimRequest, DeliveryFilter, Lease, NodeId, Outcome, StoreError};
 
 pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError> {
     let mut sql = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE tenant_id = ?");
@@ -391,12 +391,21 @@ pub(crate) fn next_due_after(conn: &Connection, now_ms: i64) -> Result<Option<i6
     Ok(next)
 }
 
-pub(crate) fn renew_leases(conn: &Connection, node: &NodeId, now_ms: i64, lease_ms: i64) -> Result<u64, StoreError> {
-    let changed = conn.execute(
-        "UPDATE deliveries SET next_attempt_at = ?2 WHERE state = 'in_flight' AND lease_owner = ?1",
-        params![node.as_str(), now_ms + lease_ms],
+pub(crate) fn renew_leases(
+    conn: &Connection,
+    node: &NodeId,
+    leases: &[Lease],
+    until_ms: i64,
+) -> Result<u64, StoreError> {
+    let mut renew = conn.prepare_cached(
+        "UPDATE deliveries SET next_attempt_at = ?4
+         WHERE id = ?1 AND lease_token = ?2 AND lease_owner = ?3 AND state = 'in_flight'",
     )?;
-    Ok(changed as u64)
+    let mut renewed = 0;
+    for lease in leases {
+        renewed += renew.execute(params![lease.delivery_id.as_str(), lease.lease_token, node.as_str(), until_ms])?;
+    }
+    Ok(renewed as u64)
 }
 
 pub(crate) fn release_leases(conn: &Connection, node: &NodeId, now_ms: i64) -> Result<u64, StoreError> {

@@ -36,8 +36,8 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Semaphore;
 
 use crate::{
-    CalloutRecord, Claim, ClaimRequest, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, NodeId, Outcome,
-    Published, Receipt, Result, Store, StoreError,
+    CalloutRecord, Claim, ClaimRequest, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, Lease, NodeId,
+    Outcome, Published, Receipt, Result, Store, StoreError,
 };
 use kurir_core::circuit::CircuitPolicy;
 use writer::WriterHandle;
@@ -379,9 +379,9 @@ impl Store for SqliteStore {
         self.read(move |c| deliveries::next_due_after(c, now_ms)).await
     }
 
-    async fn renew_leases(&self, node: &NodeId, now_ms: i64, lease_ms: i64) -> Result<u64> {
+    async fn renew_leases(&self, node: &NodeId, leases: Vec<Lease>, now_ms: i64, lease_ms: i64) -> Result<u64> {
         let node = node.clone();
-        self.write(move |c| deliveries::renew_leases(c, &node, now_ms, lease_ms)).await
+        self.write(move |c| deliveries::renew_leases(c, &node, &leases, now_ms + lease_ms)).await
     }
 
     async fn release_leases(&self, node: &NodeId, now_ms: i64) -> Result<u64> {

@@ -8,7 +8,7 @@ use kurir_core::delivery::{DeliveryState, NextStep};
 use kurir_core::event::Event;
 use kurir_core::id::ApiKeyId;
 use kurir_core::tenant::Tenant;
-use kurir_store::{ClaimRequest, DeliveryFilter, StoreError, IDEMPOTENCY_WINDOW_MS};
+use kurir_store::{ClaimRequest, DeliveryFilter, Lease, StoreError, IDEMPOTENCY_WINDOW_MS};
 
 use crate::backends::*;
 
@@ -264,12 +264,21 @@ async fn leases_belong_to_their_node(backend: Backend) {
     let store = &fx.store;
     let ok = |r: Result<u64, StoreError>| r.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(ok(store.release_leases(&node("node-b"), NOW + 1).await), 0, "another live node's leases stay");
-    assert_eq!(ok(store.renew_leases(&node("node-a"), NOW + LEASE - 1, LEASE).await), 3);
-    assert!(claim(&fx, NOW + LEASE).await.is_empty(), "a renewed lease has not expired");
-    assert_eq!(ok(store.release_leases(&node("node-b"), NOW + 2 * LEASE).await), 3, "expired leases are released");
-    let again = fx.store.claim_due(claim_request(NOW + 2 * LEASE, 100, "node-b")).await;
+    let held: Vec<Lease> =
+        claimed.iter().map(|c| Lease { delivery_id: c.delivery.id.clone(), lease_token: c.lease_token }).collect();
+    let by_b = store.renew_leases(&node("node-b"), held.clone(), NOW + LEASE - 1, LEASE).await;
+    assert_eq!(ok(by_b), 0, "a node renews only its own leases");
+    let two = held[..2].to_vec();
+    assert_eq!(ok(store.renew_leases(&node("node-a"), two, NOW + LEASE - 1, LEASE).await), 2);
+    let expired = claim(&fx, NOW + LEASE).await;
+    assert_eq!(expired.len(), 1, "the lease the node no longer works on was not renewed, and expired");
+    assert_eq!(expired[0].delivery.id, claimed[2].delivery.id);
+    let again = store.renew_leases(&node("node-a"), held[..2].to_vec(), NOW + LEASE, LEASE).await;
+    assert_eq!(ok(again), 2);
+    assert_eq!(ok(store.release_leases(&node("node-b"), NOW + 3 * LEASE).await), 3, "expired leases are released");
+    let again = fx.store.claim_due(claim_request(NOW + 3 * LEASE, 100, "node-b")).await;
     assert_eq!(again.map(|c| c.len()).ok(), Some(3));
-    assert_eq!(ok(store.release_leases(&node("node-b"), NOW + 2 * LEASE + 1).await), 3, "a node releases its own");
+    assert_eq!(ok(store.release_leases(&node("node-b"), NOW + 3 * LEASE + 1).await), 3, "a node releases its own");
     assert_eq!(state_of(&fx, &claimed[0]).await, DeliveryState::Pending);
 }
 
