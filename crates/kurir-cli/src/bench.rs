@@ -58,6 +58,9 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     // Every node of a PostgreSQL database must seal with the same key.
     let secret_key =
         args.database_url.as_ref().map(|_| args.secret_key.clone().unwrap_or_else(|| BENCH_KEY.to_owned()));
+    if let Some(url) = &args.database_url {
+        refuse_a_database_in_use(url, secret_key.clone()).await?;
+    }
     let shutdown = CancellationToken::new();
     let mut bases = Vec::new();
     let mut servers = Vec::new();
@@ -174,6 +177,21 @@ async fn call(client: &reqwest::Client, url: String, token: &str, body: Value) -
 const BENCH_KEY: &str = "a3VyaXItYmVuY2gtb25seS1rZXktMzItYnl0ZXMhISE=";
 
 type Server = tokio::task::JoinHandle<anyhow::Result<()>>;
+
+/// A benchmark replaces the admin token and fills the database with its tenants: it runs only on a database of
+/// its own (empty, or holding only earlier runs' `bench-` tenants).
+async fn refuse_a_database_in_use(url: &str, secret_key: Option<String>) -> anyhow::Result<()> {
+    let options =
+        kurir_store::StoreOptions { database: kurir_store::Database::Postgres { url: url.to_owned() }, secret_key };
+    let store = kurir_store::open(&options)
+        .await
+        .context("kurir bench runs only on a database of its own, sealed with the bench key (or --secret-key)")?;
+    let tenants = store.list_tenants().await?;
+    if let Some(tenant) = tenants.iter().find(|t| !t.id.as_str().starts_with("bench-")) {
+        bail!("the database holds tenant `{}`: kurir bench runs only on a database of its own", tenant.id);
+    }
+    Ok(())
+}
 
 /// Waits until a node answers `/readyz`; when it stops instead, says why.
 async fn wait_ready(base: &str, server: Server) -> anyhow::Result<Server> {

@@ -44,6 +44,7 @@ pub async fn serve(
         (None, true) => (kurir_store::NodeId::random(), None),
         (given, _) => crate::node::identity(given.as_deref(), &args.data_dir)?,
     };
+    store.register_node(&node).await.context("cannot start this node")?;
     tracing::info!(store = %place, %node, "store open");
     let admin_token_hash = settle_admin_token(store.as_ref(), args.admin_token.as_deref()).await?;
     let catalog = Arc::new(Catalog::builtin().context("the embedded catalog is broken")?);

@@ -245,6 +245,14 @@ pub trait Store: Send + Sync + 'static {
     /// Answers when the database does: `/readyz` asks this.
     async fn ping(&self) -> Result<()>;
 
+    /// Reserves `node` for this process while it runs: a second live process with the same node id would release
+    /// and renew the first one's leases, so it is refused (`Config`). SQLite leaves this to the data directory's
+    /// locked `node.id` file.
+    async fn register_node(&self, node: &NodeId) -> Result<()> {
+        let _ = node;
+        Ok(())
+    }
+
     /// Calls `wake` whenever another process may have made deliveries due (a publish on another node), so its
     /// dispatcher need not wait for its poll. A backend shared by one process only may do nothing: that
     /// process's own writes wake its dispatcher directly.

@@ -70,6 +70,10 @@ impl SealedStore {
 
 #[async_trait]
 impl Store for SealedStore {
+    async fn register_node(&self, node: &NodeId) -> Result<()> {
+        self.backend.register_node(node).await
+    }
+
     fn on_due(&self, wake: crate::Wake) {
         self.backend.on_due(wake);
     }

@@ -119,3 +119,14 @@ async fn while_the_database_is_away_publishes_get_503_and_kurir_recovers_by_itse
     .await;
     assert_eq!(receiver.count(), 1, "the refused publish stored nothing");
 }
+
+#[tokio::test]
+async fn a_second_live_node_with_the_same_node_id_is_refused() {
+    let options = Options { node_id: Some("twin".into()), ..Options::postgres() };
+    let first_dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let _first = Kurir::launch(first_dir.path(), options.clone()).await;
+    let second_dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let refused = Kurir::try_launch(second_dir.path(), options).await;
+    let log = refused.err().unwrap_or_else(|| panic!("a second node with the same id must not start"));
+    assert!(log.contains("`twin` is in use"), "says why: {log}");
+}

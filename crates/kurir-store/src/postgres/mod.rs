@@ -27,7 +27,7 @@ use std::time::Duration;
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Object, Pool, PoolError, RecyclingMethod, Runtime};
 use tokio_postgres::{Config, NoTls, Row};
 
-use crate::{Result, StoreError};
+use crate::{NodeId, Result, StoreError};
 
 /// Claims and outcomes commit without waiting for the WAL flush: if the server crashed and lost one, the
 /// delivery would be leased or written again and sent again, which at-least-once delivery allows. Publishes
@@ -46,6 +46,8 @@ pub struct PgStore {
     config: Config,
     /// The wake-up listener, once someone asked for wake-ups; stopped with the store.
     listener: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// The session that holds this process's node id (an advisory lock), kept open while the store lives.
+    node_session: tokio::sync::Mutex<Option<tokio_postgres::Client>>,
     /// Where the database is, for messages (never the password).
     target: String,
 }
@@ -105,7 +107,13 @@ impl PgStore {
             .create_timeout(Some(Duration::from_secs(5)))
             .build()
             .map_err(|err| StoreError::Config(format!("cannot build the connection pool: {err}")))?;
-        let store = PgStore { pool, config, listener: std::sync::Mutex::new(None), target };
+        let store = PgStore {
+            pool,
+            config,
+            listener: std::sync::Mutex::new(None),
+            node_session: tokio::sync::Mutex::new(None),
+            target,
+        };
         let mut client = store.client().await.map_err(|err| store.at_start(err))?;
         schema::migrate(&mut client).await.map_err(|err| store.at_start(err))?;
         Ok(store)
@@ -128,6 +136,28 @@ impl PgStore {
             }
             other => other,
         }
+    }
+
+    /// Takes a session-level advisory lock on the node id, on a connection of its own that stays open.
+    async fn register_node(&self, node: &NodeId) -> Result<()> {
+        let (client, connection) = self.config.connect(NoTls).await.map_err(pg_error)?;
+        tokio::spawn(async move {
+            if let Err(err) = connection.await {
+                tracing::warn!(error = %err, "the session holding this node's id ended");
+            }
+        });
+        let row = client
+            .query_one("SELECT pg_try_advisory_lock(hashtextextended($1, 0))", &[&format!("kurir-node:{node}")])
+            .await
+            .map_err(pg_error)?;
+        let taken: bool = rows::get(&row, "settings", 0)?;
+        if !taken {
+            return Err(StoreError::Config(format!(
+                "node id `{node}` is in use by another live node of this database; give each node its own --node-id"
+            )));
+        }
+        *self.node_session.lock().await = Some(client);
+        Ok(())
     }
 
     fn listen_for_due(&self, wake: wakeups::Wake) {
@@ -244,6 +274,9 @@ mod store_impl {
 
     #[async_trait]
     impl Store for PgStore {
+        async fn register_node(&self, node: &NodeId) -> Result<()> {
+            PgStore::register_node(self, node).await
+        }
         fn on_due(&self, wake: crate::Wake) {
             self.listen_for_due(wake);
         }
