@@ -127,8 +127,8 @@ pub struct ServeArgs {
     pub secret_key: Option<String>,
 
     /// This process's name in the leases it takes (letters, digits, '-', '_', '.', ':'). By default it is kept
-    /// in the data directory (`node.id`), so a restarted kurir resends at once what it had in flight; with
-    /// PostgreSQL, give each node its own stable id, or a random one is used and its leases simply expire.
+    /// in the data directory (`node.id`), so a restarted kurir resends at once what it had in flight. Nodes of one
+    /// PostgreSQL database need different ids (a second live node with the same id is refused).
     #[arg(long, env = "KURIR_NODE_ID")]
     pub node_id: Option<String>,
 

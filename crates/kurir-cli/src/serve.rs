@@ -37,13 +37,11 @@ pub async fn serve(
         Some(url) => (Database::Postgres { url: url.clone() }, "PostgreSQL".to_owned()),
         None => (Database::Sqlite { data_dir: args.data_dir.clone() }, args.data_dir.display().to_string()),
     };
-    let postgres = matches!(database, Database::Postgres { .. });
     let options = StoreOptions { database, secret_key: args.secret_key.clone() };
     let store = kurir_store::open(&options).await.with_context(|| format!("cannot open the store in {place}"))?;
-    let (node, _node_lock) = match (&args.node_id, postgres) {
-        (None, true) => (kurir_store::NodeId::random(), None),
-        (given, _) => crate::node::identity(given.as_deref(), &args.data_dir)?,
-    };
+    // Kept in the data directory unless given, with either database: a restarted node resends at once what it
+    // had in flight.
+    let (node, _node_lock) = crate::node::identity(args.node_id.as_deref(), &args.data_dir)?;
     store.register_node(&node).await.context("cannot start this node")?;
     tracing::info!(store = %place, %node, "store open");
     let admin_token_hash = settle_admin_token(store.as_ref(), args.admin_token.as_deref()).await?;

@@ -1,4 +1,5 @@
-//! kurir's integration tests: the real `kurir` binary, a real SQLite file in a temp dir (or a real PostgreSQL), and real HTTP receivers
+//! kurir's integration tests: the real `kurir` binary on a real SQLite file in a temp dir (or, with
+//! `KURIR_IT_BACKEND=postgres`, every kurir on a real PostgreSQL), and real HTTP receivers
 //! on 127.0.0.1. One test binary, a module per area.
 
 /// Architecture invariants: pure crates stay pure, crates depend one way.

@@ -32,7 +32,7 @@ async fn three_nodes_share_the_work_and_a_killed_node_loses_nothing() {
         // Short enough that the killed node's deliveries are taken over within the test, long enough that a live
         // node starved of CPU by a busy machine still renews its leases in time (renewals come every third).
         extra_args: vec!["--lease-secs".into(), "8".into()],
-        ..Options::sqlite()
+        ..Options::standard()
     };
     let mut nodes: Vec<Option<Kurir>> = Vec::new();
     for (index, dir) in dirs.iter().enumerate() {

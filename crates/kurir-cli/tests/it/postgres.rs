@@ -52,13 +52,13 @@ async fn a_database_that_cannot_be_reached_stops_serve_with_the_host_and_the_cau
         .unwrap_or_else(|err| panic!("{err}"));
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let url = format!("postgres://kurir@127.0.0.1:{closed_port}/kurir");
-    let refused = Kurir::try_launch(dir.path(), Options { database_url: Some(url), ..Options::sqlite() }).await;
+    let refused = Kurir::try_launch(dir.path(), Options { database_url: Some(url), ..Options::standard() }).await;
     let log = refused.err().unwrap_or_else(|| panic!("kurir must not start without its database"));
     assert!(log.contains(&format!("127.0.0.1:{closed_port}")), "names the host: {log}");
     assert!(log.to_lowercase().contains("refused"), "names the cause: {log}");
 
     let malformed =
-        Options { database_url: Some("postgres://kurir@127.0.0.1:notaport/db".into()), ..Options::sqlite() };
+        Options { database_url: Some("postgres://kurir@127.0.0.1:notaport/db".into()), ..Options::standard() };
     let refused = Kurir::try_launch(dir.path(), malformed).await;
     let log = refused.err().unwrap_or_else(|| panic!("kurir must not start with a malformed URL"));
     assert!(log.contains("malformed") && log.contains("port"), "names the part that is wrong: {log}");
@@ -92,7 +92,7 @@ async fn while_the_database_is_away_publishes_get_503_and_kurir_recovers_by_itse
         .unwrap_or_else(|err| panic!("PostgreSQL is needed for this test and none could be had: {err}"));
     let url = cluster.fresh_database("outage").unwrap_or_else(|err| panic!("{err}"));
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
-    let kurir = Kurir::launch(dir.path(), Options { database_url: Some(url), ..Options::sqlite() }).await;
+    let kurir = Kurir::launch(dir.path(), Options { database_url: Some(url), ..Options::standard() }).await;
     let receiver = Receiver::start(|_, _| Reply::status(200)).await;
     let tenant = Tenant::create(&kurir, "acme").await;
     tenant.endpoint(&receiver.url, json!({})).await;

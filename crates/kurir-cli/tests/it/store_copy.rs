@@ -23,7 +23,11 @@ fn store_copy(from: &std::path::Path, to: &str, resume: bool) -> (bool, String) 
 async fn a_sqlite_store_moves_to_postgres_whole_and_keeps_working() {
     let secret_key = crate::util::SECRET_KEY;
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
-    let sqlite = Options { extra_args: vec!["--secret-key".into(), secret_key.into()], ..Options::sqlite() };
+    let sqlite = Options {
+        extra_args: vec!["--secret-key".into(), secret_key.into()],
+        sqlite_only: true,
+        ..Options::standard()
+    };
     let mut kurir = Kurir::launch(dir.path(), sqlite).await;
     // Three endpoints: one works, one fails and retries in an hour, one fails for good. Five events, so every
     // delivery is tried before any circuit opens, and settles: succeeded, retrying or dead.
@@ -82,7 +86,7 @@ async fn a_sqlite_store_moves_to_postgres_whole_and_keeps_working() {
     // Served from PostgreSQL: the same deliveries in the same states, secrets still open with the same key.
     let pg_dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let on_postgres =
-        Kurir::launch(pg_dir.path(), Options { database_url: Some(url.clone()), ..Options::sqlite() }).await;
+        Kurir::launch(pg_dir.path(), Options { database_url: Some(url.clone()), ..Options::standard() }).await;
     let tenant = Tenant { api: on_postgres.admin().with_token(&token_of(&tenant)), ..tenant };
     let after = tenant.api.get(&tenant.path("/deliveries?limit=250")).await.1;
     assert_eq!(states(&before), states(&after), "every delivery keeps its state");

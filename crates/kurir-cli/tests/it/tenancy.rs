@@ -57,7 +57,7 @@ async fn one_tenant_cannot_see_another() {
 
 #[tokio::test]
 async fn a_generated_admin_token_is_printed_once_and_survives_a_restart() {
-    let mut kurir = Kurir::start_with(Options { admin_token: None, ..Options::sqlite() }).await;
+    let mut kurir = Kurir::start_with(Options { admin_token: None, ..Options::standard() }).await;
     let token = kurir
         .startup_output
         .split_whitespace()
@@ -71,7 +71,7 @@ async fn a_generated_admin_token_is_printed_once_and_survives_a_restart() {
 
     assert!(kurir.terminate());
     let dir = kurir.data_dir.clone();
-    let restarted = Kurir::launch(&dir, Options { admin_token: None, ..Options::sqlite() }).await;
+    let restarted = Kurir::launch(&dir, Options { admin_token: None, ..Options::standard() }).await;
     assert!(!restarted.startup_output.contains("kurir_admin_"), "printed only once: {}", restarted.startup_output);
     let (status, tenants) = restarted.admin().with_token(&token).get("/v1/tenants").await;
     assert_eq!(status, StatusCode::OK, "{tenants}");
@@ -80,7 +80,7 @@ async fn a_generated_admin_token_is_printed_once_and_survives_a_restart() {
 
 #[tokio::test]
 async fn endpoints_on_private_addresses_are_refused_unless_the_operator_allows_them() {
-    let kurir = Kurir::start_with(Options { allow_private_targets: false, ..Options::sqlite() }).await;
+    let kurir = Kurir::start_with(Options { allow_private_targets: false, ..Options::standard() }).await;
     let tenant = Tenant::create(&kurir, "acme").await;
     for url in [
         "http://127.0.0.1:9000/hook",

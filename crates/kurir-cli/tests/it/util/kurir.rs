@@ -25,16 +25,31 @@ pub struct Options {
     pub node_id: Option<String>,
     /// More arguments for `kurir serve`.
     pub extra_args: Vec<String>,
+    /// Stay on SQLite even when the suite runs on PostgreSQL (`KURIR_IT_BACKEND=postgres`).
+    pub sqlite_only: bool,
+}
+
+/// The environment variable that runs the whole suite on PostgreSQL: `KURIR_IT_BACKEND=postgres`.
+pub const BACKEND_ENV: &str = "KURIR_IT_BACKEND";
+
+/// The file in a test's data directory that names its PostgreSQL database, so a restart finds the same one.
+const DATABASE_FILE: &str = "database.url";
+
+/// Whether this run of the suite puts every kurir on PostgreSQL.
+fn suite_on_postgres() -> bool {
+    std::env::var(BACKEND_ENV).is_ok_and(|backend| backend == "postgres")
 }
 
 impl Options {
-    pub fn sqlite() -> Self {
+    /// The suite's defaults: SQLite, or PostgreSQL when the suite runs there (`KURIR_IT_BACKEND=postgres`).
+    pub fn standard() -> Self {
         Options {
             admin_token: Some(ADMIN_TOKEN),
             allow_private_targets: true,
             database_url: None,
             node_id: None,
             extra_args: Vec::new(),
+            sqlite_only: false,
         }
     }
 
@@ -44,7 +59,7 @@ impl Options {
         let cluster = kurir_testpg::TestCluster::shared()
             .unwrap_or_else(|err| panic!("PostgreSQL is needed for this test and none could be had: {err}"));
         let url = cluster.fresh_database("it").unwrap_or_else(|err| panic!("{err}"));
-        Options { database_url: Some(url), ..Self::sqlite() }
+        Options { database_url: Some(url), ..Self::standard() }
     }
 }
 
@@ -62,7 +77,7 @@ pub struct Kurir {
 impl Kurir {
     /// Starts kurir on a fresh data dir.
     pub async fn start() -> Self {
-        Self::start_with(Options::sqlite()).await
+        Self::start_with(Options::standard()).await
     }
 
     pub async fn start_with(options: Options) -> Self {
@@ -74,7 +89,7 @@ impl Kurir {
 
     /// Starts kurir on an existing data dir (a restart).
     pub async fn start_in(data_dir: &Path) -> Self {
-        Self::launch(data_dir, Options::sqlite()).await
+        Self::launch(data_dir, Options::standard()).await
     }
 
     /// Starts the process and waits until it listens; panics, with its log, when it does not.
@@ -86,7 +101,10 @@ impl Kurir {
     }
 
     /// Starts the process; `Err` holds its log when it exits (or stays silent) instead of listening.
-    pub async fn try_launch(data_dir: &Path, options: Options) -> Result<Self, String> {
+    pub async fn try_launch(data_dir: &Path, mut options: Options) -> Result<Self, String> {
+        if options.database_url.is_none() && !options.sqlite_only && suite_on_postgres() {
+            options.database_url = Some(database_of(data_dir));
+        }
         let data_dir = data_dir.to_path_buf();
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -178,6 +196,17 @@ impl Drop for Kurir {
     fn drop(&mut self) {
         self.kill9();
     }
+}
+
+/// The PostgreSQL database of a test's data directory: made on its first start, found again on a restart.
+fn database_of(data_dir: &Path) -> String {
+    let file = data_dir.join(DATABASE_FILE);
+    if let Ok(url) = std::fs::read_to_string(&file) {
+        return url;
+    }
+    let url = Options::postgres().database_url.unwrap_or_default();
+    std::fs::write(&file, &url).unwrap_or_else(|err| panic!("cannot write {}: {err}", file.display()));
+    url
 }
 
 /// A client for kurir's API that authenticates with one token.
