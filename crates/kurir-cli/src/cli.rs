@@ -41,6 +41,9 @@ pub struct CopyArgs {
     /// The PostgreSQL database (`postgres://user:password@host:port/db`); migrated first.
     #[arg(long, env = "KURIR_DATABASE_URL", hide_env_values = true)]
     pub to: String,
+    /// The key the store's secrets are sealed with (default: `secret.key` in --from).
+    #[arg(long, env = "KURIR_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
     /// Copy into a database that already holds data: finishes an interrupted copy (rows already there are
     /// skipped, so nothing is duplicated).
     #[arg(long)]

@@ -4,6 +4,7 @@
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
 use kurir_store::copy;
+use kurir_store::secrets::SecretBox;
 
 use crate::cli::CopyArgs;
 
@@ -29,7 +30,8 @@ pub async fn run(args: CopyArgs) -> anyhow::Result<()> {
         bar.set_message(progress.table);
         bar.set_position(done_before + progress.copied);
     };
-    let result = copy::sqlite_to_postgres(&args.from, &args.to, args.resume, &mut on_progress).await;
+    let secrets = secret_key(&args)?;
+    let result = copy::sqlite_to_postgres(&args.from, &args.to, &secrets, args.resume, &mut on_progress).await;
     bar.finish_and_clear();
     let checked = result.context("the copy did not finish; run it again with --resume to complete it")?;
     println!("{:<18} {:>10} {:>10}", "table", "sqlite", "postgres");
@@ -42,4 +44,18 @@ pub async fn run(args: CopyArgs) -> anyhow::Result<()> {
         args.from.join(kurir_store::secrets::KEY_FILE).display()
     );
     Ok(())
+}
+
+/// The key the store was sealed with: KURIR_SECRET_KEY, else the data directory's `secret.key` (never made here).
+fn secret_key(args: &CopyArgs) -> anyhow::Result<SecretBox> {
+    if let Some(key) = &args.secret_key {
+        return SecretBox::from_base64(key).context("KURIR_SECRET_KEY must be the base64 of 32 bytes");
+    }
+    let file = args.from.join(kurir_store::secrets::KEY_FILE);
+    anyhow::ensure!(
+        file.exists(),
+        "{} does not exist: set KURIR_SECRET_KEY to the key this store was sealed with",
+        file.display()
+    );
+    Ok(SecretBox::from_data_dir(&args.from)?)
 }

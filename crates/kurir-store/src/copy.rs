@@ -13,6 +13,8 @@ use rusqlite::{Connection, OpenFlags};
 use tokio_postgres::types::ToSql;
 
 use crate::postgres::{pg_error, PgStore};
+use crate::sealed::{opens_check, KEY_CHECK};
+use crate::secrets::SecretBox;
 use crate::{Result, StoreError};
 
 /// How a column is typed in PostgreSQL (SQLite stores flags as 0/1 integers).
@@ -225,12 +227,14 @@ pub fn source_counts(data_dir: &Path) -> Result<Vec<(&'static str, u64)>> {
     TABLES.iter().map(|table| Ok((table.name, count_sqlite(&conn, table.name)?))).collect()
 }
 
-/// Copies `data_dir`'s SQLite store into the PostgreSQL database at `url` (migrated first). A target that
+/// Copies `data_dir`'s SQLite store into the PostgreSQL database at `url` (migrated first). `secrets` is the key
+/// the store was sealed with; it must open the target's check value too, if the target has one. A target that
 /// already holds tenants or events is refused unless `resume` (finishing an interrupted copy). Returns the
 /// count check; a table whose target holds fewer rows than its source is an error.
 pub async fn sqlite_to_postgres(
     data_dir: &Path,
     url: &str,
+    secrets: &SecretBox,
     resume: bool,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Vec<TableCount>> {
@@ -247,6 +251,7 @@ pub async fn sqlite_to_postgres(
             ));
         }
     }
+    check_the_key(secrets, &source, &client).await?;
     for table in TABLES {
         copy_table(&source, &mut client, table, progress).await?;
     }
@@ -274,6 +279,7 @@ fn open_source(data_dir: &Path) -> Result<Connection> {
     if !path.exists() {
         return Err(StoreError::Config(format!("there is no kurir store at {}", path.display())));
     }
+    refuse_a_running_kurir(data_dir)?;
     let conn = Connection::open_with_flags(&path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if version < crate::sqlite::SCHEMA_VERSION {
@@ -283,6 +289,43 @@ fn open_source(data_dir: &Path) -> Result<Connection> {
         )));
     }
     Ok(conn)
+}
+
+/// A running kurir holds its data directory's `node.id` locked; copying under it would miss what it writes.
+fn refuse_a_running_kurir(data_dir: &Path) -> Result<()> {
+    let Ok(file) = std::fs::File::open(data_dir.join("node.id")) else { return Ok(()) };
+    match file.try_lock_shared() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Config(format!(
+            "a kurir is running on {}; stop it before copying its store",
+            data_dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(err)) => Err(err.into()),
+    }
+}
+
+/// The key must open the source's secrets, and the target's too when a node already sealed with one there:
+/// otherwise the copied secrets would not open with the key the nodes run with.
+async fn check_the_key(secrets: &SecretBox, source: &Connection, client: &tokio_postgres::Client) -> Result<()> {
+    let ours: Option<Vec<u8>> = source
+        .query_row("SELECT value FROM settings WHERE key = ?1", [KEY_CHECK], |row| row.get(0))
+        .map(Some)
+        .or_else(|err| if err == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(err) })?;
+    if ours.is_some_and(|ours| !opens_check(secrets, &ours)) {
+        return Err(StoreError::Config(
+            "the secret key is not the one this SQLite store was sealed with (set KURIR_SECRET_KEY to it)".into(),
+        ));
+    }
+    let row = client.query_opt("SELECT value FROM settings WHERE key = $1", &[&KEY_CHECK]).await.map_err(pg_error)?;
+    let theirs: Option<Vec<u8>> = row.map(|row| row.get(0));
+    if theirs.is_some_and(|theirs| !opens_check(secrets, &theirs)) {
+        return Err(StoreError::Config(
+            "the target database was started with another secret key: the copied secrets would not open there; \
+             copy into a fresh database"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 fn count_sqlite(conn: &Connection, table: &str) -> Result<u64> {

@@ -30,7 +30,7 @@ use crate::{
 };
 
 /// The setting that holds a sealed known text, to tell whether a key is the database's.
-const KEY_CHECK: &str = "secret_key_check";
+pub(crate) const KEY_CHECK: &str = "secret_key_check";
 const KEY_CHECK_TEXT: &str = "kurir secret key check v1";
 
 pub struct SealedStore {
@@ -51,8 +51,7 @@ impl SealedStore {
         let sealed_check = secrets.seal(KEY_CHECK_TEXT).into_bytes();
         if !backend.insert_setting(KEY_CHECK, sealed_check).await? {
             let stored = backend.get_setting(KEY_CHECK).await?.unwrap_or_default();
-            let opens = std::str::from_utf8(&stored).ok().and_then(|text| secrets.open(text).ok());
-            if opens.as_deref() != Some(KEY_CHECK_TEXT) {
+            if !opens_check(&secrets, &stored) {
                 return Err(StoreError::Config(
                     "the secret key is not the one this database's secrets were sealed with; every node of one \
                      database must be started with the same KURIR_SECRET_KEY"
@@ -66,6 +65,12 @@ impl SealedStore {
     fn map_all<T>(&self, items: Vec<T>, seal: impl Fn(&SecretBox, T) -> Result<T>) -> Result<Vec<T>> {
         items.into_iter().map(|item| seal(&self.secrets, item)).collect()
     }
+}
+
+/// Whether `secrets` opens a stored key check value.
+pub(crate) fn opens_check(secrets: &SecretBox, stored: &[u8]) -> bool {
+    let opened = std::str::from_utf8(stored).ok().and_then(|text| secrets.open(text).ok());
+    opened.as_deref() == Some(KEY_CHECK_TEXT)
 }
 
 #[async_trait]

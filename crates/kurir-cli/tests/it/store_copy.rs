@@ -7,10 +7,19 @@ use serde_json::{json, Value};
 
 use crate::util::{eventually, Kurir, Options, Receiver, Reply, Tenant};
 
-/// Runs `kurir store copy`; returns whether it succeeded and what it printed.
+/// Runs `kurir store copy` with the store's secret key; returns whether it succeeded and what it printed.
 fn store_copy(from: &std::path::Path, to: &str, resume: bool) -> (bool, String) {
+    store_copy_with_key(from, to, resume, crate::util::SECRET_KEY)
+}
+
+fn store_copy_with_key(from: &std::path::Path, to: &str, resume: bool, key: &str) -> (bool, String) {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kurir"));
-    command.args(["store", "copy", "--to", to]).arg("--from").arg(from).env_remove("KURIR_DATABASE_URL");
+    command
+        .args(["store", "copy", "--to", to])
+        .arg("--from")
+        .arg(from)
+        .env_remove("KURIR_DATABASE_URL")
+        .env("KURIR_SECRET_KEY", key);
     if resume {
         command.arg("--resume");
     }
@@ -61,9 +70,13 @@ async fn a_sqlite_store_moves_to_postgres_whole_and_keeps_working() {
     for state in ["succeeded", "retrying", "dead"] {
         assert!(states(&before).iter().any(|(_, s)| s == state), "a {state} delivery to copy");
     }
-    assert!(kurir.terminate(), "kurir should stop cleanly");
-
     let url = Options::postgres().database_url.unwrap_or_default();
+    let (ok, printed) = store_copy(dir.path(), &url, false);
+    assert!(!ok && printed.contains("stop it before copying"), "a store in use is refused: {printed}");
+    assert!(kurir.terminate(), "kurir should stop cleanly");
+    let (ok, printed) = store_copy_with_key(dir.path(), &url, false, "CQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQk=");
+    assert!(!ok && printed.contains("not the one this SQLite store"), "another key is refused: {printed}");
+
     let (ok, printed) = store_copy(dir.path(), &url, false);
     assert!(ok, "{printed}");
     assert!(printed.contains("deliveries") && printed.contains("attempts"), "a count per table: {printed}");
