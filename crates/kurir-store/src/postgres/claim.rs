@@ -13,7 +13,7 @@ use rand::seq::SliceRandom;
 
 use super::outcomes::write_circuit;
 use super::rows;
-use super::{pg_error, queue, Cached, PgStore, NO_FLUSH_WAIT};
+use super::{pg_error, queue, Cached, PgStore, DISPATCH_SETTINGS};
 use crate::claiming::{gate, shares};
 use crate::{Claim, ClaimRequest, Result, StoreError};
 
@@ -32,8 +32,7 @@ const READY_SQL: &str = "
 
 /// One endpoint's due deliveries, oldest due first; a delivery with an ordering key waits while an earlier one
 /// (lower `seq`) of the same endpoint and key is queued, in flight on any node or not.
-const DUE_SQL: &str = "
-    SELECT q.seq FROM delivery_queue q
+const DUE_SQL: &str = "SELECT q.seq FROM delivery_queue q
     WHERE q.endpoint_id = $1 AND q.next_attempt_at <= $2
       AND (q.ordering_key IS NULL OR NOT EXISTS (
             SELECT 1 FROM delivery_queue e
@@ -55,7 +54,7 @@ pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result
     let now = request.now_ms;
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
-    tx.batch_execute(NO_FLUSH_WAIT).await.map_err(pg_error)?;
+    tx.batch_execute(DISPATCH_SETTINGS).await.map_err(pg_error)?;
     let mut ready: Vec<String> = tx
         .query_cached(READY_SQL, &[&now])
         .await
@@ -130,7 +129,9 @@ async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest)
     Ok(Some(Locked { id, stored, gated: gate.circuit, room: gate.room, taken: 0 }))
 }
 
-/// Leases up to `limit` of one endpoint's due deliveries (locked `SKIP LOCKED`, re-checked in the `UPDATE`).
+/// Leases up to `limit` of one endpoint's due deliveries: the queue rows (picked by `DUE_SQL`, locked `SKIP
+/// LOCKED`, and re-checked as due by the `UPDATE` itself), then the deliveries' records, returned with their
+/// events in the same statement.
 async fn lease_endpoint(
     tx: &Transaction<'_>,
     endpoint_id: &str,
@@ -140,88 +141,73 @@ async fn lease_endpoint(
     claims: &mut Vec<Claim>,
 ) -> Result<u32> {
     let now = request.now_ms;
-    let seqs: Vec<i64> = tx
-        .query_cached(DUE_SQL, &[&endpoint_id, &now, &i64::from(limit)])
-        .await
-        .map_err(pg_error)?
-        .iter()
-        .map(|row| rows::get(row, "deliveries", 0))
-        .collect::<Result<_>>()?;
-    if seqs.is_empty() {
-        return Ok(0);
-    }
-    let endpoint = match endpoints.get(endpoint_id) {
-        Some(cached) => cached.clone(),
-        None => {
-            let sql = format!("SELECT {} FROM endpoints WHERE id = $1", rows::ENDPOINT_COLUMNS);
-            let row = tx.query_opt_cached(&sql, &[&endpoint_id]).await.map_err(pg_error)?;
-            let endpoint = row.map(|row| rows::endpoint(&row)).transpose()?.map(Arc::new);
-            endpoints.insert(endpoint_id.to_owned(), endpoint.clone());
-            endpoint
-        }
-    };
-    let Some(endpoint) = endpoint else {
+    let Some(endpoint) = endpoint_row(tx, endpoint_id, endpoints).await? else {
         queue::end_orphans(tx, endpoint_id, now).await?;
         return Ok(0);
     };
     let token: i64 = rand::random();
     let lease_end = now + request.lease_ms;
+    // Two statements: folding the pick into the UPDATE (`WHERE seq IN (DUE_SQL)`) let the planner re-run the
+    // pick per row, which took minutes on a queue of 20,000.
+    let due: Vec<i64> = tx
+        .query_cached(DUE_SQL, &[&endpoint_id, &now, &i64::from(limit)])
+        .await
+        .map_err(pg_error)?
+        .iter()
+        .map(|row| rows::get(row, "delivery_queue", 0))
+        .collect::<Result<_>>()?;
+    if due.is_empty() {
+        return Ok(0);
+    }
     let queued: Vec<i64> = tx
         .query_cached(
             "UPDATE delivery_queue SET leased = TRUE, next_attempt_at = $2, lease_token = $3, lease_owner = $4
              WHERE seq = ANY($1) AND next_attempt_at <= $5
              RETURNING seq",
-            &[&seqs, &lease_end, &token, &request.node.as_str(), &now],
+            &[&due, &lease_end, &token, &request.node.as_str(), &now],
         )
         .await
         .map_err(pg_error)?
         .iter()
         .map(|row| rows::get(row, "delivery_queue", 0))
         .collect::<Result<_>>()?;
-    let lease_sql = format!(
-        "UPDATE deliveries SET state = 'in_flight', next_attempt_at = $2, updated_at = $3 WHERE seq = ANY($1)
-         RETURNING {}, event_seq",
-        rows::DELIVERY_COLUMNS
+    if queued.is_empty() {
+        return Ok(0);
+    }
+    let event_columns: Vec<String> = rows::EVENT_COLUMNS.split(", ").map(|c| format!("e.{c}")).collect();
+    let lease_records = format!(
+        "WITH leased AS (
+             UPDATE deliveries SET state = 'in_flight', next_attempt_at = $2, updated_at = $3 WHERE seq = ANY($1)
+             RETURNING {}, event_seq)
+         SELECT leased.*, {} FROM leased JOIN events e ON e.seq = leased.event_seq",
+        rows::DELIVERY_COLUMNS,
+        event_columns.join(", ")
     );
-    let leased = tx.query_cached(&lease_sql, &[&queued, &lease_end, &now]).await.map_err(pg_error)?;
-    let event_seqs: Vec<i64> = leased.iter().map(|row| rows::get(row, "deliveries", 13)).collect::<Result<_>>()?;
-    let event_sql = format!("SELECT seq, {} FROM events WHERE seq = ANY($1)", rows::EVENT_COLUMNS);
-    let mut events = HashMap::new();
-    for row in tx.query_cached(&event_sql, &[&event_seqs]).await.map_err(pg_error)? {
-        let seq: i64 = rows::get(&row, "events", 0)?;
-        events.insert(seq, event_from(&row)?);
+    let leased = tx.query_cached(&lease_records, &[&queued, &lease_end, &now]).await.map_err(pg_error)?;
+    if leased.len() < queued.len() {
+        return Err(StoreError::corrupt("deliveries", "a queued delivery has no record or no event"));
     }
-    let mut ordered: Vec<(i64, Claim)> = Vec::with_capacity(leased.len());
-    for (row, event_seq) in leased.iter().zip(event_seqs) {
+    for row in &leased {
         let delivery = rows::delivery(row)?;
-        let event = events
-            .get(&event_seq)
-            .cloned()
-            .ok_or_else(|| StoreError::corrupt("deliveries", format!("event {event_seq} is missing")))?;
-        ordered.push((
-            delivery.next_attempt_at_ms,
-            Claim { delivery, lease_token: token, event, endpoint: Arc::clone(&endpoint) },
-        ));
+        // The event's columns follow the delivery's 13 and its `event_seq`.
+        let event = rows::event_at(row, 14)?;
+        claims.push(Claim { delivery, lease_token: token, event, endpoint: Arc::clone(&endpoint) });
     }
-    let count = ordered.len() as u32;
-    claims.extend(ordered.into_iter().map(|(_, claim)| claim));
-    Ok(count)
+    Ok(leased.len() as u32)
 }
 
-/// An event row whose first column is its `seq`.
-fn event_from(row: &tokio_postgres::Row) -> Result<kurir_core::event::Event> {
-    // The event columns follow `seq`; read them through a shifted view.
-    const T: &str = "events";
-    let origin: Option<String> = rows::get(row, T, 6)?;
-    Ok(kurir_core::event::Event {
-        id: crate::codec::parse(T, rows::get(row, T, 1)?)?,
-        tenant: crate::codec::parse(T, rows::get(row, T, 2)?)?,
-        event_type: rows::get(row, T, 3)?,
-        payload: rows::get(row, T, 4)?,
-        ordering_key: rows::get(row, T, 5)?,
-        origin_key: origin.map(|key| crate::codec::parse(T, key)).transpose()?,
-        idempotency_key: rows::get(row, T, 7)?,
-        created_at_ms: rows::get(row, T, 8)?,
-        params: crate::codec::decode_params(rows::get(row, T, 9)?)?,
-    })
+/// An endpoint's row, read once per claim.
+async fn endpoint_row(
+    tx: &Transaction<'_>,
+    endpoint_id: &str,
+    endpoints: &mut HashMap<String, Option<Arc<Endpoint>>>,
+) -> Result<Option<Arc<Endpoint>>> {
+    if let Some(cached) = endpoints.get(endpoint_id) {
+        return Ok(cached.clone());
+    }
+    let sql = format!("SELECT {} FROM endpoints WHERE id = $1", rows::ENDPOINT_COLUMNS);
+    let row = tx.query_opt_cached(&sql, &[&endpoint_id]).await.map_err(pg_error)?;
+    let endpoint = row.map(|row| rows::endpoint(&row)).transpose()?.map(Arc::new);
+    endpoints.insert(endpoint_id.to_owned(), endpoint.clone());
+    Ok(endpoint)
 }

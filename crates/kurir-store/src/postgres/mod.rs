@@ -31,8 +31,9 @@ use crate::{NodeId, Result, StoreError};
 
 /// Claims and outcomes commit without waiting for the WAL flush: if the server crashed and lost one, the
 /// delivery would be leased or written again and sent again, which at-least-once delivery allows. Publishes
-/// wait for the flush: a 2xx is kept.
-pub(crate) const NO_FLUSH_WAIT: &str = "SET LOCAL synchronous_commit = off";
+/// wait for the flush: a 2xx is kept. A statement of theirs that runs longer than 30 s is cancelled (and retried):
+/// a plan gone wrong must not hold a claim's locks for minutes.
+pub(crate) const DISPATCH_SETTINGS: &str = "SET LOCAL synchronous_commit = off; SET LOCAL statement_timeout = '30s'";
 
 /// What publishes and receipts commit with, whatever the server's default: their 2xx waits for the WAL flush.
 pub(crate) const FLUSH_WAIT: &str = "SET LOCAL synchronous_commit = on";

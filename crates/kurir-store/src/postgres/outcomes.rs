@@ -10,13 +10,13 @@ use kurir_core::tenant::AttemptLog;
 
 use super::admin::get_tenant;
 use super::rows;
-use super::{pg_error, Cached, PgStore, NO_FLUSH_WAIT};
+use super::{pg_error, Cached, PgStore, DISPATCH_SETTINGS};
 use crate::{Outcome, Result, StoreError};
 
 pub(crate) async fn record_outcomes(store: &PgStore, outcomes: &[Outcome], policy: &CircuitPolicy) -> Result<()> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
-    tx.batch_execute(NO_FLUSH_WAIT).await.map_err(pg_error)?;
+    tx.batch_execute(DISPATCH_SETTINGS).await.map_err(pg_error)?;
     let mut log_modes: HashMap<String, AttemptLog> = HashMap::new();
     for outcome in outcomes {
         let tenant = outcome.tenant.as_str();

@@ -69,18 +69,23 @@ pub(crate) const EVENT_COLUMNS: &str =
     "id, tenant_id, event_type, payload, ordering_key, origin_key, idempotency_key, created_at, params";
 
 pub(crate) fn event(row: &Row) -> Result<Event, StoreError> {
+    event_at(row, 0)
+}
+
+/// An event whose `EVENT_COLUMNS` start at column `at` (a join's row).
+pub(crate) fn event_at(row: &Row, at: usize) -> Result<Event, StoreError> {
     const T: &str = "events";
-    let origin: Option<String> = get(row, T, 5)?;
+    let origin: Option<String> = get(row, T, at + 5)?;
     Ok(Event {
-        id: parse(T, get(row, T, 0)?)?,
-        tenant: parse(T, get(row, T, 1)?)?,
-        event_type: get(row, T, 2)?,
-        payload: get(row, T, 3)?,
-        ordering_key: get(row, T, 4)?,
+        id: parse(T, get(row, T, at)?)?,
+        tenant: parse(T, get(row, T, at + 1)?)?,
+        event_type: get(row, T, at + 2)?,
+        payload: get(row, T, at + 3)?,
+        ordering_key: get(row, T, at + 4)?,
         origin_key: origin.map(|key| parse(T, key)).transpose()?,
-        idempotency_key: get(row, T, 6)?,
-        created_at_ms: get(row, T, 7)?,
-        params: decode_params(get(row, T, 8)?)?,
+        idempotency_key: get(row, T, at + 6)?,
+        created_at_ms: get(row, T, at + 7)?,
+        params: decode_params(get(row, T, at + 8)?)?,
     })
 }
 
