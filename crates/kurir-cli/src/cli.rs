@@ -92,6 +92,24 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 1)]
     pub nodes: u32,
 
+    /// Latency mode: this many sick endpoints (answering 500 at once) each start with a backlog of
+    /// --sick-backlog deliveries; one healthy endpoint is then published to at --rate events/s for
+    /// --duration-secs, and its publish-to-delivery latency is reported (p50, p99, max).
+    #[arg(long, default_value_t = 0)]
+    pub sick_endpoints: u32,
+
+    /// Deliveries waiting for each sick endpoint before the measurement starts.
+    #[arg(long, default_value_t = 30_000)]
+    pub sick_backlog: u64,
+
+    /// Events per second published during the latency measurement.
+    #[arg(long, default_value_t = 1_000)]
+    pub rate: u32,
+
+    /// Seconds the latency measurement publishes for.
+    #[arg(long, default_value_t = 10)]
+    pub duration_secs: u64,
+
     /// Give up waiting for deliveries after this many seconds.
     #[arg(long, default_value_t = 300)]
     pub timeout_secs: u64,

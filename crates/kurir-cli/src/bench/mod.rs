@@ -21,6 +21,8 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::{BenchArgs, ServeArgs};
 use crate::serve;
 
+mod sick;
+
 /// What the receivers saw.
 #[derive(Default)]
 struct Arrivals {
@@ -52,41 +54,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let receiver_app = axum::Router::new().fallback(receive).with_state(Arc::clone(&arrivals));
     tokio::spawn(async move { axum::serve(receiver_listener, receiver_app).await });
 
-    anyhow::ensure!(args.nodes >= 1, "--nodes must be at least 1");
-    anyhow::ensure!(args.nodes == 1 || args.database_url.is_some(), "more than one node needs --database-url");
-    let admin_token = format!("bench_{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>()));
-    // Every node of a PostgreSQL database must seal with the same key.
-    let secret_key =
-        args.database_url.as_ref().map(|_| args.secret_key.clone().unwrap_or_else(|| BENCH_KEY.to_owned()));
-    if let Some(url) = &args.database_url {
-        refuse_a_database_in_use(url, secret_key.clone()).await?;
+    if args.sick_endpoints > 0 {
+        return sick::run(&args, &data_dir).await;
     }
-    let shutdown = CancellationToken::new();
-    let mut bases = Vec::new();
-    let mut servers = Vec::new();
-    for node in 0..args.nodes {
-        let kurir_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        bases.push(format!("http://{}", kurir_listener.local_addr()?));
-        let serve_args = ServeArgs {
-            listen: kurir_listener.local_addr()?,
-            data_dir: data_dir.join(format!("node-{node}")),
-            database_url: args.database_url.clone(),
-            allow_private_targets: true,
-            public_url: None,
-            secret_key: secret_key.clone(),
-            node_id: Some(format!("bench-{node}")),
-            lease_secs: 30,
-            admin_token: Some(admin_token.clone()),
-            shutdown_grace_secs: 5,
-            circuit_failures: 5,
-            circuit_cooldown_ms: 30_000,
-        };
-        let shutdown = shutdown.clone();
-        let server = tokio::spawn(async move { serve::serve(&serve_args, kurir_listener, shutdown).await });
-        // One at a time: the first node migrates and stores the key's check value before the others start.
-        let base = bases.last().cloned().unwrap_or_default();
-        servers.push(wait_ready(&base, server).await?);
-    }
+    let nodes = Nodes::start(&args, &data_dir).await?;
+    let (bases, admin_token) = (nodes.bases.clone(), nodes.admin_token.clone());
     let base = bases[0].clone();
     let tenant = format!("bench-{:08x}", rand::random::<u32>());
     let place = match &args.database_url {
@@ -131,10 +103,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let last = arrivals.last.lock().ok().and_then(|last| *last).unwrap_or_else(Instant::now);
     let delivered = last.duration_since(started);
     remove_endpoints(&client, &base, &tenant, &token, &endpoints).await;
-    shutdown.cancel();
-    for server in servers {
-        server.await.context("a server panicked")??;
-    }
+    nodes.stop().await?;
 
     let per_sec = |n: u64, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
     println!("events published        {}", args.events);
@@ -170,6 +139,63 @@ async fn call(client: &reqwest::Client, url: String, token: &str, body: Value) -
     let text = response.text().await?;
     anyhow::ensure!(status.is_success(), "POST {url} answered {status}: {text}");
     Ok(serde_json::from_str(&text)?)
+}
+
+/// In-process `kurir serve` nodes on one store.
+struct Nodes {
+    bases: Vec<String>,
+    admin_token: String,
+    servers: Vec<Server>,
+    shutdown: CancellationToken,
+}
+
+impl Nodes {
+    async fn start(args: &BenchArgs, data_dir: &std::path::Path) -> anyhow::Result<Nodes> {
+        anyhow::ensure!(args.nodes >= 1, "--nodes must be at least 1");
+        anyhow::ensure!(args.nodes == 1 || args.database_url.is_some(), "more than one node needs --database-url");
+        let admin_token = format!("bench_{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>()));
+        // Every node of a PostgreSQL database must seal with the same key.
+        let secret_key =
+            args.database_url.as_ref().map(|_| args.secret_key.clone().unwrap_or_else(|| BENCH_KEY.to_owned()));
+        if let Some(url) = &args.database_url {
+            refuse_a_database_in_use(url, secret_key.clone()).await?;
+        }
+        let shutdown = CancellationToken::new();
+        let mut bases = Vec::new();
+        let mut servers = Vec::new();
+        for node in 0..args.nodes {
+            let kurir_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            bases.push(format!("http://{}", kurir_listener.local_addr()?));
+            let serve_args = ServeArgs {
+                listen: kurir_listener.local_addr()?,
+                data_dir: data_dir.join(format!("node-{node}")),
+                database_url: args.database_url.clone(),
+                allow_private_targets: true,
+                public_url: None,
+                secret_key: secret_key.clone(),
+                node_id: Some(format!("bench-{node}")),
+                lease_secs: 30,
+                admin_token: Some(admin_token.clone()),
+                shutdown_grace_secs: 5,
+                circuit_failures: 5,
+                circuit_cooldown_ms: 30_000,
+            };
+            let shutdown = shutdown.clone();
+            let server = tokio::spawn(async move { serve::serve(&serve_args, kurir_listener, shutdown).await });
+            // One at a time: the first node migrates and stores the key's check value before the others start.
+            let base = bases.last().cloned().unwrap_or_default();
+            servers.push(wait_ready(&base, server).await?);
+        }
+        Ok(Nodes { bases, admin_token, servers, shutdown })
+    }
+
+    async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        for server in self.servers {
+            server.await.context("a server panicked")??;
+        }
+        Ok(())
+    }
 }
 
 /// The secret key of benchmark databases, unless `--secret-key` gives one: never point a benchmark at a database
