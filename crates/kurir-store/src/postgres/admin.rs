@@ -183,38 +183,43 @@ pub(crate) async fn get_event_type(store: &PgStore, tenant: &TenantId, name: &st
 
 // --- endpoints ---
 
-async fn insert_endpoint(client: &impl GenericClient, endpoint: &Endpoint) -> Result<()> {
+/// An endpoint's values in the order of `ENDPOINT_COLUMNS`, shared by the insert and the update.
+fn endpoint_values(endpoint: &Endpoint) -> Vec<Box<dyn ToSql + Sync + Send>> {
     let (event_types, headers, secrets, schedule) = endpoint_json(endpoint);
-    client
-        .execute_cached(
-            &format!(
-                "INSERT INTO endpoints ({}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15,
-                 $16, $17, $18)",
-                rows::ENDPOINT_COLUMNS
-            ),
-            &[
-                &endpoint.id.as_str(),
-                &endpoint.tenant.as_str(),
-                &endpoint.url,
-                &endpoint.dialect.as_str(),
-                &endpoint.description,
-                &event_types,
-                &headers,
-                &secrets,
-                &schedule,
-                &i64::from(endpoint.timeout_ms),
-                &endpoint.enabled,
-                &endpoint.disabled_reason,
-                &endpoint.owner_key.as_ref().map(|k| k.as_str()),
-                &endpoint.created_at_ms,
-                &endpoint.updated_at_ms,
-                &zort_keys_json(endpoint.zort_keys.as_ref()),
-                &endpoint.signature_headers,
-                &auth_json(endpoint.auth.as_ref()),
-            ],
-        )
-        .await
-        .map_err(pg_error)?;
+    vec![
+        Box::new(endpoint.id.as_str().to_owned()),
+        Box::new(endpoint.tenant.as_str().to_owned()),
+        Box::new(endpoint.url.clone()),
+        Box::new(endpoint.dialect.as_str().to_owned()),
+        Box::new(endpoint.description.clone()),
+        Box::new(event_types),
+        Box::new(headers),
+        Box::new(secrets),
+        Box::new(schedule),
+        Box::new(i64::from(endpoint.timeout_ms)),
+        Box::new(endpoint.enabled),
+        Box::new(endpoint.disabled_reason.clone()),
+        Box::new(endpoint.owner_key.as_ref().map(|k| k.as_str().to_owned())),
+        Box::new(endpoint.created_at_ms),
+        Box::new(endpoint.updated_at_ms),
+        Box::new(zort_keys_json(endpoint.zort_keys.as_ref())),
+        Box::new(endpoint.signature_headers),
+        Box::new(auth_json(endpoint.auth.as_ref())),
+    ]
+}
+
+/// The position of `created_at` in `endpoint_values`: an update leaves it out (it never changes).
+const CREATED_AT: usize = 13;
+
+fn as_params(values: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)> {
+    values.iter().map(|value| value.as_ref() as &(dyn ToSql + Sync)).collect()
+}
+
+async fn insert_endpoint(client: &impl GenericClient, endpoint: &Endpoint) -> Result<()> {
+    let placeholders: Vec<String> = (1..=18).map(|n| format!("${n}")).collect();
+    let sql = format!("INSERT INTO endpoints ({}) VALUES ({})", rows::ENDPOINT_COLUMNS, placeholders.join(", "));
+    let values = endpoint_values(endpoint);
+    client.execute_cached(&sql, &as_params(&values)).await.map_err(pg_error)?;
     client
         .execute_cached(
             "INSERT INTO endpoint_health (endpoint_id) VALUES ($1) ON CONFLICT DO NOTHING",
@@ -226,36 +231,14 @@ async fn insert_endpoint(client: &impl GenericClient, endpoint: &Endpoint) -> Re
 }
 
 async fn update_endpoint_row(client: &impl GenericClient, endpoint: &Endpoint) -> Result<()> {
-    let (event_types, headers, secrets, schedule) = endpoint_json(endpoint);
+    // The numbers are the positions in `endpoint_values` without `created_at`.
     let sql = "UPDATE endpoints SET url = $3, dialect = $4, description = $5, event_types = $6, headers = $7,
                       secrets = $8, retry_schedule = $9, timeout_ms = $10, enabled = $11, disabled_reason = $12,
                       owner_key = $13, updated_at = $14, zort_keys = $15, signature_headers = $16, auth = $17
                WHERE id = $1 AND tenant_id = $2";
-    change(
-        client,
-        "endpoint",
-        sql,
-        &[
-            &endpoint.id.as_str(),
-            &endpoint.tenant.as_str(),
-            &endpoint.url,
-            &endpoint.dialect.as_str(),
-            &endpoint.description,
-            &event_types,
-            &headers,
-            &secrets,
-            &schedule,
-            &i64::from(endpoint.timeout_ms),
-            &endpoint.enabled,
-            &endpoint.disabled_reason,
-            &endpoint.owner_key.as_ref().map(|k| k.as_str()),
-            &endpoint.updated_at_ms,
-            &zort_keys_json(endpoint.zort_keys.as_ref()),
-            &endpoint.signature_headers,
-            &auth_json(endpoint.auth.as_ref()),
-        ],
-    )
-    .await
+    let mut values = endpoint_values(endpoint);
+    values.remove(CREATED_AT);
+    change(client, "endpoint", sql, &as_params(&values)).await
 }
 
 pub(crate) async fn create_endpoint(store: &PgStore, endpoint: &Endpoint) -> Result<()> {
