@@ -14,7 +14,7 @@
 //!   goes to the matching update URL.
 //! - GetWebhook answers, for every field, the URL its trigger goes to (so a delete field shows its fallback).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -128,6 +128,10 @@ async fn apply(
     key: &ApiKeyId,
     fields: &HashMap<String, String>,
 ) -> Result<(), Problem> {
+    let known = known_fields(state);
+    if let Some(name) = fields.keys().filter(|name| !known.contains(*name)).min() {
+        return Err(Problem::Input(unknown_field(name, &known)));
+    }
     let value = |name: &str| fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
     let keys = ZortKeys {
         key1: value("key1").ok_or(Problem::Input("key1 is required".into()))?.to_owned(),
@@ -172,6 +176,44 @@ async fn apply(
         .collect();
     state.store.replace_owned_endpoints(tenant, key, Dialect::Zort, endpoints, now).await?;
     Ok(())
+}
+
+/// Every field UpdateWebhook takes: the three keys, each trigger's URL field and kurir's own fields for the
+/// delete triggers that ZORT gives none.
+fn known_fields(state: &AppState) -> BTreeSet<String> {
+    let mut known: BTreeSet<String> = ["key1", "key2", "key3"].into_iter().map(str::to_owned).collect();
+    for (field, _, fallback) in triggers(state) {
+        known.insert(field.to_ascii_lowercase());
+        known.extend(fallback.map(|f| f.to_ascii_lowercase()));
+    }
+    known
+}
+
+/// Says which field is unknown, and the known one it most likely meant (a misspelled field would otherwise be
+/// ignored, and its trigger silently not configured).
+fn unknown_field(name: &str, known: &BTreeSet<String>) -> String {
+    let closest = known.iter().min_by_key(|candidate| edit_distance(name, candidate));
+    match closest {
+        Some(closest) if edit_distance(name, closest) <= 3 => {
+            format!("{name} is not an UpdateWebhook field; did you mean {closest}?")
+        }
+        _ => format!("{name} is not an UpdateWebhook field"),
+    }
+}
+
+/// Levenshtein distance between two field names.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
 }
 
 fn new_endpoint(
@@ -233,6 +275,19 @@ async fn get_webhook(State(state): State<AppState>, headers: HeaderMap) -> Respo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unknown_fields_are_named_with_a_suggestion() {
+        assert_eq!(edit_distance("updateproductur", "updateproducturl"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        let known: BTreeSet<String> = ["key1", "updateproducturl"].into_iter().map(str::to_owned).collect();
+        assert_eq!(
+            unknown_field("updateproductur", &known),
+            "updateproductur is not an UpdateWebhook field; did you mean updateproducturl?"
+        );
+        assert_eq!(unknown_field("colour", &known), "colour is not an UpdateWebhook field");
+    }
 
     #[test]
     fn fields_come_from_json_or_forms() {

@@ -126,6 +126,14 @@ async fn bad_credentials_and_bad_input_are_refused_in_zort_form() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(answer["resDesc"].as_str().unwrap_or_default().starts_with("addproducturl"), "{answer}");
 
+    // A misspelled field is named, with what it most likely meant, and nothing is applied.
+    let body = keys(json!({"addproducturl": "https://example.com/add", "updateproductur": "https://example.com/u"}));
+    let (status, answer) = zort.update(body).await;
+    assert_eq!((status, &answer["resCode"]), (StatusCode::BAD_REQUEST, &json!("400")), "{answer}");
+    let said = answer["resDesc"].as_str().unwrap_or_default();
+    assert!(said.contains("updateproductur is not an UpdateWebhook field"), "{answer}");
+    assert!(said.contains("did you mean updateproducturl"), "{answer}");
+
     // A refused update changed nothing.
     assert_eq!(zort.get().await["addproducturl"], Value::Null);
 }
