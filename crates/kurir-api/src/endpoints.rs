@@ -191,6 +191,7 @@ async fn build(
             }
         }
     }
+    endpoint::check_dealpos_url(dialect, &body.url, body.event_types.as_deref())?;
     let headers = body.headers.unwrap_or_default();
     endpoint::validate_headers(&headers)?;
     let retry_schedule = match body.retry_schedule {

@@ -204,6 +204,7 @@ pub fn validate_url(template: &str, allow_private: bool) -> Result<url::Url, Cor
     if template.len() > 2_048 {
         return Err(CoreError::invalid(FIELD, "must be at most 2048 characters"));
     }
+    check_placeholders(template)?;
     let filled = template.replace("{event}", "event");
     let url =
         url::Url::parse(&filled).map_err(|err| CoreError::invalid(FIELD, format!("is not a valid URL: {err}")))?;
@@ -226,6 +227,44 @@ pub fn validate_url(template: &str, allow_private: bool) -> Result<url::Url, Cor
         ));
     }
     Ok(url)
+}
+
+/// The one placeholder a URL template may hold.
+pub const EVENT_PLACEHOLDER: &str = "{event}";
+
+/// A `{...}` in a URL template other than `{event}` is a typo (`{evnt}`) that would be sent as it is.
+fn check_placeholders(template: &str) -> Result<(), CoreError> {
+    let mut rest = template;
+    while let Some(start) = rest.find(['{', '}']) {
+        let tail = &rest[start..];
+        if let Some(after) = tail.strip_prefix(EVENT_PLACEHOLDER) {
+            rest = after;
+            continue;
+        }
+        let shown: String = match tail.find('}') {
+            Some(end) if tail.starts_with('{') => tail[..=end].to_owned(),
+            _ => tail.chars().take(1).collect(),
+        };
+        return Err(CoreError::invalid(
+            "url",
+            format!("`{shown}` is not a placeholder kurir knows; the only one is {EVENT_PLACEHOLDER}, the event type's name"),
+        ));
+    }
+    Ok(())
+}
+
+/// DealPOS puts the event type only in the URL: an endpoint of the `dealpos` dialect that receives more than one
+/// type (or every type) needs `{event}` in its URL, or its receiver cannot tell the types apart.
+pub fn check_dealpos_url(dialect: Dialect, url: &str, event_types: Option<&[String]>) -> Result<(), CoreError> {
+    let one_type = event_types.is_some_and(|types| types.len() == 1);
+    if dialect == Dialect::Dealpos && !one_type && !url.contains(EVENT_PLACEHOLDER) {
+        return Err(CoreError::invalid(
+            "url",
+            "a dealpos endpoint that receives more than one event type needs {event} in its URL \
+             (for example https://example.com/hooks/{event}): DealPOS sends the type only in the URL",
+        ));
+    }
+    Ok(())
 }
 
 /// Headers a tenant may not set: kurir owns them, and a forged signature header would defeat verification.
@@ -288,6 +327,33 @@ mod tests {
         for (template, expected) in cases {
             let err = url_error(template, false).unwrap_or_default();
             assert!(err.starts_with("url: ") && err.contains(expected), "{template}: {err}");
+        }
+    }
+
+    #[test]
+    fn placeholders() {
+        assert_eq!(url_error("https://example.com/{event}/x/{event}", false), None);
+        for (template, shown) in [
+            ("https://example.com/{evnt}", "`{evnt}`"),
+            ("https://example.com/{event", "`{`"),
+            ("https://example.com/event}", "`}`"),
+            ("https://example.com/{Event}", "`{Event}`"),
+        ] {
+            let err = url_error(template, false).unwrap_or_default();
+            assert!(err.starts_with("url: ") && err.contains(shown) && err.contains("{event}"), "{template}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_dealpos_endpoint_of_several_types_needs_the_event_in_its_url() {
+        let one = vec!["productCreated".to_owned()];
+        let two = vec!["productCreated".to_owned(), "productUpdated".to_owned()];
+        assert!(check_dealpos_url(Dialect::Dealpos, "https://x.test/hook", Some(&one)).is_ok());
+        assert!(check_dealpos_url(Dialect::Dealpos, "https://x.test/{event}", Some(&two)).is_ok());
+        assert!(check_dealpos_url(Dialect::Standard, "https://x.test/hook", None).is_ok());
+        for types in [None, Some(two.as_slice())] {
+            let err = check_dealpos_url(Dialect::Dealpos, "https://x.test/hook", types).err();
+            assert_eq!(err.as_ref().and_then(|e| e.field()), Some("url"), "{types:?}");
         }
     }
 

@@ -129,7 +129,8 @@ async fn oauth_tokens_are_fetched_cached_and_refreshed_once_after_a_401() {
     .await;
     let tenant = Tenant::create(&kurir, "acme").await;
     let auth = json!({"type": "oauth2", "token_url": token_url, "client_id": "kurir-client", "client_secret": "client secret"});
-    let endpoint = tenant.endpoint(&receiver.url, json!({"dialect": "dealpos", "auth": auth})).await;
+    let endpoint =
+        tenant.endpoint(&format!("{}/{{event}}", receiver.url), json!({"dialect": "dealpos", "auth": auth})).await;
     assert_eq!(endpoint["auth"]["client_id"], "kurir-client");
     assert!(endpoint["auth"].get("client_secret").is_none(), "the client secret is not shown: {}", endpoint["auth"]);
 
@@ -175,7 +176,9 @@ async fn the_dealpos_preset_retries_only_what_dealpos_retries() {
     let kurir = Kurir::start().await;
     let receiver = Receiver::script(vec![], Reply::status(400)).await;
     let tenant = Tenant::create(&kurir, "acme").await;
-    let endpoint = tenant.endpoint(&receiver.url, json!({"dialect": "dealpos", "retry_schedule": "dealpos"})).await;
+    let endpoint = tenant
+        .endpoint(&format!("{}/{{event}}", receiver.url), json!({"dialect": "dealpos", "retry_schedule": "dealpos"}))
+        .await;
     assert_eq!(endpoint["retry_preset"], "dealpos");
     assert_eq!(endpoint["retry_schedule"], json!([7]));
     assert_eq!(endpoint["timeout_ms"], 30_000, "DealPOS waits 30 s");
@@ -191,4 +194,30 @@ async fn the_dealpos_preset_retries_only_what_dealpos_retries() {
     let path = tenant.path(&format!("/endpoints/{}", endpoint["id"].as_str().unwrap_or_default()));
     let (_, patched) = tenant.api.patch(&path, json!({"description": "pos"})).await;
     assert_eq!(patched["retry_preset"], "dealpos");
+}
+
+#[tokio::test]
+async fn url_templates_are_checked_where_a_typo_would_go_unnoticed() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let path = tenant.path("/endpoints");
+    let refused = |body: serde_json::Value| {
+        let api = tenant.api.clone();
+        let path = path.clone();
+        async move {
+            let (status, answer) = api.post(&path, body).await;
+            assert_eq!(status, reqwest::StatusCode::BAD_REQUEST, "{answer}");
+            assert_eq!(answer["error"]["field"], "url", "{answer}");
+            answer["error"]["message"].as_str().unwrap_or_default().to_owned()
+        }
+    };
+    let said = refused(json!({"url": "https://example.com/hooks/{evnt}"})).await;
+    assert!(said.contains("`{evnt}`") && said.contains("{event}"), "{said}");
+    let said = refused(json!({"url": "https://example.com/hooks", "dialect": "dealpos"})).await;
+    assert!(said.contains("needs {event}"), "{said}");
+    let two = json!({"url": "https://example.com/hooks", "dialect": "dealpos",
+                     "event_types": ["productCreated", "productUpdated"]});
+    refused(two).await;
+    let one = json!({"url": "https://example.com/hooks", "dialect": "dealpos", "event_types": ["productCreated"]});
+    tenant.api.post_ok(&path, one, reqwest::StatusCode::CREATED).await;
 }
