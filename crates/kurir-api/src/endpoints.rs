@@ -164,6 +164,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/tenants/{tenant}/endpoints/{endpoint}/secret", get(show_secret))
         .route("/v1/tenants/{tenant}/endpoints/{endpoint}/rotate-secret", post(rotate_secret))
         .route("/v1/tenants/{tenant}/endpoints/{endpoint}/recover", post(recover))
+        .route("/v1/tenants/{tenant}/endpoints/{endpoint}/resume", post(resume))
         .route("/v1/tenants/{tenant}/endpoints/{endpoint}/test", post(send_test))
 }
 
@@ -413,6 +414,18 @@ async fn recover(
     let recovered = state.store.recover_endpoint(&tenant, &endpoint_id(&id)?, since_ms, kurir_engine::now_ms()).await?;
     state.waker.wake();
     Ok((StatusCode::ACCEPTED, axum::Json(json!({ "recovered": recovered }))))
+}
+
+/// "The receiver is back": closes the endpoint's circuit and sends now what waits for it.
+async fn resume(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let resumed = state.store.resume_endpoint(&tenant, &endpoint_id(&id)?, kurir_engine::now_ms()).await?;
+    state.waker.wake();
+    Ok((StatusCode::ACCEPTED, axum::Json(json!({ "resumed": resumed }))))
 }
 
 #[derive(Deserialize)]

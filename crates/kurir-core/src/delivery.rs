@@ -7,7 +7,8 @@
 //!                       └──failure, schedule used up, or 410 Gone──▶ dead
 //! ```
 //!
-//! A dead delivery can be sent again by hand (retry, recover), which puts it back to `pending`.
+//! A delivery that is not in flight can be sent now by hand (retry): a finished one goes back to `pending`, a waiting
+//! one becomes due at once. Recovering an endpoint puts its dead deliveries back to `pending`.
 
 use crate::id::{AttemptId, DeliveryId, EndpointId, EventId, TenantId};
 use crate::retry::{FailureCause, RetrySchedule, RETRY_AFTER_CAP_SECS};
@@ -145,8 +146,10 @@ impl DeliveryState {
     pub const UNFINISHED: [DeliveryState; 3] =
         [DeliveryState::Pending, DeliveryState::Retrying, DeliveryState::InFlight];
 
-    /// The states from which a delivery may be sent again by hand (retry, recover): the finished ones.
-    pub const RESENDABLE: [DeliveryState; 2] = [DeliveryState::Succeeded, DeliveryState::Dead];
+    /// The states from which a delivery may be sent again by hand ("send it now"): any but in flight. A finished
+    /// one is sent again (receivers lose data too); a waiting one stops waiting.
+    pub const RESENDABLE: [DeliveryState; 4] =
+        [DeliveryState::Pending, DeliveryState::Retrying, DeliveryState::Succeeded, DeliveryState::Dead];
 
     /// Whether a later delivery with the same ordering key must still wait for this one.
     pub fn blocks_successors(self) -> bool {

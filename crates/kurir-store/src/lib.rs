@@ -358,9 +358,13 @@ pub trait Store: Send + Sync + 'static {
     async fn list_deliveries(&self, tenant: &TenantId, filter: DeliveryFilter) -> Result<Vec<Delivery>>;
     async fn get_delivery(&self, tenant: &TenantId, delivery: &DeliveryId) -> Result<Delivery>;
     async fn list_attempts(&self, tenant: &TenantId, delivery: &DeliveryId) -> Result<Vec<Attempt>>;
-    /// Sends a finished delivery again (succeeded or dead): back to pending, due now. `Conflict` while it is
-    /// still pending, retrying or in flight; the state is checked by the `UPDATE` that changes it.
+    /// Sends a delivery now: a finished one (succeeded or dead) back to pending, a waiting one (pending,
+    /// retrying) due at once. `Conflict` while it is in flight; the state is checked by the `UPDATE` that changes
+    /// it.
     async fn retry_delivery(&self, tenant: &TenantId, delivery: &DeliveryId, now_ms: i64) -> Result<Delivery>;
+    /// "The receiver is back": closes the endpoint's circuit and makes every delivery of it that waits (pending,
+    /// retrying) due now. Returns how many were waiting.
+    async fn resume_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<u64>;
     /// Re-queues every dead delivery of an endpoint created since `since_ms`; returns how many.
     async fn recover_endpoint(
         &self,

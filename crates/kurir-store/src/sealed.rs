@@ -263,6 +263,10 @@ impl Store for SealedStore {
         self.backend.retry_delivery(tenant, delivery, now_ms).await
     }
 
+    async fn resume_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<u64> {
+        self.backend.resume_endpoint(tenant, endpoint, now_ms).await
+    }
+
     async fn recover_endpoint(
         &self,
         tenant: &TenantId,

@@ -20,6 +20,10 @@ pub fn resendable() -> String {
     format!("state IN ({})", state_list(&DeliveryState::RESENDABLE))
 }
 
+/// The state a delivery sent again by hand takes: a finished one starts over as pending, a waiting one keeps its
+/// state (it is only due sooner).
+pub const RESENT_STATE: &str = "CASE WHEN state IN ('succeeded', 'dead') THEN 'pending' ELSE state END";
+
 /// The state a leased delivery goes back to when its lease is given up without an attempt: pending if it was
 /// never tried, retrying otherwise.
 pub const UNLEASED_STATE: &str = "CASE WHEN attempts = 0 THEN 'pending' ELSE 'retrying' END";
@@ -32,7 +36,7 @@ mod tests {
     fn fragments_follow_the_core_rules() {
         assert_eq!(unfinished("d"), "d.state IN ('pending', 'retrying', 'in_flight')");
         assert_eq!(unfinished(""), "state IN ('pending', 'retrying', 'in_flight')");
-        assert_eq!(resendable(), "state IN ('succeeded', 'dead')");
+        assert_eq!(resendable(), "state IN ('pending', 'retrying', 'succeeded', 'dead')");
         for state in DeliveryState::ALL {
             assert_eq!(unfinished("").contains(&format!("'{}'", state.as_str())), state.blocks_successors());
             assert_eq!(resendable().contains(&format!("'{}'", state.as_str())), state.resendable());

@@ -300,3 +300,34 @@ async fn a_failing_endpoint_is_probed_not_hammered_and_recovers() {
     let (_, dead) = tenant.api.get(&tenant.path("/deliveries?state=dead")).await;
     assert_eq!(dead["data"].as_array().map(Vec::len), Some(0), "held deliveries used no attempts: {dead}");
 }
+
+#[tokio::test]
+async fn the_receiver_is_back_a_waiting_delivery_and_a_whole_endpoint_go_now() {
+    let kurir = Kurir::start().await;
+    // Five failures open the circuit (the suite starts kurir with --circuit-failures 5); then the receiver is back.
+    let receiver = Receiver::script(vec![Reply::status(500); 5], Reply::status(200)).await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let endpoint = tenant.endpoint(&receiver.url, json!({"retry_schedule": [3600]})).await;
+    let mut events = Vec::new();
+    for n in 0..5 {
+        events.push(tenant.publish("UPDATEPRODUCT", json!({"id": n})).await);
+    }
+    eventually("five failed attempts", Duration::from_secs(10), || async { (receiver.count() == 5).then_some(()) })
+        .await;
+    let waiting = delivery_in_state(&tenant, &events[0], "retrying", Duration::from_secs(5)).await;
+
+    // One delivery that waits an hour for its retry goes now when asked.
+    let id = waiting["id"].as_str().unwrap_or_default();
+    let (status, retried) = tenant.api.post(&tenant.path(&format!("/deliveries/{id}/retry")), json!({})).await;
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{retried}");
+    delivery_in_state(&tenant, &events[0], "succeeded", Duration::from_secs(5)).await;
+
+    // The rest go when the endpoint is resumed: its circuit is closed and what waits is due now.
+    let endpoint_id = endpoint["id"].as_str().unwrap_or_default();
+    let (status, resumed) = tenant.api.post(&tenant.path(&format!("/endpoints/{endpoint_id}/resume")), json!({})).await;
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{resumed}");
+    assert_eq!(resumed["resumed"], 4, "{resumed}");
+    for event in &events[1..] {
+        delivery_in_state(&tenant, event, "succeeded", Duration::from_secs(5)).await;
+    }
+}

@@ -59,13 +59,14 @@ pub(crate) async fn retry(store: &PgStore, tenant: &TenantId, id: &DeliveryId, n
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
     let sql = format!(
-        "UPDATE deliveries SET state = 'pending', next_attempt_at = $3, updated_at = $3
+        "UPDATE deliveries SET state = {}, next_attempt_at = $3, updated_at = $3
          WHERE tenant_id = $1 AND id = $2 AND {}
          RETURNING seq",
+        sql::RESENT_STATE,
         sql::resendable()
     );
     let requeued = seqs(tx.query_cached(&sql, &[&tenant.as_str(), &id.as_str(), &now_ms]).await.map_err(pg_error)?)?;
-    queue::enqueue(&tx, &requeued).await?;
+    queue::enqueue_due(&tx, &requeued, now_ms).await?;
     if !requeued.is_empty() {
         tx.execute_cached(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
     }
@@ -75,6 +76,27 @@ pub(crate) async fn retry(store: &PgStore, tenant: &TenantId, id: &DeliveryId, n
         return Err(StoreError::Conflict(format!("delivery is still {}", current.state.as_str())));
     }
     Ok(current)
+}
+
+pub(crate) async fn resume(store: &PgStore, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<u64> {
+    let mut client = store.client().await?;
+    let tx = client.transaction().await.map_err(pg_error)?;
+    get_endpoint(&tx, tenant, endpoint).await?;
+    super::outcomes::write_circuit(&tx, endpoint.as_str(), &kurir_core::circuit::Circuit::default(), now_ms).await?;
+    let rows = tx
+        .query_cached(
+            "UPDATE deliveries SET next_attempt_at = $3, updated_at = $3
+             WHERE tenant_id = $1 AND endpoint_id = $2 AND state IN ('pending', 'retrying')
+             RETURNING seq",
+            &[&tenant.as_str(), &endpoint.as_str(), &now_ms],
+        )
+        .await
+        .map_err(pg_error)?;
+    let waiting = seqs(rows)?;
+    queue::enqueue_due(&tx, &waiting, now_ms).await?;
+    tx.execute_cached(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
+    tx.commit().await.map_err(pg_error)?;
+    Ok(waiting.len() as u64)
 }
 
 pub(crate) async fn recover(

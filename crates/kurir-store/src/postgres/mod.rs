@@ -417,6 +417,9 @@ mod store_impl {
         async fn retry_delivery(&self, tenant: &TenantId, delivery: &DeliveryId, now_ms: i64) -> Result<Delivery> {
             deliveries::retry(self, tenant, delivery, now_ms).await
         }
+        async fn resume_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<u64> {
+            deliveries::resume(self, tenant, endpoint, now_ms).await
+        }
         async fn recover_endpoint(
             &self,
             tenant: &TenantId,

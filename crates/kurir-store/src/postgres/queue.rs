@@ -31,6 +31,25 @@ pub(crate) async fn enqueue(client: &impl GenericClient, seqs: &[i64]) -> Result
     Ok(())
 }
 
+/// Makes the deliveries with these `seq`s due at `now_ms`: queued if they were not, brought forward if they wait.
+/// A row leased by a node is left alone (its delivery is in flight).
+pub(crate) async fn enqueue_due(client: &impl GenericClient, seqs: &[i64], now_ms: i64) -> Result<()> {
+    if seqs.is_empty() {
+        return Ok(());
+    }
+    client
+        .execute_cached(
+            "INSERT INTO delivery_queue (seq, endpoint_id, ordering_key, next_attempt_at)
+             SELECT seq, endpoint_id, ordering_key, $2 FROM deliveries WHERE seq = ANY($1)
+             ON CONFLICT (seq) DO UPDATE SET next_attempt_at = EXCLUDED.next_attempt_at
+                 WHERE NOT delivery_queue.leased",
+            &[&seqs, &now_ms],
+        )
+        .await
+        .map_err(pg_error)?;
+    Ok(())
+}
+
 /// Queues every unfinished delivery that has no queue row (after `kurir store copy`).
 pub(crate) async fn enqueue_unfinished(client: &impl GenericClient) -> Result<u64> {
     let sql = format!(

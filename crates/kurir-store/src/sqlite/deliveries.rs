@@ -69,8 +69,9 @@ pub(crate) fn retry(
     // The state is checked by the UPDATE itself: two nodes retrying, or a claim racing the retry, cannot both win.
     let changed = conn.execute(
         &format!(
-            "UPDATE deliveries SET state = 'pending', next_attempt_at = ?3, updated_at = ?3
+            "UPDATE deliveries SET state = {}, next_attempt_at = ?3, updated_at = ?3
              WHERE tenant_id = ?1 AND id = ?2 AND {}",
+            sql::RESENT_STATE,
             sql::resendable()
         ),
         params![tenant.as_str(), id.as_str(), now_ms],
@@ -80,6 +81,22 @@ pub(crate) fn retry(
         return Err(StoreError::Conflict(format!("delivery is still {}", current.state.as_str())));
     }
     Ok(current)
+}
+
+pub(crate) fn resume(
+    conn: &Connection,
+    tenant: &TenantId,
+    endpoint: &EndpointId,
+    now_ms: i64,
+) -> Result<u64, StoreError> {
+    endpoints::get(conn, tenant, endpoint)?;
+    write_circuit(conn, endpoint.as_str(), &Circuit::default(), now_ms)?;
+    let waiting = conn.execute(
+        "UPDATE deliveries SET next_attempt_at = ?3, updated_at = ?3
+         WHERE tenant_id = ?1 AND endpoint_id = ?2 AND state IN ('pending', 'retrying')",
+        params![tenant.as_str(), endpoint.as_str(), now_ms],
+    )?;
+    Ok(waiting as u64)
 }
 
 pub(crate) fn recover(

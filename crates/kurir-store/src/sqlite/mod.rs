@@ -356,6 +356,11 @@ impl Store for SqliteStore {
         self.write(move |c| deliveries::retry(c, &tenant, &delivery, now_ms)).await
     }
 
+    async fn resume_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<u64> {
+        let (tenant, endpoint) = (tenant.clone(), endpoint.clone());
+        self.write(move |c| deliveries::resume(c, &tenant, &endpoint, now_ms)).await
+    }
+
     async fn recover_endpoint(
         &self,
         tenant: &TenantId,

@@ -229,8 +229,10 @@ async fn a_retry_by_hand_checks_the_state_it_changes(backend: Backend) {
     record(&fx, vec![outcome(&claimed[0], NextStep::Dead, claimed[0].lease_token)]).await;
     let retried = fx.store.retry_delivery(&fx.tenant, id, NOW + 5).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((retried.state, retried.next_attempt_at_ms), (DeliveryState::Pending, NOW + 5));
-    let twice = fx.store.retry_delivery(&fx.tenant, id, NOW + 6).await;
-    assert!(matches!(twice, Err(StoreError::Conflict(_))), "already pending: {twice:?}");
+    let sooner = fx.store.retry_delivery(&fx.tenant, id, NOW + 6).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((sooner.state, sooner.next_attempt_at_ms), (DeliveryState::Pending, NOW + 6), "a waiting one: due now");
+    let again = claim(&fx, NOW + 6).await;
+    assert_eq!(again.len(), 1, "and claimed");
     let missing = fx.store.retry_delivery(&tenant_id("other"), id, NOW).await;
     assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
 }
@@ -293,6 +295,20 @@ async fn a_store_answers_ping_and_refuses_another_secret_key(backend: Backend) {
     }
 }
 
+async fn resuming_an_endpoint_closes_its_circuit_and_sends_what_waits(backend: Backend) {
+    let fx = fixture(backend).await;
+    publish_many(&fx, 5, None).await;
+    let claimed = claim(&fx, NOW).await;
+    let later = NextStep::RetryAt { due_ms: NOW + 3_600_000 };
+    record(&fx, claimed.iter().map(|c| outcome(c, later, c.lease_token)).collect()).await;
+    assert!(claim(&fx, NOW + 20_000).await.is_empty(), "held by the circuit and by their retry times");
+    let resumed = fx.store.resume_endpoint(&fx.tenant, &fx.endpoint, NOW + 20_000).await;
+    assert_eq!(resumed.ok(), Some(5));
+    assert_eq!(claim(&fx, NOW + 20_000).await.len(), 5, "the circuit is closed and every waiting one is due");
+    let missing = fx.store.resume_endpoint(&tenant_id("other"), &fx.endpoint, NOW).await;
+    assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
+}
+
 crate::on_every_backend!(
     publish_makes_one_delivery_per_endpoint_and_claims_lease_them,
     an_ordering_key_holds_later_deliveries_until_the_earlier_one_is_finished,
@@ -308,5 +324,6 @@ crate::on_every_backend!(
     a_retry_by_hand_checks_the_state_it_changes,
     racing_publishes_with_one_idempotency_key_get_the_first_event,
     leases_belong_to_their_node,
+    resuming_an_endpoint_closes_its_circuit_and_sends_what_waits,
     a_store_answers_ping_and_refuses_another_secret_key,
 );
