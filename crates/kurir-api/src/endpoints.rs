@@ -121,6 +121,9 @@ struct EndpointOut {
     updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
+    /// The circuit breaker, on a single endpoint's page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    circuit: Option<Value>,
 }
 
 impl EndpointOut {
@@ -149,6 +152,7 @@ impl EndpointOut {
             created_at: rfc3339(endpoint.created_at_ms),
             updated_at: rfc3339(endpoint.updated_at_ms),
             secret,
+            circuit: None,
         }
     }
 }
@@ -306,8 +310,18 @@ async fn show(
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<axum::Json<EndpointOut>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    let endpoint = state.store.get_endpoint(&tenant, &endpoint_id(&id)?).await?;
-    Ok(axum::Json(EndpointOut::new(endpoint, false)))
+    let id = endpoint_id(&id)?;
+    let endpoint = state.store.get_endpoint(&tenant, &id).await?;
+    let circuit = state.store.endpoint_circuit(&tenant, &id).await?;
+    let now = kurir_engine::now_ms();
+    let mut out = EndpointOut::new(endpoint, false);
+    // Why deliveries may wait longer than the retry schedule says: an open circuit holds them until its probe.
+    out.circuit = Some(json!({
+        "state": circuit.state_name(),
+        "consecutive_failures": circuit.consecutive_failures(),
+        "held_until": circuit.held_until(now).map(rfc3339),
+    }));
+    Ok(axum::Json(out))
 }
 
 async fn show_secret(

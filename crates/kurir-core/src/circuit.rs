@@ -78,6 +78,23 @@ impl Circuit {
         !matches!(self.state, State::Closed { .. })
     }
 
+    /// `closed` (deliveries go out), `open` (they wait for the cooldown) or `probing` (one probe is out).
+    pub fn state_name(&self) -> &'static str {
+        match self.state {
+            State::Closed { .. } => "closed",
+            State::Open { .. } => "open",
+            State::HalfOpen { .. } => "probing",
+        }
+    }
+
+    /// Failures in a row while closed (the circuit opens at the policy's threshold).
+    pub fn consecutive_failures(&self) -> u32 {
+        match self.state {
+            State::Closed { consecutive_failures } => consecutive_failures,
+            State::Open { .. } | State::HalfOpen { .. } => 0,
+        }
+    }
+
     /// Until when the endpoint's deliveries wait without being looked at (`None` when they may go now).
     pub fn held_until(&self, now_ms: i64) -> Option<i64> {
         let until_ms = match self.state {

@@ -56,7 +56,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 use kurir_core::api_key::ApiKey;
 use kurir_core::callout::CalloutProvider;
-use kurir_core::circuit::CircuitPolicy;
+use kurir_core::circuit::{Circuit, CircuitPolicy};
 use kurir_core::delivery::{Attempt, Delivery, DeliveryState, NextStep};
 use kurir_core::endpoint::{Dialect, Endpoint};
 use kurir_core::event::Event;
@@ -362,6 +362,8 @@ pub trait Store: Send + Sync + 'static {
     /// retrying) due at once. `Conflict` while it is in flight; the state is checked by the `UPDATE` that changes
     /// it.
     async fn retry_delivery(&self, tenant: &TenantId, delivery: &DeliveryId, now_ms: i64) -> Result<Delivery>;
+    /// The endpoint's circuit breaker as the store keeps it (closed when it never failed).
+    async fn endpoint_circuit(&self, tenant: &TenantId, endpoint: &EndpointId) -> Result<Circuit>;
     /// "The receiver is back": closes the endpoint's circuit and makes every delivery of it that waits (pending,
     /// retrying) due now. Returns how many were waiting.
     async fn resume_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<u64>;

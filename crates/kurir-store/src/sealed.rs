@@ -15,7 +15,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use kurir_core::api_key::ApiKey;
 use kurir_core::callout::CalloutProvider;
-use kurir_core::circuit::CircuitPolicy;
+use kurir_core::circuit::{Circuit, CircuitPolicy};
 use kurir_core::delivery::{Attempt, Delivery};
 use kurir_core::endpoint::{Dialect, Endpoint};
 use kurir_core::event::Event;
@@ -261,6 +261,10 @@ impl Store for SealedStore {
 
     async fn retry_delivery(&self, tenant: &TenantId, delivery: &DeliveryId, now_ms: i64) -> Result<Delivery> {
         self.backend.retry_delivery(tenant, delivery, now_ms).await
+    }
+
+    async fn endpoint_circuit(&self, tenant: &TenantId, endpoint: &EndpointId) -> Result<Circuit> {
+        self.backend.endpoint_circuit(tenant, endpoint).await
     }
 
     async fn resume_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<u64> {

@@ -315,6 +315,19 @@ async fn the_receiver_is_back_a_waiting_delivery_and_a_whole_endpoint_go_now() {
     eventually("five failed attempts", Duration::from_secs(10), || async { (receiver.count() == 5).then_some(()) })
         .await;
     let waiting = delivery_in_state(&tenant, &events[0], "retrying", Duration::from_secs(5)).await;
+    let endpoint_id = endpoint["id"].as_str().unwrap_or_default().to_owned();
+    let circuit = || async {
+        let (status, page) = tenant.api.get(&tenant.path(&format!("/endpoints/{endpoint_id}"))).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{page}");
+        page["circuit"].clone()
+    };
+    // The endpoint's page shows why its deliveries wait, and until when (the fifth outcome may still be in the
+    // writer's next batch, and the test cooldown is 2.5 s, hence the short wait).
+    eventually("the open circuit on the endpoint's page", Duration::from_secs(2), || async {
+        let circuit = circuit().await;
+        (circuit["state"] == "open" && circuit["held_until"].is_string()).then_some(())
+    })
+    .await;
 
     // One delivery that waits an hour for its retry goes now when asked.
     let id = waiting["id"].as_str().unwrap_or_default();
@@ -323,11 +336,12 @@ async fn the_receiver_is_back_a_waiting_delivery_and_a_whole_endpoint_go_now() {
     delivery_in_state(&tenant, &events[0], "succeeded", Duration::from_secs(5)).await;
 
     // The rest go when the endpoint is resumed: its circuit is closed and what waits is due now.
-    let endpoint_id = endpoint["id"].as_str().unwrap_or_default();
     let (status, resumed) = tenant.api.post(&tenant.path(&format!("/endpoints/{endpoint_id}/resume")), json!({})).await;
     assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{resumed}");
     assert_eq!(resumed["resumed"], 4, "{resumed}");
     for event in &events[1..] {
         delivery_in_state(&tenant, event, "succeeded", Duration::from_secs(5)).await;
     }
+    let closed = circuit().await;
+    assert_eq!((&closed["state"], &closed["held_until"]), (&json!("closed"), &Value::Null), "{closed}");
 }

@@ -2,6 +2,7 @@
 //! in the queue).
 
 use deadpool_postgres::GenericClient;
+use kurir_core::circuit::Circuit;
 use kurir_core::delivery::{Attempt, Delivery};
 use kurir_core::id::{DeliveryId, EndpointId, TenantId};
 use tokio_postgres::types::ToSql;
@@ -76,6 +77,22 @@ pub(crate) async fn retry(store: &PgStore, tenant: &TenantId, id: &DeliveryId, n
         return Err(StoreError::Conflict(format!("delivery is still {}", current.state.as_str())));
     }
     Ok(current)
+}
+
+pub(crate) async fn circuit_of(store: &PgStore, tenant: &TenantId, endpoint: &EndpointId) -> Result<Circuit> {
+    let client = store.client().await?;
+    get_endpoint(&client, tenant, endpoint).await?;
+    let row = client
+        .query_opt_cached("SELECT circuit FROM endpoint_health WHERE endpoint_id = $1", &[&endpoint.as_str()])
+        .await
+        .map_err(pg_error)?;
+    match row {
+        Some(row) => {
+            let text: String = rows::get(&row, "endpoint_health", 0)?;
+            Circuit::decode(&text).map_err(|err| StoreError::corrupt("endpoint_health", err))
+        }
+        None => Ok(Circuit::default()),
+    }
 }
 
 pub(crate) async fn resume(store: &PgStore, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<u64> {

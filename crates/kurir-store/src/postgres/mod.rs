@@ -259,7 +259,7 @@ mod store_impl {
     use async_trait::async_trait;
     use kurir_core::api_key::ApiKey;
     use kurir_core::callout::CalloutProvider;
-    use kurir_core::circuit::CircuitPolicy;
+    use kurir_core::circuit::{Circuit, CircuitPolicy};
     use kurir_core::delivery::{Attempt, Delivery};
     use kurir_core::endpoint::{Dialect, Endpoint};
     use kurir_core::event::Event;
@@ -416,6 +416,9 @@ mod store_impl {
         }
         async fn retry_delivery(&self, tenant: &TenantId, delivery: &DeliveryId, now_ms: i64) -> Result<Delivery> {
             deliveries::retry(self, tenant, delivery, now_ms).await
+        }
+        async fn endpoint_circuit(&self, tenant: &TenantId, endpoint: &EndpointId) -> Result<Circuit> {
+            deliveries::circuit_of(self, tenant, endpoint).await
         }
         async fn resume_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<u64> {
             deliveries::resume(self, tenant, endpoint, now_ms).await

@@ -83,6 +83,11 @@ pub(crate) fn retry(
     Ok(current)
 }
 
+pub(crate) fn circuit_of(conn: &Connection, tenant: &TenantId, endpoint: &EndpointId) -> Result<Circuit, StoreError> {
+    endpoints::get(conn, tenant, endpoint)?;
+    read_circuit(conn, endpoint.as_str())
+}
+
 pub(crate) fn resume(
     conn: &Connection,
     tenant: &TenantId,

@@ -39,7 +39,7 @@ use crate::{
     CalloutRecord, Claim, ClaimRequest, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, Lease, NodeId,
     Outcome, Published, Receipt, Result, Store, StoreError,
 };
-use kurir_core::circuit::CircuitPolicy;
+use kurir_core::circuit::{Circuit, CircuitPolicy};
 use writer::WriterHandle;
 
 /// How SQLite's errors reach callers: a database that stays locked beyond the busy timeout (another process
@@ -354,6 +354,11 @@ impl Store for SqliteStore {
     async fn retry_delivery(&self, tenant: &TenantId, delivery: &DeliveryId, now_ms: i64) -> Result<Delivery> {
         let (tenant, delivery) = (tenant.clone(), delivery.clone());
         self.write(move |c| deliveries::retry(c, &tenant, &delivery, now_ms)).await
+    }
+
+    async fn endpoint_circuit(&self, tenant: &TenantId, endpoint: &EndpointId) -> Result<Circuit> {
+        let (tenant, endpoint) = (tenant.clone(), endpoint.clone());
+        self.read(move |c| deliveries::circuit_of(c, &tenant, &endpoint)).await
     }
 
     async fn resume_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<u64> {
