@@ -221,14 +221,33 @@ async fn standard_arrival(
     Ok(Arrival { event_type, payload: data.to_string(), params: None, identity })
 }
 
+/// 404 naming the event type and how this source's URLs are formed.
+fn unknown_event_type(source: &Source, name: &str) -> ApiError {
+    let how = match source.verify.dialect() {
+        kurir_core::endpoint::Dialect::Dealpos => format!(
+            "each DealPOS webhook posts to /in/{}/<its name>, e.g. /in/{}/productCreated; the source's page lists them",
+            source.id, source.id
+        ),
+        kurir_core::endpoint::Dialect::Zort => "ZORT names the trigger in ?method=, e.g. ?method=ADDPRODUCT".to_owned(),
+        kurir_core::endpoint::Dialect::Standard => "the `type` must be a catalog or tenant event type".to_owned(),
+    };
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_event_type",
+        format!("`{name}` is not an event type kurir knows; {how}"),
+    )
+    .with_field("event")
+}
+
 /// Validates against the catalog and stores the event (or recognises a retry).
 async fn store(state: &AppState, source: &Source, arrival: Arrival) -> Result<(), ApiError> {
-    let event_type = state.event_type(&source.tenant, &arrival.event_type).await?;
-    let payload: Value = serde_json::from_str(&arrival.payload).map_err(|err| ApiError::internal(&err))?;
-    let validation_error = match &event_type {
-        None => Some(format!("unknown event type `{}`", arrival.event_type)),
-        Some(event_type) => event_type.validate(&payload).err().map(|err| err.to_string()),
+    // An unknown type is an error the sender hears, lenient or strict: leniency is about payloads, not names (a
+    // URL pasted with `{event}` left in, or a typo, would otherwise be stored and forwarded as if it were one).
+    let Some(event_type) = state.event_type(&source.tenant, &arrival.event_type).await? else {
+        return Err(unknown_event_type(source, &arrival.event_type));
     };
+    let payload: Value = serde_json::from_str(&arrival.payload).map_err(|err| ApiError::internal(&err))?;
+    let validation_error = event_type.validate(&payload).err().map(|err| err.to_string());
     if let (true, Some(problem)) = (source.strict, &validation_error) {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "schema_violation", problem.clone()));
     }
@@ -236,7 +255,7 @@ async fn store(state: &AppState, source: &Source, arrival: Arrival) -> Result<()
     let event = Event {
         id: EventId::generate(now as u64, rand::random()),
         tenant: source.tenant.clone(),
-        ordering_key: event_type.as_ref().and_then(|t| t.ordering_key(&payload)),
+        ordering_key: event_type.ordering_key(&payload),
         event_type: arrival.event_type,
         payload: arrival.payload,
         origin_key: None,

@@ -43,6 +43,22 @@ fn url(state: &AppState, source: &Source) -> String {
     }
 }
 
+/// For a DealPOS source, the URL of each DealPOS webhook (the `{event}` of `url` filled in), to paste into DealPOS
+/// one by one; nothing for the other dialects, which post every event to one URL.
+fn event_urls(state: &AppState, source: &Source) -> Value {
+    if source.verify.dialect() != Dialect::Dealpos {
+        return Value::Null;
+    }
+    let template = url(state, source);
+    let urls: serde_json::Map<String, Value> = state
+        .catalog
+        .iter()
+        .filter(|t| t.platform == "dealpos")
+        .map(|t| (t.name.clone(), Value::from(template.replace("{event}", &t.name))))
+        .collect();
+    Value::Object(urls)
+}
+
 fn describe(state: &AppState, source: &Source) -> Value {
     let verify = match &source.verify {
         SourceVerify::Zort(k) => json!({"key1": k.key1, "key2": k.key2, "key3": k.key3}),
@@ -52,6 +68,7 @@ fn describe(state: &AppState, source: &Source) -> Value {
     json!({
         "id": source.id.to_string(),
         "url": url(state, source),
+        "event_urls": event_urls(state, source),
         "dialect": source.verify.dialect().as_str(),
         "name": source.name,
         "verify": verify,

@@ -271,3 +271,46 @@ async fn a_standard_source_verifies_signatures() {
     assert_eq!(events["data"].as_array().map(Vec::len), Some(1));
     assert_eq!(events["data"][0]["payload"], json!({"id": 5}));
 }
+
+#[tokio::test]
+async fn an_unknown_event_type_is_an_error_the_sender_hears_and_stores_nothing() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let http = reqwest::Client::new();
+
+    // A lenient DealPOS source: its page lists the URL of each DealPOS webhook.
+    let dealpos = dealpos_source(&tenant, false).await;
+    let id = dealpos["id"].as_str().unwrap_or_default();
+    let created = dealpos["event_urls"]["productCreated"].as_str().unwrap_or_default().to_owned();
+    assert!(created.ends_with(&format!("/in/{id}/productCreated")), "{dealpos}");
+    assert_eq!(dealpos["event_urls"].as_object().map(|urls| urls.len()), Some(23), "every DealPOS webhook");
+
+    let template = dealpos["url"].as_str().unwrap_or_default().to_owned(); // ends in /{event}, pasted as it is
+    let typo = created.replace("productCreated", "productCreatd");
+    for url in [template, typo] {
+        let answer = http
+            .post(&url)
+            .header("X-API-Key", "s3cret")
+            .json(&json!({"ID": "p1"}))
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("{err}"));
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{url}");
+        let body: Value = answer.json().await.unwrap_or_default();
+        assert_eq!(body["error"]["code"], "unknown_event_type", "{body}");
+        assert!(body["error"]["message"].as_str().unwrap_or_default().contains("/productCreated"), "{body}");
+    }
+    let sent = http.post(&created).header("X-API-Key", "s3cret").json(&json!({"ID": "p1"})).send().await;
+    assert_eq!(sent.map(|r| r.status()).ok(), Some(StatusCode::OK), "the listed URL works");
+
+    // A ZORT source: an unknown ?method= is refused the same way.
+    let zort = zort_source(&tenant, false).await;
+    let url = zort["url"].as_str().unwrap_or_default();
+    let answer = zort_post(&http, url, "method=ADDPRODUKT")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(r#"{"id": 1}"#))
+        .send()
+        .await;
+    assert_eq!(answer.map(|r| r.status()).ok(), Some(StatusCode::NOT_FOUND));
+    assert_eq!(event_count(&tenant).await, 1, "only the event posted to a listed URL was stored");
+}
