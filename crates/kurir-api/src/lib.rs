@@ -50,6 +50,14 @@ pub fn app(state: AppState) -> Router {
         .merge(callouts::router())
         .merge(inbound::router())
         .fallback(|| async { error::ApiError::not_found("route") })
+        // A known path with a method it does not take: the standard error body, not an empty 405.
+        .method_not_allowed_fallback(|method: axum::http::Method, uri: axum::http::Uri| async move {
+            error::ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("{} does not take {method}", uri.path()),
+            )
+        })
         .layer(axum::extract::DefaultBodyLimit::max(events::MAX_EVENT_BYTES))
         .with_state(state)
 }

@@ -100,3 +100,16 @@ async fn endpoints_on_private_addresses_are_refused_unless_the_operator_allows_t
         tenant.api.post(&tenant.path("/endpoints"), json!({"url": "https://hooks.example.com/{event}"})).await;
     assert_eq!(status, StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_the_standard_error_body() {
+    let kurir = Kurir::start().await;
+    let admin = kurir.admin();
+    let (status, body, _) = admin.send(reqwest::Method::DELETE, "/v1/tenants", None, &[]).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED, "{body}");
+    assert_eq!(body["error"]["code"], "method_not_allowed", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap_or_default().contains("/v1/tenants"), "{body}");
+    let (status, body) = admin.get("/v1/no-such-thing").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(body["error"]["code"], "not_found", "{body}");
+}
