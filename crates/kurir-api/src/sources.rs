@@ -27,10 +27,19 @@ struct SourceIn {
     strict: bool,
 }
 
+/// A PATCH: any of name, credentials and strictness. The dialect and the id (the URL) stay.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SourcePatch {
+    name: Option<String>,
+    verify: Option<Value>,
+    strict: Option<bool>,
+}
+
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/tenants/{tenant}/sources", get(list).post(create))
-        .route("/v1/tenants/{tenant}/sources/{source}", get(show).delete(remove))
+        .route("/v1/tenants/{tenant}/sources/{source}", get(show).patch(update).delete(remove))
         .route("/v1/tenants/{tenant}/sources/{source}/inbound", get(inbound_log))
 }
 
@@ -126,14 +135,10 @@ async fn create(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let dialect = Dialect::parse(&body.dialect)?;
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::invalid("name", "must be 1-200 characters and not blank"));
-    }
     let source = Source {
         id: SourceId::from_random(rand::random()),
         tenant,
-        name: name.to_owned(),
+        name: checked_name(&body.name)?,
         verify: verify_settings(dialect, &body.verify)?,
         strict: body.strict,
         created_at_ms: kurir_engine::now_ms(),
@@ -159,6 +164,36 @@ async fn show(
 ) -> Result<axum::Json<Value>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let source = state.store.get_source(&tenant, &source_id(&id)?).await?;
+    Ok(axum::Json(describe(&state, &source)))
+}
+
+fn checked_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::invalid("name", "must be 1-200 characters and not blank"));
+    }
+    Ok(name.to_owned())
+}
+
+/// Rotates a vendor's credentials, switches strictness or renames, keeping the URL the vendor was given.
+async fn update(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+    Json(body): Json<SourcePatch>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let mut source = state.store.get_source(&tenant, &source_id(&id)?).await?;
+    if let Some(name) = &body.name {
+        source.name = checked_name(name)?;
+    }
+    if let Some(verify) = &body.verify {
+        source.verify = verify_settings(source.verify.dialect(), verify)?;
+    }
+    if let Some(strict) = body.strict {
+        source.strict = strict;
+    }
+    state.store.update_source(source.clone()).await?;
     Ok(axum::Json(describe(&state, &source)))
 }
 

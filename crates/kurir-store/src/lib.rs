@@ -323,6 +323,9 @@ pub trait Store: Send + Sync + 'static {
     async fn create_source(&self, source: Source) -> Result<()>;
     async fn list_sources(&self, tenant: &TenantId) -> Result<Vec<Source>>;
     async fn get_source(&self, tenant: &TenantId, source: &SourceId) -> Result<Source>;
+    /// Replaces a source's name, credentials and strictness (found by its tenant and id); its id, and so its URL,
+    /// stays.
+    async fn update_source(&self, source: Source) -> Result<()>;
     async fn delete_source(&self, tenant: &TenantId, source: &SourceId) -> Result<()>;
     /// Looks a source up by id alone: a vendor's request names only the source, whose random id is the secret.
     async fn find_source(&self, source: &SourceId) -> Result<Option<Source>>;

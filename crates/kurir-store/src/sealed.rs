@@ -191,6 +191,10 @@ impl Store for SealedStore {
         self.secrets.open_source(self.backend.get_source(tenant, source).await?)
     }
 
+    async fn update_source(&self, source: Source) -> Result<()> {
+        self.backend.update_source(self.secrets.seal_source(source)?).await
+    }
+
     async fn delete_source(&self, tenant: &TenantId, source: &SourceId) -> Result<()> {
         self.backend.delete_source(tenant, source).await
     }

@@ -314,3 +314,38 @@ async fn an_unknown_event_type_is_an_error_the_sender_hears_and_stores_nothing()
     assert_eq!(answer.map(|r| r.status()).ok(), Some(StatusCode::NOT_FOUND));
     assert_eq!(event_count(&tenant).await, 1, "only the event posted to a listed URL was stored");
 }
+
+#[tokio::test]
+async fn a_source_is_edited_in_place_and_keeps_its_url() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let http = reqwest::Client::new();
+    let source = dealpos_source(&tenant, false).await;
+    let id = source["id"].as_str().unwrap_or_default();
+    let url = source["event_urls"]["productCreated"].as_str().unwrap_or_default().to_owned();
+    let post = |key: &'static str, payload: Value| {
+        let (http, url) = (http.clone(), url.clone());
+        async move {
+            let sent = http.post(&url).header("X-API-Key", key).json(&payload).send().await;
+            sent.map(|r| r.status()).unwrap_or_else(|err| panic!("{err}"))
+        }
+    };
+    let broken = json!({"ID": ["not", "a", "string"]});
+    assert_eq!(post("s3cret", broken.clone()).await, StatusCode::OK, "lenient: stored and flagged");
+
+    // Rotate the DealPOS key and switch to strict; the URL stays.
+    let body = json!({"verify": {"api_key": "n3w-key"}, "strict": true, "name": "pos 2"});
+    let (status, edited) = tenant.api.patch(&tenant.path(&format!("/sources/{id}")), body).await;
+    assert_eq!(status, StatusCode::OK, "{edited}");
+    assert_eq!((&edited["id"], &edited["strict"], &edited["name"]), (&source["id"], &json!(true), &json!("pos 2")));
+    assert_eq!(edited["event_urls"]["productCreated"], source["event_urls"]["productCreated"]);
+    assert_eq!(post("s3cret", json!({"ID": "p1"})).await, StatusCode::UNAUTHORIZED, "the old key no longer works");
+    assert_eq!(post("n3w-key", json!({"ID": "p1"})).await, StatusCode::OK, "the new one does");
+    assert_eq!(post("n3w-key", broken).await, StatusCode::BAD_REQUEST, "strict now: a broken payload is refused");
+
+    let (status, refused) = tenant.api.patch(&tenant.path(&format!("/sources/{id}")), json!({"dialect": "zort"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    let other = Tenant::create(&kurir, "other").await;
+    let (status, _) = other.api.patch(&other.path(&format!("/sources/{id}")), json!({"strict": false})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "another tenant's source looks missing");
+}

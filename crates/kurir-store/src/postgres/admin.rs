@@ -364,6 +364,19 @@ pub(crate) async fn get_source(store: &PgStore, tenant: &TenantId, id: &SourceId
     row.map(|row| rows::source(&row)).transpose()?.ok_or(StoreError::NotFound("source"))
 }
 
+pub(crate) async fn update_source(store: &PgStore, source: &Source) -> Result<()> {
+    let client = store.client().await?;
+    let sql = "UPDATE sources SET name = $3, verify = $4, strict = $5 WHERE tenant_id = $1 AND id = $2";
+    let verify = verify_json(&source.verify);
+    change(
+        &client,
+        "source",
+        sql,
+        &[&source.tenant.as_str(), &source.id.as_str(), &source.name, &verify, &source.strict],
+    )
+    .await
+}
+
 pub(crate) async fn delete_source(store: &PgStore, tenant: &TenantId, id: &SourceId) -> Result<()> {
     let client = store.client().await?;
     let sql = "DELETE FROM sources WHERE tenant_id = $1 AND id = $2";

@@ -363,6 +363,9 @@ mod store_impl {
         async fn get_source(&self, tenant: &TenantId, source: &SourceId) -> Result<Source> {
             admin::get_source(self, tenant, source).await
         }
+        async fn update_source(&self, source: Source) -> Result<()> {
+            admin::update_source(self, &source).await
+        }
         async fn delete_source(&self, tenant: &TenantId, source: &SourceId) -> Result<()> {
             admin::delete_source(self, tenant, source).await
         }

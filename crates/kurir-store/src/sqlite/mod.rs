@@ -268,6 +268,10 @@ impl Store for SqliteStore {
         self.read(move |c| sources::get(c, &tenant, &source)).await
     }
 
+    async fn update_source(&self, source: Source) -> Result<()> {
+        self.write(move |c| sources::update(c, &source)).await
+    }
+
     async fn delete_source(&self, tenant: &TenantId, source: &SourceId) -> Result<()> {
         let (tenant, source) = (tenant.clone(), source.clone());
         self.write(move |c| sources::delete(c, &tenant, &source)).await

@@ -55,6 +55,17 @@ pub(crate) fn find(conn: &Connection, id: &SourceId) -> Result<Option<Source>, S
     Ok(collect(&mut stmt, [id.as_str()], row)?.pop())
 }
 
+pub(crate) fn update(conn: &Connection, source: &Source) -> Result<(), StoreError> {
+    let changed = conn.execute(
+        "UPDATE sources SET name = ?3, verify = ?4, strict = ?5 WHERE tenant_id = ?1 AND id = ?2",
+        params![source.tenant.as_str(), source.id.as_str(), source.name, verify_json(&source.verify), source.strict],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound("source"));
+    }
+    Ok(())
+}
+
 pub(crate) fn delete(conn: &Connection, tenant: &TenantId, id: &SourceId) -> Result<(), StoreError> {
     let changed =
         conn.execute("DELETE FROM sources WHERE tenant_id = ?1 AND id = ?2", params![tenant.as_str(), id.as_str()])?;
