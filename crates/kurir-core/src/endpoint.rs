@@ -206,8 +206,12 @@ pub fn validate_url(template: &str, allow_private: bool) -> Result<url::Url, Cor
     }
     check_placeholders(template)?;
     let filled = template.replace("{event}", "event");
-    let url =
-        url::Url::parse(&filled).map_err(|err| CoreError::invalid(FIELD, format!("is not a valid URL: {err}")))?;
+    let url = url::Url::parse(&filled).map_err(|err| match err {
+        url::ParseError::RelativeUrlWithoutBase => {
+            CoreError::invalid(FIELD, "must be an absolute http(s) URL, like https://example.com/hooks")
+        }
+        other => CoreError::invalid(FIELD, format!("is not a valid URL: {other}")),
+    })?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(CoreError::invalid(FIELD, "must use http or https"));
     }
@@ -317,7 +321,8 @@ mod tests {
         assert_eq!(url_error("http://127.0.0.1:9000/x", true), None);
         let cases = [
             ("ftp://example.com/", "http or https"),
-            ("not a url", "not a valid URL"),
+            ("not a url", "must be an absolute http(s) URL"),
+            ("https://exa mple.com/", "not a valid URL"),
             ("https://user:pw@example.com/", "credentials"),
             ("http://127.0.0.1:9000/x", "private"),
             ("http://localhost/x", "private"),

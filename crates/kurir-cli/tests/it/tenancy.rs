@@ -113,3 +113,25 @@ async fn unknown_routes_and_methods_answer_the_standard_error_body() {
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     assert_eq!(body["error"]["code"], "not_found", "{body}");
 }
+
+#[tokio::test]
+async fn errors_say_the_rule_in_the_users_words_and_name_the_field() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let cases = [
+        (json!({"url": "https://example.com/h", "timeout_ms": "fast"}), "timeout_ms", "whole number"),
+        (json!({"url": "example.com/hooks"}), "url", "absolute http(s) URL"),
+        (json!({"url": "https://example.com/h", "colour": "red"}), "colour", "not a field here"),
+        (json!({}), "url", "url is required"),
+    ];
+    for (body, field, words) in cases {
+        let (status, answer) = tenant.api.post(&tenant.path("/endpoints"), body.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert_eq!(answer["error"]["field"], field, "{body}: {answer}");
+        assert!(answer["error"]["message"].as_str().unwrap_or_default().contains(words), "{body}: {answer}");
+    }
+    let endpoint = tenant.endpoint("https://example.com/h", json!({})).await;
+    let id = endpoint["id"].as_str().unwrap_or_default();
+    let (status, answer) = tenant.api.post(&tenant.path(&format!("/endpoints/{id}/recover")), json!({})).await;
+    assert_eq!((status, &answer["error"]["field"]), (StatusCode::BAD_REQUEST, &json!("since")), "{answer}");
+}
