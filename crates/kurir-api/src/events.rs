@@ -194,16 +194,44 @@ async fn publish(
         None => None,
     };
     let event = prepare(&state, &tenant, caller.key(), input, idempotency_key).await?;
+    let (event_type, origin) = (event.event_type.clone(), event.origin_key.clone());
     let published = state.store.publish(&tenant, vec![event]).await?;
     state.waker.wake();
     let first = published.into_iter().next().ok_or_else(|| ApiError::internal(&kurir_store::StoreError::Closed))?;
-    let mut response =
-        (StatusCode::ACCEPTED, axum::Json(json!({"id": first.event_id.to_string(), "deliveries": first.deliveries})))
-            .into_response();
+    let mut answer = json!({"id": first.event_id.to_string(), "deliveries": first.deliveries});
+    if first.deliveries == 0 && !first.duplicate {
+        answer["no_deliveries"] = why_no_deliveries(&state, &tenant, &event_type, origin.as_ref()).await?.into();
+    }
+    let mut response = (StatusCode::ACCEPTED, axum::Json(answer)).into_response();
     if first.duplicate {
         response.headers_mut().insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(response)
+}
+
+/// Why an event made no delivery, in words: nothing subscribes to its type, or only endpoints owned by the
+/// publishing key do (loop suppression), or no endpoint is enabled.
+async fn why_no_deliveries(
+    state: &AppState,
+    tenant: &TenantId,
+    event_type: &str,
+    origin: Option<&kurir_core::id::ApiKeyId>,
+) -> Result<&'static str, ApiError> {
+    let endpoints = state.store.list_endpoints(tenant).await?;
+    let enabled: Vec<_> = endpoints.iter().filter(|e| e.enabled).collect();
+    let subscribed: Vec<_> = enabled
+        .iter()
+        .filter(|e| kurir_core::endpoint::subscribes(e.event_types.as_deref(), None, event_type, None))
+        .collect();
+    Ok(if enabled.is_empty() {
+        "no enabled endpoint"
+    } else if subscribed.is_empty() {
+        "no endpoint subscribes to this event type"
+    } else if subscribed.iter().all(|e| e.owner_key.is_some() && e.owner_key.as_ref() == origin) {
+        "every endpoint that subscribes is owned by the publishing API key (loop suppression)"
+    } else {
+        "no endpoint wanted it when it was published"
+    })
 }
 
 async fn publish_batch(

@@ -205,3 +205,24 @@ async fn event_type_filters_and_custom_types() {
         assert!(names.contains(&name), "{name} missing from {names:?}");
     }
 }
+
+#[tokio::test]
+async fn a_publish_that_makes_no_delivery_says_why() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let why = || async {
+        let body = json!({"type": "ADDPRODUCT", "payload": {"id": 1}});
+        let answer = tenant.api.post_ok(&tenant.path("/events"), body, StatusCode::ACCEPTED).await;
+        assert_eq!(answer["deliveries"], 0, "{answer}");
+        answer["no_deliveries"].as_str().unwrap_or_default().to_owned()
+    };
+    assert_eq!(why().await, "no enabled endpoint");
+    tenant.endpoint("https://example.com/a", json!({"event_types": ["UPDATEPRODUCT"]})).await;
+    assert_eq!(why().await, "no endpoint subscribes to this event type");
+    tenant.endpoint("https://example.com/b", json!({"owner_key": tenant.key_id})).await;
+    assert!(why().await.contains("loop suppression"));
+    tenant.endpoint("https://example.com/c", json!({})).await;
+    let body = json!({"type": "ADDPRODUCT", "payload": {"id": 2}});
+    let answer = tenant.api.post_ok(&tenant.path("/events"), body, StatusCode::ACCEPTED).await;
+    assert_eq!((&answer["deliveries"], &answer["no_deliveries"]), (&json!(1), &Value::Null), "{answer}");
+}
