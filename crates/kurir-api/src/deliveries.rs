@@ -1,11 +1,13 @@
 //! `/v1/tenants/{tenant}/deliveries`: the delivery log, its attempts, and sending one again.
 
+use std::collections::HashMap;
+
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use kurir_core::delivery::{Attempt, Delivery, DeliveryState};
-use kurir_core::id::DeliveryId;
+use kurir_core::id::{DeliveryId, EndpointId, TenantId};
 use kurir_store::DeliveryFilter;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -28,6 +30,10 @@ pub(crate) struct DeliveryOut {
     attempts: u32,
     /// When it is next tried (pending, retrying); absent once finished.
     next_attempt_at: Option<String>,
+    /// Why a waiting delivery waits longer than its schedule says: its endpoint's circuit is open (it goes when
+    /// the circuit lets a probe out, `held_until`, or when the endpoint is resumed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    held: Option<Value>,
     last_status: Option<u16>,
     last_error: Option<String>,
     created_at: String,
@@ -46,6 +52,7 @@ impl From<Delivery> for DeliveryOut {
             state: d.state.as_str(),
             attempts: d.attempts,
             next_attempt_at: waiting.then(|| rfc3339(d.next_attempt_at_ms)),
+            held: None,
             last_status: d.last_status,
             last_error: d.last_error,
             created_at: rfc3339(d.created_at_ms),
@@ -135,7 +142,7 @@ async fn list(
     };
     let deliveries = state.store.list_deliveries(&tenant, filter).await?;
     let next_cursor = next_cursor(&deliveries, limit, |d| d.id.to_string());
-    let data: Vec<DeliveryOut> = deliveries.into_iter().map(DeliveryOut::from).collect();
+    let data = with_holds(&state, &tenant, deliveries).await?;
     Ok(axum::Json(json!({ "data": data, "next_cursor": next_cursor })))
 }
 
@@ -145,7 +152,41 @@ async fn show(
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<axum::Json<DeliveryOut>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    Ok(axum::Json(state.store.get_delivery(&tenant, &delivery_id(&id)?).await?.into()))
+    let delivery = state.store.get_delivery(&tenant, &delivery_id(&id)?).await?;
+    let mut out = with_holds(&state, &tenant, vec![delivery]).await?;
+    out.pop().map(axum::Json).ok_or_else(|| ApiError::not_found("delivery"))
+}
+
+/// The deliveries as the API shows them, each waiting one whose endpoint's circuit holds it saying so. One
+/// circuit read per endpoint on the page.
+async fn with_holds(
+    state: &AppState,
+    tenant: &TenantId,
+    deliveries: Vec<Delivery>,
+) -> Result<Vec<DeliveryOut>, ApiError> {
+    let now = kurir_engine::now_ms();
+    let mut held_until: HashMap<EndpointId, Option<i64>> = HashMap::new();
+    let mut out = Vec::with_capacity(deliveries.len());
+    for delivery in deliveries {
+        let waiting = matches!(delivery.state, DeliveryState::Pending | DeliveryState::Retrying);
+        let until = match (waiting, held_until.get(&delivery.endpoint_id)) {
+            (false, _) => None,
+            (true, Some(until)) => *until,
+            (true, None) => {
+                // A deleted endpoint's deliveries are dead, not waiting; a read error must not hide the page.
+                let until = match state.store.endpoint_circuit(tenant, &delivery.endpoint_id).await {
+                    Ok(circuit) => circuit.held_until(now),
+                    Err(_) => None,
+                };
+                held_until.insert(delivery.endpoint_id.clone(), until);
+                until
+            }
+        };
+        let mut shown = DeliveryOut::from(delivery);
+        shown.held = until.map(|until| json!({"reason": "the endpoint's circuit is open", "until": rfc3339(until)}));
+        out.push(shown);
+    }
+    Ok(out)
 }
 
 async fn attempts(

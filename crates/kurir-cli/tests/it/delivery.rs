@@ -328,6 +328,10 @@ async fn the_receiver_is_back_a_waiting_delivery_and_a_whole_endpoint_go_now() {
         (circuit["state"] == "open" && circuit["held_until"].is_string()).then_some(())
     })
     .await;
+    // And each waiting delivery says why it waits.
+    let (_, page) =
+        tenant.api.get(&tenant.path(&format!("/deliveries/{}", waiting["id"].as_str().unwrap_or_default()))).await;
+    assert_eq!(page["held"]["reason"], "the endpoint's circuit is open", "{page}");
 
     // One delivery that waits an hour for its retry goes now when asked.
     let id = waiting["id"].as_str().unwrap_or_default();
