@@ -18,7 +18,7 @@ use axum::Router;
 use kurir_core::event::{Event, ZortParams};
 use kurir_core::id::EventId;
 use kurir_core::source::{Source, SourceId, SourceVerify};
-use kurir_store::Receipt;
+use kurir_store::{Receipt, Refusal};
 use kurir_wire::inbound::{self, ZortCredentials};
 use kurir_wire::signature::{self, SignedHeaders};
 use kurir_wire::{WebhookSecret, WireError};
@@ -88,7 +88,7 @@ async fn receive_at_source(
     request: Request,
 ) -> Result<Response, ApiError> {
     let source = source(&state, &id).await?;
-    receive(&state, source, None, request).await
+    receive_and_record(&state, source, None, request).await
 }
 
 async fn receive_event(
@@ -97,7 +97,42 @@ async fn receive_event(
     request: Request,
 ) -> Result<Response, ApiError> {
     let source = source(&state, &id).await?;
-    receive(&state, source, Some(event), request).await
+    receive_and_record(&state, source, Some(event), request).await
+}
+
+/// Receives, and records a refusal (a 4xx the sender got) in the source's refusal log, as far as the limiter
+/// lets it; a refusal not recorded is still counted in the server log.
+async fn receive_and_record(
+    state: &AppState,
+    source: Source,
+    path_event: Option<String>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    let address = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|info| info.0.ip().to_string());
+    let result = receive(state, source.clone(), path_event, request).await;
+    if let Err(refused) = &result {
+        if refused.status.is_client_error() {
+            let now = kurir_engine::now_ms();
+            tracing::warn!(source = %source.id, status = refused.status.as_u16(), reason = %refused.message, "inbound request refused");
+            if state.refusals.admit(&source.id, now) {
+                let refusal = Refusal {
+                    tenant: source.tenant.clone(),
+                    source: source.id.clone(),
+                    at_ms: now,
+                    status: refused.status.as_u16(),
+                    reason: refused.message.clone(),
+                    address,
+                };
+                if let Err(err) = state.store.log_refusal(refusal).await {
+                    tracing::warn!(error = %err, "cannot record a refused inbound request");
+                }
+            }
+        }
+    }
+    result
 }
 
 async fn receive(

@@ -23,6 +23,7 @@ pub mod event_types;
 pub mod events;
 pub mod extract;
 pub mod inbound;
+pub mod refusals;
 pub mod sources;
 pub mod state;
 pub mod tenants;

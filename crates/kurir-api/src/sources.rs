@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/tenants/{tenant}/sources", get(list).post(create))
         .route("/v1/tenants/{tenant}/sources/{source}", get(show).patch(update).delete(remove))
         .route("/v1/tenants/{tenant}/sources/{source}/inbound", get(inbound_log))
+        .route("/v1/tenants/{tenant}/sources/{source}/refusals", get(refusal_log))
 }
 
 /// The URL a vendor is given: DealPOS needs one per event (`{event}`), ZORT and Standard Webhooks one in all.
@@ -228,6 +229,23 @@ async fn inbound_log(
                 "duplicate": r.duplicate,
             })
         })
+        .collect();
+    Ok(axum::Json(json!({ "data": data })))
+}
+
+/// What the source refused, newest first: when, the status the sender got, why, and from which address.
+async fn refusal_log(
+    caller: Caller,
+    State(state): State<AppState>,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<axum::Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let id = source_id(&id)?;
+    state.store.get_source(&tenant, &id).await?;
+    let refusals = state.store.list_refusals(&tenant, &id, kurir_store::REFUSALS_KEPT).await?;
+    let data: Vec<Value> = refusals
+        .into_iter()
+        .map(|r| json!({"at": rfc3339(r.at_ms), "status": r.status, "reason": r.reason, "address": r.address}))
         .collect();
     Ok(axum::Json(json!({ "data": data })))
 }

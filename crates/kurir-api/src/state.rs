@@ -34,6 +34,8 @@ pub struct AppState {
     /// The HTTP client for call-outs (SSRF-guarded like the engine's).
     pub http: reqwest::Client,
     pub callout_circuits: Arc<crate::callouts::CalloutCircuits>,
+    /// How many refused inbound requests each source may have recorded a minute.
+    pub refusals: Arc<crate::refusals::RefusalLimiter>,
     /// Compiled schemas of tenants' own event types. Custom types cannot be changed once made, so entries
     /// never go stale.
     custom_types: CustomTypeCache,
@@ -54,6 +56,7 @@ impl AppState {
             config: Arc::new(config),
             http,
             callout_circuits: Arc::default(),
+            refusals: Arc::default(),
             custom_types: Arc::default(),
         }
     }

@@ -76,7 +76,9 @@ pub async fn serve(
     tracing::info!(%address, "kurir is listening");
     println!("kurir listening on http://{address}");
 
-    let served = axum::serve(listener, app).with_graceful_shutdown(shutdown.clone().cancelled_owned()).await;
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await;
     shutdown.cancel();
     engine.await.context("the dispatcher panicked")?.context("the dispatcher failed")?;
     served?;

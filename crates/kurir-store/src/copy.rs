@@ -185,6 +185,19 @@ const TABLES: &[Table] = &[
         identity: true,
     },
     Table {
+        name: "inbound_refusals",
+        columns: &[
+            ("seq", Int),
+            ("tenant_id", Text),
+            ("source_id", Text),
+            ("at", Int),
+            ("status", Int),
+            ("reason", Text),
+            ("address", Text),
+        ],
+        identity: true,
+    },
+    Table {
         name: "callout_log",
         columns: &[
             ("seq", Int),

@@ -223,6 +223,23 @@ pub struct InboundRecord {
     pub duplicate: bool,
 }
 
+/// One request a source refused (bad credentials, a malformed body, an unknown event type), as its refusal log
+/// keeps it: no body, so a stranger cannot store anything through it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub tenant: TenantId,
+    pub source: SourceId,
+    pub at_ms: i64,
+    /// The HTTP status the sender got.
+    pub status: u16,
+    pub reason: String,
+    /// The sender's address, when known.
+    pub address: Option<String>,
+}
+
+/// How many refusals a source's log keeps (the newest).
+pub const REFUSALS_KEPT: u32 = 100;
+
 /// One relayed call-out, as its log keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CalloutRecord {
@@ -334,6 +351,10 @@ pub trait Store: Send + Sync + 'static {
     /// id is returned.
     async fn receive(&self, tenant: &TenantId, receipt: Receipt) -> Result<Published>;
     async fn list_inbound(&self, tenant: &TenantId, source: &SourceId, limit: u32) -> Result<Vec<InboundRecord>>;
+    /// Records a refused request, keeping only the newest `REFUSALS_KEPT` of its source.
+    async fn log_refusal(&self, refusal: Refusal) -> Result<()>;
+    /// A source's refusals, newest first.
+    async fn list_refusals(&self, tenant: &TenantId, source: &SourceId, limit: u32) -> Result<Vec<Refusal>>;
 
     // --- call-outs ---
 

@@ -26,7 +26,7 @@ use kurir_core::tenant::Tenant;
 use crate::secrets::SecretBox;
 use crate::{
     CalloutRecord, Claim, ClaimRequest, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, Lease, NodeId,
-    Outcome, Published, Receipt, Result, Store, StoreError,
+    Outcome, Published, Receipt, Refusal, Result, Store, StoreError,
 };
 
 /// The setting that holds a sealed known text, to tell whether a key is the database's.
@@ -209,6 +209,14 @@ impl Store for SealedStore {
 
     async fn list_inbound(&self, tenant: &TenantId, source: &SourceId, limit: u32) -> Result<Vec<InboundRecord>> {
         self.backend.list_inbound(tenant, source, limit).await
+    }
+
+    async fn log_refusal(&self, refusal: Refusal) -> Result<()> {
+        self.backend.log_refusal(refusal).await
+    }
+
+    async fn list_refusals(&self, tenant: &TenantId, source: &SourceId, limit: u32) -> Result<Vec<Refusal>> {
+        self.backend.list_refusals(tenant, source, limit).await
     }
 
     async fn put_callout_provider(&self, provider: CalloutProvider) -> Result<()> {

@@ -349,3 +349,35 @@ async fn a_source_is_edited_in_place_and_keeps_its_url() {
     let (status, _) = other.api.patch(&other.path(&format!("/sources/{id}")), json!({"strict": false})).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "another tenant's source looks missing");
 }
+
+#[tokio::test]
+async fn refused_requests_are_kept_bounded_without_their_bodies() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let http = reqwest::Client::new();
+    let source = dealpos_source(&tenant, false).await;
+    let id = source["id"].as_str().unwrap_or_default();
+    let url = source["event_urls"]["productCreated"].as_str().unwrap_or_default().to_owned();
+    let refusals = || async {
+        let (status, log) = tenant.api.get(&tenant.path(&format!("/sources/{id}/refusals"))).await;
+        assert_eq!(status, StatusCode::OK, "{log}");
+        log["data"].as_array().cloned().unwrap_or_default()
+    };
+
+    let sent = http.post(&url).header("X-API-Key", "wrong").body("secret-body-text").send().await;
+    assert_eq!(sent.map(|r| r.status()).ok(), Some(StatusCode::UNAUTHORIZED));
+    let log = refusals().await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    assert_eq!((&log[0]["status"], &log[0]["address"]), (&json!(401), &json!("127.0.0.1")), "{log:?}");
+    assert!(!log[0].to_string().contains("secret-body-text"), "no body is kept");
+
+    // A flood is recorded only up to the per-minute bound; the rest is only counted in the server log.
+    for _ in 0..30 {
+        let _ = http.post(&url).header("X-API-Key", "wrong").send().await;
+    }
+    assert_eq!(refusals().await.len(), 10, "at most ten a minute per source");
+    // A request to a source that does not exist finds nothing to record against.
+    let missing = url.replace(id, "src_doesnotexist");
+    let sent = http.post(&missing).header("X-API-Key", "wrong").send().await;
+    assert_eq!(sent.map(|r| r.status()).ok(), Some(StatusCode::NOT_FOUND));
+}

@@ -12,7 +12,7 @@ use tokio_postgres::types::ToSql;
 use super::rows::{self, all};
 use super::{pg_error, queue, Cached, PgStore};
 use crate::codec::{auth_json, endpoint_json, verify_json, zort_keys_json};
-use crate::{CalloutRecord, CustomEventType, Result, StoreError};
+use crate::{CalloutRecord, CustomEventType, Refusal, Result, StoreError, REFUSALS_KEPT};
 
 const ADMIN_TOKEN_HASH: &str = "admin_token_sha256";
 
@@ -475,4 +475,62 @@ pub(crate) async fn list_callout_log(
         client.query_cached(&sql, &[&tenant.as_str(), &name, &i64::from(limit)]).await.map_err(pg_error)?,
         rows::callout_record,
     )
+}
+
+// --- refused inbound requests ---
+
+pub(crate) async fn log_refusal(store: &PgStore, refusal: &Refusal) -> Result<()> {
+    let mut client = store.client().await?;
+    let tx = client.transaction().await.map_err(pg_error)?;
+    tx.execute_cached(
+        "INSERT INTO inbound_refusals (tenant_id, source_id, at, status, reason, address) VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            &refusal.tenant.as_str(),
+            &refusal.source.as_str(),
+            &refusal.at_ms,
+            &i64::from(refusal.status),
+            &refusal.reason,
+            &refusal.address,
+        ],
+    )
+    .await
+    .map_err(pg_error)?;
+    // Only the newest are kept: a stranger hammering a source's URL cannot grow the database.
+    tx.execute_cached(
+        "DELETE FROM inbound_refusals WHERE source_id = $1 AND seq <= (
+             SELECT seq FROM inbound_refusals WHERE source_id = $1 ORDER BY seq DESC LIMIT 1 OFFSET $2)",
+        &[&refusal.source.as_str(), &i64::from(REFUSALS_KEPT)],
+    )
+    .await
+    .map_err(pg_error)?;
+    tx.commit().await.map_err(pg_error)
+}
+
+pub(crate) async fn list_refusals(
+    store: &PgStore,
+    tenant: &TenantId,
+    source: &SourceId,
+    limit: u32,
+) -> Result<Vec<Refusal>> {
+    let client = store.client().await?;
+    let rows = client
+        .query_cached(
+            "SELECT tenant_id, source_id, at, status, reason, address FROM inbound_refusals
+             WHERE tenant_id = $1 AND source_id = $2 ORDER BY seq DESC LIMIT $3",
+            &[&tenant.as_str(), &source.as_str(), &i64::from(limit)],
+        )
+        .await
+        .map_err(pg_error)?;
+    all(rows, |row| {
+        const T: &str = "inbound_refusals";
+        let status: i64 = rows::get(row, T, 3)?;
+        Ok(Refusal {
+            tenant: crate::codec::parse(T, rows::get(row, T, 0)?)?,
+            source: crate::codec::parse(T, rows::get(row, T, 1)?)?,
+            at_ms: rows::get(row, T, 2)?,
+            status: u16::try_from(status).map_err(|_| StoreError::corrupt(T, "status out of range"))?,
+            reason: rows::get(row, T, 4)?,
+            address: rows::get(row, T, 5)?,
+        })
+    })
 }

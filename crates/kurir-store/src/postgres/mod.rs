@@ -270,7 +270,7 @@ mod store_impl {
     use super::{admin, claim, deliveries, events, outcomes, pg_error, queue, PgStore};
     use crate::{
         CalloutRecord, Claim, ClaimRequest, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, Lease, NodeId,
-        Outcome, Published, Receipt, Result, Store,
+        Outcome, Published, Receipt, Refusal, Result, Store,
     };
 
     #[async_trait]
@@ -377,6 +377,12 @@ mod store_impl {
         }
         async fn list_inbound(&self, tenant: &TenantId, source: &SourceId, limit: u32) -> Result<Vec<InboundRecord>> {
             events::list_inbound(self, tenant, source, limit).await
+        }
+        async fn log_refusal(&self, refusal: Refusal) -> Result<()> {
+            admin::log_refusal(self, &refusal).await
+        }
+        async fn list_refusals(&self, tenant: &TenantId, source: &SourceId, limit: u32) -> Result<Vec<Refusal>> {
+            admin::list_refusals(self, tenant, source, limit).await
         }
         async fn put_callout_provider(&self, provider: CalloutProvider) -> Result<()> {
             admin::put_callout_provider(self, &provider).await

@@ -213,6 +213,19 @@ DROP INDEX deliveries_endpoint;
 CREATE INDEX deliveries_endpoint ON deliveries(endpoint_id, created_at);
 ALTER TABLE deliveries SET (fillfactor = 80);
 "#,
+    // 3: refused inbound requests (no body), the newest of each source.
+    r#"
+CREATE TABLE inbound_refusals (
+    seq       BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    at        BIGINT NOT NULL,
+    status    BIGINT NOT NULL,
+    reason    TEXT NOT NULL,
+    address   TEXT
+);
+CREATE INDEX inbound_refusals_source ON inbound_refusals(source_id, seq);
+"#,
 ];
 
 /// Brings the database up to the current schema, holding the migration lock meanwhile.

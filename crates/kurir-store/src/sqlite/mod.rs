@@ -37,7 +37,7 @@ use tokio::sync::Semaphore;
 
 use crate::{
     CalloutRecord, Claim, ClaimRequest, CustomEventType, DeliveryFilter, EventFilter, InboundRecord, Lease, NodeId,
-    Outcome, Published, Receipt, Result, Store, StoreError,
+    Outcome, Published, Receipt, Refusal, Result, Store, StoreError,
 };
 use kurir_core::circuit::{Circuit, CircuitPolicy};
 use writer::WriterHandle;
@@ -290,6 +290,15 @@ impl Store for SqliteStore {
     async fn list_inbound(&self, tenant: &TenantId, source: &SourceId, limit: u32) -> Result<Vec<InboundRecord>> {
         let (tenant, source) = (tenant.clone(), source.clone());
         self.read(move |c| sources::list_inbound(c, &tenant, &source, limit)).await
+    }
+
+    async fn log_refusal(&self, refusal: Refusal) -> Result<()> {
+        self.write(move |c| sources::log_refusal(c, &refusal)).await
+    }
+
+    async fn list_refusals(&self, tenant: &TenantId, source: &SourceId, limit: u32) -> Result<Vec<Refusal>> {
+        let (tenant, source) = (tenant.clone(), source.clone());
+        self.read(move |c| sources::list_refusals(c, &tenant, &source, limit)).await
     }
 
     async fn put_callout_provider(&self, provider: CalloutProvider) -> Result<()> {

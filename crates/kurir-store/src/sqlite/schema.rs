@@ -194,6 +194,19 @@ CREATE INDEX deliveries_queue ON deliveries(endpoint_id, next_attempt_at)
 CREATE INDEX deliveries_in_flight ON deliveries(endpoint_id, next_attempt_at) WHERE state = 'in_flight';
 CREATE INDEX deliveries_lease_owner ON deliveries(lease_owner) WHERE state = 'in_flight';
 "#,
+    // 8: refused inbound requests (no body), the newest of each source.
+    r#"
+CREATE TABLE inbound_refusals (
+    seq       INTEGER PRIMARY KEY,
+    tenant_id TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    at        INTEGER NOT NULL,
+    status    INTEGER NOT NULL,
+    reason    TEXT NOT NULL,
+    address   TEXT
+);
+CREATE INDEX inbound_refusals_source ON inbound_refusals(source_id, seq);
+"#,
 ];
 
 /// The schema version a fully migrated database has.

@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use super::events::publish_one;
 use super::rows::{collect, decode_verify, parse, verify_json};
 use super::tenants::get_tenant;
-use crate::{InboundRecord, Published, Receipt, StoreError};
+use crate::{InboundRecord, Published, Receipt, Refusal, StoreError, REFUSALS_KEPT};
 
 const COLUMNS: &str = "id, tenant_id, name, verify, strict, created_at";
 
@@ -129,6 +129,49 @@ pub(crate) fn list_inbound(
             event_type: row.get(2)?,
             validation_error: row.get(3)?,
             duplicate: row.get(4)?,
+        })
+    })
+}
+
+pub(crate) fn log_refusal(conn: &Connection, refusal: &Refusal) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO inbound_refusals (tenant_id, source_id, at, status, reason, address) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        refusal.tenant.as_str(),
+        refusal.source.as_str(),
+        refusal.at_ms,
+        refusal.status,
+        refusal.reason,
+        refusal.address
+    ])?;
+    // Only the newest are kept: a stranger hammering a source's URL cannot grow the database.
+    conn.prepare_cached(
+        "DELETE FROM inbound_refusals WHERE source_id = ?1 AND seq <= (
+             SELECT seq FROM inbound_refusals WHERE source_id = ?1 ORDER BY seq DESC LIMIT 1 OFFSET ?2)",
+    )?
+    .execute(params![refusal.source.as_str(), REFUSALS_KEPT])?;
+    Ok(())
+}
+
+pub(crate) fn list_refusals(
+    conn: &Connection,
+    tenant: &TenantId,
+    source: &SourceId,
+    limit: u32,
+) -> Result<Vec<Refusal>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT tenant_id, source_id, at, status, reason, address FROM inbound_refusals
+         WHERE tenant_id = ?1 AND source_id = ?2 ORDER BY seq DESC LIMIT ?3",
+    )?;
+    collect(&mut stmt, params![tenant.as_str(), source.as_str(), limit], |row| {
+        Ok(Refusal {
+            tenant: parse("inbound_refusals", row.get(0)?)?,
+            source: parse("inbound_refusals", row.get(1)?)?,
+            at_ms: row.get(2)?,
+            status: row.get(3)?,
+            reason: row.get(4)?,
+            address: row.get(5)?,
         })
     })
 }

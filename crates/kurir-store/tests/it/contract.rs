@@ -8,7 +8,7 @@ use kurir_core::delivery::{DeliveryState, NextStep};
 use kurir_core::event::Event;
 use kurir_core::id::ApiKeyId;
 use kurir_core::tenant::Tenant;
-use kurir_store::{ClaimRequest, DeliveryFilter, Lease, StoreError, IDEMPOTENCY_WINDOW_MS};
+use kurir_store::{ClaimRequest, DeliveryFilter, Lease, Refusal, StoreError, IDEMPOTENCY_WINDOW_MS, REFUSALS_KEPT};
 
 use crate::backends::*;
 
@@ -309,6 +309,36 @@ async fn resuming_an_endpoint_closes_its_circuit_and_sends_what_waits(backend: B
     assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
 }
 
+async fn a_sources_refusal_log_keeps_the_newest(backend: Backend) {
+    use kurir_core::source::{Source, SourceId, SourceVerify};
+    let fx = fixture(backend).await;
+    let source = Source {
+        id: SourceId::from_random([3; 18]),
+        tenant: fx.tenant.clone(),
+        name: "pos".into(),
+        verify: SourceVerify::Dealpos { api_key: Some("k".into()) },
+        strict: false,
+        created_at_ms: NOW,
+    };
+    fx.store.create_source(source.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    for n in 0..(REFUSALS_KEPT as i64 + 5) {
+        let refusal = Refusal {
+            tenant: fx.tenant.clone(),
+            source: source.id.clone(),
+            at_ms: NOW + n,
+            status: 401,
+            reason: format!("refusal {n}"),
+            address: Some("127.0.0.1".into()),
+        };
+        fx.store.log_refusal(refusal).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let kept = fx.store.list_refusals(&fx.tenant, &source.id, 1_000).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(kept.len(), REFUSALS_KEPT as usize, "only the newest are kept");
+    assert_eq!(kept[0].at_ms, NOW + REFUSALS_KEPT as i64 + 4, "newest first");
+    let other = fx.store.list_refusals(&tenant_id("other"), &source.id, 10).await.map(|r| r.len());
+    assert_eq!(other.ok(), Some(0), "scoped to the tenant");
+}
+
 crate::on_every_backend!(
     publish_makes_one_delivery_per_endpoint_and_claims_lease_them,
     an_ordering_key_holds_later_deliveries_until_the_earlier_one_is_finished,
@@ -325,5 +355,6 @@ crate::on_every_backend!(
     racing_publishes_with_one_idempotency_key_get_the_first_event,
     leases_belong_to_their_node,
     resuming_an_endpoint_closes_its_circuit_and_sends_what_waits,
+    a_sources_refusal_log_keeps_the_newest,
     a_store_answers_ping_and_refuses_another_secret_key,
 );
