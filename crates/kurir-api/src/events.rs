@@ -198,7 +198,9 @@ async fn publish(
     let published = state.store.publish(&tenant, vec![event]).await?;
     state.waker.wake();
     let first = published.into_iter().next().ok_or_else(|| ApiError::internal(&kurir_store::StoreError::Closed))?;
-    let mut answer = json!({"id": first.event_id.to_string(), "deliveries": first.deliveries});
+    let delivery_ids: Vec<String> = first.delivery_ids.iter().map(ToString::to_string).collect();
+    let mut answer =
+        json!({"id": first.event_id.to_string(), "deliveries": first.deliveries, "delivery_ids": delivery_ids});
     if first.deliveries == 0 && !first.duplicate {
         answer["no_deliveries"] = why_no_deliveries(&state, &tenant, &event_type, origin.as_ref()).await?.into();
     }
@@ -259,7 +261,11 @@ async fn publish_batch(
     state.waker.wake();
     let data: Vec<Value> = published
         .into_iter()
-        .map(|p| json!({"id": p.event_id.to_string(), "deliveries": p.deliveries, "duplicate": p.duplicate}))
+        .map(|p| {
+            let delivery_ids: Vec<String> = p.delivery_ids.iter().map(ToString::to_string).collect();
+            json!({"id": p.event_id.to_string(), "deliveries": p.deliveries, "delivery_ids": delivery_ids,
+                   "duplicate": p.duplicate})
+        })
         .collect();
     Ok((StatusCode::ACCEPTED, axum::Json(json!({ "events": data }))))
 }

@@ -91,6 +91,8 @@ pub struct CustomEventType {
 pub struct Published {
     pub event_id: EventId,
     pub deliveries: u32,
+    /// The deliveries it made, in endpoint order (the first publish's, for a repeated idempotency key).
+    pub delivery_ids: Vec<DeliveryId>,
     /// True when the `Idempotency-Key` was seen within 24 h: nothing was written, and `event_id` is the first one.
     pub duplicate: bool,
 }

@@ -223,6 +223,19 @@ async fn a_publish_that_makes_no_delivery_says_why() {
     assert!(why().await.contains("loop suppression"));
     tenant.endpoint("https://example.com/c", json!({})).await;
     let body = json!({"type": "ADDPRODUCT", "payload": {"id": 2}});
-    let answer = tenant.api.post_ok(&tenant.path("/events"), body, StatusCode::ACCEPTED).await;
+    let (status, answer, _) = tenant
+        .api
+        .send(reqwest::Method::POST, &tenant.path("/events"), Some(&body), &[("idempotency-key", "order-2")])
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{answer}");
     assert_eq!((&answer["deliveries"], &answer["no_deliveries"]), (&json!(1), &Value::Null), "{answer}");
+    // The answer names the delivery it made, which the delivery log knows; a replay names the same one.
+    let id = answer["delivery_ids"][0].as_str().unwrap_or_default().to_owned();
+    let (status, delivery) = tenant.api.get(&tenant.path(&format!("/deliveries/{id}"))).await;
+    assert_eq!((status, &delivery["event_id"]), (StatusCode::OK, &answer["id"]), "{delivery}");
+    let (_, replay, _) = tenant
+        .api
+        .send(reqwest::Method::POST, &tenant.path("/events"), Some(&body), &[("idempotency-key", "order-2")])
+        .await;
+    assert_eq!(replay["delivery_ids"], answer["delivery_ids"], "{replay}");
 }

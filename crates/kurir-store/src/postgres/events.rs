@@ -67,7 +67,7 @@ async fn publish_all(client: &impl GenericClient, routes: &[Route], events: &[Ev
             continue;
         };
         let origin = event.origin_key.as_ref().map(|k| k.as_str());
-        let mut count = 0;
+        let mut delivery_ids = Vec::new();
         for route in routes {
             let wants = kurir_core::endpoint::subscribes(
                 route.event_types.as_deref(),
@@ -76,11 +76,11 @@ async fn publish_all(client: &impl GenericClient, routes: &[Route], events: &[Ev
                 origin,
             );
             if wants {
-                deliveries.push(event, event_seq, &route.id);
-                count += 1;
+                delivery_ids.push(deliveries.push(event, event_seq, &route.id));
             }
         }
-        published.push(Published { event_id: event.id.clone(), deliveries: count, duplicate: false });
+        let count = delivery_ids.len() as u32;
+        published.push(Published { event_id: event.id.clone(), deliveries: count, delivery_ids, duplicate: false });
     }
     deliveries.insert(client).await?;
     Ok(published)
@@ -207,16 +207,18 @@ async fn remembered_publish(client: &impl GenericClient, event: &Event) -> Resul
     let key = event.idempotency_key.as_deref().unwrap_or_default();
     let row = client
         .query_one_cached(
-            "SELECT e.id, (SELECT COUNT(*) FROM deliveries d WHERE d.event_seq = e.seq)
+            "SELECT e.id, ARRAY(SELECT d.id FROM deliveries d WHERE d.event_seq = e.seq ORDER BY d.seq)
              FROM events e WHERE e.tenant_id = $1 AND e.idempotency_key = $2",
             &[&event.tenant.as_str(), &key],
         )
         .await
         .map_err(pg_error)?;
-    let deliveries: i64 = rows::get(&row, "events", 1)?;
+    let ids: Vec<String> = rows::get(&row, "events", 1)?;
+    let delivery_ids = ids.into_iter().map(|id| parse("deliveries", id)).collect::<Result<Vec<DeliveryId>>>()?;
     Ok(Published {
         event_id: parse("events", rows::get(&row, "events", 0)?)?,
-        deliveries: u32::try_from(deliveries).unwrap_or(u32::MAX),
+        deliveries: delivery_ids.len() as u32,
+        delivery_ids,
         duplicate: true,
     })
 }
@@ -309,9 +311,12 @@ pub(crate) async fn receive(store: &PgStore, tenant: &TenantId, receipt: &Receip
         .await
         .map_err(pg_error)?;
     let published = match earlier {
-        Some(row) => {
-            Published { event_id: parse("inbound", rows::get(&row, "inbound", 0)?)?, deliveries: 0, duplicate: true }
-        }
+        Some(row) => Published {
+            event_id: parse("inbound", rows::get(&row, "inbound", 0)?)?,
+            deliveries: 0,
+            delivery_ids: Vec::new(),
+            duplicate: true,
+        },
         None => {
             get_tenant(&tx, tenant).await?;
             let routes = routes(&tx, tenant).await?;

@@ -29,12 +29,12 @@ pub(crate) fn publish_one(conn: &Connection, routes: &[Route], event: &Event) ->
         return remembered_publish(conn, event, key);
     };
     let origin = event.origin_key.as_ref().map(|k| k.as_str());
-    let mut deliveries = 0;
+    let mut delivery_ids = Vec::new();
     for route in routes.iter().filter(|route| route.wants(&event.event_type, origin)) {
-        insert_delivery(conn, event, event_seq, &route.id)?;
-        deliveries += 1;
+        delivery_ids.push(insert_delivery(conn, event, event_seq, &route.id)?);
     }
-    Ok(Published { event_id: event.id.clone(), deliveries, duplicate: false })
+    let deliveries = delivery_ids.len() as u32;
+    Ok(Published { event_id: event.id.clone(), deliveries, delivery_ids, duplicate: false })
 }
 
 pub(crate) fn publish_to(
@@ -103,9 +103,11 @@ fn remembered_publish(conn: &Connection, event: &Event, key: &str) -> Result<Pub
     let (seq, id): (i64, String) = conn
         .prepare_cached("SELECT seq, id FROM events WHERE tenant_id = ?1 AND idempotency_key = ?2")?
         .query_row(params![event.tenant.as_str(), key], |row| Ok((row.get(0)?, row.get(1)?)))?;
-    let deliveries: u32 =
-        conn.query_row("SELECT COUNT(*) FROM deliveries WHERE event_seq = ?1", [seq], |row| row.get(0))?;
-    Ok(Published { event_id: rows::parse("events", id)?, deliveries, duplicate: true })
+    let mut stmt = conn.prepare_cached("SELECT id FROM deliveries WHERE event_seq = ?1 ORDER BY seq")?;
+    let delivery_ids: Vec<DeliveryId> =
+        collect(&mut stmt, [seq], |row| rows::parse("deliveries", row.get::<_, String>(0)?))?;
+    let deliveries = delivery_ids.len() as u32;
+    Ok(Published { event_id: rows::parse("events", id)?, deliveries, delivery_ids, duplicate: true })
 }
 
 pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &EventFilter) -> Result<Vec<Event>, StoreError> {

@@ -88,7 +88,9 @@ pub(crate) fn receive(conn: &Connection, tenant: &TenantId, receipt: &Receipt) -
         )
         .optional()?;
     let published = match earlier {
-        Some(first) => Published { event_id: parse("inbound", first)?, deliveries: 0, duplicate: true },
+        Some(first) => {
+            Published { event_id: parse("inbound", first)?, deliveries: 0, delivery_ids: Vec::new(), duplicate: true }
+        }
         None => {
             get_tenant(conn, tenant)?;
             let routes = super::endpoints::routes(conn, tenant)?;
