@@ -19,11 +19,40 @@ pub enum Command {
     /// Work on a whole store: `kurir store copy` moves a SQLite store into PostgreSQL.
     #[command(subcommand)]
     Store(StoreCommand),
+    /// The event types kurir knows (the embedded catalog; no server needed).
+    #[command(subcommand)]
+    Catalog(CatalogCommand),
+    /// Print a shell completion script: `kurir completions bash > /etc/bash_completion.d/kurir`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Bring a PostgreSQL database's schema up to date and exit (`kurir serve` also does this at start).
     Migrate(MigrateArgs),
     /// Measure end-to-end throughput on this machine: an in-process kurir on a temp SQLite file publishes to
     /// receivers on 127.0.0.1, and every delivery is counted when it arrives.
     Bench(BenchArgs),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CatalogCommand {
+    /// Every event type: name, platform, category, title.
+    List {
+        /// Only this platform's types (`dealpos`, `zort`).
+        #[arg(long)]
+        platform: Option<String>,
+        /// JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One event type: its description, ordering key, JSON Schema and an example payload.
+    Show {
+        /// The type's name, as published (`productCreated`, `ADDPRODUCT`).
+        name: String,
+        /// JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

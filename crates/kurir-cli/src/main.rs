@@ -3,6 +3,7 @@
 //! Exit codes: 0 success, 1 a runtime failure (the cause is printed), 2 bad usage (clap prints why).
 
 mod bench;
+mod catalog_cmd;
 mod cli;
 mod node;
 mod serve;
@@ -26,6 +27,12 @@ fn main() -> ExitCode {
             cli::Command::Serve(args) => serve::run(args).await,
             cli::Command::Bench(args) => bench::run(args).await,
             cli::Command::Migrate(args) => serve::migrate(args).await,
+            cli::Command::Catalog(command) => catalog_cmd::run(command),
+            cli::Command::Completions { shell } => {
+                use clap::CommandFactory as _;
+                clap_complete::generate(shell, &mut cli::Cli::command(), "kurir", &mut std::io::stdout());
+                Ok(())
+            }
             cli::Command::Store(cli::StoreCommand::Copy(args)) => store_copy::run(args).await,
         }
     });

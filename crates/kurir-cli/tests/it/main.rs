@@ -6,6 +6,8 @@
 mod architecture;
 /// DealPOS's synchronous loyalty call-outs, relayed to a provider.
 mod callouts;
+/// The command line's offline commands (catalog, completions).
+mod cli;
 /// DealPOS's delivery features: Test Webhook and the webhook-log modes.
 mod dealpos;
 /// Delivery: signatures, retries, dead letters, Retry-After, ordering, isolation of slow endpoints, 410.
