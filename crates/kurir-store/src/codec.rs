@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use kurir_core::circuit::Circuit;
 use kurir_core::endpoint::{Endpoint, EndpointAuth, SigningSecret, ZortKeys};
 use kurir_core::event::ZortParams;
 use kurir_core::retry::RetrySchedule;
@@ -13,16 +14,12 @@ use serde_json::{json, Value};
 
 use crate::StoreError;
 
-pub(crate) fn corrupt(table: &'static str, message: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt { table, message: message.to_string() }
-}
-
 /// Parses an id column into its type.
 pub(crate) fn parse<T: FromStr>(table: &'static str, text: String) -> Result<T, StoreError>
 where
     T::Err: std::fmt::Display,
 {
-    text.parse().map_err(|err| corrupt(table, format!("`{text}`: {err}")))
+    text.parse().map_err(|err| StoreError::corrupt(table, format!("`{text}`: {err}")))
 }
 
 pub(crate) fn auth_json(auth: Option<&EndpointAuth>) -> Option<String> {
@@ -36,10 +33,13 @@ pub(crate) fn auth_json(auth: Option<&EndpointAuth>) -> Option<String> {
 
 pub(crate) fn decode_auth(text: Option<String>) -> Result<Option<EndpointAuth>, StoreError> {
     let Some(text) = text else { return Ok(None) };
-    let value: Value = serde_json::from_str(&text).map_err(|err| corrupt("endpoints", err))?;
+    let value: Value = serde_json::from_str(&text).map_err(|err| StoreError::corrupt("endpoints", err))?;
     let oauth = &value["oauth2"];
     let field = |name: &str| {
-        oauth[name].as_str().map(str::to_owned).ok_or_else(|| corrupt("endpoints", format!("auth {name} missing")))
+        oauth[name]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| StoreError::corrupt("endpoints", format!("auth {name} missing")))
     };
     Ok(Some(EndpointAuth::OAuth2 {
         token_url: field("token_url")?,
@@ -51,9 +51,12 @@ pub(crate) fn decode_auth(text: Option<String>) -> Result<Option<EndpointAuth>, 
 
 pub(crate) fn decode_zort_keys(text: Option<String>) -> Result<Option<ZortKeys>, StoreError> {
     let Some(text) = text else { return Ok(None) };
-    let value: Value = serde_json::from_str(&text).map_err(|err| corrupt("endpoints", err))?;
+    let value: Value = serde_json::from_str(&text).map_err(|err| StoreError::corrupt("endpoints", err))?;
     let key = |name: &str| {
-        value[name].as_str().map(str::to_owned).ok_or_else(|| corrupt("endpoints", format!("zort key {name} missing")))
+        value[name]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| StoreError::corrupt("endpoints", format!("zort key {name} missing")))
     };
     Ok(Some(ZortKeys { key1: key("key1")?, key2: key("key2")?, key3: key("key3")? }))
 }
@@ -68,7 +71,7 @@ pub(crate) fn params_json(params: Option<&ZortParams>) -> Option<String> {
 
 pub(crate) fn decode_params(text: Option<String>) -> Result<Option<ZortParams>, StoreError> {
     let Some(text) = text else { return Ok(None) };
-    let value: Value = serde_json::from_str(&text).map_err(|err| corrupt("events", err))?;
+    let value: Value = serde_json::from_str(&text).map_err(|err| StoreError::corrupt("events", err))?;
     let field = |name: &str| value[name].as_str().map(str::to_owned);
     Ok(Some(ZortParams { id: field("id"), number: field("number"), paymentstatus: field("paymentstatus") }))
 }
@@ -90,23 +93,23 @@ pub(crate) fn endpoint_json(endpoint: &Endpoint) -> (Option<String>, String, Str
 
 /// A schedule is stored as its preset's name (`"dealpos"`) or as its list of waits.
 pub(crate) fn decode_schedule(text: &str) -> Result<RetrySchedule, StoreError> {
-    match serde_json::from_str::<Value>(text).map_err(|err| corrupt("endpoints", err))? {
-        Value::String(name) => {
-            RetrySchedule::preset(&name).ok_or_else(|| corrupt("endpoints", format!("unknown preset {name}")))
-        }
+    match serde_json::from_str::<Value>(text).map_err(|err| StoreError::corrupt("endpoints", err))? {
+        Value::String(name) => RetrySchedule::preset(&name)
+            .ok_or_else(|| StoreError::corrupt("endpoints", format!("unknown preset {name}"))),
         waits => {
-            let waits: Vec<u32> = serde_json::from_value(waits).map_err(|err| corrupt("endpoints", err))?;
-            RetrySchedule::new(waits).map_err(|err| corrupt("endpoints", err))
+            let waits: Vec<u32> = serde_json::from_value(waits).map_err(|err| StoreError::corrupt("endpoints", err))?;
+            RetrySchedule::new(waits).map_err(|err| StoreError::corrupt("endpoints", err))
         }
     }
 }
 
 pub(crate) fn decode_secrets(text: &str) -> Result<Vec<SigningSecret>, StoreError> {
-    let values: Vec<Value> = serde_json::from_str(text).map_err(|err| corrupt("endpoints", err))?;
+    let values: Vec<Value> = serde_json::from_str(text).map_err(|err| StoreError::corrupt("endpoints", err))?;
     values
         .into_iter()
         .map(|value| {
-            let secret = value["secret"].as_str().ok_or_else(|| corrupt("endpoints", "secret without text"))?;
+            let secret =
+                value["secret"].as_str().ok_or_else(|| StoreError::corrupt("endpoints", "secret without text"))?;
             Ok(SigningSecret { secret: secret.to_owned(), expires_at_ms: value["expires_at_ms"].as_i64() })
         })
         .collect()
@@ -122,9 +125,9 @@ pub(crate) fn verify_json(verify: &SourceVerify) -> String {
 }
 
 pub(crate) fn decode_verify(text: &str) -> Result<SourceVerify, StoreError> {
-    let value: Value = serde_json::from_str(text).map_err(|err| corrupt("sources", err))?;
+    let value: Value = serde_json::from_str(text).map_err(|err| StoreError::corrupt("sources", err))?;
     let text_at = |v: &Value, name: &str| {
-        v[name].as_str().map(str::to_owned).ok_or_else(|| corrupt("sources", format!("{name} missing")))
+        v[name].as_str().map(str::to_owned).ok_or_else(|| StoreError::corrupt("sources", format!("{name} missing")))
     };
     if let Some(zort) = value.get("zort") {
         return Ok(SourceVerify::Zort(ZortKeys {
@@ -145,15 +148,20 @@ pub(crate) fn decode_verify(text: &str) -> Result<SourceVerify, StoreError> {
             .collect();
         return Ok(SourceVerify::Standard { secrets });
     }
-    Err(corrupt("sources", "unknown verify settings"))
+    Err(StoreError::corrupt("sources", "unknown verify settings"))
 }
 
 /// Reads an endpoint's `headers` column.
 pub(crate) fn decode_headers(text: &str) -> Result<BTreeMap<String, String>, StoreError> {
-    serde_json::from_str(text).map_err(|err| corrupt("endpoints", err))
+    serde_json::from_str(text).map_err(|err| StoreError::corrupt("endpoints", err))
 }
 
 /// Reads an endpoint's `event_types` column.
 pub(crate) fn decode_event_types(text: Option<String>) -> Result<Option<Vec<String>>, StoreError> {
-    text.map(|text| serde_json::from_str(&text)).transpose().map_err(|err| corrupt("endpoints", err))
+    text.map(|text| serde_json::from_str(&text)).transpose().map_err(|err| StoreError::corrupt("endpoints", err))
+}
+
+/// Reads an endpoint's stored circuit breaker (`endpoint_health.circuit`, kurir-core's `Circuit::encode`).
+pub(crate) fn decode_circuit(text: &str) -> Result<Circuit, StoreError> {
+    Circuit::decode(text).map_err(|err| StoreError::corrupt("endpoint_health", err))
 }

@@ -113,7 +113,7 @@ async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest)
         return Ok(None);
     };
     let text: String = rows::get(&row, "endpoint_health", 0)?;
-    let stored = Circuit::decode(&text).map_err(|err| StoreError::corrupt("endpoint_health", err))?;
+    let stored = crate::codec::decode_circuit(&text)?;
     // Counted in a statement of its own, after the lock: its snapshot then sees every lease committed by the
     // claim that held the lock before (a subquery of the locking statement would use an older snapshot).
     let row = tx

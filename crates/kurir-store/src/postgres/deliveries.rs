@@ -89,7 +89,7 @@ pub(crate) async fn circuit_of(store: &PgStore, tenant: &TenantId, endpoint: &En
     match row {
         Some(row) => {
             let text: String = rows::get(&row, "endpoint_health", 0)?;
-            Circuit::decode(&text).map_err(|err| StoreError::corrupt("endpoint_health", err))
+            crate::codec::decode_circuit(&text)
         }
         None => Ok(Circuit::default()),
     }

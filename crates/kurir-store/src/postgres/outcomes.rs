@@ -11,7 +11,7 @@ use kurir_core::tenant::AttemptLog;
 use super::admin::get_tenant;
 use super::rows;
 use super::{pg_error, Cached, PgStore, DISPATCH_SETTINGS};
-use crate::{Outcome, Result, StoreError};
+use crate::{Outcome, Result};
 
 pub(crate) async fn record_outcomes(store: &PgStore, outcomes: &[Outcome], policy: &CircuitPolicy) -> Result<()> {
     let mut client = store.client().await?;
@@ -93,7 +93,7 @@ async fn read_circuits(tx: &Transaction<'_>, ids: &[&str], lock: bool) -> Result
     let mut circuits = BTreeMap::new();
     for row in tx.query_cached(&sql, &[&ids]).await.map_err(pg_error)? {
         let text: String = rows::get(&row, "endpoint_health", 1)?;
-        let circuit = Circuit::decode(&text).map_err(|err| StoreError::corrupt("endpoint_health", err))?;
+        let circuit = crate::codec::decode_circuit(&text)?;
         circuits.insert(rows::get(&row, "endpoint_health", 0)?, circuit);
     }
     Ok(circuits)

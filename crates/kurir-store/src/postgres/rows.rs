@@ -16,19 +16,21 @@ use crate::{CalloutRecord, CustomEventType, StoreError};
 
 /// One column, with a type mismatch reported as a corrupt row of `table`.
 pub(crate) fn get<'a, T: FromSql<'a>>(row: &'a Row, table: &'static str, index: usize) -> Result<T, StoreError> {
-    row.try_get(index).map_err(|err| corrupt(table, err))
+    row.try_get(index).map_err(|err| StoreError::corrupt(table, err))
 }
 
 /// A `BIGINT` column that holds a small unsigned number.
 fn number<T: TryFrom<i64>>(row: &Row, table: &'static str, index: usize) -> Result<T, StoreError> {
     let value: i64 = get(row, table, index)?;
-    T::try_from(value).map_err(|_| corrupt(table, format!("{value} is out of range in column {index}")))
+    T::try_from(value).map_err(|_| StoreError::corrupt(table, format!("{value} is out of range in column {index}")))
 }
 
 fn optional_number<T: TryFrom<i64>>(row: &Row, table: &'static str, index: usize) -> Result<Option<T>, StoreError> {
     let value: Option<i64> = get(row, table, index)?;
     value
-        .map(|v| T::try_from(v).map_err(|_| corrupt(table, format!("{v} is out of range in column {index}"))))
+        .map(|v| {
+            T::try_from(v).map_err(|_| StoreError::corrupt(table, format!("{v} is out of range in column {index}")))
+        })
         .transpose()
 }
 
@@ -47,7 +49,7 @@ pub(crate) fn endpoint(row: &Row) -> Result<Endpoint, StoreError> {
         id: parse(T, get(row, T, 0)?)?,
         tenant: parse(T, get(row, T, 1)?)?,
         url: get(row, T, 2)?,
-        dialect: Dialect::parse(&dialect).map_err(|err| corrupt(T, err))?,
+        dialect: Dialect::parse(&dialect).map_err(|err| StoreError::corrupt(T, err))?,
         description: get(row, T, 4)?,
         event_types: decode_event_types(get(row, T, 5)?)?,
         headers: decode_headers(&headers)?,
@@ -102,7 +104,8 @@ pub(crate) fn delivery(row: &Row) -> Result<Delivery, StoreError> {
         endpoint_id: parse(T, get(row, T, 3)?)?,
         event_type: get(row, T, 4)?,
         ordering_key: get(row, T, 5)?,
-        state: DeliveryState::parse(&state).ok_or_else(|| corrupt(T, format!("unknown state `{state}`")))?,
+        state: DeliveryState::parse(&state)
+            .ok_or_else(|| StoreError::corrupt(T, format!("unknown state `{state}`")))?,
         attempts: number(row, T, 7)?,
         next_attempt_at_ms: get(row, T, 8)?,
         last_status: optional_number(row, T, 9)?,
@@ -127,7 +130,9 @@ pub(crate) fn attempt(row: &Row) -> Result<Attempt, StoreError> {
         duration_ms: number(row, T, 5)?,
         status: optional_number(row, T, 6)?,
         error_kind: kind
-            .map(|k| AttemptErrorKind::parse(&k).ok_or_else(|| corrupt(T, format!("unknown error kind `{k}`"))))
+            .map(|k| {
+                AttemptErrorKind::parse(&k).ok_or_else(|| StoreError::corrupt(T, format!("unknown error kind `{k}`")))
+            })
             .transpose()?,
         error: get(row, T, 8)?,
         response_excerpt: get(row, T, 9)?,
@@ -143,7 +148,7 @@ pub(crate) fn tenant(row: &Row) -> Result<Tenant, StoreError> {
         id: parse(T, get(row, T, 0)?)?,
         name: get(row, T, 1)?,
         created_at_ms: get(row, T, 2)?,
-        attempt_log: AttemptLog::parse(&mode).map_err(|err| corrupt(T, err))?,
+        attempt_log: AttemptLog::parse(&mode).map_err(|err| StoreError::corrupt(T, err))?,
     })
 }
 
@@ -156,7 +161,8 @@ pub(crate) fn api_key(row: &Row) -> Result<ApiKey, StoreError> {
         id: parse(T, get(row, T, 0)?)?,
         tenant: parse(T, get(row, T, 1)?)?,
         name: get(row, T, 2)?,
-        secret_hash: <[u8; 32]>::try_from(hash.as_slice()).map_err(|_| corrupt(T, "secret hash is not 32 bytes"))?,
+        secret_hash: <[u8; 32]>::try_from(hash.as_slice())
+            .map_err(|_| StoreError::corrupt(T, "secret hash is not 32 bytes"))?,
         created_at_ms: get(row, T, 4)?,
         revoked_at_ms: get(row, T, 5)?,
     })
@@ -200,7 +206,7 @@ pub(crate) fn provider(row: &Row) -> Result<CalloutProvider, StoreError> {
         name: get(row, T, 1)?,
         url: get(row, T, 2)?,
         timeout_ms: number(row, T, 3)?,
-        headers: serde_json::from_str(&headers).map_err(|err| corrupt(T, err))?,
+        headers: serde_json::from_str(&headers).map_err(|err| StoreError::corrupt(T, err))?,
         updated_at_ms: get(row, T, 5)?,
     })
 }

@@ -17,6 +17,7 @@ use super::endpoints;
 use super::rows::{self, collect, ATTEMPT_COLUMNS, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, EVENT_COLUMNS};
 use super::tenants::get_tenant;
 use crate::claiming::{gate, shares, Gate};
+use crate::codec::decode_circuit;
 use crate::{sql, Claim, ClaimRequest, DeliveryFilter, Lease, NodeId, Outcome, StoreError};
 
 pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError> {
@@ -151,11 +152,7 @@ fn ready_endpoints(conn: &Connection, now_ms: i64) -> Result<Vec<ReadyEndpoint>,
     let mut stmt = conn.prepare_cached(&sql)?;
     collect(&mut stmt, params![now_ms, Circuit::default().encode()], |row| {
         let circuit: String = row.get(1)?;
-        Ok(ReadyEndpoint {
-            id: row.get(0)?,
-            circuit: Circuit::decode(&circuit).map_err(|err| StoreError::corrupt("endpoint_health", err))?,
-            in_flight: row.get(2)?,
-        })
+        Ok(ReadyEndpoint { id: row.get(0)?, circuit: decode_circuit(&circuit)?, in_flight: row.get(2)? })
     })
 }
 
@@ -311,7 +308,7 @@ fn read_circuit(conn: &Connection, endpoint: &str) -> Result<Circuit, StoreError
         .query_row([endpoint], |row| row.get(0))
         .optional()?;
     match text {
-        Some(text) => Circuit::decode(&text).map_err(|err| StoreError::corrupt("endpoint_health", err)),
+        Some(text) => decode_circuit(&text),
         None => Ok(Circuit::default()),
     }
 }

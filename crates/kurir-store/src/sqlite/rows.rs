@@ -25,7 +25,7 @@ pub(crate) fn endpoint(row: &Row<'_>) -> Result<Endpoint, StoreError> {
         id: parse(T, row.get(0)?)?,
         tenant: parse(T, row.get(1)?)?,
         url: row.get(2)?,
-        dialect: Dialect::parse(&dialect).map_err(|err| corrupt(T, err))?,
+        dialect: Dialect::parse(&dialect).map_err(|err| StoreError::corrupt(T, err))?,
         description: row.get(4)?,
         event_types: decode_event_types(event_types)?,
         headers: decode_headers(&headers)?,
@@ -75,7 +75,8 @@ pub(crate) fn delivery(row: &Row<'_>) -> Result<Delivery, StoreError> {
         endpoint_id: parse(T, row.get(3)?)?,
         event_type: row.get(4)?,
         ordering_key: row.get(5)?,
-        state: DeliveryState::parse(&state).ok_or_else(|| corrupt(T, format!("unknown state `{state}`")))?,
+        state: DeliveryState::parse(&state)
+            .ok_or_else(|| StoreError::corrupt(T, format!("unknown state `{state}`")))?,
         attempts: row.get(7)?,
         next_attempt_at_ms: row.get(8)?,
         last_status: row.get(9)?,
@@ -100,7 +101,9 @@ pub(crate) fn attempt(row: &Row<'_>) -> Result<Attempt, StoreError> {
         duration_ms: row.get(5)?,
         status: row.get(6)?,
         error_kind: kind
-            .map(|k| AttemptErrorKind::parse(&k).ok_or_else(|| corrupt(T, format!("unknown error kind `{k}`"))))
+            .map(|k| {
+                AttemptErrorKind::parse(&k).ok_or_else(|| StoreError::corrupt(T, format!("unknown error kind `{k}`")))
+            })
             .transpose()?,
         error: row.get(8)?,
         response_excerpt: row.get(9)?,
