@@ -4,7 +4,7 @@
 //! each row is still due, so of two claimers only one takes it.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use deadpool_postgres::Transaction;
 use kurir_core::circuit::Circuit;
@@ -40,6 +40,23 @@ const DUE_SQL: &str = "SELECT q.seq FROM delivery_queue q
     ORDER BY q.next_attempt_at
     LIMIT $3
     FOR UPDATE OF q SKIP LOCKED";
+
+/// The leased deliveries' records, marked in flight and returned with their events (a claim runs it per endpoint,
+/// so it is written once).
+static LEASE_RECORDS_SQL: LazyLock<String> = LazyLock::new(|| {
+    let event_columns: Vec<String> = rows::EVENT_COLUMNS.split(", ").map(|c| format!("e.{c}")).collect();
+    format!(
+        "WITH leased AS (
+             UPDATE deliveries SET state = 'in_flight', next_attempt_at = $2, updated_at = $3 WHERE seq = ANY($1)
+             RETURNING {}, event_seq)
+         SELECT leased.*, {} FROM leased JOIN events e ON e.seq = leased.event_seq",
+        rows::DELIVERY_COLUMNS,
+        event_columns.join(", ")
+    )
+});
+
+static ENDPOINT_ROW_SQL: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {} FROM endpoints WHERE id = $1", rows::ENDPOINT_COLUMNS));
 
 /// An endpoint this claim holds the `endpoint_health` lock of, with what may be taken from it.
 struct Locked {
@@ -174,16 +191,7 @@ async fn lease_endpoint(
     if queued.is_empty() {
         return Ok(0);
     }
-    let event_columns: Vec<String> = rows::EVENT_COLUMNS.split(", ").map(|c| format!("e.{c}")).collect();
-    let lease_records = format!(
-        "WITH leased AS (
-             UPDATE deliveries SET state = 'in_flight', next_attempt_at = $2, updated_at = $3 WHERE seq = ANY($1)
-             RETURNING {}, event_seq)
-         SELECT leased.*, {} FROM leased JOIN events e ON e.seq = leased.event_seq",
-        rows::DELIVERY_COLUMNS,
-        event_columns.join(", ")
-    );
-    let leased = tx.query_cached(&lease_records, &[&queued, &lease_end, &now]).await.map_err(pg_error)?;
+    let leased = tx.query_cached(&LEASE_RECORDS_SQL, &[&queued, &lease_end, &now]).await.map_err(pg_error)?;
     if leased.len() < queued.len() {
         return Err(StoreError::corrupt("deliveries", "a queued delivery has no record or no event"));
     }
@@ -205,8 +213,7 @@ async fn endpoint_row(
     if let Some(cached) = endpoints.get(endpoint_id) {
         return Ok(cached.clone());
     }
-    let sql = format!("SELECT {} FROM endpoints WHERE id = $1", rows::ENDPOINT_COLUMNS);
-    let row = tx.query_opt_cached(&sql, &[&endpoint_id]).await.map_err(pg_error)?;
+    let row = tx.query_opt_cached(&ENDPOINT_ROW_SQL, &[&endpoint_id]).await.map_err(pg_error)?;
     let endpoint = row.map(|row| rows::endpoint(&row)).transpose()?.map(Arc::new);
     endpoints.insert(endpoint_id.to_owned(), endpoint.clone());
     Ok(endpoint)

@@ -1,7 +1,7 @@
 //! Deliveries and attempts: the tenant's view (list, retry, recover) and the dispatcher's (claim, write back).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use kurir_core::circuit::{Circuit, CircuitPolicy};
 use kurir_core::delivery::{Attempt, Delivery, NextStep};
@@ -128,12 +128,12 @@ struct ReadyEndpoint {
     in_flight: u32,
 }
 
-/// The endpoints with an unfinished delivery due now and a circuit that does not hold them. The recursive part
-/// walks the distinct endpoints of `deliveries_queue` (one index seek each) instead of every queued row, so a
-/// backlog of one endpoint costs the walk one step.
-fn ready_endpoints(conn: &Connection, now_ms: i64) -> Result<Vec<ReadyEndpoint>, StoreError> {
+// The claim's statements, written once from kurir-core's state lists: a claim runs them per endpoint and per
+// delivery, so they are not formatted again each time.
+
+static READY_SQL: LazyLock<String> = LazyLock::new(|| {
     let unfinished = sql::unfinished("");
-    let sql = format!(
+    format!(
         "WITH RECURSIVE queued(endpoint_id) AS (
              SELECT (SELECT endpoint_id FROM deliveries WHERE {unfinished} ORDER BY endpoint_id LIMIT 1)
              UNION ALL
@@ -148,17 +148,12 @@ fn ready_endpoints(conn: &Connection, now_ms: i64) -> Result<Vec<ReadyEndpoint>,
            AND EXISTS (SELECT 1 FROM deliveries d
                        WHERE d.endpoint_id = q.endpoint_id AND {} AND d.next_attempt_at <= ?1)",
         sql::unfinished("d")
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    collect(&mut stmt, params![now_ms, Circuit::default().encode()], |row| {
-        let circuit: String = row.get(1)?;
-        Ok(ReadyEndpoint { id: row.get(0)?, circuit: decode_circuit(&circuit)?, in_flight: row.get(2)? })
-    })
-}
+    )
+});
 
 /// One endpoint's due deliveries, oldest due first. A delivery with an ordering key waits while an earlier one
 /// (lower `seq`) of the same endpoint and key is unfinished; the `deliveries_ordering` index answers that per row.
-fn due_sql() -> String {
+static DUE_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "SELECT d.seq FROM deliveries d
          WHERE d.endpoint_id = ?1 AND {} AND d.next_attempt_at <= ?2
@@ -171,6 +166,34 @@ fn due_sql() -> String {
         sql::unfinished("d"),
         sql::unfinished("e")
     )
+});
+
+/// Leases one delivery if it is still unfinished and due.
+static LEASE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "UPDATE deliveries SET state = 'in_flight', next_attempt_at = ?2, lease_token = ?3, lease_owner = ?4,
+                updated_at = ?5
+         WHERE seq = ?1 AND {} AND next_attempt_at <= ?5",
+        sql::unfinished("")
+    )
+});
+
+static LOAD_DELIVERY_SQL: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {DELIVERY_COLUMNS}, event_seq FROM deliveries WHERE seq = ?1"));
+static LOAD_EVENT_SQL: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = ?1"));
+static LOAD_ENDPOINT_SQL: LazyLock<String> =
+    LazyLock::new(|| format!("SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE id = ?1"));
+
+/// The endpoints with an unfinished delivery due now and a circuit that does not hold them. The recursive part
+/// walks the distinct endpoints of `deliveries_queue` (one index seek each) instead of every queued row, so a
+/// backlog of one endpoint costs the walk one step.
+fn ready_endpoints(conn: &Connection, now_ms: i64) -> Result<Vec<ReadyEndpoint>, StoreError> {
+    let mut stmt = conn.prepare_cached(&READY_SQL)?;
+    collect(&mut stmt, params![now_ms, Circuit::default().encode()], |row| {
+        let circuit: String = row.get(1)?;
+        Ok(ReadyEndpoint { id: row.get(0)?, circuit: decode_circuit(&circuit)?, in_flight: row.get(2)? })
+    })
 }
 
 pub(crate) fn claim_due(conn: &Connection, request: &ClaimRequest) -> Result<Vec<Claim>, StoreError> {
@@ -181,7 +204,7 @@ pub(crate) fn claim_due(conn: &Connection, request: &ClaimRequest) -> Result<Vec
         .iter()
         .map(|e| gate(e.circuit, e.in_flight, request.max_in_flight_per_endpoint, now, &request.circuit))
         .collect();
-    let mut leaser = Leaser::new(conn, request)?;
+    let mut leaser = Leaser::new(conn, request);
     let mut taken = vec![0u32; ready.len()];
     // Two passes: an equal share each, then what some endpoints could not use (ordering held them back) goes
     // to those that used all of theirs.
@@ -218,15 +241,15 @@ struct Leaser<'c> {
 }
 
 impl<'c> Leaser<'c> {
-    fn new(conn: &'c Connection, request: &'c ClaimRequest) -> Result<Self, StoreError> {
-        Ok(Leaser { conn, request, endpoints: HashMap::new(), claims: Vec::new() })
+    fn new(conn: &'c Connection, request: &'c ClaimRequest) -> Self {
+        Leaser { conn, request, endpoints: HashMap::new(), claims: Vec::new() }
     }
 
     /// Leases up to `limit` of one endpoint's due deliveries; returns how many.
     fn lease_endpoint(&mut self, endpoint_id: &str, limit: u32) -> Result<u32, StoreError> {
         let now = self.request.now_ms;
         let seqs: Vec<i64> = {
-            let mut stmt = self.conn.prepare_cached(&due_sql())?;
+            let mut stmt = self.conn.prepare_cached(&DUE_SQL)?;
             collect(&mut stmt, params![endpoint_id, now, limit], |row| Ok(row.get(0)?))?
         };
         let Some(endpoint) = self.endpoint(endpoint_id)? else {
@@ -255,12 +278,7 @@ impl<'c> Leaser<'c> {
     fn lease_one(&self, seq: i64, endpoint: &Arc<Endpoint>) -> Result<Option<Claim>, StoreError> {
         let request = self.request;
         let token: i64 = rand::random();
-        let mut lease = self.conn.prepare_cached(&format!(
-            "UPDATE deliveries SET state = 'in_flight', next_attempt_at = ?2, lease_token = ?3, lease_owner = ?4,
-                    updated_at = ?5
-             WHERE seq = ?1 AND {} AND next_attempt_at <= ?5",
-            sql::unfinished("")
-        ))?;
+        let mut lease = self.conn.prepare_cached(&LEASE_SQL)?;
         let changed = lease.execute(params![
             seq,
             request.now_ms + request.lease_ms,
@@ -271,11 +289,9 @@ impl<'c> Leaser<'c> {
         if changed == 0 {
             return Ok(None);
         }
-        let mut load = self
-            .conn
-            .prepare_cached(&format!("SELECT {DELIVERY_COLUMNS}, event_seq FROM deliveries WHERE seq = ?1"))?;
+        let mut load = self.conn.prepare_cached(&LOAD_DELIVERY_SQL)?;
         let (delivery, event_seq) = load.query_row([seq], |row| Ok((rows::delivery(row), row.get::<_, i64>(13)?)))?;
-        let mut load_event = self.conn.prepare_cached(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = ?1"))?;
+        let mut load_event = self.conn.prepare_cached(&LOAD_EVENT_SQL)?;
         let event: Event = collect(&mut load_event, [event_seq], rows::event)?
             .pop()
             .ok_or_else(|| StoreError::corrupt("deliveries", format!("event {event_seq} is missing")))?;
@@ -286,7 +302,7 @@ impl<'c> Leaser<'c> {
         if let Some(cached) = self.endpoints.get(id) {
             return Ok(cached.clone());
         }
-        let mut load = self.conn.prepare_cached(&format!("SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE id = ?1"))?;
+        let mut load = self.conn.prepare_cached(&LOAD_ENDPOINT_SQL)?;
         let endpoint = collect(&mut load, [id], rows::endpoint)?.pop().map(Arc::new);
         self.endpoints.insert(id.to_owned(), endpoint.clone());
         Ok(endpoint)
