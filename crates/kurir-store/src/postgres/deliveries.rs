@@ -136,7 +136,7 @@ pub(crate) async fn recover(
         .await
         .map_err(pg_error)?;
     let requeued = seqs(rows)?;
-    queue::enqueue(&tx, &requeued).await?;
+    queue::enqueue_due(&tx, &requeued, now_ms).await?;
     if !requeued.is_empty() {
         tx.execute_cached(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
     }

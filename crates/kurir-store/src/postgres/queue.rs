@@ -13,26 +13,9 @@ use deadpool_postgres::GenericClient;
 use super::{pg_error, Cached, PgStore};
 use crate::{sql, Lease, NodeId, Result};
 
-/// Puts the deliveries with these `seq`s back in the queue, due as their rows say (a retry by hand, a recovery,
-/// a copied store). Rows already queued are left as they are.
-pub(crate) async fn enqueue(client: &impl GenericClient, seqs: &[i64]) -> Result<()> {
-    if seqs.is_empty() {
-        return Ok(());
-    }
-    client
-        .execute_cached(
-            "INSERT INTO delivery_queue (seq, endpoint_id, ordering_key, next_attempt_at)
-             SELECT seq, endpoint_id, ordering_key, next_attempt_at FROM deliveries WHERE seq = ANY($1)
-             ON CONFLICT (seq) DO NOTHING",
-            &[&seqs],
-        )
-        .await
-        .map_err(pg_error)?;
-    Ok(())
-}
-
-/// Makes the deliveries with these `seq`s due at `now_ms`: queued if they were not, brought forward if they wait.
-/// A row leased by a node is left alone (its delivery is in flight).
+/// Makes the deliveries with these `seq`s due at `now_ms` (a retry by hand, a recovery, a resumed endpoint):
+/// queued if they were not, brought forward if they wait. A row leased by a node is left alone (its delivery is
+/// in flight).
 pub(crate) async fn enqueue_due(client: &impl GenericClient, seqs: &[i64], now_ms: i64) -> Result<()> {
     if seqs.is_empty() {
         return Ok(());
