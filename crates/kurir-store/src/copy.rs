@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use rusqlite::types::ValueRef;
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use tokio_postgres::types::ToSql;
 
 use crate::postgres::{pg_error, PgStore};
@@ -322,8 +322,7 @@ fn refuse_a_running_kurir(data_dir: &Path) -> Result<()> {
 async fn check_the_key(secrets: &SecretBox, source: &Connection, client: &tokio_postgres::Client) -> Result<()> {
     let ours: Option<Vec<u8>> = source
         .query_row("SELECT value FROM settings WHERE key = ?1", [KEY_CHECK], |row| row.get(0))
-        .map(Some)
-        .or_else(|err| if err == rusqlite::Error::QueryReturnedNoRows { Ok(None) } else { Err(err) })?;
+        .optional()?;
     if ours.is_some_and(|ours| !opens_check(secrets, &ours)) {
         return Err(StoreError::Config(
             "the secret key is not the one this SQLite store was sealed with (set KURIR_SECRET_KEY to it)".into(),
