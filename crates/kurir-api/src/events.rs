@@ -220,16 +220,13 @@ async fn why_no_deliveries(
     origin: Option<&kurir_core::id::ApiKeyId>,
 ) -> Result<&'static str, ApiError> {
     let endpoints = state.store.list_endpoints(tenant).await?;
-    let enabled: Vec<_> = endpoints.iter().filter(|e| e.enabled).collect();
-    let subscribed: Vec<_> = enabled
-        .iter()
-        .filter(|e| kurir_core::endpoint::subscribes(e.event_types.as_deref(), None, event_type, None))
-        .collect();
-    Ok(if enabled.is_empty() {
+    // `Endpoint::wants` is publishing's own rule: asked without an origin it leaves loop suppression out.
+    let subscribed: Vec<_> = endpoints.iter().filter(|e| e.wants(event_type, None)).collect();
+    Ok(if !endpoints.iter().any(|e| e.enabled) {
         "no enabled endpoint"
     } else if subscribed.is_empty() {
         "no endpoint subscribes to this event type"
-    } else if subscribed.iter().all(|e| e.owner_key.is_some() && e.owner_key.as_ref() == origin) {
+    } else if subscribed.iter().all(|e| !e.wants(event_type, origin)) {
         "every endpoint that subscribes is owned by the publishing API key (loop suppression)"
     } else {
         "no endpoint wanted it when it was published"

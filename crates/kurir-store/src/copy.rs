@@ -320,9 +320,8 @@ fn refuse_a_running_kurir(data_dir: &Path) -> Result<()> {
 /// The key must open the source's secrets, and the target's too when a node already sealed with one there:
 /// otherwise the copied secrets would not open with the key the nodes run with.
 async fn check_the_key(secrets: &SecretBox, source: &Connection, client: &tokio_postgres::Client) -> Result<()> {
-    let ours: Option<Vec<u8>> = source
-        .query_row("SELECT value FROM settings WHERE key = ?1", [KEY_CHECK], |row| row.get(0))
-        .optional()?;
+    let ours: Option<Vec<u8>> =
+        source.query_row("SELECT value FROM settings WHERE key = ?1", [KEY_CHECK], |row| row.get(0)).optional()?;
     if ours.is_some_and(|ours| !opens_check(secrets, &ours)) {
         return Err(StoreError::Config(
             "the secret key is not the one this SQLite store was sealed with (set KURIR_SECRET_KEY to it)".into(),
