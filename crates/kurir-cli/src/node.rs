@@ -1,7 +1,7 @@
 //! Which node this process is among those sharing a database: the name its leases carry.
 //!
-//! With SQLite the id is kept in the data directory (`node.id`), so that a restarted kurir recognises the leases
-//! it held and sends those deliveries again at once. The file stays locked while the process runs: a second
+//! Unless given, the id is kept in the data directory (`node.id`), with either database, so that a restarted
+//! kurir recognises the leases it held and sends those deliveries again at once. The file stays locked while the process runs: a second
 //! process on the same directory cannot take the same name, and gets a random one.
 
 use std::fs::{File, OpenOptions};
@@ -11,15 +11,13 @@ use std::path::Path;
 use anyhow::Context as _;
 use kurir_store::NodeId;
 
-pub const NODE_FILE: &str = "node.id";
-
 /// This process's node id, and the locked file that reserves it (held until the process ends).
 pub fn identity(given: Option<&str>, data_dir: &Path) -> anyhow::Result<(NodeId, Option<File>)> {
     if let Some(given) = given {
         return Ok((NodeId::new(given)?, None));
     }
     std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
-    let path = data_dir.join(NODE_FILE);
+    let path = data_dir.join(NodeId::FILE);
     let mut file = OpenOptions::new()
         .read(true)
         .write(true)

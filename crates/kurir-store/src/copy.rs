@@ -306,7 +306,7 @@ fn open_source(data_dir: &Path) -> Result<Connection> {
 
 /// A running kurir holds its data directory's `node.id` locked; copying under it would miss what it writes.
 fn refuse_a_running_kurir(data_dir: &Path) -> Result<()> {
-    let Ok(file) = std::fs::File::open(data_dir.join("node.id")) else { return Ok(()) };
+    let Ok(file) = std::fs::File::open(data_dir.join(crate::NodeId::FILE)) else { return Ok(()) };
     match file.try_lock_shared() {
         Ok(()) => Ok(()),
         Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::Config(format!(

@@ -151,6 +151,9 @@ impl NodeId {
     /// Most characters in a node id.
     pub const MAX_LEN: usize = 64;
 
+    /// The file in a data directory that keeps its node's id, locked while that node runs.
+    pub const FILE: &'static str = "node.id";
+
     /// A node id of 1 to 64 letters, digits, `-`, `_`, `.` or `:`.
     pub fn new(text: impl Into<String>) -> Result<NodeId, StoreError> {
         let text = text.into();
