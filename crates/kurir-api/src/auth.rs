@@ -63,7 +63,9 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiError> {
+/// The caller a bearer token (the admin token, or a tenant's API key) is; 401 for anything else. The
+/// dashboard's sign-in comes through here too.
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiError> {
     let Some(parsed) = ApiToken::parse(token) else {
         let matches: bool = sha256(token).ct_eq(&state.config.admin_token_hash).into();
         return if matches { Ok(Caller::Admin) } else { Err(ApiError::unauthorized()) };

@@ -206,7 +206,13 @@ async fn retry(
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<(StatusCode, axum::Json<DeliveryOut>), ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    let delivery = state.store.retry_delivery(&tenant, &delivery_id(&id)?, kurir_engine::now_ms()).await?;
-    state.waker.wake();
+    let delivery = send_again(&state, &tenant, &id).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(delivery.into())))
+}
+
+/// Sends a delivery again now, whatever its state but in flight (the REST route and the dashboard's button).
+pub async fn send_again(state: &AppState, tenant: &TenantId, delivery: &str) -> Result<Delivery, ApiError> {
+    let delivery = state.store.retry_delivery(tenant, &delivery_id(delivery)?, kurir_engine::now_ms()).await?;
+    state.waker.wake();
+    Ok(delivery)
 }

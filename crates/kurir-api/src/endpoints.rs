@@ -157,7 +157,8 @@ impl EndpointOut {
     }
 }
 
-fn current_secret(endpoint: &Endpoint) -> Option<String> {
+/// The secret that signs new deliveries (during a rotation the previous one signs beside it).
+pub fn current_secret(endpoint: &Endpoint) -> Option<String> {
     endpoint.secrets.iter().find(|s| s.expires_at_ms.is_none()).map(|s| s.secret.clone())
 }
 
@@ -293,6 +294,15 @@ async fn create(
     Ok((StatusCode::CREATED, axum::Json(EndpointOut::new(endpoint, true))))
 }
 
+/// Creates an endpoint from settings in the REST body's shape (the dashboard's form comes through here, so its
+/// errors name the same fields).
+pub async fn create_from(state: &AppState, tenant: &TenantId, settings: Value) -> Result<Endpoint, ApiError> {
+    let body: EndpointIn = parse_json(settings.to_string().as_bytes())?;
+    let endpoint = build(state, tenant, body, None).await?;
+    state.store.create_endpoint(endpoint.clone()).await?;
+    Ok(endpoint)
+}
+
 async fn list(
     caller: Caller,
     State(state): State<AppState>,
@@ -367,7 +377,19 @@ async fn update(
     Json(patch): Json<serde_json::Map<String, Value>>,
 ) -> Result<axum::Json<EndpointOut>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    let current = state.store.get_endpoint(&tenant, &endpoint_id(&id)?).await?;
+    let endpoint = patch_endpoint(&state, &tenant, &id, patch).await?;
+    Ok(axum::Json(EndpointOut::new(endpoint, false)))
+}
+
+/// Overlays `patch` (fields in the REST body's shape) on an endpoint's settings, validates the result like a new
+/// endpoint, and stores it.
+pub async fn patch_endpoint(
+    state: &AppState,
+    tenant: &TenantId,
+    id: &str,
+    patch: serde_json::Map<String, Value>,
+) -> Result<Endpoint, ApiError> {
+    let current = state.store.get_endpoint(tenant, &endpoint_id(id)?).await?;
     let mut merged = editable_settings(&current);
     for (field, value) in patch {
         merged[field] = value;
@@ -376,9 +398,9 @@ async fn update(
         merged.as_object().cloned().unwrap_or_default().into_iter().filter(|(_, v)| !v.is_null()).collect(),
     );
     let body: EndpointIn = parse_json(merged.to_string().as_bytes())?;
-    let endpoint = build(&state, &tenant, body, Some(current)).await?;
+    let endpoint = build(state, tenant, body, Some(current)).await?;
     state.store.update_endpoint(endpoint.clone()).await?;
-    Ok(axum::Json(EndpointOut::new(endpoint, false)))
+    Ok(endpoint)
 }
 
 async fn remove(
@@ -398,7 +420,13 @@ async fn rotate_secret(
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<axum::Json<Value>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    let mut endpoint = state.store.get_endpoint(&tenant, &endpoint_id(&id)?).await?;
+    let (fresh, previous_expires_at_ms) = rotate(&state, &tenant, &id).await?;
+    Ok(axum::Json(json!({ "secret": fresh, "previous_expires_at": rfc3339(previous_expires_at_ms) })))
+}
+
+/// Rotates an endpoint's signing secret: the new secret, and when the previous one stops signing.
+pub async fn rotate(state: &AppState, tenant: &TenantId, id: &str) -> Result<(String, i64), ApiError> {
+    let mut endpoint = state.store.get_endpoint(tenant, &endpoint_id(id)?).await?;
     let now = kurir_engine::now_ms();
     endpoint.secrets.retain(|s| s.expires_at_ms.is_none_or(|at| at > now));
     for secret in &mut endpoint.secrets {
@@ -408,7 +436,7 @@ async fn rotate_secret(
     endpoint.secrets.insert(0, SigningSecret { secret: fresh.clone(), expires_at_ms: None });
     endpoint.updated_at_ms = now;
     state.store.update_endpoint(endpoint).await?;
-    Ok(axum::Json(json!({ "secret": fresh, "previous_expires_at": rfc3339(now + ROTATION_OVERLAP_MS) })))
+    Ok((fresh, now + ROTATION_OVERLAP_MS))
 }
 
 #[derive(Deserialize)]
@@ -425,9 +453,15 @@ async fn recover(
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let since_ms = parse_rfc3339("since", &body.since)?;
-    let recovered = state.store.recover_endpoint(&tenant, &endpoint_id(&id)?, since_ms, kurir_engine::now_ms()).await?;
-    state.waker.wake();
+    let recovered = recover_since(&state, &tenant, &id, since_ms).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(json!({ "recovered": recovered }))))
+}
+
+/// Sends again every delivery of an endpoint that died since `since_ms`; how many.
+pub async fn recover_since(state: &AppState, tenant: &TenantId, id: &str, since_ms: i64) -> Result<u64, ApiError> {
+    let recovered = state.store.recover_endpoint(tenant, &endpoint_id(id)?, since_ms, kurir_engine::now_ms()).await?;
+    state.waker.wake();
+    Ok(recovered)
 }
 
 /// "The receiver is back": closes the endpoint's circuit and sends now what waits for it.
@@ -437,9 +471,15 @@ async fn resume(
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    let resumed = state.store.resume_endpoint(&tenant, &endpoint_id(&id)?, kurir_engine::now_ms()).await?;
-    state.waker.wake();
+    let resumed = resume_now(&state, &tenant, &id).await?;
     Ok((StatusCode::ACCEPTED, axum::Json(json!({ "resumed": resumed }))))
+}
+
+/// Closes an endpoint's circuit and makes what waits for it due now; how many deliveries.
+pub async fn resume_now(state: &AppState, tenant: &TenantId, id: &str) -> Result<u64, ApiError> {
+    let resumed = state.store.resume_endpoint(tenant, &endpoint_id(id)?, kurir_engine::now_ms()).await?;
+    state.waker.wake();
+    Ok(resumed)
 }
 
 #[derive(Deserialize)]
@@ -458,15 +498,30 @@ async fn send_test(
     Json(body): Json<TestIn>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    let endpoint = endpoint_id(&id)?;
+    let (event_id, delivery) = send_test_event(&state, &tenant, &id, &body.event_type, caller.key()).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        axum::Json(json!({"event_id": event_id.to_string(), "delivery_id": delivery.to_string()})),
+    ))
+}
+
+/// Sends the catalog example of `type_name` to one endpoint as a real event: its id and the delivery's.
+pub async fn send_test_event(
+    state: &AppState,
+    tenant: &TenantId,
+    id: &str,
+    type_name: &str,
+    origin: Option<&ApiKeyId>,
+) -> Result<(kurir_core::id::EventId, kurir_core::id::DeliveryId), ApiError> {
+    let endpoint = endpoint_id(id)?;
     let event_type = state
-        .event_type(&tenant, &body.event_type)
+        .event_type(tenant, type_name)
         .await?
-        .ok_or_else(|| ApiError::invalid("type", format!("unknown event type `{}`", body.event_type)))?;
+        .ok_or_else(|| ApiError::invalid("type", format!("unknown event type `{type_name}`")))?;
     let example = event_type
         .examples
         .first()
-        .ok_or_else(|| ApiError::invalid("type", format!("`{}` has no example to send", body.event_type)))?;
+        .ok_or_else(|| ApiError::invalid("type", format!("`{type_name}` has no example to send")))?;
     let now = kurir_engine::now_ms();
     let event = kurir_core::event::Event {
         id: kurir_core::id::EventId::generate(now as u64, rand::random()),
@@ -474,13 +529,13 @@ async fn send_test(
         event_type: event_type.name.clone(),
         payload: example.payload.to_string(),
         ordering_key: event_type.ordering_key(&example.payload),
-        origin_key: caller.key().cloned(),
+        origin_key: origin.cloned(),
         idempotency_key: None,
         params: None,
         created_at_ms: now,
     };
-    let event_id = event.id.to_string();
-    let delivery = state.store.publish_to(&tenant, event, &endpoint).await?;
+    let event_id = event.id.clone();
+    let delivery = state.store.publish_to(tenant, event, &endpoint).await?;
     state.waker.wake();
-    Ok((StatusCode::ACCEPTED, axum::Json(json!({"event_id": event_id, "delivery_id": delivery.to_string()}))))
+    Ok((event_id, delivery))
 }

@@ -72,9 +72,12 @@ pub async fn serve(
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
     let config = ApiConfig { admin_token_hash, allow_private_targets: args.allow_private_targets, public_url };
     let http = kurir_engine::client::build(args.allow_private_targets, 16).context("cannot build the HTTP client")?;
-    let app = kurir_api::app(AppState::new(store, catalog, waker, config, http));
+    let state = AppState::new(store, catalog, waker, config, http);
+    let dashboard = kurir_dashboard::Dashboard::open(state.clone()).await.context("cannot set up the dashboard")?;
+    let app = kurir_api::app(state).merge(kurir_dashboard::router(dashboard));
     tracing::info!(%address, "kurir is listening");
     println!("kurir listening on http://{address}");
+    println!("dashboard: http://{address}/ui");
 
     let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())

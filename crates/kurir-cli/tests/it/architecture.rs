@@ -35,15 +35,23 @@ fn the_pure_crates_depend_on_nothing_that_does_io() {
 
 #[test]
 fn crates_depend_one_way() {
-    let allowed: [(&str, &[&str]); 7] = [
+    let allowed: [(&str, &[&str]); 8] = [
         ("kurir-testpg", &[]),
         ("kurir-core", &[]),
         ("kurir-wire", &["kurir-core"]),
         ("kurir-store", &["kurir-core"]),
         ("kurir-engine", &["kurir-core", "kurir-wire", "kurir-store"]),
         ("kurir-api", &["kurir-core", "kurir-wire", "kurir-store", "kurir-engine"]),
-        ("kurir-cli", &["kurir-core", "kurir-wire", "kurir-store", "kurir-engine", "kurir-api"]),
+        ("kurir-dashboard", &["kurir-core", "kurir-store", "kurir-engine", "kurir-api"]),
+        ("kurir-cli", &["kurir-core", "kurir-wire", "kurir-store", "kurir-engine", "kurir-api", "kurir-dashboard"]),
     ];
+    // A new crate must take its place in this order.
+    let crates_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let entries = std::fs::read_dir(&crates_dir).unwrap_or_else(|err| panic!("{}: {err}", crates_dir.display()));
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        assert!(allowed.iter().any(|(krate, _)| *krate == name), "crates/{name} is missing from the dependency order");
+    }
     for (krate, may_use) in allowed {
         for dep in dependencies(krate).iter().filter(|d| d.starts_with("kurir-")) {
             assert!(may_use.contains(&dep.as_str()), "{krate} must not depend on {dep}");

@@ -8,6 +8,8 @@ mod architecture;
 mod callouts;
 /// The command line's offline commands (catalog, completions).
 mod cli;
+/// The dashboard in a real headless Chromium.
+mod dashboard;
 /// DealPOS's delivery features: Test Webhook and the webhook-log modes.
 mod dealpos;
 /// Delivery: signatures, retries, dead letters, Retry-After, ordering, isolation of slow endpoints, 410.

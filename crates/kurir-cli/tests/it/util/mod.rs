@@ -1,6 +1,7 @@
 //! Test helpers: [`Kurir`] runs the real binary, [`Receiver`] is a webhook receiver on 127.0.0.1 that records
 //! every request and answers what the test scripts, [`Api`] calls kurir's REST API.
 
+pub mod browser;
 mod kurir;
 mod receiver;
 

@@ -48,6 +48,11 @@ impl Reply {
         self
     }
 
+    pub fn body(mut self, text: &str) -> Self {
+        self.body = text.to_owned();
+        self
+    }
+
     pub fn delayed(mut self, delay: Duration) -> Self {
         self.delay = delay;
         self

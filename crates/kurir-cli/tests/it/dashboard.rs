@@ -1,0 +1,186 @@
+//! The dashboard in a real headless Chromium against the real binary: sign-in, forms, live updates, retries,
+//! tenant isolation and cross-site forms. Each test takes screenshots on its way (see `util::browser`).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::util::browser::Browser;
+use crate::util::{eventually, Kurir, Receiver, Reply, Tenant, ADMIN_TOKEN};
+
+/// Marks the page, so a later check can tell it was not reloaded (a live region brought the change).
+async fn mark_page(browser: &Browser) {
+    browser.eval("window.kurirMarker = 'still here'; return null;").await;
+}
+
+async fn assert_not_reloaded(browser: &Browser) {
+    let marker = browser.eval("return window.kurirMarker || null;").await;
+    assert_eq!(marker, json!("still here"), "the page was reloaded; the change should have come live");
+}
+
+async fn endpoints_of(tenant: &Tenant) -> Vec<Value> {
+    let (_, body) = tenant.api.get(&tenant.path("/endpoints")).await;
+    body["data"].as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sign_in_create_an_endpoint_publish_and_watch_the_delivery_arrive() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let receiver = Receiver::start(|_, _| Reply::status(200)).await;
+    let mut browser = Browser::start("delivery").await;
+
+    // Without a session, a page sends the browser to sign in; a wrong token is refused in words.
+    browser.goto(&format!("{}/ui/t/acme/events", kurir.base)).await;
+    assert!(browser.path().await.starts_with("/ui/sign-in"), "no session, no page");
+    browser.fill("#token", "not-a-real-token").await;
+    browser.click("button[type=submit]").await;
+    browser.wait_for_text("This token is not valid").await;
+    browser.shot("sign-in-refused").await;
+    browser.sign_in(&kurir.base, ADMIN_TOKEN).await;
+    assert_eq!(browser.path().await, "/ui/t/acme", "the admin lands on the first tenant");
+    let script_visible = browser.eval("return document.cookie;").await;
+    assert!(!script_visible.as_str().unwrap_or_default().contains("kurir_session"), "the session cookie is HttpOnly");
+
+    // A bad URL is named beside its field and nothing is saved; a good one creates the endpoint.
+    browser.goto(&format!("{}/ui/t/acme/endpoints/new", kurir.base)).await;
+    browser.fill("#url", "ftp://example.com/hook").await;
+    browser.click("form.card button[type=submit]").await;
+    browser.wait_for_text("Not saved").await;
+    let beside = browser.find("#err-url").await.text().await.unwrap_or_default();
+    assert!(beside.starts_with("url"), "the error names the field beside it: {beside}");
+    assert!(endpoints_of(&tenant).await.is_empty(), "a refused form saves nothing");
+    browser.shot("endpoint-form-error").await;
+    browser.fill("#url", &format!("{}/orders", receiver.url)).await;
+    browser.fill("#description", "Warehouse").await;
+    browser.click("form.card button[type=submit]").await;
+    browser.wait_for_text("Endpoint created").await;
+    assert_eq!(endpoints_of(&tenant).await.len(), 1);
+    browser.shot("endpoint").await;
+
+    // The event log shows a new event without a reload.
+    browser.goto(&format!("{}/ui/t/acme/events", kurir.base)).await;
+    mark_page(&browser).await;
+    let event = tenant.publish("ADDPRODUCT", json!({"id": 4711})).await;
+    browser.wait_for_text(&event).await;
+    assert_not_reloaded(&browser).await;
+    browser.shot("events").await;
+
+    // The event's page: its payload, and its delivery and attempt as they happen.
+    browser.click(&format!("a[href$='/events/{event}']")).await;
+    browser.wait_for_text("4711").await;
+    mark_page(&browser).await;
+    browser.find("[data-state=succeeded]").await;
+    browser.wait_for_text("HTTP 200").await;
+    browser.click("tr.attempt details summary").await;
+    browser.wait_for_text("answer 200").await;
+    browser.shot("event").await;
+    assert_eq!(receiver.count(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dead_delivery_is_sent_again_and_dead_ones_are_recovered_since_a_time() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let failing = Arc::new(AtomicBool::new(true));
+    let receiver = {
+        let failing = Arc::clone(&failing);
+        Receiver::start(move |_, _| Reply::status(if failing.load(Ordering::SeqCst) { 503 } else { 200 })).await
+    };
+    let endpoint = tenant.endpoint(&receiver.url, json!({"retry_schedule": [1]})).await;
+    let endpoint_id = endpoint["id"].as_str().unwrap_or_default().to_owned();
+    let mut browser = Browser::start("retry").await;
+    browser.sign_in(&kurir.base, tenant.api.token()).await;
+
+    // Two attempts against a failing receiver, then dead; the page shows it die live.
+    let event = tenant.publish("ADDPRODUCT", json!({"id": 1})).await;
+    browser.goto(&format!("{}/ui/t/acme/events/{event}", kurir.base)).await;
+    mark_page(&browser).await;
+    browser.find("[data-state=dead]").await;
+    assert_not_reloaded(&browser).await;
+    browser.wait_for_text("HTTP 503").await;
+    browser.shot("dead").await;
+
+    // The receiver is fixed; "Send again" brings it through.
+    failing.store(false, Ordering::SeqCst);
+    browser.click("form[action$='/retry'] button").await;
+    browser.wait_for_text("will be sent again now").await;
+    browser.find("[data-state=succeeded]").await;
+    browser.shot("sent-again").await;
+
+    // Another one dies; recovering the endpoint's dead deliveries since a time sends it.
+    failing.store(true, Ordering::SeqCst);
+    let second = tenant.publish("ADDPRODUCT", json!({"id": 2})).await;
+    eventually("the second delivery dies", Duration::from_secs(20), || async {
+        let deliveries = tenant.deliveries_of(&second).await;
+        (deliveries.first()?["state"] == "dead").then_some(())
+    })
+    .await;
+    failing.store(false, Ordering::SeqCst);
+    browser.goto(&format!("{}/ui/t/acme/endpoints/{endpoint_id}", kurir.base)).await;
+    browser.click("form[action$='/recover'] button").await;
+    browser.wait_for_text("Recovered 1 dead deliveries").await;
+    browser.shot("recovered").await;
+    eventually("the recovered delivery succeeds", Duration::from_secs(20), || async {
+        let deliveries = tenant.deliveries_of(&second).await;
+        (deliveries.first()?["state"] == "succeeded").then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tenant_key_sees_only_its_own_tenant() {
+    let kurir = Kurir::start().await;
+    let acme = Tenant::create(&kurir, "acme").await;
+    let other = Tenant::create(&kurir, "globex").await;
+    let receiver = Receiver::start(|_, _| Reply::status(200)).await;
+    other.endpoint(&receiver.url, json!({})).await;
+    let secret_event = other.publish("ADDPRODUCT", json!({"id": 99})).await;
+    let mut browser = Browser::start("tenancy").await;
+    browser.sign_in(&kurir.base, acme.api.token()).await;
+    assert_eq!(browser.path().await, "/ui/t/acme");
+    assert!(browser.client.find(fantoccini::Locator::Css("#tenant-switch")).await.is_err(), "no tenant switcher");
+
+    for page in ["/ui/t/globex", "/ui/t/globex/events", &format!("/ui/t/globex/events/{secret_event}")] {
+        browser.goto(&format!("{}{page}", kurir.base)).await;
+        browser.wait_for_text("tenant not found").await;
+        assert!(!browser.text().await.contains(&secret_event), "{page} shows nothing of the other tenant");
+    }
+    browser.shot("other-tenant").await;
+
+    // The admin sees both and switches between them.
+    let mut admin = Browser::start("tenancy-admin").await;
+    admin.sign_in(&kurir.base, ADMIN_TOKEN).await;
+    admin.find("#tenant-switch option[value=globex]").await.click().await.ok();
+    admin.click("form[action='/ui/switch'] button").await;
+    admin.wait_for_path("/ui/t/globex").await;
+    admin.shot("switched").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_forged_cross_site_form_post_is_refused() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let receiver = Receiver::start(|_, _| Reply::status(200)).await;
+    let endpoint = tenant.endpoint(&receiver.url, json!({})).await;
+    let endpoint_id = endpoint["id"].as_str().unwrap_or_default().to_owned();
+    let mut browser = Browser::start("forgery").await;
+    browser.sign_in(&kurir.base, ADMIN_TOKEN).await;
+
+    // Another site (another port on this machine) with a form that posts to kurir's "disable" by itself.
+    let target = format!("{}/ui/t/acme/endpoints/{endpoint_id}/disable", kurir.base);
+    let page = format!(
+        "<!doctype html><form id=f method=post action='{target}'><input name=csrf value=guess></form>\
+         <script>document.getElementById('f').submit()</script>"
+    );
+    let evil = Receiver::start(move |_, _| Reply::status(200).header("content-type", "text/html").body(&page)).await;
+    browser.goto(&format!("{}/prize", evil.url)).await;
+    browser.wait_for_text("Refused").await;
+    browser.shot("refused").await;
+    let (status, shown) = tenant.api.get(&tenant.path(&format!("/endpoints/{endpoint_id}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(shown["enabled"], true, "the forged post changed nothing");
+}
