@@ -72,6 +72,11 @@ struct AttemptOut {
     error: Option<String>,
     /// The first 4 KiB of the response body.
     response: String,
+    /// The response's headers as `[name, value]` pairs (cookies masked).
+    response_headers: Vec<(String, String)>,
+    /// The request as sent: `{"method", "url", "headers": [[name, value], ...], "body"}`, secret header values
+    /// masked and the body cut at 16 KiB; absent when no request went out.
+    request: Option<Value>,
 }
 
 impl From<Attempt> for AttemptOut {
@@ -85,6 +90,8 @@ impl From<Attempt> for AttemptOut {
             error_kind: a.error_kind.map(|k| k.as_str()),
             error: a.error,
             response: a.response_excerpt,
+            response_headers: a.response_headers,
+            request: a.request.map(|r| json!({"method": r.method, "url": r.url, "headers": r.headers, "body": r.body})),
         }
     }
 }

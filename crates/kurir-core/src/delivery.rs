@@ -96,7 +96,30 @@ pub struct Attempt {
     pub error: Option<String>,
     /// The first 4 KiB of the response body.
     pub response_excerpt: String,
+    /// The request as it went out, secrets masked; absent when none was made (the endpoint was disabled, the
+    /// request could not be encoded) or for attempts logged before kurir kept requests.
+    pub request: Option<SentRequest>,
+    /// The response's headers, in order (`set-cookie` values masked); empty without a response.
+    pub response_headers: Vec<(String, String)>,
 }
+
+/// An attempt's request as the attempt log keeps it: what a receiver's developer needs to see what kurir sent,
+/// without the secrets (see kurir-wire's `loggable`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentRequest {
+    pub method: String,
+    pub url: String,
+    /// Lower-case names, in the order sent; secret values replaced by [`MASKED`].
+    pub headers: Vec<(String, String)>,
+    /// The body's first [`REQUEST_BODY_LOGGED_BYTES`], as text.
+    pub body: String,
+}
+
+/// What a masked header value shows instead of the secret.
+pub const MASKED: &str = "••••••";
+
+/// How much of a request body the attempt log keeps.
+pub const REQUEST_BODY_LOGGED_BYTES: usize = 16 * 1024;
 
 impl Attempt {
     /// Whether a request went out (an endpoint disabled before the send made none): only those tell the circuit

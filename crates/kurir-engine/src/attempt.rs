@@ -23,6 +23,7 @@ struct Response {
     error_kind: Option<AttemptErrorKind>,
     error: Option<String>,
     excerpt: String,
+    headers: Vec<(String, String)>,
 }
 
 impl Response {
@@ -33,6 +34,7 @@ impl Response {
             error_kind: Some(kind),
             error: Some(error),
             excerpt: String::new(),
+            headers: Vec::new(),
         }
     }
 }
@@ -49,17 +51,22 @@ pub struct Context {
 pub async fn run(context: &Context, claim: &Claim) -> Outcome {
     let started_at_ms = now_ms();
     let clock = Instant::now();
-    let response = if claim.endpoint.enabled {
+    let (response, logged) = if claim.endpoint.enabled {
         match encode(&context.catalog, claim, started_at_ms) {
-            Ok(request) => send(context, claim, request).await,
-            Err(error) => Response::failed(AttemptErrorKind::Encode, error),
+            Ok(request) => {
+                let logged = kurir_wire::loggable(&request, &claim.endpoint, claim.endpoint.auth.is_some());
+                (send(context, claim, request).await, Some(logged))
+            }
+            Err(error) => (Response::failed(AttemptErrorKind::Encode, error), None),
         }
     } else {
         let reason = claim.endpoint.disabled_reason.clone().unwrap_or_else(|| "endpoint is disabled".into());
-        Response::failed(AttemptErrorKind::Disabled, reason)
+        (Response::failed(AttemptErrorKind::Disabled, reason), None)
     };
     let duration_ms = u32::try_from(clock.elapsed().as_millis()).unwrap_or(u32::MAX);
-    decide(claim, response, started_at_ms, duration_ms, rand::random_range(-1.0..=1.0))
+    let mut outcome = decide(claim, response, started_at_ms, duration_ms, rand::random_range(-1.0..=1.0));
+    outcome.attempt.request = logged;
+    outcome
 }
 
 fn encode(catalog: &Catalog, claim: &Claim, now_ms: i64) -> Result<OutboundRequest, String> {
@@ -128,6 +135,9 @@ async fn read(sent: Result<reqwest::Response, reqwest::Error>, timeout_ms: u32) 
         Err(err) => return classify_error(&err, timeout_ms),
     };
     let status = response.status().as_u16();
+    let headers = kurir_wire::loggable_response_headers(
+        response.headers().iter().filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?))),
+    );
     let retry_after_secs =
         response.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after_secs);
     let mut excerpt = Vec::new();
@@ -146,6 +156,7 @@ async fn read(sent: Result<reqwest::Response, reqwest::Error>, timeout_ms: u32) 
         error_kind: (!success).then_some(AttemptErrorKind::Status),
         error: (!success).then(|| format!("HTTP {status}")),
         excerpt: String::from_utf8_lossy(&excerpt).into_owned(),
+        headers,
     }
 }
 
@@ -209,6 +220,8 @@ fn decide(claim: &Claim, response: Response, started_at_ms: i64, duration_ms: u3
             error_kind: response.error_kind,
             error: response.error,
             response_excerpt: response.excerpt,
+            request: None,
+            response_headers: response.headers,
         },
         next,
         disable_endpoint,

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use kurir_core::circuit::Circuit;
+use kurir_core::delivery::SentRequest;
 use kurir_core::endpoint::{Endpoint, EndpointAuth, SigningSecret, ZortKeys};
 use kurir_core::event::ZortParams;
 use kurir_core::retry::RetrySchedule;
@@ -162,6 +163,36 @@ pub(crate) fn decode_event_types(text: Option<String>) -> Result<Option<Vec<Stri
 }
 
 /// Reads an endpoint's stored circuit breaker (`endpoint_health.circuit`, kurir-core's `Circuit::encode`).
+/// An attempt's request as JSON text: `{"method", "url", "headers": [[name, value], ...], "body"}`.
+pub(crate) fn request_json(request: Option<&SentRequest>) -> Option<String> {
+    request.map(|r| json!({"method": r.method, "url": r.url, "headers": r.headers, "body": r.body}).to_string())
+}
+
+pub(crate) fn decode_request(text: Option<String>) -> Result<Option<SentRequest>, StoreError> {
+    let Some(text) = text else { return Ok(None) };
+    let value: Value = serde_json::from_str(&text).map_err(|err| StoreError::corrupt("attempts", err))?;
+    let field = |name: &str| value[name].as_str().map(str::to_owned);
+    let (Some(method), Some(url), Some(body)) = (field("method"), field("url"), field("body")) else {
+        return Err(StoreError::corrupt("attempts", "a request without method, url or body"));
+    };
+    Ok(Some(SentRequest { method, url, headers: header_pairs(&value["headers"])?, body }))
+}
+
+/// A header list as JSON text (`[[name, value], ...]`); `None` when empty.
+pub(crate) fn header_list_json(headers: &[(String, String)]) -> Option<String> {
+    (!headers.is_empty()).then(|| json!(headers).to_string())
+}
+
+pub(crate) fn decode_header_list(text: Option<String>) -> Result<Vec<(String, String)>, StoreError> {
+    let Some(text) = text else { return Ok(Vec::new()) };
+    let value: Value = serde_json::from_str(&text).map_err(|err| StoreError::corrupt("attempts", err))?;
+    header_pairs(&value)
+}
+
+fn header_pairs(value: &Value) -> Result<Vec<(String, String)>, StoreError> {
+    serde_json::from_value(value.clone()).map_err(|err| StoreError::corrupt("attempts", err))
+}
+
 pub(crate) fn decode_circuit(text: &str) -> Result<Circuit, StoreError> {
     Circuit::decode(text).map_err(|err| StoreError::corrupt("endpoint_health", err))
 }

@@ -166,6 +166,8 @@ const TABLES: &[Table] = &[
             ("error_kind", Text),
             ("error", Text),
             ("response", Text),
+            ("request", Text),
+            ("response_headers", Text),
         ],
         identity: true,
     },

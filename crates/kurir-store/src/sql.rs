@@ -20,6 +20,11 @@ pub fn resendable() -> String {
     format!("state IN ({})", state_list(&DeliveryState::RESENDABLE))
 }
 
+/// The columns of an attempt row, in the order both backends' row readers take them.
+pub const ATTEMPT_COLUMNS: &str =
+    "id, tenant_id, delivery_id, attempt_no, started_at, duration_ms, status, error_kind, \
+                                   error, response, request, response_headers";
+
 /// The state a delivery sent again by hand takes: a finished one starts over as pending, a waiting one keeps its
 /// state (it is only due sooner).
 pub const RESENT_STATE: &str = "CASE WHEN state IN ('succeeded', 'dead') THEN 'pending' ELSE state END";

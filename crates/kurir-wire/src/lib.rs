@@ -30,7 +30,7 @@ pub mod zort;
 mod test_support;
 
 pub use error::WireError;
-pub use request::OutboundRequest;
+pub use request::{loggable, loggable_response_headers, OutboundRequest};
 pub use secret::WebhookSecret;
 
 use kurir_core::catalog::ZortTrigger;

@@ -56,6 +56,7 @@ async fn sign_in_create_an_endpoint_publish_and_watch_the_delivery_arrive() {
     browser.shot("endpoint-form-error").await;
     browser.fill("#url", &format!("{}/orders", receiver.url)).await;
     browser.fill("#description", "Warehouse").await;
+    browser.fill("#headers", "X-Shop-Token: hunter2-secret").await;
     browser.click("form.card button[type=submit]").await;
     browser.wait_for_text("Endpoint created").await;
     assert_eq!(endpoints_of(&tenant).await.len(), 1);
@@ -77,6 +78,13 @@ async fn sign_in_create_an_endpoint_publish_and_watch_the_delivery_arrive() {
     browser.wait_for_text("HTTP 200").await;
     browser.click("tr.attempt details summary").await;
     browser.wait_for_text("answer 200").await;
+    let request = browser.find("section.request").await.text().await.unwrap_or_default();
+    assert!(request.contains(&format!("POST {}/orders", receiver.url)), "the URL as sent: {request}");
+    assert!(request.contains("webhook-signature") && request.contains("\"id\": 4711"), "headers and body: {request}");
+    assert!(request.contains("x-shop-token") && !request.contains("hunter2"), "secret values are masked: {request}");
+    assert_eq!(receiver.received()[0].header("x-shop-token"), Some("hunter2-secret"), "but sent as they are");
+    let response = browser.find("section.response").await.text().await.unwrap_or_default();
+    assert!(response.contains("HTTP 200") && response.contains("content-length"), "status and headers: {response}");
     browser.shot("event").await;
     assert_eq!(receiver.count(), 1);
 }

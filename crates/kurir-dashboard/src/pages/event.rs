@@ -96,7 +96,7 @@ fn delivery_card(chrome: &Chrome, delivery: &Delivery, endpoint: Option<&Endpoin
                 div.table-wrap {
                     table {
                         caption.skip { "Attempts of delivery " (delivery.id) }
-                        thead { tr { th { "#" } th { "Sent" } th { "Took" } th { "Answer" } th { "Response" } } }
+                        thead { tr { th { "#" } th { "Sent" } th { "Took" } th { "Answer" } th { "Exchange" } } }
                         tbody { @for attempt in attempts { (attempt_row(attempt)) } }
                     }
                 }
@@ -121,12 +121,58 @@ fn attempt_row(attempt: &Attempt) -> Markup {
                 @if let Some(error) = &attempt.error { div.bad { (error) } }
             }
             td {
-                @if attempt.response_excerpt.is_empty() { span.muted { "no body" } } @else {
-                    details {
-                        summary { "Response body" }
+                details.exchange {
+                    summary { "Request and response" }
+                    (request_view(attempt))
+                    (response_view(attempt))
+                }
+            }
+        }
+    }
+}
+
+/// The request exactly as it went out (secret header values masked).
+fn request_view(attempt: &Attempt) -> Markup {
+    html! {
+        section.request aria-label="Request" {
+            h3 { "Request" }
+            @match &attempt.request {
+                None => p.muted { "No request went out (" (attempt.error.as_deref().unwrap_or("none made")) ")." },
+                Some(request) => {
+                    p.mono { (request.method) " " (request.url) }
+                    (header_table(&request.headers))
+                    pre { (format::pretty_json(&request.body)) }
+                }
+            }
+        }
+    }
+}
+
+/// What the receiver answered: status, headers, the start of the body.
+fn response_view(attempt: &Attempt) -> Markup {
+    html! {
+        section.response aria-label="Response" {
+            h3 { "Response" }
+            @match attempt.status {
+                None => p.bad { "No response: " (attempt.error.as_deref().unwrap_or("none")) },
+                Some(status) => {
+                    p { span class=(format::status_class(Some(status))) { "HTTP " (status) } " after " (attempt.duration_ms) " ms" }
+                    (header_table(&attempt.response_headers))
+                    @if attempt.response_excerpt.is_empty() { p.muted { "No body." } } @else {
                         pre { (format::pretty_json(&attempt.response_excerpt)) }
                     }
                 }
+            }
+        }
+    }
+}
+
+fn header_table(headers: &[(String, String)]) -> Markup {
+    html! {
+        @if !headers.is_empty() {
+            table.headers {
+                caption.skip { "Headers" }
+                tbody { @for (name, value) in headers { tr { th.mono scope="row" { (name) } td.mono { (value) } } } }
             }
         }
     }

@@ -110,7 +110,7 @@ async fn insert_attempts(tx: &Transaction<'_>, attempts: &[&Attempt]) -> Result<
         &format!(
             "INSERT INTO attempts ({})
              SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::int8[],
-                                  $8::text[], $9::text[], $10::text[])",
+                                  $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])",
             rows::ATTEMPT_COLUMNS
         ),
         &[
@@ -124,6 +124,8 @@ async fn insert_attempts(tx: &Transaction<'_>, attempts: &[&Attempt]) -> Result<
             &text(&|a| a.error_kind.map(|k| k.as_str().to_owned())),
             &text(&|a| a.error.clone()),
             &text(&|a| Some(a.response_excerpt.clone())),
+            &text(&|a| crate::codec::request_json(a.request.as_ref())),
+            &text(&|a| crate::codec::header_list_json(&a.response_headers)),
         ],
     )
     .await

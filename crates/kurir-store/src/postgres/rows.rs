@@ -115,8 +115,7 @@ pub(crate) fn delivery(row: &Row) -> Result<Delivery, StoreError> {
     })
 }
 
-pub(crate) const ATTEMPT_COLUMNS: &str =
-    "id, tenant_id, delivery_id, attempt_no, started_at, duration_ms, status, error_kind, error, response";
+pub(crate) use crate::sql::ATTEMPT_COLUMNS;
 
 pub(crate) fn attempt(row: &Row) -> Result<Attempt, StoreError> {
     const T: &str = "attempts";
@@ -136,6 +135,8 @@ pub(crate) fn attempt(row: &Row) -> Result<Attempt, StoreError> {
             .transpose()?,
         error: get(row, T, 8)?,
         response_excerpt: get(row, T, 9)?,
+        request: decode_request(get(row, T, 10)?)?,
+        response_headers: decode_header_list(get(row, T, 11)?)?,
     })
 }
 

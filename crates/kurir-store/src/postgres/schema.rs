@@ -226,6 +226,11 @@ CREATE TABLE inbound_refusals (
 );
 CREATE INDEX inbound_refusals_source ON inbound_refusals(source_id, seq);
 "#,
+    // 4: the attempt log keeps the request as sent (secrets masked) and the response's headers.
+    r#"
+ALTER TABLE attempts ADD COLUMN request TEXT;
+ALTER TABLE attempts ADD COLUMN response_headers TEXT;
+"#,
 ];
 
 /// Brings the database up to the current schema, holding the migration lock meanwhile.

@@ -335,7 +335,7 @@ pub(crate) fn record_outcomes(
     policy: &CircuitPolicy,
 ) -> Result<(), StoreError> {
     let mut insert_attempt = conn.prepare_cached(&format!(
-        "INSERT INTO attempts ({ATTEMPT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        "INSERT INTO attempts ({ATTEMPT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
     ))?;
     let mut update = conn.prepare_cached(
         "UPDATE deliveries SET state = ?3, attempts = attempts + 1, next_attempt_at = ?4, lease_token = NULL,
@@ -367,6 +367,8 @@ pub(crate) fn record_outcomes(
                 attempt.error_kind.map(|k| k.as_str()),
                 attempt.error,
                 attempt.response_excerpt,
+                crate::codec::request_json(attempt.request.as_ref()),
+                crate::codec::header_list_json(&attempt.response_headers),
             ])?;
         }
         let finished_at = attempt.started_at_ms + i64::from(attempt.duration_ms);

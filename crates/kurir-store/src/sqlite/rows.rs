@@ -86,8 +86,7 @@ pub(crate) fn delivery(row: &Row<'_>) -> Result<Delivery, StoreError> {
     })
 }
 
-pub(crate) const ATTEMPT_COLUMNS: &str =
-    "id, tenant_id, delivery_id, attempt_no, started_at, duration_ms, status, error_kind, error, response";
+pub(crate) use crate::sql::ATTEMPT_COLUMNS;
 
 pub(crate) fn attempt(row: &Row<'_>) -> Result<Attempt, StoreError> {
     const T: &str = "attempts";
@@ -107,6 +106,8 @@ pub(crate) fn attempt(row: &Row<'_>) -> Result<Attempt, StoreError> {
             .transpose()?,
         error: row.get(8)?,
         response_excerpt: row.get(9)?,
+        request: decode_request(row.get(10)?)?,
+        response_headers: decode_header_list(row.get(11)?)?,
     })
 }
 

@@ -153,6 +153,8 @@ pub fn outcome(claim: &Claim, next: NextStep, lease_token: i64) -> Outcome {
             error_kind: None,
             error: None,
             response_excerpt: String::new(),
+            request: None,
+            response_headers: Vec::new(),
         },
         next,
         disable_endpoint: None,

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use kurir_core::api_key::ApiKey;
-use kurir_core::delivery::{DeliveryState, NextStep};
+use kurir_core::delivery::{DeliveryState, NextStep, SentRequest};
 use kurir_core::event::Event;
 use kurir_core::id::ApiKeyId;
 use kurir_core::tenant::Tenant;
@@ -339,7 +339,30 @@ async fn a_sources_refusal_log_keeps_the_newest(backend: Backend) {
     assert_eq!(other.ok(), Some(0), "scoped to the tenant");
 }
 
+async fn the_attempt_log_keeps_the_request_and_the_response_headers(backend: Backend) {
+    let fx = fixture(backend).await;
+    publish_many(&fx, 2, None).await;
+    let claims = claim(&fx, NOW).await;
+    let mut logged = outcome(&claims[0], NextStep::Succeeded, claims[0].lease_token);
+    let request = SentRequest {
+        method: "POST".into(),
+        url: "https://example.com/hooks/ADDPRODUCT?x=1".into(),
+        headers: vec![("content-type".into(), "application/json".into()), ("key1".into(), "••••••".into())],
+        body: r#"{"id": 1, "name": "Ünïcode"}"#.into(),
+    };
+    logged.attempt.request = Some(request.clone());
+    logged.attempt.response_headers = vec![("server".into(), "test".into()), ("x-a".into(), "1".into())];
+    let bare = outcome(&claims[1], NextStep::Succeeded, claims[1].lease_token);
+    record(&fx, vec![logged.clone(), bare.clone()]).await;
+    let read = |id| fx.store.list_attempts(&fx.tenant, id);
+    let attempts = read(&claims[0].delivery.id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(attempts, vec![logged.attempt], "read back as written");
+    let attempts = read(&claims[1].delivery.id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((attempts[0].request.as_ref(), attempts[0].response_headers.len()), (None, 0), "none is none");
+}
+
 crate::on_every_backend!(
+    the_attempt_log_keeps_the_request_and_the_response_headers,
     publish_makes_one_delivery_per_endpoint_and_claims_lease_them,
     an_ordering_key_holds_later_deliveries_until_the_earlier_one_is_finished,
     a_stale_lease_cannot_write_an_outcome,
