@@ -10,6 +10,7 @@
 //! - [`retry`]: the retry schedule and `Retry-After` handling.
 //! - [`ssrf`]: which target addresses an endpoint may reach.
 //! - [`circuit`]: the per-endpoint circuit breaker.
+//! - [`stats`]: delivery statistics per endpoint and minute (counts, latency histograms, percentiles).
 //!
 //! # Design
 //!
@@ -29,6 +30,7 @@ pub mod id;
 pub mod retry;
 pub mod source;
 pub mod ssrf;
+pub mod stats;
 pub mod tenant;
 
 pub use error::CoreError;

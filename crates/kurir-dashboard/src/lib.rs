@@ -5,8 +5,8 @@
 //! Server-rendered pages (maud) with one small script for live regions; the CSS and the script are embedded in
 //! the binary ([`assets`]). [`session`] is the signed sign-in cookie and the form token (pure); [`web_auth`] turns
 //! the cookie into the REST API's own [`kurir_api::auth::Caller`] and refuses forms from other sites; [`layout`]
-//! is the page shell (navigation, tenant switcher, sign-out); [`pages`] holds one module per page; [`format`] turns
-//! values into words (pure).
+//! is the page shell (navigation, tenant switcher, sign-out); [`pages`] holds one module per page; [`chart`] draws
+//! SVG charts and [`format`] turns values into words (both pure).
 //!
 //! # Design
 //!
@@ -16,6 +16,7 @@
 //! kurir-api. A tenant key sees only its tenant; the admin sees every tenant and switches between them.
 
 pub mod assets;
+pub mod chart;
 pub mod format;
 pub mod layout;
 pub mod pages;

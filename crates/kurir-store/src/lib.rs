@@ -52,6 +52,7 @@ pub mod sealed;
 pub mod secrets;
 pub mod sql;
 pub mod sqlite;
+pub mod stats;
 
 use async_trait::async_trait;
 use kurir_core::api_key::ApiKey;
@@ -66,6 +67,7 @@ use kurir_core::tenant::Tenant;
 
 pub use error::StoreError;
 pub use open::{open, Database, StoreOptions};
+pub use stats::EndpointMinute;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -396,6 +398,9 @@ pub trait Store: Send + Sync + 'static {
     /// "The receiver is back": closes the endpoint's circuit and makes every delivery of it that waits (pending,
     /// retrying) due now. Returns how many were waiting.
     async fn resume_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<u64>;
+    /// The tenant's delivery statistics per endpoint and minute from `since_minute` (Unix minutes) on, oldest
+    /// first. `record_outcomes` adds to them; they never scan the attempt log.
+    async fn attempt_stats(&self, tenant: &TenantId, since_minute: i64) -> Result<Vec<EndpointMinute>>;
     /// Re-queues every dead delivery of an endpoint created since `since_ms`; returns how many.
     async fn recover_endpoint(
         &self,
@@ -412,8 +417,8 @@ pub trait Store: Send + Sync + 'static {
     /// more than the endpoint's in-flight limit across all nodes. A delivery with an ordering key is due only
     /// when no earlier delivery of the same endpoint and key is unfinished.
     async fn claim_due(&self, request: ClaimRequest) -> Result<Vec<Claim>>;
-    /// Writes attempts back, with the deliveries' next states, in one transaction, and feeds each sent attempt
-    /// to its endpoint's circuit (`circuit` says when it opens). Attempt rows are kept as the tenant's
+    /// Writes attempts back, with the deliveries' next states, in one transaction, feeds each sent attempt
+    /// to its endpoint's circuit (`circuit` says when it opens) and adds it to the endpoint's statistics. Attempt rows are kept as the tenant's
     /// `attempt_log` mode says; the delivery's own state is always written.
     async fn record_outcomes(&self, outcomes: Vec<Outcome>, circuit: CircuitPolicy) -> Result<()>;
     /// The earliest time after `now_ms` at which something may become due (a retry, a lease expiring, an

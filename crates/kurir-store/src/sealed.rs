@@ -275,6 +275,10 @@ impl Store for SealedStore {
         self.backend.retry_delivery(tenant, delivery, now_ms).await
     }
 
+    async fn attempt_stats(&self, tenant: &TenantId, since_minute: i64) -> Result<Vec<crate::EndpointMinute>> {
+        self.backend.attempt_stats(tenant, since_minute).await
+    }
+
     async fn endpoint_circuit(&self, tenant: &TenantId, endpoint: &EndpointId) -> Result<Circuit> {
         self.backend.endpoint_circuit(tenant, endpoint).await
     }

@@ -137,6 +137,13 @@ async fn a_dead_delivery_is_sent_again_and_dead_ones_are_recovered_since_a_time(
         (deliveries.first()?["state"] == "succeeded").then_some(())
     })
     .await;
+
+    // The overview charts every attempt (two succeeded, four failed) and gives the endpoint's health.
+    browser.goto(&format!("{}/ui/t/acme", kurir.base)).await;
+    let chart = browser.find("figure.chart svg").await.attr("aria-label").await.ok().flatten().unwrap_or_default();
+    assert!(chart.contains("2 succeeded and 4 failed"), "{chart}");
+    browser.wait_for_text("33.3 %").await;
+    browser.shot("overview").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -13,13 +13,14 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::{json, Map};
 
-use crate::format;
 use crate::layout::{page, Chrome, Section};
 use crate::pages::endpoint_form::{self, FormValues};
 use crate::pages::events::deliveries_table;
 use crate::pages::{scope, PageError};
 use crate::web_auth::{Posted, Viewer};
 use crate::Dashboard;
+use crate::{chart, format};
+use kurir_core::stats::{minute_of, Tally};
 
 /// How many of an endpoint's latest deliveries its page shows.
 const RECENT: u32 = 20;
@@ -39,41 +40,97 @@ pub async fn list(
     Ok(page(&chrome, "Endpoints", content))
 }
 
-/// Every endpoint with its health, the troubled ones first (disabled, then open circuits). Shared with the
-/// overview.
+/// One endpoint's row in the health table.
+struct Health {
+    /// 0 disabled, 1 circuit open, 2 failing more than half in the last hour, 3 fine: the sort order.
+    trouble: u8,
+    endpoint: Endpoint,
+    circuit: kurir_core::circuit::Circuit,
+    hour: Tally,
+    day: Tally,
+    last_error: Option<(i64, String)>,
+}
+
+/// Every endpoint with its health (success over the last hour and day, the last error, circuit, disabled
+/// reason), the troubled ones first. Shared with the overview.
 pub async fn endpoint_table(dashboard: &Dashboard, chrome: &Chrome) -> Result<Markup, ApiError> {
+    let store = &dashboard.app.store;
     let now = kurir_engine::now_ms();
+    let since_day = minute_of(now) - 24 * 60;
+    let stats = store.attempt_stats(&chrome.tenant, since_day).await?;
     let mut rows = Vec::new();
-    for endpoint in dashboard.app.store.list_endpoints(&chrome.tenant).await? {
-        let circuit = dashboard.app.store.endpoint_circuit(&chrome.tenant, &endpoint.id).await?;
+    for endpoint in store.list_endpoints(&chrome.tenant).await? {
+        let circuit = store.endpoint_circuit(&chrome.tenant, &endpoint.id).await?;
+        let hour = chart::total(&stats, Some(&endpoint.id), minute_of(now) - 60);
+        let day = chart::total(&stats, Some(&endpoint.id), since_day);
+        let failing = hour.success_rate().is_some_and(|rate| rate < 0.5);
         let trouble = if !endpoint.enabled {
             0
         } else if circuit.is_open() {
             1
-        } else {
+        } else if failing {
             2
+        } else {
+            3
         };
-        rows.push((trouble, endpoint, circuit));
+        let last_error = last_error(dashboard, &chrome.tenant, &endpoint.id).await?;
+        rows.push(Health { trouble, endpoint, circuit, hour, day, last_error });
     }
-    rows.sort_by_key(|(trouble, endpoint, _)| (*trouble, endpoint.created_at_ms));
+    rows.sort_by_key(|row| (row.trouble, row.endpoint.created_at_ms));
     Ok(html! {
         table {
             caption.skip { "Endpoints, the troubled ones first" }
-            thead { tr { th { "URL" } th { "Dialect" } th { "Status" } th { "Circuit" } } }
+            thead { tr {
+                th { "URL" } th { "Status" } th { "Circuit" } th { "Last hour" } th.wide-only { "Last day" }
+                th.wide-only { "Last error" }
+            } }
             tbody {
-                @for (_, endpoint, circuit) in &rows {
+                @for row in &rows {
                     tr {
-                        td { a href=(chrome.path(&format!("/endpoints/{}", endpoint.id))) { (endpoint.url) }
-                             @if !endpoint.description.is_empty() { div.muted { (endpoint.description) } } }
-                        td { (endpoint.dialect.as_str()) }
-                        td { (enabled_badge(endpoint)) }
-                        td { (circuit_badge(circuit, now)) }
+                        td { a href=(chrome.path(&format!("/endpoints/{}", row.endpoint.id))) { (row.endpoint.url) }
+                             div.muted { (row.endpoint.dialect.as_str())
+                                 @if !row.endpoint.description.is_empty() { " · " (row.endpoint.description) } } }
+                        td { (enabled_badge(&row.endpoint)) }
+                        td { (circuit_badge(&row.circuit, now)) }
+                        td { (rate(&row.hour)) }
+                        td.wide-only { (rate(&row.day)) }
+                        td.wide-only { @match &row.last_error {
+                            Some((at, error)) => { span.bad { (error) } div.muted { (format::age(*at, now)) } },
+                            None => span.muted { "—" },
+                        } }
                     }
                 }
-                @if rows.is_empty() { tr { td colspan="4" { "No endpoints yet." } } }
+                @if rows.is_empty() { tr { td colspan="6" { "No endpoints yet." } } }
             }
         }
     })
+}
+
+/// A success rate and its attempt count, coloured: green all good, amber some failed, red mostly failing.
+fn rate(tally: &Tally) -> Markup {
+    html! {
+        @match tally.success_rate() {
+            None => span.muted { "no attempts" },
+            Some(rate) => {
+                @let class = if rate >= 0.99 { "ok" } else if rate >= 0.5 { "warn" } else { "bad" };
+                span class=(class) { (format!("{:.1} %", rate * 100.0)) } div.muted { "of " (tally.total()) }
+            }
+        }
+    }
+}
+
+/// The error of the endpoint's latest delivery that failed (when it failed, and what went wrong).
+async fn last_error(
+    dashboard: &Dashboard,
+    tenant: &TenantId,
+    endpoint: &EndpointId,
+) -> Result<Option<(i64, String)>, ApiError> {
+    let filter = DeliveryFilter { endpoint: Some(endpoint.clone()), limit: 20, ..DeliveryFilter::default() };
+    let recent = dashboard.app.store.list_deliveries(tenant, filter).await?;
+    Ok(recent.into_iter().find_map(|d| {
+        let failed = d.state != kurir_core::delivery::DeliveryState::Succeeded;
+        failed.then_some(d.last_error.map(|e| (d.updated_at_ms, e))).flatten()
+    }))
 }
 
 fn enabled_badge(endpoint: &Endpoint) -> Markup {

@@ -79,6 +79,31 @@ pub(crate) async fn retry(store: &PgStore, tenant: &TenantId, id: &DeliveryId, n
     Ok(current)
 }
 
+/// The tenant's statistics since a minute (see `crate::stats`).
+pub(crate) async fn attempt_stats(
+    store: &PgStore,
+    tenant: &TenantId,
+    since_minute: i64,
+) -> Result<Vec<crate::EndpointMinute>> {
+    const T: &str = "attempt_stats";
+    let client = store.client().await?;
+    let found = client
+        .query_cached(&crate::stats::select_sql('$'), &[&tenant.as_str(), &since_minute])
+        .await
+        .map_err(pg_error)?;
+    let width = crate::stats::count_columns().len();
+    let mut out = Vec::with_capacity(found.len());
+    for row in &found {
+        let counts = (0..width).map(|i| rows::get::<i64>(row, T, 2 + i)).collect::<Result<Vec<i64>>>()?;
+        out.push(crate::EndpointMinute {
+            endpoint_id: crate::codec::parse(T, rows::get(row, T, 0)?)?,
+            minute: rows::get(row, T, 1)?,
+            tally: crate::stats::from_counts(&counts),
+        });
+    }
+    Ok(out)
+}
+
 pub(crate) async fn circuit_of(store: &PgStore, tenant: &TenantId, endpoint: &EndpointId) -> Result<Circuit> {
     let client = store.client().await?;
     get_endpoint(&client, tenant, endpoint).await?;

@@ -426,6 +426,9 @@ mod store_impl {
         async fn retry_delivery(&self, tenant: &TenantId, delivery: &DeliveryId, now_ms: i64) -> Result<Delivery> {
             deliveries::retry(self, tenant, delivery, now_ms).await
         }
+        async fn attempt_stats(&self, tenant: &TenantId, since_minute: i64) -> Result<Vec<crate::EndpointMinute>> {
+            deliveries::attempt_stats(self, tenant, since_minute).await
+        }
         async fn endpoint_circuit(&self, tenant: &TenantId, endpoint: &EndpointId) -> Result<Circuit> {
             deliveries::circuit_of(self, tenant, endpoint).await
         }

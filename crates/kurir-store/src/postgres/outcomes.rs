@@ -45,7 +45,37 @@ pub(crate) async fn record_outcomes(store: &PgStore, outcomes: &[Outcome], polic
             .map_err(pg_error)?;
         }
     }
+    // Last: every batch of a busy endpoint adds to the same statistics row, so its lock is held only until the
+    // commit that follows.
+    add_stats(&tx, outcomes).await?;
     tx.commit().await.map_err(pg_error)
+}
+
+/// Adds a batch's attempts to the statistics, in one statement whose rows come in (endpoint, minute) order.
+async fn add_stats(tx: &Transaction<'_>, outcomes: &[Outcome]) -> Result<()> {
+    let tallies = crate::stats::tally(outcomes);
+    if tallies.is_empty() {
+        return Ok(());
+    }
+    let width = crate::stats::count_columns().len();
+    let mut tenants = Vec::with_capacity(tallies.len());
+    let mut endpoints = Vec::with_capacity(tallies.len());
+    let mut minutes = Vec::with_capacity(tallies.len());
+    let mut counts: Vec<Vec<i64>> = vec![Vec::with_capacity(tallies.len()); width];
+    for ((endpoint, minute), (tenant, tally)) in &tallies {
+        tenants.push(tenant.as_str());
+        endpoints.push(endpoint.as_str());
+        minutes.push(*minute);
+        for (column, n) in counts.iter_mut().zip(crate::stats::counts(tally)) {
+            column.push(n);
+        }
+    }
+    let arrays: Vec<String> = (4..4 + width).map(|i| format!("${i}::int8[]")).collect();
+    let rows = format!("SELECT * FROM UNNEST($1::text[], $2::text[], $3::int8[], {}) ORDER BY 2, 3", arrays.join(", "));
+    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![&tenants, &endpoints, &minutes];
+    params.extend(counts.iter().map(|c| c as &(dyn tokio_postgres::types::ToSql + Sync)));
+    tx.execute_cached(&crate::stats::upsert_sql(&rows), &params).await.map_err(pg_error)?;
+    Ok(())
 }
 
 /// Feeds every sent attempt to its endpoint's circuit. Circuits are read without a lock first; only those the

@@ -231,6 +231,22 @@ CREATE INDEX inbound_refusals_source ON inbound_refusals(source_id, seq);
 ALTER TABLE attempts ADD COLUMN request TEXT;
 ALTER TABLE attempts ADD COLUMN response_headers TEXT;
 "#,
+    // 5: delivery statistics per endpoint and minute (kurir-core's stats: 14 latency buckets), added to as
+    // outcomes are written, so charts and health never scan the attempt log.
+    r#"
+CREATE TABLE attempt_stats (
+    tenant_id   TEXT NOT NULL,
+    endpoint_id TEXT NOT NULL,
+    minute      BIGINT NOT NULL,
+    succeeded   BIGINT NOT NULL, failed BIGINT NOT NULL,
+    lat_0 BIGINT NOT NULL, lat_1 BIGINT NOT NULL, lat_2 BIGINT NOT NULL, lat_3 BIGINT NOT NULL,
+    lat_4 BIGINT NOT NULL, lat_5 BIGINT NOT NULL, lat_6 BIGINT NOT NULL, lat_7 BIGINT NOT NULL,
+    lat_8 BIGINT NOT NULL, lat_9 BIGINT NOT NULL, lat_10 BIGINT NOT NULL, lat_11 BIGINT NOT NULL,
+    lat_12 BIGINT NOT NULL, lat_13 BIGINT NOT NULL,
+    PRIMARY KEY (endpoint_id, minute)
+);
+CREATE INDEX attempt_stats_tenant ON attempt_stats(tenant_id, minute);
+"#,
 ];
 
 /// Brings the database up to the current schema, holding the migration lock meanwhile.

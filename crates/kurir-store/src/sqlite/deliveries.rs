@@ -89,6 +89,45 @@ pub(crate) fn circuit_of(conn: &Connection, tenant: &TenantId, endpoint: &Endpoi
     read_circuit(conn, endpoint.as_str())
 }
 
+/// The tenant's statistics since a minute (see `crate::stats`).
+pub(crate) fn attempt_stats(
+    conn: &Connection,
+    tenant: &TenantId,
+    since_minute: i64,
+) -> Result<Vec<crate::EndpointMinute>, StoreError> {
+    let mut stmt = conn.prepare_cached(&crate::stats::select_sql('?'))?;
+    let width = crate::stats::count_columns().len();
+    let rows = stmt.query_map(rusqlite::params![tenant.as_str(), since_minute], |row| {
+        let endpoint: String = row.get(0)?;
+        let minute: i64 = row.get(1)?;
+        let counts = (0..width).map(|i| row.get::<_, i64>(2 + i)).collect::<rusqlite::Result<Vec<i64>>>()?;
+        Ok((endpoint, minute, counts))
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (endpoint, minute, counts) = row?;
+        let endpoint_id = rows::parse("attempt_stats", endpoint)?;
+        out.push(crate::EndpointMinute { endpoint_id, minute, tally: crate::stats::from_counts(&counts) });
+    }
+    Ok(out)
+}
+
+/// Adds a batch's attempts to the statistics.
+fn add_stats(conn: &Connection, outcomes: &[Outcome]) -> Result<(), StoreError> {
+    let width = crate::stats::count_columns().len();
+    let placeholders: Vec<String> = (1..=3 + width).map(|i| format!("?{i}")).collect();
+    let mut upsert =
+        conn.prepare_cached(&crate::stats::upsert_sql(&format!("VALUES ({})", placeholders.join(", "))))?;
+    for ((endpoint, minute), (tenant, tally)) in crate::stats::tally(outcomes) {
+        let counts = crate::stats::counts(&tally);
+        let tenant = tenant.as_str();
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&tenant, &endpoint, &minute];
+        values.extend(counts.iter().map(|n| n as &dyn rusqlite::ToSql));
+        upsert.execute(values.as_slice())?;
+    }
+    Ok(())
+}
+
 pub(crate) fn resume(
     conn: &Connection,
     tenant: &TenantId,
@@ -410,7 +449,7 @@ pub(crate) fn record_outcomes(
             write_circuit(conn, endpoint, &circuit, now)?;
         }
     }
-    Ok(())
+    add_stats(conn, outcomes)
 }
 
 pub(crate) fn next_due_after(conn: &Connection, now_ms: i64) -> Result<Option<i64>, StoreError> {

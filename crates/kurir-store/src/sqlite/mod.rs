@@ -369,6 +369,11 @@ impl Store for SqliteStore {
         self.write(move |c| deliveries::retry(c, &tenant, &delivery, now_ms)).await
     }
 
+    async fn attempt_stats(&self, tenant: &TenantId, since_minute: i64) -> Result<Vec<crate::EndpointMinute>> {
+        let tenant = tenant.clone();
+        self.read(move |c| deliveries::attempt_stats(c, &tenant, since_minute)).await
+    }
+
     async fn endpoint_circuit(&self, tenant: &TenantId, endpoint: &EndpointId) -> Result<Circuit> {
         let (tenant, endpoint) = (tenant.clone(), endpoint.clone());
         self.read(move |c| deliveries::circuit_of(c, &tenant, &endpoint)).await

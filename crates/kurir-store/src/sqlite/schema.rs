@@ -212,6 +212,22 @@ CREATE INDEX inbound_refusals_source ON inbound_refusals(source_id, seq);
 ALTER TABLE attempts ADD COLUMN request TEXT;
 ALTER TABLE attempts ADD COLUMN response_headers TEXT;
 "#,
+    // 10: delivery statistics per endpoint and minute (kurir-core's stats: 14 latency buckets), added to as
+    // outcomes are written, so charts and health never scan the attempt log.
+    r#"
+CREATE TABLE attempt_stats (
+    tenant_id   TEXT NOT NULL,
+    endpoint_id TEXT NOT NULL,
+    minute      INTEGER NOT NULL,
+    succeeded   INTEGER NOT NULL, failed INTEGER NOT NULL,
+    lat_0 INTEGER NOT NULL, lat_1 INTEGER NOT NULL, lat_2 INTEGER NOT NULL, lat_3 INTEGER NOT NULL,
+    lat_4 INTEGER NOT NULL, lat_5 INTEGER NOT NULL, lat_6 INTEGER NOT NULL, lat_7 INTEGER NOT NULL,
+    lat_8 INTEGER NOT NULL, lat_9 INTEGER NOT NULL, lat_10 INTEGER NOT NULL, lat_11 INTEGER NOT NULL,
+    lat_12 INTEGER NOT NULL, lat_13 INTEGER NOT NULL,
+    PRIMARY KEY (endpoint_id, minute)
+);
+CREATE INDEX attempt_stats_tenant ON attempt_stats(tenant_id, minute);
+"#,
 ];
 
 /// The schema version a fully migrated database has.

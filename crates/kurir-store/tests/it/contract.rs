@@ -361,7 +361,33 @@ async fn the_attempt_log_keeps_the_request_and_the_response_headers(backend: Bac
     assert_eq!((attempts[0].request.as_ref(), attempts[0].response_headers.len()), (None, 0), "none is none");
 }
 
+async fn outcomes_add_up_in_the_statistics_per_endpoint_and_minute(backend: Backend) {
+    let fx = fixture(backend).await;
+    publish_many(&fx, 3, None).await;
+    let claims = claim(&fx, NOW).await;
+    let mut slow = outcome(&claims[0], NextStep::Succeeded, claims[0].lease_token);
+    slow.attempt.duration_ms = 400;
+    let failed = outcome(&claims[1], NextStep::RetryAt { due_ms: NOW + 60_000 }, claims[1].lease_token);
+    record(&fx, vec![slow, failed]).await;
+    let mut next_minute = outcome(&claims[2], NextStep::Succeeded, claims[2].lease_token);
+    next_minute.attempt.started_at_ms = NOW + 60_000;
+    record(&fx, vec![next_minute]).await;
+    let minute = kurir_core::stats::minute_of(NOW);
+    let stats = fx.store.attempt_stats(&fx.tenant, minute).await.unwrap_or_else(|e| panic!("{e}"));
+    let shown: Vec<(i64, u64, u64, Option<u32>)> = stats
+        .iter()
+        .map(|s| (s.minute - minute, s.tally.succeeded, s.tally.failed, s.tally.latency_quantile(1.0)))
+        .collect();
+    assert_eq!(shown, vec![(0, 1, 1, Some(500)), (1, 1, 0, Some(5))], "two minutes, oldest first");
+    assert!(stats.iter().all(|s| s.endpoint_id == fx.endpoint));
+    let later = fx.store.attempt_stats(&fx.tenant, minute + 2).await.map(|s| s.len());
+    assert_eq!(later.ok(), Some(0), "since a later minute: none");
+    let other = fx.store.attempt_stats(&tenant_id("other"), minute).await.map(|s| s.len());
+    assert_eq!(other.ok(), Some(0), "scoped to the tenant");
+}
+
 crate::on_every_backend!(
+    outcomes_add_up_in_the_statistics_per_endpoint_and_minute,
     the_attempt_log_keeps_the_request_and_the_response_headers,
     publish_makes_one_delivery_per_endpoint_and_claims_lease_them,
     an_ordering_key_holds_later_deliveries_until_the_earlier_one_is_finished,
