@@ -7,7 +7,7 @@ use axum::Router;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use kurir_core::api_key::ApiKey;
-use kurir_core::id::ApiKeyId;
+use kurir_core::id::{ApiKeyId, TenantId};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{sha256, Caller};
@@ -71,7 +71,13 @@ async fn create(
     Json(body): Json<ApiKeyIn>,
 ) -> Result<(StatusCode, axum::Json<ApiKeyCreated>), ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    let name = body.name.trim();
+    let (key, secret, token) = create_key(&state, tenant, &body.name).await?;
+    Ok((StatusCode::CREATED, axum::Json(ApiKeyCreated { key: key.into(), secret, token })))
+}
+
+/// Makes an API key for a tenant: the key, its secret and its bearer token (`<id>.<secret>`), shown once.
+pub async fn create_key(state: &AppState, tenant: TenantId, name: &str) -> Result<(ApiKey, String, String), ApiError> {
+    let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::invalid("name", "must be 1-200 characters and not blank"));
     }
@@ -87,7 +93,7 @@ async fn create(
     };
     state.store.create_api_key(key.clone()).await?;
     let token = format!("{}.{secret}", key.id);
-    Ok((StatusCode::CREATED, axum::Json(ApiKeyCreated { key: key.into(), secret, token })))
+    Ok((key, secret, token))
 }
 
 async fn list(

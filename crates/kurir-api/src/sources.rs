@@ -45,7 +45,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The URL a vendor is given: DealPOS needs one per event (`{event}`), ZORT and Standard Webhooks one in all.
-fn url(state: &AppState, source: &Source) -> String {
+pub fn url(state: &AppState, source: &Source) -> String {
     let base = state.config.public_url.trim_end_matches('/');
     match source.verify.dialect() {
         Dialect::Dealpos => format!("{base}/in/{}/{{event}}", source.id),

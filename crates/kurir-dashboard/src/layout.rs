@@ -14,16 +14,32 @@ pub enum Section {
     Overview,
     Endpoints,
     Events,
+    Catalog,
+    Sources,
+    Keys,
+    Callouts,
 }
 
 impl Section {
-    const ALL: [Section; 3] = [Section::Overview, Section::Endpoints, Section::Events];
+    const ALL: [Section; 7] = [
+        Section::Overview,
+        Section::Endpoints,
+        Section::Events,
+        Section::Catalog,
+        Section::Sources,
+        Section::Keys,
+        Section::Callouts,
+    ];
 
     fn label(self) -> &'static str {
         match self {
             Section::Overview => "Overview",
             Section::Endpoints => "Endpoints",
             Section::Events => "Events",
+            Section::Catalog => "Catalog",
+            Section::Sources => "Sources",
+            Section::Keys => "API keys",
+            Section::Callouts => "Call-outs",
         }
     }
 
@@ -32,6 +48,10 @@ impl Section {
             Section::Overview => format!("/ui/t/{tenant}"),
             Section::Endpoints => format!("/ui/t/{tenant}/endpoints"),
             Section::Events => format!("/ui/t/{tenant}/events"),
+            Section::Catalog => format!("/ui/t/{tenant}/catalog"),
+            Section::Sources => format!("/ui/t/{tenant}/sources"),
+            Section::Keys => format!("/ui/t/{tenant}/api-keys"),
+            Section::Callouts => format!("/ui/t/{tenant}/callouts"),
         }
     }
 }

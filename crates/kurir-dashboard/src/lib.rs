@@ -57,7 +57,7 @@ impl Dashboard {
 
 /// The dashboard's routes, to merge beside the API's.
 pub fn router(dashboard: Dashboard) -> Router {
-    use pages::{endpoints, event, events, overview, sign_in};
+    use pages::{catalog, endpoints, event, events, keys, overview, sign_in, sources};
     Router::new()
         .route("/ui", get(pages::home))
         .route("/ui/", get(pages::home))
@@ -74,6 +74,13 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/ui/t/{tenant}/events", get(events::list))
         .route("/ui/t/{tenant}/events/{event}", get(event::show))
         .route("/ui/t/{tenant}/deliveries/{delivery}/retry", post(event::retry))
+        .route("/ui/t/{tenant}/catalog", get(catalog::list))
+        .route("/ui/t/{tenant}/catalog/{name}", get(catalog::show))
+        .route("/ui/t/{tenant}/sources", get(sources::list))
+        .route("/ui/t/{tenant}/sources/{source}", get(sources::show))
+        .route("/ui/t/{tenant}/api-keys", get(keys::list).post(keys::create))
+        .route("/ui/t/{tenant}/api-keys/{key}/revoke", post(keys::revoke))
+        .route("/ui/t/{tenant}/callouts", get(keys::callouts))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(dashboard)
 }

@@ -199,3 +199,103 @@ async fn a_forged_cross_site_form_post_is_refused() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(shown["enabled"], true, "the forged post changed nothing");
 }
+
+/// Every form control on the page that has no label (by `<label for>`, wrapping, or `aria-label`).
+async fn unlabelled_controls(browser: &Browser) -> Value {
+    browser
+        .eval(
+            "return [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+                .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+                .map(e => e.outerHTML);",
+        )
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_page_shows_real_data_with_labelled_controls_at_phone_width_too() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let receiver = Receiver::start(|_, _| Reply::status(200)).await;
+    tenant.endpoint(&receiver.url, json!({"description": "Warehouse"})).await;
+    // A DealPOS source that received one product, and a refused request.
+    let source = tenant
+        .api
+        .post_ok(
+            &tenant.path("/sources"),
+            json!({"dialect": "dealpos", "name": "Shop POS", "verify": {"api_key": "s3cret"}}),
+            StatusCode::CREATED,
+        )
+        .await;
+    let url = source["url"].as_str().unwrap_or_default().replace("{event}", "productCreated");
+    let http = reqwest::Client::new();
+    let product = json!({"ID": "p-77", "Name": "Batik Shirt", "Code": "BS-77"});
+    let sent = http.post(&url).header("x-api-key", "s3cret").json(&product).send().await.map(|r| r.status());
+    assert_eq!(sent.ok(), Some(StatusCode::OK));
+    let refused = http.post(&url).header("x-api-key", "wrong").json(&product).send().await.map(|r| r.status());
+    assert_eq!(refused.ok(), Some(StatusCode::UNAUTHORIZED));
+    let provider = json!({"url": format!("{}/points", receiver.url), "headers": {"X-Loyalty-Key": "lk"}});
+    let put = tenant
+        .api
+        .send(reqwest::Method::PUT, &tenant.path("/callout-providers/fetchLoyaltyPoints"), Some(&provider), &[])
+        .await;
+    assert_eq!(put.0, StatusCode::OK);
+
+    let mut browser = Browser::start("pages").await;
+    browser.sign_in(&kurir.base, tenant.api.token()).await;
+    let base = format!("{}/ui/t/acme", kurir.base);
+    let pages: [(&str, &str); 8] = [
+        ("", "Warehouse"),
+        ("/endpoints", "Warehouse"),
+        ("/endpoints/new", "Event types"),
+        ("/events", "productCreated"),
+        ("/catalog", "closeShift"),
+        ("/catalog/productCreated", "Fields"),
+        ("/sources", "Shop POS"),
+        ("/callouts", "fetchLoyaltyPoints"),
+    ];
+    for (path, shows) in pages {
+        browser.goto(&format!("{base}{path}")).await;
+        browser.wait_for_text(shows).await;
+        assert_eq!(unlabelled_controls(&browser).await, json!([]), "every control on {path} has a label");
+        let name = if path.is_empty() { "overview" } else { path.trim_start_matches('/') };
+        browser.shot(&name.replace('/', "-")).await;
+    }
+
+    // The source's log: what came in (verified, valid, the event it became) and what was refused.
+    browser.goto(&format!("{base}/sources")).await;
+    browser.click("a[href*='/sources/src_']").await;
+    browser.wait_for_text("productCreated").await;
+    browser.wait_for_text("verified").await;
+    browser.wait_for_text("HTTP 401").await;
+    browser.shot("source").await;
+
+    // A key made in the dashboard is shown once and works; revoked, it stops.
+    browser.goto(&format!("{base}/api-keys")).await;
+    browser.fill("#key-name", "dashboard-made").await;
+    browser.click("form[action$='/api-keys'] button").await;
+    let token = browser.find("#new-token").await.text().await.unwrap_or_default();
+    let (status, _) = tenant.api.with_token(token.trim()).get(&tenant.path("/endpoints")).await;
+    assert_eq!(status, StatusCode::OK, "the new key works");
+    browser.shot("api-keys").await;
+    browser.click("button[aria-label='Revoke dashboard-made']").await;
+    browser.wait_for_text("revoked").await;
+    let (status, _) = tenant.api.with_token(token.trim()).get(&tenant.path("/endpoints")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "revoked");
+
+    // The keyboard: the first Tab reaches the skip link, and focus is visible.
+    browser.goto(&base).await;
+    browser.press_tab().await;
+    let skip = browser
+        .eval("return [document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle];")
+        .await;
+    assert_eq!(skip, json!(["Skip to content", "solid"]), "a visible focus ring on the first stop");
+
+    // Phone width: nothing wider than the screen.
+    browser.client.set_window_size(390, 844).await.unwrap_or_else(|err| panic!("resize: {err}"));
+    for path in ["", "/events", "/endpoints/new"] {
+        browser.goto(&format!("{base}{path}")).await;
+        let overflow = browser.eval("return document.documentElement.scrollWidth - window.innerWidth;").await;
+        assert!(overflow.as_i64().unwrap_or(999) <= 0, "{path} is wider than a phone by {overflow}px");
+    }
+    browser.shot("phone").await;
+}

@@ -1,11 +1,14 @@
 //! One module per page. Pages outside a tenant live here: the home redirect, the admin's switch, error pages.
 
+pub mod catalog;
 pub mod endpoint_form;
 pub mod endpoints;
 pub mod event;
 pub mod events;
+pub mod keys;
 pub mod overview;
 pub mod sign_in;
+pub mod sources;
 
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -181,6 +181,16 @@ impl Browser {
         }
     }
 
+    /// Presses Tab once, as a keyboard user would.
+    pub async fn press_tab(&self) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let tab = char::from(fantoccini::key::Key::Tab);
+        let keys = KeyActions::new("keyboard".to_owned())
+            .then(KeyAction::Down { value: tab })
+            .then(KeyAction::Up { value: tab });
+        self.client.perform_actions(keys).await.unwrap_or_else(|err| panic!("cannot press Tab: {err}"));
+    }
+
     /// Runs `script` in the page and returns its value.
     pub async fn eval(&self, script: &str) -> serde_json::Value {
         self.client.execute(script, Vec::new()).await.unwrap_or_else(|err| panic!("script failed: {err}"))
