@@ -272,6 +272,8 @@ async fn publish_batch(
 struct ListQuery {
     #[serde(rename = "type")]
     event_type: Option<String>,
+    /// An ordering key (`product:4711`) or text the payload contains.
+    q: Option<String>,
     since: Option<String>,
     until: Option<String>,
     before: Option<String>,
@@ -305,6 +307,7 @@ async fn list(
     let limit = page_limit(query.limit)?;
     let filter = EventFilter {
         event_type: query.event_type,
+        text: query.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty()),
         since_ms: query.since.as_deref().map(|t| parse_rfc3339("since", t)).transpose()?,
         until_ms: query.until.as_deref().map(|t| parse_rfc3339("until", t)).transpose()?,
         before: query

@@ -103,6 +103,9 @@ pub struct Published {
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
     pub event_type: Option<String>,
+    /// Events whose ordering key is this text (`product:4711`) or whose payload contains it (an entity id, a
+    /// name): a scan of the tenant's events, newest first, that stops at a page of matches.
+    pub text: Option<String>,
     pub since_ms: Option<i64>,
     pub until_ms: Option<i64>,
     pub before: Option<EventId>,

@@ -11,6 +11,11 @@ use serde_json::{json, Value};
 use crate::util::browser::Browser;
 use crate::util::{eventually, Kurir, Receiver, Reply, Tenant, ADMIN_TOKEN};
 
+/// A form body.
+fn form(fields: &[(&str, &str)]) -> String {
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish()
+}
+
 /// Marks the page, so a later check can tell it was not reloaded (a live region brought the change).
 async fn mark_page(browser: &Browser) {
     browser.eval("window.kurirMarker = 'still here'; return null;").await;
@@ -198,6 +203,44 @@ async fn a_forged_cross_site_form_post_is_refused() {
     let (status, shown) = tenant.api.get(&tenant.path(&format!("/endpoints/{endpoint_id}"))).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(shown["enabled"], true, "the forged post changed nothing");
+
+    // Without the Origin check: the session cookie alone, from the same origin, without the form token.
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let signed_in = http
+        .post(format!("{}/ui/sign-in", kurir.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form(&[("token", ADMIN_TOKEN), ("next", "/ui")]))
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let set_cookie = signed_in.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"), "{set_cookie}");
+    let cookie = set_cookie.split(';').next().unwrap_or_default().to_owned();
+    for token in ["", "guess"] {
+        let posted = http
+            .post(&target)
+            .header("cookie", &cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(form(&[("csrf", token)]))
+            .send()
+            .await
+            .map(|r| r.status());
+        assert_eq!(posted.ok(), Some(StatusCode::FORBIDDEN), "form token {token:?}");
+    }
+    let (_, shown) = tenant.api.get(&tenant.path(&format!("/endpoints/{endpoint_id}"))).await;
+    assert_eq!(shown["enabled"], true, "still nothing changed");
+    let page = http.get(format!("{}/ui/t/acme", kurir.base)).send().await.map(|r| r.status());
+    assert_eq!(page.ok(), Some(StatusCode::SEE_OTHER), "no cookie, no page: to sign in");
+
+    // Signing out ends the browser's session.
+    browser.goto(&format!("{}/ui/t/acme", kurir.base)).await;
+    browser.click("form[action='/ui/sign-out'] button").await;
+    browser.wait_for_path("/ui/sign-in").await;
+    browser.goto(&format!("{}/ui/t/acme/events", kurir.base)).await;
+    assert!(browser.path().await.starts_with("/ui/sign-in"), "signed out");
 }
 
 /// Every form control on the page that has no label (by `<label for>`, wrapping, or `aria-label`).

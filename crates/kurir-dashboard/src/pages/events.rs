@@ -24,6 +24,8 @@ pub struct Filters {
     #[serde(rename = "type", default)]
     event_type: String,
     #[serde(default)]
+    q: String,
+    #[serde(default)]
     state: String,
     #[serde(default)]
     endpoint: String,
@@ -37,7 +39,7 @@ pub struct Filters {
 
 impl Filters {
     fn lists_deliveries(&self) -> bool {
-        !self.state.is_empty() || !self.endpoint.is_empty()
+        (!self.state.is_empty() || !self.endpoint.is_empty()) && self.q.is_empty()
     }
 
     /// This page's query string with `before` set to `cursor`.
@@ -45,6 +47,7 @@ impl Filters {
         let mut query = form_urlencoded::Serializer::new(String::new());
         for (name, value) in [
             ("type", &self.event_type),
+            ("q", &self.q),
             ("state", &self.state),
             ("endpoint", &self.endpoint),
             ("since", &self.since),
@@ -110,6 +113,7 @@ fn filter_form(
     let states = ["pending", "in_flight", "retrying", "succeeded", "dead"];
     html! {
         form.filters.card method="get" action=(chrome.path("/events")) aria-label="Filters" {
+            div { label for="f-q" { "Search" } input #f-q type="search" name="q" value=(filters.q) placeholder="entity id, product:4711, text"; }
             div { label for="f-type" { "Event type" } input #f-type type="text" name="type" value=(filters.event_type) placeholder="any"; }
             div {
                 label for="f-state" { "Delivery state" }
@@ -146,6 +150,7 @@ async fn event_rows(dashboard: &Dashboard, chrome: &Chrome, filters: &Filters) -
         .transpose()?;
     let filter = EventFilter {
         event_type: optional(&filters.event_type),
+        text: optional(&filters.q),
         since_ms: time_filter("since", &filters.since)?,
         until_ms: time_filter("until", &filters.until)?,
         before,

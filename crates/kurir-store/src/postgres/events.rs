@@ -264,6 +264,10 @@ pub(crate) async fn list(store: &PgStore, tenant: &TenantId, filter: &EventFilte
         args.push(until);
         sql.push_str(&format!(" AND created_at < ${}", args.len()));
     }
+    if let Some(text) = &filter.text {
+        args.push(text);
+        sql.push_str(&format!(" AND (ordering_key = ${0} OR strpos(payload, ${0}) > 0)", args.len()));
+    }
     if let Some(before) = &before {
         args.push(before);
         sql.push_str(&format!(" AND id < ${}", args.len()));

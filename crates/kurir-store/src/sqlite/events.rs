@@ -125,6 +125,11 @@ pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &EventFilter) -
         sql.push_str(" AND created_at < ?");
         args.push(until.into());
     }
+    if let Some(text) = &filter.text {
+        sql.push_str(" AND (ordering_key = ? OR instr(payload, ?) > 0)");
+        args.push(text.clone().into());
+        args.push(text.clone().into());
+    }
     if let Some(before) = &filter.before {
         sql.push_str(" AND id < ?");
         args.push(before.as_str().to_owned().into());

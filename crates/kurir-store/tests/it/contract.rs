@@ -8,7 +8,9 @@ use kurir_core::delivery::{DeliveryState, NextStep, SentRequest};
 use kurir_core::event::Event;
 use kurir_core::id::ApiKeyId;
 use kurir_core::tenant::Tenant;
-use kurir_store::{ClaimRequest, DeliveryFilter, Lease, Refusal, StoreError, IDEMPOTENCY_WINDOW_MS, REFUSALS_KEPT};
+use kurir_store::{
+    ClaimRequest, DeliveryFilter, EventFilter, Lease, Refusal, StoreError, IDEMPOTENCY_WINDOW_MS, REFUSALS_KEPT,
+};
 
 use crate::backends::*;
 
@@ -386,7 +388,25 @@ async fn outcomes_add_up_in_the_statistics_per_endpoint_and_minute(backend: Back
     assert_eq!(other.ok(), Some(0), "scoped to the tenant");
 }
 
+async fn events_are_found_by_ordering_key_or_payload_text(backend: Backend) {
+    let fx = fixture(backend).await;
+    let mut shirt = event(&fx.tenant, Some("product:4711"), NOW);
+    shirt.payload = r#"{"id": 4711, "name": "Batik shirt"}"#.into();
+    let plain = event(&fx.tenant, Some("product:1"), NOW);
+    publish(&fx, vec![shirt.clone(), plain]).await.unwrap_or_else(|e| panic!("{e}"));
+    let found = |text: &str| {
+        let filter = EventFilter { text: Some(text.to_owned()), limit: 10, ..EventFilter::default() };
+        fx.store.list_events(&fx.tenant, filter)
+    };
+    for text in ["product:4711", "Batik", "4711"] {
+        let ids: Vec<_> = found(text).await.unwrap_or_else(|e| panic!("{e}")).into_iter().map(|e| e.id).collect();
+        assert_eq!(ids, vec![shirt.id.clone()], "searching {text}");
+    }
+    assert_eq!(found("100%_").await.map(|e| e.len()).ok(), Some(0), "wildcards are plain text");
+}
+
 crate::on_every_backend!(
+    events_are_found_by_ordering_key_or_payload_text,
     outcomes_add_up_in_the_statistics_per_endpoint_and_minute,
     the_attempt_log_keeps_the_request_and_the_response_headers,
     publish_makes_one_delivery_per_endpoint_and_claims_lease_them,
