@@ -327,7 +327,15 @@ async fn every_page_shows_real_data_with_labelled_controls_at_phone_width_too() 
 
     // The keyboard: the first Tab reaches the skip link, and focus is visible.
     browser.goto(&base).await;
-    browser.press_tab().await;
+    // A Tab sent before the headless window has focus goes nowhere (focus stays on the body): send it again.
+    for _ in 0..5 {
+        browser.eval("window.focus(); return null;").await;
+        browser.press_tab().await;
+        if browser.eval("return document.activeElement !== document.body;").await == json!(true) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let skip = browser
         .eval("return [document.activeElement.textContent, getComputedStyle(document.activeElement).outlineStyle];")
         .await;
