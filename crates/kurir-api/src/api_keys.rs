@@ -112,7 +112,13 @@ async fn revoke(
     Path((tenant, key)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    let key: ApiKeyId = key.parse().map_err(|_| ApiError::not_found("api key"))?;
-    state.store.revoke_api_key(&tenant, &key, kurir_engine::now_ms()).await?;
+    revoke_key(&state, &tenant, &key).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Revokes one of a tenant's API keys: it stops working at once, and the dashboard sessions made with it end.
+pub async fn revoke_key(state: &AppState, tenant: &TenantId, key: &str) -> Result<(), ApiError> {
+    let key: ApiKeyId = key.parse().map_err(|_| ApiError::not_found("api key"))?;
+    state.store.revoke_api_key(tenant, &key, kurir_engine::now_ms()).await?;
+    Ok(())
 }

@@ -79,7 +79,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiEr
 pub async fn verify_key(state: &AppState, key_id: &str, secret: &str) -> Result<Option<ApiKey>, ApiError> {
     let Some(key) = state.store.find_api_key(key_id).await? else { return Ok(None) };
     let matches: bool = sha256(secret).ct_eq(&key.secret_hash).into();
-    Ok((matches && key.revoked_at_ms.is_none()).then_some(key))
+    Ok((matches && key.is_active()).then_some(key))
 }
 
 /// An admin-only route's proof that the caller is the admin.

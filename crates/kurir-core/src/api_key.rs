@@ -13,6 +13,13 @@ pub struct ApiKey {
     pub revoked_at_ms: Option<i64>,
 }
 
+impl ApiKey {
+    /// Whether the key still works (it has not been revoked).
+    pub fn is_active(&self) -> bool {
+        self.revoked_at_ms.is_none()
+    }
+}
+
 /// A bearer token split into its two halves. Parsing checks shape only; the store decides whether it is known.
 #[derive(PartialEq, Eq)]
 pub struct ApiToken<'a> {

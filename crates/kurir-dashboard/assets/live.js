@@ -1,12 +1,39 @@
-// kurir dashboard: live regions. A page marks the parts that change as deliveries happen with
-// data-live="name"; every two seconds (while the tab is visible) the page is fetched again and each region whose
-// server-side HTML changed is replaced. Regions the viewer has not changed keep their open/closed details.
+// kurir dashboard: live regions and ages.
+//
+// A page marks the parts that change as deliveries happen with data-live="name"; every two seconds (while the tab
+// is visible) the page is fetched again and each region whose server-side HTML changed is replaced. The server
+// writes moments as exact times (<time data-age>), so a region's HTML changes only when its data does, and a
+// region that did not change keeps its focus and its open <details>; this script shows those times as ages.
 (function () {
   "use strict";
+
+  function age(then, now) {
+    var secs = Math.max(0, Math.floor((now - then) / 1000));
+    if (secs < 60) return secs + " s ago";
+    if (secs < 3600) return Math.floor(secs / 60) + " min ago";
+    if (secs < 86400) return Math.floor(secs / 3600) + " h ago";
+    return Math.floor(secs / 86400) + " d ago";
+  }
+
+  function showAges() {
+    var now = Date.now();
+    document.querySelectorAll("time[data-age]").forEach(function (el) {
+      var then = Date.parse(el.getAttribute("datetime"));
+      if (isNaN(then)) return;
+      if (!el.title) el.title = el.textContent;
+      el.textContent = age(then, now);
+    });
+  }
+
+  // Each region's HTML as the server sent it, taken before the ages are shown.
   var regions = document.querySelectorAll("[data-live]");
-  if (!regions.length) return;
   var last = {};
   regions.forEach(function (el) { last[el.dataset.live] = el.innerHTML; });
+  showAges();
+  if (!regions.length) {
+    setInterval(showAges, 5000);
+    return;
+  }
 
   function refresh() {
     if (document.hidden) { setTimeout(refresh, 2000); return; }
@@ -26,7 +53,7 @@
         });
       })
       .catch(function () { /* offline for a moment: try again on the next tick */ })
-      .then(function () { setTimeout(refresh, 2000); });
+      .then(function () { showAges(); setTimeout(refresh, 2000); });
   }
   setTimeout(refresh, 2000);
 })();

@@ -5,7 +5,7 @@
 use kurir_core::id::EndpointId;
 use kurir_core::stats::{Tally, MINUTE_MS};
 use kurir_store::EndpointMinute;
-use maud::{html, Markup, PreEscaped};
+use maud::{html, Markup};
 
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 180.0;
@@ -31,6 +31,11 @@ pub fn columns(
         }
     }
     out
+}
+
+/// The first minute of the last `minutes` minutes up to `now_ms`, the current minute included.
+pub fn since_minute(now_ms: i64, minutes: i64) -> i64 {
+    kurir_core::stats::minute_of(now_ms) - minutes + 1
 }
 
 /// Every tally of one endpoint (or all) merged: the health over the whole span.
@@ -67,9 +72,10 @@ fn frame(top: f64, unit: &str, start_ms: i64, column_ms: i64, count: usize) -> M
         text.scale x=(LEFT - 4.0) y="12" text-anchor="end" { (format_number(top)) }
         text.scale x=(LEFT - 4.0) y=(plot_bottom) text-anchor="end" { "0" }
         text.scale x="2" y=(HEIGHT / 2.0) { (unit) }
+        // Each label is the time at its place on the axis: the right edge is the end of the last column.
         @for (i, anchor) in ticks {
-            @let x = if i == last { WIDTH } else { x_of(i) };
-            text.scale x=(x) y=(HEIGHT - 6.0) text-anchor=(anchor) { (time_label(start_ms + column_ms * i as i64)) }
+            @let (x, at) = if i == last { (WIDTH, count as i64) } else { (x_of(i), i as i64) };
+            text.scale x=(x) y=(HEIGHT - 6.0) text-anchor=(anchor) { (time_label(start_ms + column_ms * at)) }
         }
     }
 }
@@ -142,7 +148,7 @@ pub fn latency_lines(title: &str, tallies: &[Tally], start_ms: i64, minutes_per_
                     }).collect::<Vec<_>>();
                     @if !points.is_empty() {
                         @let line = points.iter().map(|(x, y)| format!("{x:.1},{y:.1}")).collect::<Vec<_>>().join(" ");
-                        polyline class=(class) fill="none" points=(PreEscaped(line)) {}
+                        polyline class=(class) fill="none" points=(line) {}
                         // A dot per point, so a lone interval shows too.
                         @for (x, y) in &points { circle class=(class) cx=(format!("{x:.1}")) cy=(format!("{y:.1}")) r="2.5" {} }
                     }

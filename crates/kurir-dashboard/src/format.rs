@@ -11,15 +11,10 @@ pub fn time(unix_ms: i64) -> String {
     }
 }
 
-/// How long ago `then_ms` was, in the largest whole unit: `12 s ago`, `3 min ago`, `5 h ago`, `2 d ago`.
-pub fn age(then_ms: i64, now_ms: i64) -> String {
-    let secs = (now_ms - then_ms).max(0) / 1000;
-    match secs {
-        0..=59 => format!("{secs} s ago"),
-        60..=3_599 => format!("{} min ago", secs / 60),
-        3_600..=86_399 => format!("{} h ago", secs / 3_600),
-        _ => format!("{} d ago", secs / 86_400),
-    }
+/// A moment as `<time>`: the exact time in the page (so a live region's HTML stays the same from one refresh to
+/// the next), which the page's script shows as an age (`12 s ago`) with the exact time as its title.
+pub fn when(unix_ms: i64) -> maud::Markup {
+    maud::html! { time datetime=(kurir_api::time::rfc3339(unix_ms)) data-age { (time(unix_ms)) } }
 }
 
 /// The style class of a delivery state: green done, amber waiting, red dead.
@@ -68,12 +63,9 @@ mod tests {
     }
 
     #[test]
-    fn ages_use_the_largest_whole_unit() {
-        assert_eq!(age(0, 59_999), "59 s ago");
-        assert_eq!(age(0, 60_000), "1 min ago");
-        assert_eq!(age(0, 3 * 3_600_000 + 5), "3 h ago");
-        assert_eq!(age(0, 2 * 86_400_000), "2 d ago");
-        assert_eq!(age(10, 0), "0 s ago", "a clock a little behind is not a negative age");
+    fn moments_carry_their_exact_time_for_the_script() {
+        let html = when(1_732_350_000_123).into_string();
+        assert_eq!(html, r#"<time datetime="2024-11-23T08:20:00.123Z" data-age>2024-11-23 08:20:00 UTC</time>"#);
     }
 
     #[test]

@@ -17,6 +17,7 @@
 
 pub mod assets;
 pub mod chart;
+pub mod fields;
 pub mod format;
 pub mod layout;
 pub mod pages;
@@ -31,8 +32,9 @@ use kurir_store::StoreError;
 
 use crate::session::SessionKey;
 
-/// The store setting that holds the key sessions are signed with, shared by every node.
-const SESSION_KEY_SETTING: &str = "ui.session_key";
+/// The store setting that holds the key sessions are signed with, shared by every node and sealed like every
+/// secret (a copy of the database cannot forge a session).
+const SESSION_KEY_SETTING: &str = "ui.session_key.sealed";
 
 /// What every page can reach: the API's state and the session key.
 #[derive(Clone)]
@@ -45,8 +47,7 @@ impl Dashboard {
     /// The dashboard over `app`, with the cluster's session key (made on first start).
     pub async fn open(app: AppState) -> Result<Dashboard, StoreError> {
         let fresh: [u8; 32] = rand::random();
-        app.store.insert_setting(SESSION_KEY_SETTING, fresh.to_vec()).await?;
-        let stored = app.store.get_setting(SESSION_KEY_SETTING).await?.unwrap_or_default();
+        let stored = app.store.secret_setting(SESSION_KEY_SETTING, fresh.to_vec()).await?;
         let bytes: [u8; 32] = stored.try_into().map_err(|_| StoreError::Corrupt {
             table: "settings",
             message: format!("{SESSION_KEY_SETTING} is not 32 bytes"),

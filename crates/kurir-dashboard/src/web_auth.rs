@@ -11,7 +11,9 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use kurir_api::auth::Caller;
+use kurir_core::api_key::ApiKey;
 
+use crate::fields::Fields;
 use crate::session::{cookie_value, Principal, Session};
 use crate::Dashboard;
 
@@ -57,9 +59,21 @@ impl IntoResponse for Refusal {
     }
 }
 
+/// Where sign-in may send the browser afterwards: a dashboard path (`/ui` or under `/ui/`, printable ASCII, no
+/// `..`), else the dashboard's home. So `next` can never lead off the dashboard.
+pub fn safe_next(next: &str) -> &str {
+    let inside = next == "/ui" || next.starts_with("/ui/") || next.starts_with("/ui?");
+    let plain = next.bytes().all(|b| b.is_ascii_graphic()) && !next.contains("..");
+    if inside && plain {
+        next
+    } else {
+        "/ui"
+    }
+}
+
 /// The sign-in page, coming back to `next` (a dashboard path) afterwards.
 pub fn sign_in_url(next: &str) -> String {
-    let next = if next.starts_with("/ui") { next } else { "/ui" };
+    let next = safe_next(next);
     let query: String = form_urlencoded::Serializer::new(String::new()).append_pair("next", next).finish();
     format!("/ui/sign-in?{query}")
 }
@@ -87,29 +101,13 @@ impl FromRequestParts<Dashboard> for Viewer {
 /// The caller an API key is, while it exists and is not revoked.
 async fn key_caller(dashboard: &Dashboard, id: &str) -> Result<Option<Caller>, Refusal> {
     let key = dashboard.app.store.find_api_key(id).await.map_err(|_| Refusal::Unavailable)?;
-    Ok(key.filter(|k| k.revoked_at_ms.is_none()).map(|k| Caller::Tenant { tenant: k.tenant, key: k.id }))
+    Ok(key.filter(ApiKey::is_active).map(|k| Caller::Tenant { tenant: k.tenant, key: k.id }))
 }
 
-/// A form posted by the signed-in viewer: its fields in order (a field may repeat, as a multiple select does).
+/// A form posted by the signed-in viewer.
 pub struct Posted {
     pub viewer: Viewer,
-    pub fields: Vec<(String, String)>,
-}
-
-impl Posted {
-    /// The first value of `name`, trimmed; empty when absent.
-    pub fn text(&self, name: &str) -> &str {
-        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim()).unwrap_or("")
-    }
-
-    /// Every value of `name` that is not empty.
-    pub fn all(&self, name: &str) -> Vec<String> {
-        self.fields
-            .iter()
-            .filter(|(n, v)| n == name && !v.trim().is_empty())
-            .map(|(_, v)| v.trim().to_owned())
-            .collect()
-    }
+    pub fields: Fields,
 }
 
 impl FromRequest<Dashboard> for Posted {
@@ -117,7 +115,7 @@ impl FromRequest<Dashboard> for Posted {
 
     async fn from_request(request: Request, dashboard: &Dashboard) -> Result<Self, Response> {
         let (mut parts, body) = request.into_parts();
-        if let Some(why) = cross_site(&parts.headers) {
+        if let Some(why) = cross_site(&parts.headers, &dashboard.app.config.public_url) {
             return Err(Refusal::ForeignForm(why).into_response());
         }
         let viewer = Viewer::from_request_parts(&mut parts, dashboard).await.map_err(IntoResponse::into_response)?;
@@ -131,20 +129,24 @@ impl FromRequest<Dashboard> for Posted {
                 Refusal::ForeignForm("this form was not sent from a kurir page of your session").into_response()
             );
         }
-        Ok(Posted { viewer, fields })
+        Ok(Posted { viewer, fields: Fields::new(fields) })
     }
 }
 
 /// Why a request's own headers say it came from another site, if they do: `Sec-Fetch-Site: cross-site`, or an
-/// `Origin` other than the host the request was sent to.
-pub fn cross_site(headers: &HeaderMap) -> Option<&'static str> {
+/// `Origin` that is neither the host the request was sent to nor kurir's public URL (behind a proxy that
+/// rewrites `Host`, the public URL is what the browser sees).
+pub fn cross_site(headers: &HeaderMap, public_url: &str) -> Option<&'static str> {
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if text("sec-fetch-site") == Some("cross-site") {
         return Some("cross-site form posts are refused");
     }
-    let (Some(origin), Some(host)) = (text("origin"), text("host")) else { return None };
+    let origin = text("origin")?;
     let origin_host = origin.split_once("://").map(|(_, rest)| rest);
-    (origin_host != Some(host)).then_some("a form from another origin is refused")
+    let same_host = text("host").is_some_and(|host| origin_host == Some(host));
+    let public = public_url.trim_end_matches('/');
+    let same_public = !public.is_empty() && origin.eq_ignore_ascii_case(public);
+    (!same_host && !same_public).then_some("a form from another origin is refused")
 }
 
 #[cfg(test)]
@@ -160,22 +162,33 @@ mod tests {
         map
     }
 
+    const PUBLIC: &str = "https://hooks.example.com";
+
     #[test]
     fn same_origin_posts_pass() {
-        assert_eq!(cross_site(&headers(&[("origin", "http://127.0.0.1:8780"), ("host", "127.0.0.1:8780")])), None);
-        assert_eq!(cross_site(&headers(&[("host", "127.0.0.1:8780"), ("sec-fetch-site", "same-origin")])), None);
+        let direct = [("origin", "http://127.0.0.1:8780"), ("host", "127.0.0.1:8780")];
+        assert_eq!(cross_site(&headers(&direct), PUBLIC), None);
+        let no_origin = [("host", "127.0.0.1:8780"), ("sec-fetch-site", "same-origin")];
+        assert_eq!(cross_site(&headers(&no_origin), PUBLIC), None);
+        let proxied = [("origin", "https://hooks.example.com"), ("host", "127.0.0.1:8780")];
+        assert_eq!(cross_site(&headers(&proxied), PUBLIC), None, "behind a proxy that rewrites Host");
     }
 
     #[test]
     fn other_origins_are_refused() {
-        assert!(cross_site(&headers(&[("origin", "http://127.0.0.1:9999"), ("host", "127.0.0.1:8780")])).is_some());
-        assert!(cross_site(&headers(&[("origin", "null"), ("host", "127.0.0.1:8780")])).is_some());
-        assert!(cross_site(&headers(&[("sec-fetch-site", "cross-site")])).is_some());
+        let other_port = [("origin", "http://127.0.0.1:9999"), ("host", "127.0.0.1:8780")];
+        assert!(cross_site(&headers(&other_port), PUBLIC).is_some());
+        assert!(cross_site(&headers(&[("origin", "null"), ("host", "127.0.0.1:8780")]), PUBLIC).is_some());
+        assert!(cross_site(&headers(&[("sec-fetch-site", "cross-site")]), PUBLIC).is_some());
+        assert!(cross_site(&headers(&[("origin", "https://evil.example")]), "").is_some());
     }
 
     #[test]
     fn sign_in_comes_back_only_to_dashboard_pages() {
         assert_eq!(sign_in_url("/ui/t/acme/events?type=a"), "/ui/sign-in?next=%2Fui%2Ft%2Facme%2Fevents%3Ftype%3Da");
-        assert_eq!(sign_in_url("https://evil.example/"), "/ui/sign-in?next=%2Fui");
+        for outside in ["https://evil.example/", "//evil.example", "/uix", "/ui/../v1/tenants", "/ui/t/ä", ""] {
+            assert_eq!(safe_next(outside), "/ui", "{outside}");
+        }
+        assert_eq!(safe_next("/ui?x=1"), "/ui?x=1");
     }
 }

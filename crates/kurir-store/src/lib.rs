@@ -294,6 +294,13 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a setting unless one of that name exists; returns whether this call stored it. Two nodes racing
     /// to store the same setting: exactly one wins, the other reads the winner's.
     async fn insert_setting(&self, key: &str, value: Vec<u8>) -> Result<bool>;
+    /// A secret setting shared by every node (the dashboard's session key): the value stored under `key`, after
+    /// storing `fresh` there when none was (the first node's value wins). [`sealed::SealedStore`] seals it like
+    /// every secret; a backend on its own keeps it as given.
+    async fn secret_setting(&self, key: &str, fresh: Vec<u8>) -> Result<Vec<u8>> {
+        self.insert_setting(key, fresh).await?;
+        Ok(self.get_setting(key).await?.unwrap_or_default())
+    }
 
     /// The SHA-256 of the admin token, once one was stored.
     async fn admin_token_hash(&self) -> Result<Option<[u8; 32]>>;

@@ -95,6 +95,19 @@ impl Store for SealedStore {
         self.backend.insert_setting(key, value).await
     }
 
+    async fn secret_setting(&self, key: &str, fresh: Vec<u8>) -> Result<Vec<u8>> {
+        use base64::engine::general_purpose::STANDARD;
+        use base64::Engine as _;
+        let sealed = self.secrets.seal(&STANDARD.encode(&fresh)).into_bytes();
+        self.backend.insert_setting(key, sealed).await?;
+        let stored = self.backend.get_setting(key).await?.unwrap_or_default();
+        let text =
+            std::str::from_utf8(&stored).map_err(|_| StoreError::corrupt("settings", format!("{key} is not text")))?;
+        STANDARD
+            .decode(self.secrets.open(text)?)
+            .map_err(|err| StoreError::corrupt("settings", format!("{key}: {err}")))
+    }
+
     async fn admin_token_hash(&self) -> Result<Option<[u8; 32]>> {
         self.backend.admin_token_hash().await
     }

@@ -350,3 +350,54 @@ async fn every_page_shows_real_data_with_labelled_controls_at_phone_width_too() 
     }
     browser.shot("phone").await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn saving_the_edit_form_unchanged_changes_nothing() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let settings = json!({
+        "dialect": "zort",
+        "description": "Stock sync",
+        "event_types": ["ADDPRODUCT", "UPDATEPRODUCT"],
+        "headers": {"X-Shop": "7", "X-Token": "t0k"},
+        "retry_schedule": [5, 60, 600],
+        "timeout_ms": 7000,
+        "signature_headers": false,
+        "zort": {"key1": "k-one", "key2": "k-two", "key3": "k-three"},
+        "auth": {"type": "oauth2", "token_url": "http://127.0.0.1:9/token", "client_id": "kurir", "client_secret": "cs", "scope": "hooks"},
+    });
+    let created = tenant.endpoint("http://127.0.0.1:9/zort", settings).await;
+    let id = created["id"].as_str().unwrap_or_default().to_owned();
+    let before = tenant.api.get(&tenant.path(&format!("/endpoints/{id}"))).await.1;
+    let mut browser = Browser::start("edit").await;
+    browser.sign_in(&kurir.base, tenant.api.token()).await;
+    browser.goto(&format!("{}/ui/t/acme/endpoints/{id}/edit", kurir.base)).await;
+    browser.click("form.card button[type=submit]").await;
+    browser.wait_for_text("Saved.").await;
+    let after = tenant.api.get(&tenant.path(&format!("/endpoints/{id}"))).await.1;
+    for field in [
+        "url",
+        "dialect",
+        "description",
+        "event_types",
+        "headers",
+        "retry_schedule",
+        "timeout_ms",
+        "signature_headers",
+        "zort",
+        "auth",
+        "enabled",
+    ] {
+        assert_eq!(after[field], before[field], "{field} is unchanged");
+    }
+
+    // A changed OAuth client id without the secret is refused beside the OAuth settings, and nothing is saved.
+    browser.goto(&format!("{}/ui/t/acme/endpoints/{id}/edit", kurir.base)).await;
+    browser.fill("#oauth_client_id", "someone-else").await;
+    browser.click("form.card button[type=submit]").await;
+    let error = browser.find("#err-auth").await.text().await.unwrap_or_default();
+    assert!(error.contains("auth.client_secret"), "{error}");
+    let still = tenant.api.get(&tenant.path(&format!("/endpoints/{id}"))).await.1;
+    assert_eq!(still["auth"], before["auth"]);
+    browser.shot("oauth-refused").await;
+}

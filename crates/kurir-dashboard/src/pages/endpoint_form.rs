@@ -7,129 +7,155 @@ use kurir_api::error::ApiError;
 use kurir_core::catalog::Catalog;
 use kurir_core::endpoint::{Dialect, Endpoint, EndpointAuth};
 use maud::{html, Markup};
+
+use crate::fields::Fields;
 use serde_json::{json, Map, Value};
 
-/// What the form holds: the posted fields, or an endpoint's current settings.
-#[derive(Debug, Default, Clone)]
-pub struct FormValues {
-    fields: Vec<(String, String)>,
+/// An endpoint's settings as the form's values. Secrets (ZORT keys, the OAuth client secret) are left out: on
+/// an edit, blank means "keep".
+pub fn values_of(endpoint: &Endpoint) -> Fields {
+    let mut fields = Fields::default();
+    fields.push("url", endpoint.url.clone());
+    fields.push("dialect", endpoint.dialect.as_str());
+    fields.push("description", endpoint.description.clone());
+    fields.push("timeout_ms", endpoint.timeout_ms.to_string());
+    fields.push("headers", endpoint.headers.iter().map(|(k, v)| format!("{k}: {v}\n")).collect::<String>());
+    if endpoint.signature_headers {
+        fields.push("signature_headers", "on");
+    }
+    for name in endpoint.event_types.iter().flatten() {
+        fields.push("event_types", name.clone());
+    }
+    match endpoint.retry_schedule.as_ref() {
+        None => fields.push("retry", "default"),
+        Some(schedule) => match schedule.preset_name() {
+            Some(name) => fields.push("retry", name),
+            None => {
+                fields.push("retry", "custom");
+                let waits: Vec<String> = schedule.waits_secs().iter().map(u32::to_string).collect();
+                fields.push("retry_waits", waits.join(", "));
+            }
+        },
+    }
+    if let Some(EndpointAuth::OAuth2 { token_url, client_id, scope, .. }) = &endpoint.auth {
+        fields.push("oauth_token_url", token_url.clone());
+        fields.push("oauth_client_id", client_id.clone());
+        fields.push("oauth_scope", scope.clone().unwrap_or_default());
+    }
+    fields
 }
 
-impl FormValues {
-    pub fn posted(fields: Vec<(String, String)>) -> Self {
-        FormValues { fields }
+/// The settings in the REST body's shape: for a new endpoint (`current` is `None`) only what was filled in;
+/// for an edit, a patch over `current`, in which a blank secret keeps the stored one.
+pub fn settings(values: &Fields, current: Option<&Endpoint>) -> Result<Map<String, Value>, ApiError> {
+    let mut body = Map::new();
+    body.insert("url".into(), json!(values.text("url")));
+    body.insert("dialect".into(), json!(values.text("dialect")));
+    body.insert("description".into(), json!(values.text("description")));
+    let types = values.all("event_types");
+    body.insert("event_types".into(), if types.is_empty() { Value::Null } else { json!(types) });
+    body.insert("headers".into(), json!(parse_headers(values.text("headers"))?));
+    body.insert("retry_schedule".into(), retry_schedule(values)?);
+    if !values.text("timeout_ms").is_empty() {
+        let timeout: u32 = values
+            .text("timeout_ms")
+            .parse()
+            .map_err(|_| ApiError::invalid("timeout_ms", "must be a whole number of milliseconds"))?;
+        body.insert("timeout_ms".into(), json!(timeout));
     }
-
-    /// An endpoint's settings as form values. Secrets (ZORT keys, the OAuth client secret) are left out: blank
-    /// means "keep".
-    pub fn of(endpoint: &Endpoint) -> Self {
-        let mut fields = vec![
-            ("url".to_owned(), endpoint.url.clone()),
-            ("dialect".to_owned(), endpoint.dialect.as_str().to_owned()),
-            ("description".to_owned(), endpoint.description.clone()),
-            ("timeout_ms".to_owned(), endpoint.timeout_ms.to_string()),
-            ("headers".to_owned(), endpoint.headers.iter().map(|(k, v)| format!("{k}: {v}\n")).collect()),
-        ];
-        if endpoint.signature_headers {
-            fields.push(("signature_headers".to_owned(), "on".to_owned()));
-        }
-        for name in endpoint.event_types.iter().flatten() {
-            fields.push(("event_types".to_owned(), name.clone()));
-        }
-        match endpoint.retry_schedule.as_ref() {
-            None => fields.push(("retry".to_owned(), "default".to_owned())),
-            Some(schedule) => match schedule.preset_name() {
-                Some(name) => fields.push(("retry".to_owned(), name.to_owned())),
-                None => {
-                    fields.push(("retry".to_owned(), "custom".to_owned()));
-                    let waits: Vec<String> = schedule.waits_secs().iter().map(u32::to_string).collect();
-                    fields.push(("retry_waits".to_owned(), waits.join(", ")));
-                }
-            },
-        }
-        if let Some(EndpointAuth::OAuth2 { token_url, client_id, scope, .. }) = &endpoint.auth {
-            fields.push(("oauth_token_url".to_owned(), token_url.clone()));
-            fields.push(("oauth_client_id".to_owned(), client_id.clone()));
-            fields.push(("oauth_scope".to_owned(), scope.clone().unwrap_or_default()));
-        }
-        FormValues { fields }
+    body.insert("signature_headers".into(), json!(values.checked("signature_headers")));
+    match zort_keys(values, current) {
+        Change::Set(keys) => body.insert("zort".into(), keys),
+        Change::Clear => body.insert("zort".into(), Value::Null),
+        Change::Keep => None,
+    };
+    match oauth(values, current)? {
+        Change::Set(auth) => body.insert("auth".into(), auth),
+        Change::Clear => body.insert("auth".into(), Value::Null),
+        Change::Keep => None,
+    };
+    if current.is_none() {
+        body.retain(|_, v| !v.is_null());
     }
+    Ok(body)
+}
 
-    pub fn text(&self, name: &str) -> &str {
-        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v.trim()).unwrap_or("")
+/// The ZORT keys: the three given; or, all blank on an edit of a `zort` endpoint, the stored ones.
+fn zort_keys(values: &Fields, current: Option<&Endpoint>) -> Change {
+    let keys = [values.text("zort_key1"), values.text("zort_key2"), values.text("zort_key3")];
+    if keys.iter().any(|k| !k.is_empty()) {
+        return Change::Set(json!({"key1": keys[0], "key2": keys[1], "key3": keys[2]}));
     }
-
-    fn all(&self, name: &str) -> Vec<&str> {
-        self.fields.iter().filter(|(n, v)| n == name && !v.trim().is_empty()).map(|(_, v)| v.trim()).collect()
+    match current {
+        Some(_) if values.text("dialect") == "zort" => Change::Keep,
+        _ => Change::Clear,
     }
+}
 
-    fn checked(&self, name: &str) -> bool {
-        !self.text(name).is_empty()
+/// The OAuth settings: all given; none (no token URL); or on an edit, unchanged without the client secret. A
+/// changed setting without the secret is refused rather than silently dropped.
+fn oauth(values: &Fields, current: Option<&Endpoint>) -> Result<Change, ApiError> {
+    let token_url = values.text("oauth_token_url");
+    if token_url.is_empty() {
+        return Ok(Change::Clear);
     }
-
-    /// The settings in the REST body's shape. For an edit, blank secrets are left out so the current ones stay.
-    pub fn settings(&self, editing: bool) -> Result<Map<String, Value>, ApiError> {
-        let mut body = Map::new();
-        body.insert("url".into(), json!(self.text("url")));
-        body.insert("dialect".into(), json!(self.text("dialect")));
-        body.insert("description".into(), json!(self.text("description")));
-        let types = self.all("event_types");
-        body.insert("event_types".into(), if types.is_empty() { Value::Null } else { json!(types) });
-        body.insert("headers".into(), json!(parse_headers(self.text("headers"))?));
-        body.insert("retry_schedule".into(), self.retry_schedule()?);
-        if !self.text("timeout_ms").is_empty() {
-            let timeout: u32 = self
-                .text("timeout_ms")
-                .parse()
-                .map_err(|_| ApiError::invalid("timeout_ms", "must be a whole number of milliseconds"))?;
-            body.insert("timeout_ms".into(), json!(timeout));
-        }
-        body.insert("signature_headers".into(), json!(self.checked("signature_headers")));
-        let keys = [self.text("zort_key1"), self.text("zort_key2"), self.text("zort_key3")];
-        if keys.iter().any(|k| !k.is_empty()) {
-            body.insert("zort".into(), json!({"key1": keys[0], "key2": keys[1], "key3": keys[2]}));
-        } else if !editing || self.text("dialect") != "zort" {
-            // Blank keys on an edit of a zort endpoint keep the current ones; any other dialect has none.
-            body.insert("zort".into(), Value::Null);
-        }
-        if !self.text("oauth_token_url").is_empty() && (!editing || !self.text("oauth_client_secret").is_empty()) {
-            let mut auth = json!({
-                "type": "oauth2",
-                "token_url": self.text("oauth_token_url"),
-                "client_id": self.text("oauth_client_id"),
-                "client_secret": self.text("oauth_client_secret"),
-            });
-            if !self.text("oauth_scope").is_empty() {
-                auth["scope"] = json!(self.text("oauth_scope"));
+    let secret = values.text("oauth_client_secret");
+    let scope = Some(values.text("oauth_scope")).filter(|s| !s.is_empty());
+    if secret.is_empty() {
+        if let Some(Some(EndpointAuth::OAuth2 { token_url: url, client_id, scope: stored_scope, .. })) =
+            current.map(|e| e.auth.as_ref())
+        {
+            let unchanged = url == token_url
+                && client_id == values.text("oauth_client_id")
+                && *stored_scope == scope.map(str::to_owned);
+            if unchanged {
+                return Ok(Change::Keep);
             }
-            body.insert("auth".into(), auth);
-        } else if !editing || self.text("oauth_token_url").is_empty() {
-            body.insert("auth".into(), Value::Null);
+            return Err(ApiError::invalid(
+                "auth.client_secret",
+                "give the client secret again to change the OAuth settings",
+            ));
         }
-        if !editing {
-            body.retain(|_, v| !v.is_null());
-        }
-        Ok(body)
     }
+    let mut auth = json!({
+        "type": "oauth2",
+        "token_url": token_url,
+        "client_id": values.text("oauth_client_id"),
+        "client_secret": secret,
+    });
+    if let Some(scope) = scope {
+        auth["scope"] = json!(scope);
+    }
+    Ok(Change::Set(auth))
+}
 
-    fn retry_schedule(&self) -> Result<Value, ApiError> {
-        match self.text("retry") {
-            "" | "default" => Ok(json!("default")),
-            "custom" => {
-                let waits = self
-                    .text("retry_waits")
-                    .split([',', ' '])
-                    .filter(|w| !w.is_empty())
-                    .map(|w| w.parse::<u32>())
-                    .collect::<Result<Vec<u32>, _>>()
-                    .map_err(|_| {
-                        ApiError::invalid("retry_schedule", "waits must be whole seconds, such as 5, 300, 1800")
-                    })?;
-                Ok(json!(waits))
+fn retry_schedule(values: &Fields) -> Result<Value, ApiError> {
+    match values.text("retry") {
+        "" | "default" => Ok(json!("default")),
+        "custom" => {
+            if values.text("retry_waits").is_empty() {
+                return Err(ApiError::invalid("retry_schedule", "give the custom waits, such as 5, 300, 1800"));
             }
-            preset => Ok(json!(preset)),
+            let waits = values
+                .text("retry_waits")
+                .split([',', ' '])
+                .filter(|w| !w.is_empty())
+                .map(|w| w.parse::<u32>())
+                .collect::<Result<Vec<u32>, _>>()
+                .map_err(|_| {
+                    ApiError::invalid("retry_schedule", "waits must be whole seconds, such as 5, 300, 1800")
+                })?;
+            Ok(json!(waits))
         }
+        preset => Ok(json!(preset)),
     }
+}
+
+/// What an edit does to a setting that holds a secret.
+enum Change {
+    Set(Value),
+    Clear,
+    Keep,
 }
 
 /// `Name: value` lines as a header map; a line without a colon is refused, naming its line.
@@ -160,7 +186,7 @@ pub fn group_of(field: &str) -> &'static str {
 pub fn render(
     action: &str,
     token: Markup,
-    values: &FormValues,
+    values: &Fields,
     catalog: &Catalog,
     custom_types: &[String],
     error: Option<&ApiError>,
@@ -248,7 +274,7 @@ pub fn render(
                 (beside("timeout_ms"))
             }
             div.field {
-                label { input type="checkbox" name="signature_headers" checked[!editing && values.fields.is_empty() || values.checked("signature_headers")]; " Send kurir's webhook-* signature headers in the dealpos and zort dialects" }
+                label { input type="checkbox" name="signature_headers" checked[!editing && values.is_empty() || values.checked("signature_headers")]; " Send kurir's webhook-* signature headers in the dealpos and zort dialects" }
             }
             fieldset.field {
                 legend { "ZORT keys (zort dialect)" }
@@ -282,8 +308,8 @@ pub fn render(
 mod tests {
     use super::*;
 
-    fn posted(pairs: &[(&str, &str)]) -> FormValues {
-        FormValues::posted(pairs.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect())
+    fn posted(pairs: &[(&str, &str)]) -> Fields {
+        Fields::new(pairs.iter().map(|(n, v)| ((*n).to_owned(), (*v).to_owned())).collect())
     }
 
     #[test]
@@ -297,7 +323,7 @@ mod tests {
             ("retry_waits", "5, 60 600"),
             ("headers", "X-Shop: 7\n\n"),
         ]);
-        let body = values.settings(false).ok().unwrap_or_default();
+        let body = settings(&values, None).ok().unwrap_or_default();
         assert_eq!(body["url"], "https://example.com/hook");
         assert_eq!(body["event_types"], json!(["product.created", "invoice.created"]));
         assert_eq!(body["retry_schedule"], json!([5, 60, 600]));
@@ -307,30 +333,71 @@ mod tests {
 
     #[test]
     fn malformed_fields_are_named() {
-        let waits = posted(&[("retry", "custom"), ("retry_waits", "5, soon")]).settings(false);
+        let waits = settings(&posted(&[("retry", "custom"), ("retry_waits", "5, soon")]), None);
         assert_eq!(waits.err().and_then(|e| e.field), Some("retry_schedule".into()));
-        let headers = posted(&[("headers", "X-Ok: 1\nbroken")]).settings(false);
+        let headers = settings(&posted(&[("headers", "X-Ok: 1\nbroken")]), None);
         let err = headers.err();
         assert_eq!(err.as_ref().and_then(|e| e.field.clone()), Some("headers".into()));
         assert!(err.is_some_and(|e| e.message.contains("line 2")));
-        let timeout = posted(&[("timeout_ms", "soon")]).settings(false);
+        let timeout = settings(&posted(&[("timeout_ms", "soon")]), None);
         assert_eq!(timeout.err().and_then(|e| e.field), Some("timeout_ms".into()));
+    }
+
+    fn zort_endpoint_with_oauth() -> Endpoint {
+        let tenant: kurir_core::id::TenantId = "acme".parse().unwrap_or_else(|_| unreachable!());
+        Endpoint {
+            id: kurir_core::id::EndpointId::generate(1, 1),
+            tenant,
+            url: "https://example.com".into(),
+            dialect: Dialect::Zort,
+            description: String::new(),
+            event_types: None,
+            headers: BTreeMap::new(),
+            secrets: Vec::new(),
+            retry_schedule: None,
+            timeout_ms: 15_000,
+            enabled: true,
+            disabled_reason: None,
+            owner_key: None,
+            zort_keys: Some(kurir_core::endpoint::ZortKeys { key1: "a".into(), key2: "b".into(), key3: "c".into() }),
+            signature_headers: true,
+            auth: Some(EndpointAuth::OAuth2 {
+                token_url: "https://auth.example.com/token".into(),
+                client_id: "kurir".into(),
+                client_secret: "s3cret".into(),
+                scope: None,
+            }),
+            created_at_ms: 0,
+            updated_at_ms: 0,
+        }
     }
 
     #[test]
     fn an_edit_keeps_secrets_left_blank() {
-        let values = posted(&[
-            ("url", "https://example.com"),
-            ("dialect", "zort"),
-            ("oauth_token_url", "https://auth.example.com/token"),
-        ]);
-        let body = values.settings(true).ok().unwrap_or_default();
+        let current = zort_endpoint_with_oauth();
+        let unchanged = values_of(&current);
+        let body = settings(&unchanged, Some(&current)).ok().unwrap_or_default();
         assert!(!body.contains_key("zort"), "blank keys keep the current ones");
-        assert!(!body.contains_key("auth"), "OAuth without its secret keeps the current settings");
-        let standard = posted(&[("url", "https://example.com"), ("dialect", "standard")]).settings(true);
+        assert!(!body.contains_key("auth"), "unchanged OAuth without its secret keeps the current settings");
+        let standard = settings(&posted(&[("url", "https://example.com"), ("dialect", "standard")]), Some(&current));
         let standard = standard.ok().unwrap_or_default();
         assert_eq!(standard.get("zort"), Some(&Value::Null), "leaving zort drops its keys");
         assert_eq!(standard.get("auth"), Some(&Value::Null), "a blank token URL drops OAuth");
+    }
+
+    #[test]
+    fn a_changed_oauth_setting_without_its_secret_is_refused_not_dropped() {
+        let current = zort_endpoint_with_oauth();
+        let mut fields = values_of(&current).without("oauth_client_id");
+        fields.push("oauth_client_id", "another");
+        let refused = settings(&fields, Some(&current));
+        assert_eq!(refused.err().and_then(|e| e.field), Some("auth.client_secret".into()));
+    }
+
+    #[test]
+    fn custom_retries_need_their_waits() {
+        let empty = settings(&posted(&[("retry", "custom"), ("retry_waits", " ")]), None);
+        assert_eq!(empty.err().and_then(|e| e.field), Some("retry_schedule".into()));
     }
 
     #[test]

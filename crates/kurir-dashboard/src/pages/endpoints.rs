@@ -13,14 +13,15 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use serde_json::{json, Map};
 
+use crate::fields::Fields;
 use crate::layout::{page, Chrome, Section};
-use crate::pages::endpoint_form::{self, FormValues};
+use crate::pages::endpoint_form;
 use crate::pages::events::deliveries_table;
 use crate::pages::{scope, PageError};
 use crate::web_auth::{Posted, Viewer};
 use crate::Dashboard;
 use crate::{chart, format};
-use kurir_core::stats::{minute_of, Tally};
+use kurir_core::stats::Tally;
 
 /// How many of an endpoint's latest deliveries its page shows.
 const RECENT: u32 = 20;
@@ -56,12 +57,12 @@ struct Health {
 pub async fn endpoint_table(dashboard: &Dashboard, chrome: &Chrome) -> Result<Markup, ApiError> {
     let store = &dashboard.app.store;
     let now = kurir_engine::now_ms();
-    let since_day = minute_of(now) - 24 * 60;
+    let since_day = chart::since_minute(now, 24 * 60);
     let stats = store.attempt_stats(&chrome.tenant, since_day).await?;
     let mut rows = Vec::new();
     for endpoint in store.list_endpoints(&chrome.tenant).await? {
         let circuit = store.endpoint_circuit(&chrome.tenant, &endpoint.id).await?;
-        let hour = chart::total(&stats, Some(&endpoint.id), minute_of(now) - 60);
+        let hour = chart::total(&stats, Some(&endpoint.id), chart::since_minute(now, 60));
         let day = chart::total(&stats, Some(&endpoint.id), since_day);
         let failing = hour.success_rate().is_some_and(|rate| rate < 0.5);
         let trouble = if !endpoint.enabled {
@@ -95,7 +96,7 @@ pub async fn endpoint_table(dashboard: &Dashboard, chrome: &Chrome) -> Result<Ma
                         td { (rate(&row.hour)) }
                         td.wide-only { (rate(&row.day)) }
                         td.wide-only { @match &row.last_error {
-                            Some((at, error)) => { span.bad { (error) } div.muted { (format::age(*at, now)) } },
+                            Some((at, error)) => { span.bad { (error) } div.muted { (format::when(*at)) } },
                             None => span.muted { "—" },
                         } }
                     }
@@ -162,14 +163,14 @@ pub async fn new_form(
 ) -> Result<Markup, PageError> {
     let tenant = scope(&dashboard, &viewer, &tenant).await?;
     let chrome = Chrome::load(&dashboard, &viewer, tenant, Section::Endpoints).await?;
-    form_page(&dashboard, &chrome, &FormValues::default(), None, None).await
+    form_page(&dashboard, &chrome, &Fields::default(), None, None).await
 }
 
 /// The create form, or with `editing` the edit form of that endpoint.
 async fn form_page(
     dashboard: &Dashboard,
     chrome: &Chrome,
-    values: &FormValues,
+    values: &Fields,
     error: Option<&ApiError>,
     editing: Option<&str>,
 ) -> Result<Markup, PageError> {
@@ -196,8 +197,8 @@ pub async fn create(
     posted: Posted,
 ) -> Result<Response, PageError> {
     let tenant = scope(&dashboard, &posted.viewer, &tenant).await?;
-    let values = FormValues::posted(posted.fields.clone());
-    let created = match values.settings(false) {
+    let values = posted.fields.clone();
+    let created = match endpoint_form::settings(&values, None) {
         Ok(settings) => kurir_api::endpoints::create_from(&dashboard.app, &tenant, settings.into()).await,
         Err(err) => Err(err),
     };
@@ -222,7 +223,7 @@ pub async fn edit_form(
     let tenant = scope(&dashboard, &viewer, &tenant).await?;
     let endpoint = dashboard.app.store.get_endpoint(&tenant, &endpoint_id(&id)?).await?;
     let chrome = Chrome::load(&dashboard, &viewer, tenant, Section::Endpoints).await?;
-    form_page(&dashboard, &chrome, &FormValues::of(&endpoint), None, Some(&id)).await
+    form_page(&dashboard, &chrome, &endpoint_form::values_of(&endpoint), None, Some(&id)).await
 }
 
 pub async fn edit_submit(
@@ -231,8 +232,9 @@ pub async fn edit_submit(
     posted: Posted,
 ) -> Result<Response, PageError> {
     let tenant = scope(&dashboard, &posted.viewer, &tenant).await?;
-    let values = FormValues::posted(posted.fields.clone());
-    let saved = match values.settings(true) {
+    let values = posted.fields.clone();
+    let current = dashboard.app.store.get_endpoint(&tenant, &endpoint_id(&id)?).await?;
+    let saved = match endpoint_form::settings(&values, Some(&current)) {
         Ok(patch) => kurir_api::endpoints::patch_endpoint(&dashboard.app, &tenant, &id, patch).await,
         Err(err) => Err(err),
     };
@@ -358,6 +360,7 @@ async fn endpoint_page(
                 @if circuit.is_open() { (action_button(chrome, &path("/resume"), "Close circuit and send now")) }
                 (action_button(chrome, &path("/rotate-secret"), "Rotate secret"))
             }
+            (error_for("actions"))
             form method="post" action=(path("/test")) aria-label="Send a test event" {
                 (chrome.token_field())
                 h3 { "Send a test event" }
@@ -426,11 +429,11 @@ pub async fn act(
         }),
         "test" => {
             let origin = posted.viewer.caller.key();
-            kurir_api::endpoints::send_test_event(app, &tenant, &id, posted.text("type"), origin)
+            kurir_api::endpoints::send_test_event(app, &tenant, &id, posted.fields.text("type"), origin)
                 .await
                 .map(|(event, _)| format!("/ui/t/{tenant}/events/{event}"))
         }
-        "recover" => match format::parse_local_time(posted.text("since")) {
+        "recover" => match format::parse_local_time(posted.fields.text("since")) {
             Some(since) => kurir_api::endpoints::recover_since(app, &tenant, &id, since)
                 .await
                 .map(|n| format!("{back}?recovered={n}")),
@@ -442,7 +445,11 @@ pub async fn act(
         Ok(to) => Ok(Redirect::to(&to).into_response()),
         Err(error) if error.status == StatusCode::BAD_REQUEST => {
             let chrome = Chrome::load(&dashboard, &posted.viewer, tenant, Section::Endpoints).await?;
-            let form = if action == "recover" { "recover" } else { "test" };
+            let form = match action.as_str() {
+                "recover" => "recover",
+                "test" => "test",
+                _ => "actions",
+            };
             let page = endpoint_page(&dashboard, &chrome, &id, html! {}, Some(ActionError { form, error })).await?;
             Ok((StatusCode::BAD_REQUEST, page).into_response())
         }

@@ -39,7 +39,7 @@ pub struct Filters {
 
 impl Filters {
     fn lists_deliveries(&self) -> bool {
-        (!self.state.is_empty() || !self.endpoint.is_empty()) && self.q.is_empty()
+        !self.state.is_empty() || !self.endpoint.is_empty()
     }
 
     /// This page's query string with `before` set to `cursor`.
@@ -158,8 +158,9 @@ async fn event_rows(dashboard: &Dashboard, chrome: &Chrome, filters: &Filters) -
     };
     let events = dashboard.app.store.list_events(&chrome.tenant, filter).await?;
     let next = kurir_api::events::next_cursor(&events, PAGE, |e| e.id.to_string());
-    // Only the newest page grows as events arrive; older pages stay put while being read.
-    let live = filters.before.is_empty().then_some("events");
+    // Only the newest page grows as events arrive; older pages stay put while being read, and a search (a scan)
+    // is run once, not every two seconds.
+    let live = (filters.before.is_empty() && filters.q.is_empty()).then_some("events");
     Ok(html! {
         div.table-wrap data-live=[live] {
             (events_table(chrome, &events))
@@ -171,7 +172,6 @@ async fn event_rows(dashboard: &Dashboard, chrome: &Chrome, filters: &Filters) -
 }
 
 fn events_table(chrome: &Chrome, events: &[Event]) -> Markup {
-    let now = kurir_engine::now_ms();
     html! {
         table {
             caption.skip { "Events, newest first" }
@@ -182,7 +182,7 @@ fn events_table(chrome: &Chrome, events: &[Event]) -> Markup {
                         td { code { (event.event_type) } }
                         td { a.mono href=(chrome.path(&format!("/events/{}", event.id))) { (event.id) } }
                         td.wide-only.mono { (event.ordering_key.as_deref().unwrap_or("—")) }
-                        td title=(format::time(event.created_at_ms)) { (format::age(event.created_at_ms, now)) }
+                        td { (format::when(event.created_at_ms)) }
                     }
                 }
                 @if events.is_empty() { tr { td colspan="4" { "No events match." } } }
@@ -192,6 +192,13 @@ fn events_table(chrome: &Chrome, events: &[Event]) -> Markup {
 }
 
 async fn delivery_rows(dashboard: &Dashboard, chrome: &Chrome, filters: &Filters) -> Result<Markup, ApiError> {
+    // The delivery log has no time or text filter: say so rather than ignore them.
+    let event_only = "filters the event log only; clear the delivery state and endpoint to use it";
+    for (field, value) in [("q", &filters.q), ("since", &filters.since), ("until", &filters.until)] {
+        if !value.trim().is_empty() {
+            return Err(ApiError::invalid(field, event_only));
+        }
+    }
     let state = optional(&filters.state)
         .map(|s| {
             DeliveryState::parse(&s).ok_or_else(|| {
@@ -219,7 +226,6 @@ async fn delivery_rows(dashboard: &Dashboard, chrome: &Chrome, filters: &Filters
 
 /// Deliveries as a table: state, event, attempts, last answer. Shared with the endpoint page.
 pub fn deliveries_table(chrome: &Chrome, deliveries: &[Delivery]) -> Markup {
-    let now = kurir_engine::now_ms();
     html! {
         table {
             caption.skip { "Deliveries, newest first" }
@@ -232,7 +238,7 @@ pub fn deliveries_table(chrome: &Chrome, deliveries: &[Delivery]) -> Markup {
                         td { a.mono href=(chrome.path(&format!("/events/{}", delivery.event_id))) { (delivery.event_id) } }
                         td { (delivery.attempts) }
                         td.wide-only { (last_answer(delivery)) }
-                        td title=(format::time(delivery.updated_at_ms)) { (format::age(delivery.updated_at_ms, now)) }
+                        td { (format::when(delivery.updated_at_ms)) }
                     }
                 }
                 @if deliveries.is_empty() { tr { td colspan="6" { "No deliveries match." } } }

@@ -4,7 +4,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use kurir_api::error::ApiError;
-use kurir_core::id::ApiKeyId;
 use maud::{html, Markup};
 
 use crate::format;
@@ -88,7 +87,7 @@ pub async fn create(
 ) -> Result<Response, PageError> {
     let tenant = scope(&dashboard, &posted.viewer, &tenant).await?;
     let chrome = Chrome::load(&dashboard, &posted.viewer, tenant.clone(), Section::Keys).await?;
-    match kurir_api::api_keys::create_key(&dashboard.app, tenant, posted.text("name")).await {
+    match kurir_api::api_keys::create_key(&dashboard.app, tenant, posted.fields.text("name")).await {
         Ok((key, _, token)) => {
             Ok(keys_page(&dashboard, &chrome, Some((&key.name, &token)), None).await?.into_response())
         }
@@ -105,8 +104,7 @@ pub async fn revoke(
     posted: Posted,
 ) -> Result<Response, PageError> {
     let tenant = scope(&dashboard, &posted.viewer, &tenant).await?;
-    let key: ApiKeyId = key.parse().map_err(|_| ApiError::not_found("api key"))?;
-    dashboard.app.store.revoke_api_key(&tenant, &key, kurir_engine::now_ms()).await?;
+    kurir_api::api_keys::revoke_key(&dashboard.app, &tenant, &key).await?;
     Ok(Redirect::to(&format!("/ui/t/{tenant}/api-keys")).into_response())
 }
 
@@ -123,7 +121,6 @@ pub async fn callouts(
     for provider in &providers {
         logs.push(store.list_callout_log(&tenant, &provider.name, CALLS_SHOWN).await?);
     }
-    let now = kurir_engine::now_ms();
     let content = html! {
         h1 { "Call-out providers" }
         p { "DealPOS's loyalty call-outs are relayed to these providers while the POS waits." }
@@ -146,7 +143,7 @@ pub async fn callouts(
                         tbody {
                             @for call in calls {
                                 tr {
-                                    td title=(format::time(call.at_ms)) { (format::age(call.at_ms, now)) }
+                                    td { (format::when(call.at_ms)) }
                                     td { span.badge class=(if call.outcome == "ok" { "ok" } else { "bad" }) { (call.outcome) }
                                          @if let Some(status) = call.status { " HTTP " (status) }
                                          @if let Some(error) = &call.error { div.bad { (error) } } }

@@ -5,7 +5,7 @@
 use axum::extract::{Path, Query, State};
 use kurir_core::delivery::DeliveryState;
 use kurir_core::id::EndpointId;
-use kurir_core::stats::{minute_of, MINUTE_MS};
+use kurir_core::stats::MINUTE_MS;
 use kurir_store::DeliveryFilter;
 use maud::{html, Markup};
 use serde::Deserialize;
@@ -64,8 +64,7 @@ async fn charts(dashboard: &Dashboard, chrome: &Chrome, query: &ChartQuery) -> R
     let picked: Option<EndpointId> =
         query.endpoint.as_deref().and_then(|text| text.parse().ok()).filter(|id| endpoints.iter().any(|e| e.id == *id));
     let per_column = hours * 60 / COLUMNS;
-    let now_minute = minute_of(kurir_engine::now_ms());
-    let from_minute = now_minute - COLUMNS * per_column + 1;
+    let from_minute = chart::since_minute(kurir_engine::now_ms(), COLUMNS * per_column);
     let stats = dashboard.app.store.attempt_stats(&chrome.tenant, from_minute).await?;
     let tallies = chart::columns(&stats, picked.as_ref(), from_minute, per_column, COLUMNS as usize);
     let start_ms = from_minute * MINUTE_MS;

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::layout::document;
 use crate::session::{set_cookie, Principal, Session};
-use crate::web_auth::{cross_site, Posted};
+use crate::web_auth::{cross_site, safe_next, Posted};
 use crate::Dashboard;
 
 #[derive(Deserialize)]
@@ -19,7 +19,7 @@ pub struct NextQuery {
 }
 
 pub async fn form(Query(query): Query<NextQuery>) -> Response {
-    render(query.next.as_deref().unwrap_or("/ui"), None, StatusCode::OK)
+    render(safe_next(query.next.as_deref().unwrap_or("/ui")), None, StatusCode::OK)
 }
 
 fn render(next: &str, error: Option<&str>, status: StatusCode) -> Response {
@@ -49,8 +49,8 @@ pub struct SignInForm {
 }
 
 pub async fn submit(State(dashboard): State<Dashboard>, headers: HeaderMap, Form(form): Form<SignInForm>) -> Response {
-    let next = form.next.filter(|n| n.starts_with("/ui")).unwrap_or_else(|| "/ui".to_owned());
-    if let Some(why) = cross_site(&headers) {
+    let next = safe_next(form.next.as_deref().unwrap_or("/ui")).to_owned();
+    if let Some(why) = cross_site(&headers, &dashboard.app.config.public_url) {
         return crate::pages::error_page(StatusCode::FORBIDDEN, "Refused", why);
     }
     let token = form.token.trim();

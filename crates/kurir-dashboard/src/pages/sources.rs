@@ -59,7 +59,6 @@ pub async fn show(
     let source = store.get_source(&tenant, &id).await?;
     let received = store.list_inbound(&tenant, &id, LOG_SHOWN).await?;
     let refused = store.list_refusals(&tenant, &id, LOG_SHOWN).await?;
-    let now = kurir_engine::now_ms();
     let content = html! {
         h1 { "Source " (source.name) }
         div.card {
@@ -78,7 +77,7 @@ pub async fn show(
                 tbody {
                     @for record in &received {
                         tr {
-                            td title=(format::time(record.received_at_ms)) { (format::age(record.received_at_ms, now)) }
+                            td { (format::when(record.received_at_ms)) }
                             td { code { (record.event_type) } }
                             td { a.mono href=(chrome.path(&format!("/events/{}", record.event_id))) { (record.event_id) }
                                  @if record.duplicate { div.muted { "a repeat: nothing new stored" } } }
@@ -101,7 +100,7 @@ pub async fn show(
                 tbody {
                     @for refusal in &refused {
                         tr {
-                            td title=(format::time(refusal.at_ms)) { (format::age(refusal.at_ms, now)) }
+                            td { (format::when(refusal.at_ms)) }
                             td.bad { "HTTP " (refusal.status) }
                             td { (refusal.reason) }
                             td.wide-only.mono { (refusal.address.as_deref().unwrap_or("—")) }

@@ -46,12 +46,20 @@ async fn secrets_are_sealed_at_rest() {
             "read back in the clear"
         );
     }
+    let session_key = b"session-key-HUSH-0123456789abcdef".to_vec();
+    {
+        let store = db.handle().await;
+        let kept = store.secret_setting("test.secret", session_key.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(kept, session_key, "the first value is stored");
+        let again = store.secret_setting("test.secret", b"another".to_vec()).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(again, session_key, "and kept: every node reads the first one");
+    }
     let mut database = Vec::new();
     database.extend(std::fs::read(db.dir().join("kurir.db")).unwrap_or_else(|err| panic!("{err}")));
     // The write-ahead log may have been checkpointed away; when it is there, it is searched too.
     database.extend(std::fs::read(db.dir().join("kurir.db-wal")).unwrap_or_default());
     assert!(!database.is_empty());
-    for value in secret_values {
+    for value in secret_values.into_iter().chain(["session-key-HUSH"]) {
         assert!(!database.windows(value.len()).any(|w| w == value.as_bytes()), "{value} is in the database file");
     }
     // Below the sealing layer the row holds only sealed text, which opens with the key.
