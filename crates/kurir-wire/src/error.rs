@@ -36,3 +36,20 @@ pub enum WireError {
     #[error("event time out of range")]
     TimeOutOfRange,
 }
+
+/// kurir-verify's errors (secrets, signatures, bodies) as this crate's.
+impl From<kurir_verify::VerifyError> for WireError {
+    fn from(err: kurir_verify::VerifyError) -> Self {
+        use kurir_verify::VerifyError as V;
+        match err {
+            V::InvalidSecret(why) => WireError::InvalidSecret(why),
+            V::MissingHeader(name) => WireError::MissingHeader(name),
+            V::InvalidTimestamp => WireError::InvalidTimestamp,
+            V::TimestampTooOld => WireError::TimestampTooOld,
+            V::TimestampTooNew => WireError::TimestampTooNew,
+            V::InvalidSignature => WireError::InvalidSignature,
+            V::Malformed(message) => WireError::MalformedPayload(message),
+            other => WireError::MalformedPayload(other.to_string()),
+        }
+    }
+}

@@ -7,7 +7,6 @@
 //! - DealPOS may send `X-API-Key` or an `Authorization: Bearer` token; its body is the bare entity JSON.
 
 use kurir_core::endpoint::ZortKeys;
-use serde_json::Value;
 use subtle::ConstantTimeEq;
 
 use crate::WireError;
@@ -51,36 +50,15 @@ pub fn verify_dealpos(
     }
 }
 
-/// The payload JSON text of a ZORT request whose body is not multipart: a form field `payload`, a raw JSON body,
-/// or `{"payload": <JSON or JSON text>}`. The text is kept as sent where it can be.
+/// The payload JSON text of a ZORT request whose body is not multipart (kurir-verify's reading, so kurir reads
+/// ZORT's bodies exactly as an integrator's service does).
 pub fn zort_payload(content_type: &str, body: &[u8]) -> Result<String, WireError> {
-    if content_type.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
-        let field =
-            form_urlencoded::parse(body).find(|(name, _)| name == "payload").map(|(_, value)| value.into_owned());
-        let text = field.ok_or(WireError::MalformedPayload("the form has no `payload` field".into()))?;
-        return checked_json(text);
-    }
-    let text = std::str::from_utf8(body).map_err(|_| WireError::MalformedPayload("the body is not UTF-8".into()))?;
-    let value: Value = serde_json::from_str(text)
-        .map_err(|err| WireError::MalformedPayload(format!("the body is not JSON: {err}")))?;
-    match value {
-        Value::Object(mut object) if object.len() == 1 && object.contains_key("payload") => {
-            match object.remove("payload") {
-                Some(Value::String(inner)) => checked_json(inner),
-                Some(inner) => Ok(inner.to_string()),
-                None => Err(WireError::MalformedPayload("empty payload".into())),
-            }
-        }
-        _ => Ok(text.to_owned()),
-    }
+    kurir_verify::decode::zort_payload(content_type, body).map_err(WireError::from)
 }
 
 /// `text` itself when it is JSON; otherwise a clear error.
 pub fn checked_json(text: String) -> Result<String, WireError> {
-    match serde_json::from_str::<Value>(&text) {
-        Ok(_) => Ok(text),
-        Err(err) => Err(WireError::MalformedPayload(format!("payload is not valid JSON: {err}"))),
-    }
+    kurir_verify::decode::checked_json(text).map_err(WireError::from)
 }
 
 #[cfg(test)]
@@ -112,19 +90,5 @@ mod tests {
         assert_eq!(verify_dealpos(Some("s3"), None, Some("Bearer s3")), Ok(()));
         assert_eq!(verify_dealpos(Some("s3"), None, Some("Basic s3")), Err(WireError::BadCredentials));
         assert_eq!(verify_dealpos(Some("s3"), None, None), Err(WireError::BadCredentials));
-    }
-
-    #[test]
-    fn zort_bodies() {
-        let form = "application/x-www-form-urlencoded";
-        assert_eq!(zort_payload(form, b"payload=%7B%22id%22%3A1%7D").ok().as_deref(), Some(r#"{"id":1}"#));
-        assert_eq!(zort_payload("application/json", br#"{"id": 1}"#).ok().as_deref(), Some(r#"{"id": 1}"#));
-        assert_eq!(zort_payload("", br#"{"payload": "{\"id\":1}"}"#).ok().as_deref(), Some(r#"{"id":1}"#));
-        assert_eq!(zort_payload("", br#"{"payload": {"id": 1}}"#).ok().as_deref(), Some(r#"{"id":1}"#));
-        assert_eq!(zort_payload("", br#"[{"trackingno": "T"}]"#).ok().as_deref(), Some(r#"[{"trackingno": "T"}]"#));
-        let malformed = "payload=%7B%22id%22%3A%20%221234%2C%7D";
-        assert!(matches!(zort_payload(form, malformed.as_bytes()), Err(WireError::MalformedPayload(_))));
-        assert!(matches!(zort_payload(form, b"other=1"), Err(WireError::MalformedPayload(_))));
-        assert!(matches!(zort_payload("", b"{\"id\": \"1234,"), Err(WireError::MalformedPayload(_))));
     }
 }

@@ -3,8 +3,8 @@
 //! # Layout
 //!
 //! - [`request`]: [`OutboundRequest`], the plain value a dialect produces (method, URL, headers, body).
-//! - [`secret`]: `whsec_…` signing secrets, with a `Debug` that never prints them.
-//! - [`signature`]: Standard Webhooks signing and verification (`webhook-signature: v1,<base64>`).
+//! - [`secret`] and [`signature`]: `whsec_…` secrets and Standard Webhooks signing and verification, from
+//!   kurir-verify (the crate integrators use to check what kurir sends), so the rule is written once.
 //! - [`standard`]: the `standard` dialect (`{"type","timestamp","data"}`).
 //! - [`dealpos`]: the `dealpos` dialect (the payload as published, one URL per event type).
 //! - [`zort`]: the `zort` dialect (`?method=`, a form field `payload`, the key headers).
@@ -21,8 +21,6 @@ pub mod dealpos;
 pub mod error;
 pub mod inbound;
 pub mod request;
-pub mod secret;
-pub mod signature;
 pub mod standard;
 pub mod zort;
 
@@ -30,8 +28,8 @@ pub mod zort;
 mod test_support;
 
 pub use error::WireError;
+pub use kurir_verify::{secret, signature, WebhookSecret};
 pub use request::{loggable, loggable_response_headers, OutboundRequest};
-pub use secret::WebhookSecret;
 
 use kurir_core::catalog::ZortTrigger;
 use kurir_core::endpoint::{Dialect, Endpoint};
@@ -54,5 +52,5 @@ pub fn encode(
 
 /// The endpoint's secrets that sign at `now_ms`, parsed.
 pub(crate) fn secrets_at(endpoint: &Endpoint, now_ms: i64) -> Result<Vec<WebhookSecret>, WireError> {
-    endpoint.live_secrets(now_ms).map(WebhookSecret::parse).collect()
+    endpoint.live_secrets(now_ms).map(|s| WebhookSecret::parse(s).map_err(WireError::from)).collect()
 }

@@ -32,5 +32,7 @@ mod store_copy;
 mod tenancy;
 /// The kurir process, test receivers and an API client.
 mod util;
+/// kurir-verify on the requests kurir really sends.
+mod verify;
 /// ZORT-compatible management: UpdateWebhook and GetWebhook.
 mod zort;

@@ -10,7 +10,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
-use crate::{WebhookSecret, WireError};
+use crate::{VerifyError, WebhookSecret};
 
 pub const HEADER_ID: &str = "webhook-id";
 pub const HEADER_TIMESTAMP: &str = "webhook-timestamp";
@@ -73,16 +73,16 @@ pub fn verify<'a>(
     headers: SignedHeaders<'_>,
     body: &[u8],
     now_secs: i64,
-) -> Result<(), WireError> {
-    let id = headers.id.ok_or(WireError::MissingHeader(HEADER_ID))?;
-    let timestamp = headers.timestamp.ok_or(WireError::MissingHeader(HEADER_TIMESTAMP))?;
-    let signature = headers.signature.ok_or(WireError::MissingHeader(HEADER_SIGNATURE))?;
-    let timestamp_secs: i64 = timestamp.trim().parse().map_err(|_| WireError::InvalidTimestamp)?;
+) -> Result<(), VerifyError> {
+    let id = headers.id.ok_or(VerifyError::MissingHeader(HEADER_ID))?;
+    let timestamp = headers.timestamp.ok_or(VerifyError::MissingHeader(HEADER_TIMESTAMP))?;
+    let signature = headers.signature.ok_or(VerifyError::MissingHeader(HEADER_SIGNATURE))?;
+    let timestamp_secs: i64 = timestamp.trim().parse().map_err(|_| VerifyError::InvalidTimestamp)?;
     if now_secs - timestamp_secs > TOLERANCE_SECS {
-        return Err(WireError::TimestampTooOld);
+        return Err(VerifyError::TimestampTooOld);
     }
     if timestamp_secs - now_secs > TOLERANCE_SECS {
-        return Err(WireError::TimestampTooNew);
+        return Err(VerifyError::TimestampTooNew);
     }
     let offered: Vec<Vec<u8>> = signature
         .split(' ')
@@ -96,7 +96,7 @@ pub fn verify<'a>(
             return Ok(());
         }
     }
-    Err(WireError::InvalidSignature)
+    Err(VerifyError::InvalidSignature)
 }
 
 #[cfg(test)]
@@ -131,14 +131,14 @@ mod tests {
         assert_eq!(check(&format!("v1,bm9wZQ== {SIGNATURE}"), BODY, TIMESTAMP), Ok(()));
         // The standard-webhooks repository's wrong signature for the same message (`test_no_verify`).
         let wrong = "v1,R3PTzyfHASBKHH98a7yexTwaJ4yNIcGhFQc1yuN+BPU=";
-        assert_eq!(check(wrong, BODY, TIMESTAMP), Err(WireError::InvalidSignature));
-        assert_eq!(check("v1,", BODY, TIMESTAMP), Err(WireError::InvalidSignature));
-        assert_eq!(check(&SIGNATURE.replace("v1", "v2"), BODY, TIMESTAMP), Err(WireError::InvalidSignature));
-        assert_eq!(check(SIGNATURE, b"{}", TIMESTAMP), Err(WireError::InvalidSignature));
-        assert_eq!(check(SIGNATURE, BODY, TIMESTAMP + TOLERANCE_SECS + 1), Err(WireError::TimestampTooOld));
-        assert_eq!(check(SIGNATURE, BODY, TIMESTAMP - TOLERANCE_SECS - 1), Err(WireError::TimestampTooNew));
+        assert_eq!(check(wrong, BODY, TIMESTAMP), Err(VerifyError::InvalidSignature));
+        assert_eq!(check("v1,", BODY, TIMESTAMP), Err(VerifyError::InvalidSignature));
+        assert_eq!(check(&SIGNATURE.replace("v1", "v2"), BODY, TIMESTAMP), Err(VerifyError::InvalidSignature));
+        assert_eq!(check(SIGNATURE, b"{}", TIMESTAMP), Err(VerifyError::InvalidSignature));
+        assert_eq!(check(SIGNATURE, BODY, TIMESTAMP + TOLERANCE_SECS + 1), Err(VerifyError::TimestampTooOld));
+        assert_eq!(check(SIGNATURE, BODY, TIMESTAMP - TOLERANCE_SECS - 1), Err(VerifyError::TimestampTooNew));
         let missing = SignedHeaders { id: None, timestamp: Some(&ts), signature: Some(SIGNATURE) };
-        assert_eq!(verify([&secret()], missing, BODY, TIMESTAMP), Err(WireError::MissingHeader(HEADER_ID)));
+        assert_eq!(verify([&secret()], missing, BODY, TIMESTAMP), Err(VerifyError::MissingHeader(HEADER_ID)));
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 
-use crate::WireError;
+use crate::VerifyError;
 
 pub const PREFIX: &str = "whsec_";
 
@@ -21,11 +21,11 @@ impl std::fmt::Debug for WebhookSecret {
 
 impl WebhookSecret {
     /// Parses `whsec_<base64>`. Keys must be 16–64 bytes: shorter is guessable, longer is not the standard's shape.
-    pub fn parse(text: &str) -> Result<Self, WireError> {
-        let encoded = text.strip_prefix(PREFIX).ok_or(WireError::InvalidSecret("must start with whsec_"))?;
-        let key = STANDARD.decode(encoded).map_err(|_| WireError::InvalidSecret("is not valid base64"))?;
+    pub fn parse(text: &str) -> Result<Self, VerifyError> {
+        let encoded = text.strip_prefix(PREFIX).ok_or(VerifyError::InvalidSecret("must start with whsec_"))?;
+        let key = STANDARD.decode(encoded).map_err(|_| VerifyError::InvalidSecret("is not valid base64"))?;
         if !(16..=64).contains(&key.len()) {
-            return Err(WireError::InvalidSecret("must hold 16 to 64 bytes"));
+            return Err(VerifyError::InvalidSecret("must hold 16 to 64 bytes"));
         }
         Ok(WebhookSecret { key })
     }
@@ -40,7 +40,8 @@ impl WebhookSecret {
         format!("{PREFIX}{}", STANDARD.encode(&self.key))
     }
 
-    pub(crate) fn key(&self) -> &[u8] {
+    /// The key bytes (what HMAC signs with).
+    pub fn key(&self) -> &[u8] {
         &self.key
     }
 }
@@ -58,8 +59,8 @@ mod tests {
 
     #[test]
     fn bad_secrets() {
-        assert_eq!(WebhookSecret::parse("abc"), Err(WireError::InvalidSecret("must start with whsec_")));
-        assert_eq!(WebhookSecret::parse("whsec_!!!"), Err(WireError::InvalidSecret("is not valid base64")));
-        assert_eq!(WebhookSecret::parse("whsec_AAAA"), Err(WireError::InvalidSecret("must hold 16 to 64 bytes")));
+        assert_eq!(WebhookSecret::parse("abc"), Err(VerifyError::InvalidSecret("must start with whsec_")));
+        assert_eq!(WebhookSecret::parse("whsec_!!!"), Err(VerifyError::InvalidSecret("is not valid base64")));
+        assert_eq!(WebhookSecret::parse("whsec_AAAA"), Err(VerifyError::InvalidSecret("must hold 16 to 64 bytes")));
     }
 }
