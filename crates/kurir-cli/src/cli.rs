@@ -27,11 +27,91 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Receive webhooks on this machine and print each one, decoded, with its signature checked; optionally
+    /// forward them to your own service. With --endpoint-for, kurir gets an endpoint pointing here for as long
+    /// as this runs.
+    Listen(ListenArgs),
+    /// Publish an event (or, with --batch, many) to a running kurir.
+    Publish(PublishArgs),
     /// Bring a PostgreSQL database's schema up to date and exit (`kurir serve` also does this at start).
     Migrate(MigrateArgs),
     /// Measure end-to-end throughput on this machine: an in-process kurir on a temp SQLite file publishes to
     /// receivers on 127.0.0.1, and every delivery is counted when it arrives.
     Bench(BenchArgs),
+}
+
+/// Where a running kurir is, and who is calling.
+#[derive(Args, Debug, Clone)]
+pub struct ServerArgs {
+    /// The kurir server.
+    #[arg(long, env = "KURIR_URL", default_value = "http://127.0.0.1:8780")]
+    pub url: String,
+    /// The admin token or a tenant's API key.
+    #[arg(long, env = "KURIR_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ListenArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// The port to listen on, on 127.0.0.1 (0: any free one; the address is printed).
+    #[arg(long, default_value_t = 9000)]
+    pub port: u16,
+    /// Forward each delivery to this URL (your service; the request's query is kept) and answer kurir with
+    /// what it answered.
+    #[arg(long)]
+    pub forward_to: Option<String>,
+    /// Check signatures with this `whsec_` secret (give it twice during a rotation).
+    #[arg(long = "secret", value_name = "WHSEC", hide_env_values = true)]
+    pub secrets: Vec<String>,
+    /// Check signatures with this endpoint's secret, fetched from kurir (with --tenant).
+    #[arg(long, conflicts_with = "endpoint_for")]
+    pub endpoint: Option<String>,
+    /// Create an endpoint of this tenant that points here, and remove it on exit (kurir must run with
+    /// --allow-private-targets to deliver to this machine).
+    #[arg(long, value_name = "TENANT")]
+    pub endpoint_for: Option<String>,
+    /// The tenant of --endpoint (default: the only one the token sees).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// The dialect of the endpoint that --endpoint-for creates.
+    #[arg(long, default_value = "standard", value_parser = ["standard", "dealpos", "zort"])]
+    pub dialect: String,
+    /// Only these event types (comma separated) for the endpoint that --endpoint-for creates.
+    #[arg(long, value_delimiter = ',')]
+    pub events: Vec<String>,
+    /// Stop after this many deliveries.
+    #[arg(long)]
+    pub max: Option<u64>,
+    /// One JSON object per line instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PublishArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// The event type (`productCreated`, `ADDPRODUCT`; `kurir catalog list` shows them).
+    #[arg(required_unless_present = "batch")]
+    pub event_type: Option<String>,
+    /// The payload: a JSON file, or `-` for standard input.
+    #[arg(long, required_unless_present = "batch", conflicts_with = "batch")]
+    pub payload: Option<String>,
+    /// Many events: a file (or `-`) of JSON lines, each `{"type", "payload"}` (and optionally
+    /// `ordering_key`, `params`), sent in batches of up to 1,000 with a progress bar.
+    #[arg(long, conflicts_with = "event_type")]
+    pub batch: Option<String>,
+    /// The tenant (default: the only one the token sees).
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Publish at most once under this key (retrying with it cannot publish twice).
+    #[arg(long)]
+    pub idempotency_key: Option<String>,
+    /// The API's answer as JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -5,7 +5,10 @@
 mod bench;
 mod catalog_cmd;
 mod cli;
+mod client;
+mod listen;
 mod node;
+mod publish;
 mod serve;
 mod store_copy;
 
@@ -27,6 +30,8 @@ fn main() -> ExitCode {
             cli::Command::Serve(args) => serve::run(args).await,
             cli::Command::Bench(args) => bench::run(args).await,
             cli::Command::Migrate(args) => serve::migrate(args).await,
+            cli::Command::Listen(args) => listen::run(args).await,
+            cli::Command::Publish(args) => publish::run(args).await,
             cli::Command::Catalog(command) => catalog_cmd::run(command),
             cli::Command::Completions { shell } => {
                 use clap::CommandFactory as _;

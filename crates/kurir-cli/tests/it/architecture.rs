@@ -44,7 +44,18 @@ fn crates_depend_one_way() {
         ("kurir-engine", &["kurir-core", "kurir-wire", "kurir-store"]),
         ("kurir-api", &["kurir-core", "kurir-wire", "kurir-store", "kurir-engine"]),
         ("kurir-dashboard", &["kurir-core", "kurir-store", "kurir-engine", "kurir-api"]),
-        ("kurir-cli", &["kurir-core", "kurir-wire", "kurir-store", "kurir-engine", "kurir-api", "kurir-dashboard"]),
+        (
+            "kurir-cli",
+            &[
+                "kurir-core",
+                "kurir-wire",
+                "kurir-verify",
+                "kurir-store",
+                "kurir-engine",
+                "kurir-api",
+                "kurir-dashboard",
+            ],
+        ),
     ];
     // A new crate must take its place in this order.
     let crates_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");

@@ -18,6 +18,8 @@ mod delivery;
 mod dialects;
 /// Durability: a restart or a `kill -9` loses no accepted event.
 mod durability;
+/// `kurir listen` and `kurir publish` against a running kurir.
+mod listen;
 /// Three nodes on one PostgreSQL database; one killed, one restarted; nothing lost, order kept.
 mod multinode;
 /// PostgreSQL: the binary on a real PostgreSQL; bad database URLs; the shared secret key.
