@@ -183,6 +183,7 @@ async fn publish(
     headers: HeaderMap,
     Json(input): Json<EventIn>,
 ) -> Result<Response, ApiError> {
+    let started = std::time::Instant::now();
     let tenant = caller.tenant(&state, &tenant).await?;
     if input.idempotency_key.is_some() {
         return Err(ApiError::invalid("idempotency_key", "use the Idempotency-Key header for a single publish"));
@@ -198,6 +199,7 @@ async fn publish(
     let published = state.store.publish(&tenant, vec![event]).await?;
     state.waker.wake();
     let first = published.into_iter().next().ok_or_else(|| ApiError::internal(&kurir_store::StoreError::Closed))?;
+    state.metrics.published(u64::from(!first.duplicate), started.elapsed());
     let delivery_ids: Vec<String> = first.delivery_ids.iter().map(ToString::to_string).collect();
     let mut answer =
         json!({"id": first.event_id.to_string(), "deliveries": first.deliveries, "delivery_ids": delivery_ids});
@@ -239,6 +241,7 @@ async fn publish_batch(
     Path(tenant): Path<String>,
     Json(batch): Json<BatchIn>,
 ) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+    let started = std::time::Instant::now();
     let tenant = caller.tenant(&state, &tenant).await?;
     if batch.events.is_empty() || batch.events.len() > MAX_BATCH_EVENTS {
         return Err(ApiError::invalid("events", format!("must hold 1 to {MAX_BATCH_EVENTS} events")));
@@ -256,6 +259,7 @@ async fn publish_batch(
     }
     let published = state.store.publish(&tenant, events).await?;
     state.waker.wake();
+    state.metrics.published(published.iter().filter(|p| !p.duplicate).count() as u64, started.elapsed());
     let data: Vec<Value> = published
         .into_iter()
         .map(|p| {

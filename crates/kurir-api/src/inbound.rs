@@ -113,6 +113,10 @@ async fn receive_and_record(
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
         .map(|info| info.0.ip().to_string());
     let result = receive(state, source.clone(), path_event, request).await;
+    if let Err(failed) = &result {
+        let verdict = if failed.status.is_client_error() { "refused" } else { "failed" };
+        state.metrics.inbound(source.tenant.as_str(), &source.name, verdict);
+    }
     if let Err(refused) = &result {
         if refused.status.is_client_error() {
             let now = kurir_engine::now_ms();
@@ -301,6 +305,8 @@ async fn store(state: &AppState, source: &Source, arrival: Arrival) -> Result<()
     let fingerprint: [u8; 32] = Sha256::digest(arrival.identity.as_bytes()).into();
     let receipt = Receipt { source: source.id.clone(), fingerprint, event, validation_error };
     let published = state.store.receive(&source.tenant, receipt).await?;
+    let verdict = if published.duplicate { "duplicate" } else { "accepted" };
+    state.metrics.inbound(source.tenant.as_str(), &source.name, verdict);
     if !published.duplicate {
         state.waker.wake();
     }

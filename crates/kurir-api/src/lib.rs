@@ -23,6 +23,7 @@ pub mod event_types;
 pub mod events;
 pub mod extract;
 pub mod inbound;
+pub mod metrics;
 pub mod refusals;
 pub mod sources;
 pub mod state;
@@ -50,6 +51,7 @@ pub fn app(state: AppState) -> Router {
         .merge(sources::router())
         .merge(callouts::router())
         .merge(inbound::router())
+        .merge(metrics::router())
         .fallback(|| async { error::ApiError::not_found("route") })
         // A known path with a method it does not take: the standard error body, not an empty 405.
         .method_not_allowed_fallback(|method: axum::http::Method, uri: axum::http::Uri| async move {

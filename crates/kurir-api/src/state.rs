@@ -36,6 +36,8 @@ pub struct AppState {
     pub callout_circuits: Arc<crate::callouts::CalloutCircuits>,
     /// How many refused inbound requests each source may have recorded a minute.
     pub refusals: Arc<crate::refusals::RefusalLimiter>,
+    /// Where publishes and inbound requests are counted, and what `/metrics` encodes.
+    pub metrics: Arc<kurir_metrics::Metrics>,
     /// Compiled schemas of tenants' own event types. Custom types cannot be changed once made, so entries
     /// never go stale.
     custom_types: CustomTypeCache,
@@ -57,8 +59,15 @@ impl AppState {
             http,
             callout_circuits: Arc::default(),
             refusals: Arc::default(),
+            metrics: Arc::default(),
             custom_types: Arc::default(),
         }
+    }
+
+    /// This state, counting into `metrics` (the process's one registry, shared with the store and the engine).
+    pub fn with_metrics(mut self, metrics: Arc<kurir_metrics::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The event type `name` as `tenant` sees it: a built-in one, or the tenant's own.

@@ -37,7 +37,9 @@ pub async fn serve(
         Some(url) => (Database::Postgres { url: url.clone() }, "PostgreSQL".to_owned()),
         None => (Database::Sqlite { data_dir: args.data_dir.clone() }, args.data_dir.display().to_string()),
     };
-    let options = StoreOptions { database, secret_key: args.secret_key.clone() };
+    // One registry for the process: the store's writer, the engine and the API count into it; `/metrics` reads it.
+    let metrics = Arc::new(kurir_metrics::Metrics::new());
+    let options = StoreOptions { database, secret_key: args.secret_key.clone(), metrics: Some(Arc::clone(&metrics)) };
     let store = kurir_store::open(&options).await.with_context(|| format!("cannot open the store in {place}"))?;
     // Kept in the data directory unless given, with either database: a restarted node resends at once what it
     // had in flight.
@@ -49,6 +51,7 @@ pub async fn serve(
 
     let waker = Waker::default();
     let engine_config = EngineConfig {
+        metrics: Some(Arc::clone(&metrics)),
         node,
         lease_ms: i64::from(args.lease_secs) * 1_000,
         allow_private_targets: args.allow_private_targets,
@@ -72,7 +75,7 @@ pub async fn serve(
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
     let config = ApiConfig { admin_token_hash, allow_private_targets: args.allow_private_targets, public_url };
     let http = kurir_engine::client::build(args.allow_private_targets, 16).context("cannot build the HTTP client")?;
-    let state = AppState::new(store, catalog, waker, config, http);
+    let state = AppState::new(store, catalog, waker, config, http).with_metrics(metrics);
     let dashboard = kurir_dashboard::Dashboard::open(state.clone()).await.context("cannot set up the dashboard")?;
     let app = kurir_api::app(state).merge(kurir_dashboard::router(dashboard));
     tracing::info!(%address, "kurir is listening");

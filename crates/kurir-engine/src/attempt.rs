@@ -46,6 +46,8 @@ pub struct Context {
     pub catalog: std::sync::Arc<Catalog>,
     pub tokens: TokenCache,
     pub allow_private_targets: bool,
+    /// Where each attempt is counted, by outcome and dialect.
+    pub metrics: Option<std::sync::Arc<kurir_metrics::Metrics>>,
 }
 
 pub async fn run(context: &Context, claim: &Claim) -> Outcome {
@@ -66,6 +68,9 @@ pub async fn run(context: &Context, claim: &Claim) -> Outcome {
     let duration_ms = u32::try_from(clock.elapsed().as_millis()).unwrap_or(u32::MAX);
     let mut outcome = decide(claim, response, started_at_ms, duration_ms, rand::random_range(-1.0..=1.0));
     outcome.attempt.request = logged;
+    if let Some(metrics) = &context.metrics {
+        metrics.attempt(outcome.next.state().as_str(), claim.endpoint.dialect.as_str(), clock.elapsed());
+    }
     outcome
 }
 

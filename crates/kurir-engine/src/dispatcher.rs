@@ -47,6 +47,8 @@ pub struct EngineConfig {
     /// Most attempts in flight to one endpoint across all nodes, so that a slow one cannot take every permit.
     pub max_in_flight_per_endpoint: u32,
     pub circuit: CircuitPolicy,
+    /// Where attempts and outcome writes are counted (`/metrics`); `None` counts nothing.
+    pub metrics: Option<Arc<kurir_metrics::Metrics>>,
 }
 
 impl Default for EngineConfig {
@@ -60,6 +62,7 @@ impl Default for EngineConfig {
             shutdown_grace: Duration::from_secs(10),
             max_in_flight_per_endpoint: 256,
             circuit: CircuitPolicy::default(),
+            metrics: None,
         }
     }
 }
@@ -81,6 +84,7 @@ pub async fn run(
         catalog,
         tokens: TokenCache::default(),
         allow_private_targets: config.allow_private_targets,
+        metrics: config.metrics.clone(),
     });
     // Another node's publish wakes this dispatcher too (where the store can tell).
     store.on_due({
@@ -96,8 +100,16 @@ pub async fn run(
     }
     let (outcome_tx, outcome_rx) = mpsc::channel(config.max_in_flight.max(1));
     let leases = Arc::new(Leases::default());
-    let writer =
-        tokio::spawn(outcomes::run(Arc::clone(&store), outcome_rx, waker.clone(), config.circuit, Arc::clone(&leases)));
+    let writer = tokio::spawn(outcomes::run(
+        outcomes::Writer {
+            store: Arc::clone(&store),
+            waker: waker.clone(),
+            circuit: config.circuit,
+            leases: Arc::clone(&leases),
+            metrics: config.metrics.clone(),
+        },
+        outcome_rx,
+    ));
     // The renewer outlives the drain and the last outcome write, so no lease expires while it is still used.
     let renewer_stop = CancellationToken::new();
     let renewer = tokio::spawn(renew_leases(

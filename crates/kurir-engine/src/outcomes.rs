@@ -17,28 +17,35 @@ use crate::Waker;
 /// Most outcomes in one store write.
 const MAX_BATCH: usize = 1_024;
 
-/// Runs until every sender is dropped, then returns after writing what it holds.
 /// How long a batch is tried before it is given up.
 const GIVE_UP_AFTER: Duration = Duration::from_secs(60);
 
-/// Each written outcome also feeds its endpoint's circuit breaker, which opens as `circuit` says. The leases of
-/// written (or given up) outcomes are released from `leases`.
-pub async fn run(
-    store: Arc<dyn Store>,
-    mut outcomes: mpsc::Receiver<Outcome>,
-    waker: Waker,
-    circuit: CircuitPolicy,
-    leases: Arc<Leases>,
-) {
+/// What the outcome writer works with.
+pub struct Writer {
+    pub store: Arc<dyn Store>,
+    /// Woken after each write: ordered successors and freed capacity may now be due.
+    pub waker: Waker,
+    /// When a written outcome opens its endpoint's circuit.
+    pub circuit: CircuitPolicy,
+    /// The leases of written (or given up) outcomes are released from here.
+    pub leases: Arc<Leases>,
+    pub metrics: Option<Arc<kurir_metrics::Metrics>>,
+}
+
+/// Writes outcomes back in batches until every sender is dropped, then returns after writing what it holds.
+pub async fn run(writer: Writer, mut outcomes: mpsc::Receiver<Outcome>) {
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while outcomes.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let written = std::mem::take(&mut batch);
         let held: Vec<Lease> =
             written.iter().map(|o| Lease { delivery_id: o.delivery_id.clone(), lease_token: o.lease_token }).collect();
-        write_with_retries(store.as_ref(), written, circuit).await;
-        leases.release(&held);
-        // Ordered successors and freed capacity may now be due.
-        waker.wake();
+        let (count, started) = (written.len(), Instant::now());
+        write_with_retries(writer.store.as_ref(), written, writer.circuit).await;
+        if let Some(metrics) = &writer.metrics {
+            metrics.outcomes_written(count, started.elapsed());
+        }
+        writer.leases.release(&held);
+        writer.waker.wake();
     }
 }
 

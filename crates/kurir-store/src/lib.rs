@@ -247,6 +247,18 @@ pub struct Refusal {
     pub address: Option<String>,
 }
 
+/// What `/metrics` reports from the database: across tenants, and the same on every node.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QueueSummary {
+    /// Deliveries not finished: pending, retrying or in flight.
+    pub unfinished: u64,
+    /// The due time of the oldest delivery that is due and waiting (pending or retrying, not leased).
+    pub oldest_due_ms: Option<i64>,
+    /// Endpoints whose circuit breaker is open or probing.
+    pub circuits_open: u64,
+    pub endpoints_disabled: u64,
+}
+
 /// How many refusals a source's log keeps (the newest).
 pub const REFUSALS_KEPT: u32 = 100;
 
@@ -434,6 +446,8 @@ pub trait Store: Send + Sync + 'static {
     /// The earliest time after `now_ms` at which something may become due (a retry, a lease expiring, an
     /// endpoint's circuit letting a probe out).
     async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>>;
+    /// The queue and the endpoints' health at `now_ms`, for `/metrics`.
+    async fn queue_summary(&self, now_ms: i64) -> Result<QueueSummary>;
     /// Extends to `now_ms + lease_ms` the leases of `node` named by `leases` (delivery and lease token): the
     /// attempts it is running, or whose outcome it has yet to write. Returns how many were extended. A live node
     /// calls it while its attempts run, so leases can be short and a dead node's deliveries are taken over soon;

@@ -25,6 +25,8 @@ pub struct StoreOptions {
     /// out: `secret.key` in the data directory is used, and made on first use. With PostgreSQL it is required:
     /// every node of one database must seal with the same key.
     pub secret_key: Option<String>,
+    /// Where the SQLite writer records its group commits (`/metrics`); `None` records nothing.
+    pub metrics: Option<Arc<kurir_metrics::Metrics>>,
 }
 
 /// Opens the database, brings its schema up to date and checks the secret key against it.
@@ -39,7 +41,7 @@ pub async fn open(options: &StoreOptions) -> Result<Arc<dyn Store>> {
                     SecretBox::from_data_dir(data_dir)?
                 }
             };
-            (Box::new(SqliteStore::open(data_dir)?), secrets)
+            (Box::new(SqliteStore::open_with_metrics(data_dir, options.metrics.clone())?), secrets)
         }
         Database::Postgres { url } => {
             // The database first: a wrong URL is the likelier mistake, and its message names the host.

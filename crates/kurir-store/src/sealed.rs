@@ -344,6 +344,10 @@ impl Store for SealedStore {
         self.backend.next_due_after(now_ms).await
     }
 
+    async fn queue_summary(&self, now_ms: i64) -> Result<crate::QueueSummary> {
+        self.backend.queue_summary(now_ms).await
+    }
+
     async fn renew_leases(&self, node: &NodeId, leases: Vec<Lease>, now_ms: i64, lease_ms: i64) -> Result<u64> {
         self.backend.renew_leases(node, leases, now_ms, lease_ms).await
     }

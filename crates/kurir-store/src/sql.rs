@@ -20,6 +20,9 @@ pub fn resendable() -> String {
     format!("state IN ({})", state_list(&DeliveryState::RESENDABLE))
 }
 
+/// The SQL condition for a circuit that is not closed (kurir-core's `Circuit::encode` writes the state first).
+pub const CIRCUIT_NOT_CLOSED: &str = "circuit NOT LIKE 'closed%'";
+
 /// The columns of an attempt row, in the order both backends' row readers take them.
 pub const ATTEMPT_COLUMNS: &str =
     "id, tenant_id, delivery_id, attempt_no, started_at, duration_ms, status, error_kind, \

@@ -207,8 +207,11 @@ type Server = tokio::task::JoinHandle<anyhow::Result<()>>;
 /// A benchmark replaces the admin token and fills the database with its tenants: it runs only on a database of
 /// its own (empty, or holding only earlier runs' `bench-` tenants).
 async fn refuse_a_database_in_use(url: &str, secret_key: Option<String>) -> anyhow::Result<()> {
-    let options =
-        kurir_store::StoreOptions { database: kurir_store::Database::Postgres { url: url.to_owned() }, secret_key };
+    let options = kurir_store::StoreOptions {
+        database: kurir_store::Database::Postgres { url: url.to_owned() },
+        secret_key,
+        metrics: None,
+    };
     let store = kurir_store::open(&options)
         .await
         .context("kurir bench runs only on a database of its own, sealed with the bench key (or --secret-key)")?;

@@ -20,6 +20,8 @@ mod dialects;
 mod durability;
 /// `kurir listen` and `kurir publish` against a running kurir.
 mod listen;
+/// `/metrics`: Prometheus figures that move.
+mod metrics;
 /// Three nodes on one PostgreSQL database; one killed, one restarted; nothing lost, order kept.
 mod multinode;
 /// PostgreSQL: the binary on a real PostgreSQL; bad database URLs; the shared secret key.

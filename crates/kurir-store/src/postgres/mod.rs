@@ -453,6 +453,9 @@ mod store_impl {
         async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>> {
             queue::next_due_after(self, now_ms).await
         }
+        async fn queue_summary(&self, now_ms: i64) -> Result<crate::QueueSummary> {
+            queue::summary(self, now_ms).await
+        }
         async fn renew_leases(&self, node: &NodeId, leases: Vec<Lease>, now_ms: i64, lease_ms: i64) -> Result<u64> {
             queue::renew_leases(self, node, &leases, now_ms + lease_ms).await
         }

@@ -93,6 +93,27 @@ pub(crate) async fn next_due_after(store: &PgStore, now_ms: i64) -> Result<Optio
     super::rows::get(&row, "delivery_queue", 0)
 }
 
+/// The queue and the endpoints' health, for `/metrics`: one round trip.
+pub(crate) async fn summary(store: &PgStore, now_ms: i64) -> Result<crate::QueueSummary> {
+    const T: &str = "delivery_queue";
+    let client = store.client().await?;
+    let sql = format!(
+        "SELECT (SELECT COUNT(*) FROM delivery_queue),
+                (SELECT MIN(next_attempt_at) FROM delivery_queue WHERE NOT leased AND next_attempt_at <= $1),
+                (SELECT COUNT(*) FROM endpoint_health WHERE {}),
+                (SELECT COUNT(*) FROM endpoints WHERE NOT enabled)",
+        sql::CIRCUIT_NOT_CLOSED
+    );
+    let row = client.query_one_cached(&sql, &[&now_ms]).await.map_err(pg_error)?;
+    let count = |i| super::rows::get::<i64>(&row, T, i).map(|n| n.max(0) as u64);
+    Ok(crate::QueueSummary {
+        unfinished: count(0)?,
+        oldest_due_ms: super::rows::get(&row, T, 1)?,
+        circuits_open: count(2)?,
+        endpoints_disabled: count(3)?,
+    })
+}
+
 pub(crate) async fn renew_leases(store: &PgStore, node: &NodeId, leases: &[Lease], until_ms: i64) -> Result<u64> {
     if leases.is_empty() {
         return Ok(0);

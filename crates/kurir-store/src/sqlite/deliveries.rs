@@ -452,6 +452,30 @@ pub(crate) fn record_outcomes(
     add_stats(conn, outcomes)
 }
 
+/// The queue and the endpoints' health, for `/metrics`.
+pub(crate) fn queue_summary(conn: &Connection, now_ms: i64) -> Result<crate::QueueSummary, StoreError> {
+    use kurir_core::delivery::DeliveryState;
+    let waiting = sql::state_list(&[DeliveryState::Pending, DeliveryState::Retrying]);
+    let sql = format!(
+        "SELECT (SELECT COUNT(*) FROM deliveries WHERE {}),
+                (SELECT MIN(next_attempt_at) FROM deliveries WHERE state IN ({waiting}) AND next_attempt_at <= ?1),
+                (SELECT COUNT(*) FROM endpoint_health WHERE {}),
+                (SELECT COUNT(*) FROM endpoints WHERE NOT enabled)",
+        sql::unfinished(""),
+        sql::CIRCUIT_NOT_CLOSED
+    );
+    let count = |n: i64| n.max(0) as u64;
+    let summary = conn.prepare_cached(&sql)?.query_row([now_ms], |row| {
+        Ok(crate::QueueSummary {
+            unfinished: count(row.get(0)?),
+            oldest_due_ms: row.get(1)?,
+            circuits_open: count(row.get(2)?),
+            endpoints_disabled: count(row.get(3)?),
+        })
+    })?;
+    Ok(summary)
+}
+
 pub(crate) fn next_due_after(conn: &Connection, now_ms: i64) -> Result<Option<i64>, StoreError> {
     let next: Option<i64> = conn
         .prepare_cached(&format!(

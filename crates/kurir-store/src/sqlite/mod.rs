@@ -81,6 +81,11 @@ impl SqliteStore {
     /// Opens (or creates) `kurir.db` in `data_dir` and brings its schema up to date. Secret fields are stored as
     /// they are given: [`crate::open`] wraps this store in [`crate::sealed::SealedStore`], which seals them.
     pub fn open(data_dir: &Path) -> Result<Self> {
+        Self::open_with_metrics(data_dir, None)
+    }
+
+    /// [`SqliteStore::open`], with the writer's group commits recorded in `metrics`.
+    pub fn open_with_metrics(data_dir: &Path, metrics: Option<Arc<kurir_metrics::Metrics>>) -> Result<Self> {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join("kurir.db");
         let mut conn = Connection::open(&path)?;
@@ -91,7 +96,7 @@ impl SqliteStore {
              PRAGMA busy_timeout = 5000;",
         )?;
         schema::migrate(&mut conn)?;
-        let writer = WriterHandle::spawn(conn)?;
+        let writer = WriterHandle::spawn(conn, metrics)?;
         Ok(SqliteStore {
             path,
             writer,
@@ -405,6 +410,10 @@ impl Store for SqliteStore {
 
     async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>> {
         self.read(move |c| deliveries::next_due_after(c, now_ms)).await
+    }
+
+    async fn queue_summary(&self, now_ms: i64) -> Result<crate::QueueSummary> {
+        self.read(move |c| deliveries::queue_summary(c, now_ms)).await
     }
 
     async fn renew_leases(&self, node: &NodeId, leases: Vec<Lease>, now_ms: i64, lease_ms: i64) -> Result<u64> {

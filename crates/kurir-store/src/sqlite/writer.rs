@@ -6,6 +6,9 @@
 //! back only that job. Replies are sent only after the commit is durable: a caller that hears "ok" can tell its
 //! client so. The queue is bounded: a flood of writes makes publishers wait instead of eating memory.
 
+use std::sync::Arc;
+
+use kurir_metrics::Metrics;
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
 
@@ -29,9 +32,9 @@ pub(crate) struct WriterHandle {
 
 impl WriterHandle {
     /// Starts the writer thread on `conn`. The thread ends when every handle is dropped.
-    pub(crate) fn spawn(conn: Connection) -> Result<Self, StoreError> {
+    pub(crate) fn spawn(conn: Connection, metrics: Option<Arc<Metrics>>) -> Result<Self, StoreError> {
         let (queue, jobs) = mpsc::channel(QUEUE_CAPACITY);
-        std::thread::Builder::new().name("kurir-sqlite-writer".into()).spawn(move || run(conn, jobs))?;
+        std::thread::Builder::new().name("kurir-sqlite-writer".into()).spawn(move || run(conn, jobs, metrics))?;
         Ok(WriterHandle { queue })
     }
 
@@ -75,7 +78,7 @@ fn in_savepoint<R>(
     }
 }
 
-fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>) {
+fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>, metrics: Option<Arc<Metrics>>) {
     let mut batch = Vec::with_capacity(MAX_JOBS_PER_COMMIT);
     while let Some(first) = jobs.blocking_recv() {
         batch.push(first);
@@ -85,7 +88,11 @@ fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        let (size, started) = (batch.len(), std::time::Instant::now());
         commit_batch(&conn, &mut batch);
+        if let Some(metrics) = &metrics {
+            metrics.commit(size, started.elapsed());
+        }
     }
     tracing::debug!("sqlite writer stopped: every handle was dropped");
 }

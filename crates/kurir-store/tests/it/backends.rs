@@ -48,7 +48,7 @@ impl TestDb {
     }
 
     pub fn options(&self, secret_key: &str) -> StoreOptions {
-        StoreOptions { database: self.database.clone(), secret_key: Some(secret_key.to_owned()) }
+        StoreOptions { database: self.database.clone(), secret_key: Some(secret_key.to_owned()), metrics: None }
     }
 
     pub async fn handle(&self) -> Arc<dyn Store> {

@@ -405,7 +405,21 @@ async fn events_are_found_by_ordering_key_or_payload_text(backend: Backend) {
     assert_eq!(found("100%_").await.map(|e| e.len()).ok(), Some(0), "wildcards are plain text");
 }
 
+async fn the_queue_summary_counts_what_waits_and_what_is_sick(backend: Backend) {
+    let fx = fixture(backend).await;
+    publish_many(&fx, 3, None).await;
+    let summary = fx.store.queue_summary(NOW + 10).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((summary.unfinished, summary.oldest_due_ms), (3, Some(NOW)));
+    assert_eq!((summary.circuits_open, summary.endpoints_disabled), (0, 0));
+    let claims = claim(&fx, NOW).await;
+    let dead: Vec<_> = claims.iter().map(|c| outcome(c, NextStep::Dead, c.lease_token)).collect();
+    record(&fx, dead).await;
+    let summary = fx.store.queue_summary(NOW + 10).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((summary.unfinished, summary.oldest_due_ms), (0, None), "finished deliveries leave the queue");
+}
+
 crate::on_every_backend!(
+    the_queue_summary_counts_what_waits_and_what_is_sick,
     events_are_found_by_ordering_key_or_payload_text,
     outcomes_add_up_in_the_statistics_per_endpoint_and_minute,
     the_attempt_log_keeps_the_request_and_the_response_headers,

@@ -42,7 +42,8 @@ async fn a_server_that_goes_away_is_unavailable_then_used_again() {
     let cluster = kurir_testpg::TestCluster::start()
         .unwrap_or_else(|err| panic!("PostgreSQL is needed for this test and none could be had: {err}"));
     let url = cluster.fresh_database("outage").unwrap_or_else(|err| panic!("{err}"));
-    let options = StoreOptions { database: Database::Postgres { url }, secret_key: Some(SECRET_KEY.into()) };
+    let options =
+        StoreOptions { database: Database::Postgres { url }, secret_key: Some(SECRET_KEY.into()), metrics: None };
     let store = kurir_store::open(&options).await.unwrap_or_else(|err| panic!("{err}"));
     let tenant = tenant_id("acme");
     add_tenant(store.as_ref(), tenant.clone(), "Acme").await;

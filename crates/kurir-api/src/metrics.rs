@@ -1,0 +1,30 @@
+//! `GET /metrics`: the process's metrics in the Prometheus text format (OpenMetrics), with the queue and the
+//! endpoints' health read from the store at scrape time. Admin only: give Prometheus the admin token
+//! (`authorization: {credentials: ...}` in its scrape config).
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use kurir_metrics::StoreGauges;
+
+use crate::auth::Admin;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/metrics", get(scrape))
+}
+
+async fn scrape(_admin: Admin, State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let now = kurir_engine::now_ms();
+    let summary = state.store.queue_summary(now).await?;
+    let gauges = StoreGauges {
+        queued: i64::try_from(summary.unfinished).unwrap_or(i64::MAX),
+        oldest_due_age_secs: summary.oldest_due_ms.map(|due| (now - due).max(0) as f64 / 1000.0).unwrap_or(0.0),
+        circuits_open: i64::try_from(summary.circuits_open).unwrap_or(i64::MAX),
+        endpoints_disabled: i64::try_from(summary.endpoints_disabled).unwrap_or(i64::MAX),
+    };
+    Ok(([(header::CONTENT_TYPE, kurir_metrics::CONTENT_TYPE)], state.metrics.encode(gauges)))
+}
