@@ -13,6 +13,7 @@
 //! The DTOs are the HTTP contract; domain types never go on the wire as they are. This crate is the only one that
 //! knows status codes. [`app`] builds the router from state alone, so tests can drive it without a socket.
 
+pub mod access;
 pub mod api_keys;
 pub mod auth;
 pub mod callouts;

@@ -8,6 +8,10 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(name = "kurir", version, about = "A webhook gateway for retail and point-of-sale platforms")]
 pub struct Cli {
+    /// A TOML file of `serve` settings (default: ./kurir.toml when present). A flag beats its KURIR_* variable,
+    /// which beats the file.
+    #[arg(long, global = true, env = "KURIR_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -229,6 +233,15 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "KURIR_LISTEN", default_value = "127.0.0.1:8780")]
     pub listen: SocketAddr,
+
+    /// Log lines as text (for people) or JSON (one object per line, for log collectors).
+    #[arg(long, env = "KURIR_LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
+
+    /// What to log, as a tracing filter: `info` (default), `debug` (adds an access log line per request),
+    /// `kurir=debug,tower=warn` ...
+    #[arg(long, env = "KURIR_LOG", default_value = "info")]
+    pub log: String,
 
     /// Directory for the SQLite database (created when missing).
     #[arg(long, env = "KURIR_DATA_DIR", default_value = "./kurir-data")]

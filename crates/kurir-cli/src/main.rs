@@ -6,6 +6,7 @@ mod bench;
 mod catalog_cmd;
 mod cli;
 mod client;
+mod config;
 mod listen;
 mod node;
 mod publish;
@@ -17,6 +18,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // The config file's settings become the KURIR_* variables not already set, before clap reads them.
+    let args: Vec<String> = std::env::args().collect();
+    if let Err(err) = config::apply(&args) {
+        eprintln!("kurir: {err:#}");
+        return ExitCode::FAILURE;
+    }
     let cli = cli::Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,

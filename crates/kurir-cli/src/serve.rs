@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use crate::cli::ServeArgs;
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    init_logging("info");
+    start_logging(&args.log, args.log_format == "json")?;
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -77,7 +77,9 @@ pub async fn serve(
     let http = kurir_engine::client::build(args.allow_private_targets, 16).context("cannot build the HTTP client")?;
     let state = AppState::new(store, catalog, waker, config, http).with_metrics(metrics);
     let dashboard = kurir_dashboard::Dashboard::open(state.clone()).await.context("cannot set up the dashboard")?;
-    let app = kurir_api::app(state).merge(kurir_dashboard::router(dashboard));
+    let app = kurir_api::app(state)
+        .merge(kurir_dashboard::router(dashboard))
+        .route_layer(axum::middleware::from_fn(kurir_api::access::access_log));
     tracing::info!(%address, "kurir is listening");
     println!("kurir listening on http://{address}");
     println!("dashboard: http://{address}/ui");
@@ -145,6 +147,19 @@ async fn cancel_on_signal(shutdown: CancellationToken) {
 }
 
 /// Logs to stderr; `KURIR_LOG` (an `EnvFilter` directive) overrides `default_level`.
+/// `kurir serve`'s logging: the filter `--log` gives (`KURIR_LOG`), as text or JSON lines on stderr.
+fn start_logging(filter: &str, json: bool) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .map_err(|err| anyhow::anyhow!("--log {filter}: not a log filter: {err}"))?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).init();
+    }
+    Ok(())
+}
+
 pub fn init_logging(default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("KURIR_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));

@@ -168,6 +168,8 @@ impl Nodes {
             bases.push(format!("http://{}", kurir_listener.local_addr()?));
             let serve_args = ServeArgs {
                 listen: kurir_listener.local_addr()?,
+                log_format: "text".into(),
+                log: "warn".into(),
                 data_dir: data_dir.join(format!("node-{node}")),
                 database_url: args.database_url.clone(),
                 allow_private_targets: true,

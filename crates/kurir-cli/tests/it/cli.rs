@@ -1,4 +1,4 @@
-//! The command line's offline commands: `kurir catalog` and `kurir completions`.
+//! The command line: the offline commands (`kurir catalog`, `kurir completions`) and `kurir.toml`.
 
 use std::process::Command;
 
@@ -36,4 +36,50 @@ fn completions_are_printed_for_a_shell() {
     assert!(ok && script.contains("kurir") && script.contains("catalog"), "{script}");
     let (ok, _, said) = kurir(&["completions", "tcsh-not-a-shell"]);
     assert!(!ok && said.contains("invalid value"), "{said}");
+}
+
+/// `kurir.toml`: its settings apply under the flags and KURIR_* variables; logs as JSON; an access log line.
+#[tokio::test]
+async fn a_config_file_sets_what_flags_and_variables_leave_and_logs_go_out_as_json() {
+    use crate::util::{Kurir, Options, ADMIN_TOKEN};
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
+    let config = dir.path().join("kurir.toml");
+    // `log` is also set by the test's KURIR_LOG variable (which wins); `log_format` only here.
+    std::fs::write(&config, "log_format = \"json\"\nlog = \"error\"\n").unwrap_or_else(|err| panic!("{err}"));
+    let config_arg = config.to_string_lossy().into_owned();
+    let options = Options {
+        extra_args: vec!["--config".into(), config_arg.clone(), "--log".into(), "info,kurir::access=debug".into()],
+        ..Options::standard()
+    };
+    let data_dir = dir.path().join("data");
+    std::fs::create_dir_all(&data_dir).unwrap_or_else(|err| panic!("{err}"));
+    let kurir = Kurir::launch(&data_dir, options).await;
+    let (status, _) = kurir.admin().get("/v1/tenants").await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let log = crate::util::eventually("the access log line", std::time::Duration::from_secs(5), || async {
+        let log = kurir.log();
+        log.contains("kurir::access").then_some(log)
+    })
+    .await;
+    let lines: Vec<Value> = log.lines().filter_map(|line| serde_json::from_str(line).ok()).collect();
+    assert!(!lines.is_empty() && lines.len() == log.lines().count(), "every line is JSON:\n{log}");
+    assert!(
+        lines.iter().any(|l| l["fields"]["message"] == "kurir is listening"),
+        "info lines: the flag beats the file"
+    );
+    let access = lines.iter().find(|l| l["target"] == "kurir::access").cloned().unwrap_or_default();
+    assert_eq!(access["fields"]["route"], "/v1/tenants", "{access}");
+    assert_eq!(access["fields"]["status"], 200);
+    drop(kurir);
+
+    // A key the file may not hold is refused, by name, and kurir does not start.
+    std::fs::write(&config, "lisen = \"0.0.0.0:1\"\n").unwrap_or_else(|err| panic!("{err}"));
+    let output = Command::new(env!("CARGO_BIN_EXE_kurir"))
+        .args(["serve", "--config", &config_arg])
+        .env("KURIR_ADMIN_TOKEN", ADMIN_TOKEN)
+        .output()
+        .unwrap_or_else(|err| panic!("{err}"));
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && said.contains("unknown setting `lisen`"), "{said}");
+    assert_eq!(said.trim().lines().count(), 1, "{said}");
 }

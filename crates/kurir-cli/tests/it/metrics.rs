@@ -54,10 +54,11 @@ async fn metrics_are_scraped_by_the_admin_and_move_as_kurir_works() {
         let _ = http.post(&url).header("x-api-key", key).json(&json!({"ID": "p-1"})).send().await;
     }
 
-    let text = eventually("the deliveries are counted", Duration::from_secs(10), || async {
+    // An attempt is counted when it ends; its outcome reaches the store (and leaves the queue) just after.
+    let text = eventually("the deliveries are counted and written", Duration::from_secs(10), || async {
         let (_, text) = scrape(&kurir, ADMIN_TOKEN).await;
-        (sample(&text, "kurir_deliveries_total{outcome=\"succeeded\",dialect=\"standard\"}") == Some(4.0))
-            .then_some(text)
+        let succeeded = sample(&text, "kurir_deliveries_total{outcome=\"succeeded\",dialect=\"standard\"}");
+        (succeeded == Some(4.0) && sample(&text, "kurir_queue_depth") == Some(0.0)).then_some(text)
     })
     .await;
     assert_eq!(sample(&text, "kurir_events_published_total"), Some(3.0), "the inbound one is not a publish");
