@@ -37,6 +37,14 @@ pub enum Command {
     Listen(ListenArgs),
     /// Publish an event (or, with --batch, many) to a running kurir.
     Publish(PublishArgs),
+    /// A tenant's endpoints: list, show, create, enable, disable, rotate the secret.
+    Endpoints(ManageArgs<EndpointsCommand>),
+    /// A tenant's delivery log, and sending a delivery again.
+    Deliveries(ManageArgs<DeliveriesCommand>),
+    /// A tenant's events: `kurir events tail` follows new ones and their deliveries live.
+    Events(ManageArgs<EventsCommand>),
+    /// Send again every delivery of an endpoint that died since a time.
+    Replay(ReplayArgs),
     /// Bring a PostgreSQL database's schema up to date and exit (`kurir serve` also does this at start).
     Migrate(MigrateArgs),
     /// Measure end-to-end throughput on this machine: an in-process kurir on a temp SQLite file publishes to
@@ -91,6 +99,93 @@ pub struct ListenArgs {
     /// One JSON object per line instead of text.
     #[arg(long)]
     pub json: bool,
+}
+
+/// A management command: where kurir is, which tenant, text or JSON, and what to do.
+#[derive(Args, Debug, Clone)]
+pub struct ManageArgs<C: Subcommand> {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// The tenant (default: the only one the token sees).
+    #[arg(long, global = true)]
+    pub tenant: Option<String>,
+    /// The API's answers as JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: C,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum EndpointsCommand {
+    /// Every endpoint: id, state, dialect, URL.
+    List,
+    /// One endpoint's settings and circuit.
+    Show { id: String },
+    /// A new endpoint; its signing secret is printed once.
+    Create {
+        /// Where deliveries go (`{event}` is replaced by the event type).
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value = "standard", value_parser = ["standard", "dealpos", "zort"])]
+        dialect: String,
+        /// Only these event types (comma separated); all when absent.
+        #[arg(long, value_delimiter = ',')]
+        events: Vec<String>,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Stop sending to an endpoint (its deliveries wait).
+    Disable { id: String },
+    /// Send to it again.
+    Enable { id: String },
+    /// A new signing secret; the old one keeps signing beside it for 24 h.
+    RotateSecret { id: String },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum DeliveriesCommand {
+    /// The delivery log, newest first.
+    List {
+        /// pending, in_flight, retrying, succeeded or dead.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        endpoint: Option<String>,
+        #[arg(long = "type")]
+        event_type: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Send a delivery again now.
+    Retry { id: String },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum EventsCommand {
+    /// Follow new events and their deliveries' outcomes as they happen (Ctrl-C stops).
+    Tail {
+        /// Only events of this type.
+        #[arg(long = "type")]
+        event_type: Option<String>,
+        /// Stop after this many events.
+        #[arg(long)]
+        max: Option<u64>,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ReplayArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// The endpoint whose dead deliveries go out again.
+    #[arg(long)]
+    pub endpoint: String,
+    /// Deliveries created since this RFC 3339 time (`2026-11-24T08:00:00Z`).
+    #[arg(long)]
+    pub since: String,
 }
 
 #[derive(Args, Debug, Clone)]

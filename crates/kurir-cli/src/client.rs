@@ -37,6 +37,10 @@ impl ApiClient {
         self.call(Method::POST, path, Some(body)).await
     }
 
+    pub async fn patch(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
     /// A POST that kurir publishes at most once under `key` (its `Idempotency-Key`).
     pub async fn post_with_key(&self, path: &str, body: &Value, key: &str) -> anyhow::Result<Value> {
         self.call_with(Method::POST, path, Some(body), Some(key)).await

@@ -8,6 +8,7 @@ mod cli;
 mod client;
 mod config;
 mod listen;
+mod manage;
 mod node;
 mod publish;
 mod serve;
@@ -39,6 +40,10 @@ fn main() -> ExitCode {
             cli::Command::Migrate(args) => serve::migrate(args).await,
             cli::Command::Listen(args) => listen::run(args).await,
             cli::Command::Publish(args) => publish::run(args).await,
+            cli::Command::Endpoints(args) => manage::endpoints(args).await,
+            cli::Command::Deliveries(args) => manage::deliveries(args).await,
+            cli::Command::Events(args) => manage::events(args).await,
+            cli::Command::Replay(args) => manage::replay(args).await,
             cli::Command::Catalog(command) => catalog_cmd::run(command),
             cli::Command::Completions { shell } => {
                 use clap::CommandFactory as _;

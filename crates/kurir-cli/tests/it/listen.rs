@@ -1,5 +1,6 @@
 //! The command line against a running kurir: `kurir listen` receiving (with an endpoint it makes and removes,
-//! signatures checked, forwarding to the integrator's service) and `kurir publish`; bad input as one clear line.
+//! signatures checked, forwarding to the integrator's service), `kurir publish`, `endpoints`, `deliveries`,
+//! `events tail` and `replay`; bad input as one clear line.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -150,4 +151,66 @@ async fn bad_input_gets_one_clear_line_and_a_failing_exit() {
     let said = String::from_utf8_lossy(&unreachable.stderr);
     assert!(!unreachable.status.success() && said.contains("cannot reach kurir at http://127.0.0.1:1"), "{said}");
     assert_eq!(tenant.api.get(&tenant.path("/events")).await.0, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn endpoints_deliveries_events_tail_and_replay_work_against_a_running_kurir() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let receiver = Receiver::ok().await;
+    let token = tenant.api.token().to_owned();
+    let run = |args: &[&str]| cli(&kurir, &token, args, None);
+
+    let (ok, made, said) = run(&["endpoints", "create", "--url", &receiver.url, "--events", "ADDPRODUCT", "--json"]);
+    assert!(ok, "{said}");
+    let made: Value = serde_json::from_str(&made).unwrap_or_else(|err| panic!("{err}: {made}"));
+    let id = made["id"].as_str().unwrap_or_default().to_owned();
+    assert!(made["secret"].as_str().is_some_and(|s| s.starts_with("whsec_")));
+    let (ok, listed, _) = run(&["endpoints", "list"]);
+    assert!(ok && listed.contains(&id) && listed.contains("enabled"), "{listed}");
+    let (ok, _, _) = run(&["endpoints", "disable", &id]);
+    assert!(ok && endpoints_of(&tenant).await[0]["enabled"] == false);
+    let (ok, _, _) = run(&["endpoints", "enable", &id]);
+    assert!(ok && endpoints_of(&tenant).await[0]["enabled"] == true);
+    let (ok, rotated, _) = run(&["endpoints", "rotate-secret", &id]);
+    assert!(ok && rotated.contains("new signing secret: whsec_"), "{rotated}");
+
+    // events tail follows a new event and its delivery's outcome.
+    let tail = Command::new(env!("CARGO_BIN_EXE_kurir"))
+        .args(["events", "tail", "--max", "1", "--json"])
+        .env("KURIR_URL", &kurir.base)
+        .env("KURIR_TOKEN", &token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| panic!("{err}"));
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let event = tenant.publish("ADDPRODUCT", json!({"id": 1})).await;
+    let output = tokio::task::spawn_blocking(move || tail.wait_with_output()).await;
+    let output = output.ok().and_then(Result::ok).unwrap_or_else(|| panic!("events tail did not finish"));
+    let lines: Vec<Value> =
+        String::from_utf8_lossy(&output.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    assert_eq!(lines.first().map(|l| l["event"]["id"].clone()), Some(json!(event)), "{lines:?}");
+    assert!(lines.iter().any(|l| l["delivery"]["state"] == "succeeded"), "{lines:?}");
+
+    let (ok, log, _) = run(&["deliveries", "list", "--state", "succeeded"]);
+    assert!(ok && log.contains("succeeded") && log.contains("HTTP 200"), "{log}");
+    let delivery = tenant.deliveries_of(&event).await[0]["id"].as_str().unwrap_or_default().to_owned();
+    let (ok, said, _) = run(&["deliveries", "retry", &delivery]);
+    assert!(ok && said.contains("will be sent again"), "{said}");
+
+    // replay: an endpoint whose deliveries died gets them again.
+    let dead_end = tenant
+        .endpoint("http://127.0.0.1:1/gone", json!({"retry_schedule": [1], "event_types": ["DELETEPRODUCT"]}))
+        .await;
+    let dead_id = dead_end["id"].as_str().unwrap_or_default().to_owned();
+    let doomed = tenant.publish("DELETEPRODUCT", json!({"id": 2})).await;
+    eventually("the delivery dies", Duration::from_secs(15), || async {
+        (tenant.deliveries_of(&doomed).await.first()?["state"] == "dead").then_some(())
+    })
+    .await;
+    let (ok, said, err) = run(&["replay", "--endpoint", &dead_id, "--since", "2000-01-01T00:00:00Z"]);
+    assert!(ok && said.contains("1 dead deliveries"), "{said}{err}");
+    let (ok, _, err) = run(&["replay", "--endpoint", &dead_id, "--since", "yesterday"]);
+    assert!(!ok && err.contains("since") && err.trim().lines().count() == 1, "{err}");
 }

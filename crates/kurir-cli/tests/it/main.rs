@@ -18,7 +18,7 @@ mod delivery;
 mod dialects;
 /// Durability: a restart or a `kill -9` loses no accepted event.
 mod durability;
-/// `kurir listen` and `kurir publish` against a running kurir.
+/// The command line against a running kurir: listen, publish, endpoints, deliveries, events tail, replay.
 mod listen;
 /// `/metrics`: Prometheus figures that move.
 mod metrics;
