@@ -120,9 +120,18 @@ impl RetrySchedule {
     }
 }
 
-/// Reads a `Retry-After` header given in seconds. HTTP dates are not honoured yet: the schedule applies instead.
-pub fn parse_retry_after_secs(value: &str) -> Option<u64> {
-    value.trim().parse::<u64>().ok().map(|secs| secs.min(RETRY_AFTER_CAP_SECS))
+/// Reads a `Retry-After` header as the seconds to wait from `now_ms`: a number of seconds (`120`), or an HTTP date
+/// (`Wed, 21 Oct 2015 07:28:00 GMT`, and the two obsolete forms RFC 9110 says to accept); a date already past is
+/// 0. Capped at [`RETRY_AFTER_CAP_SECS`]. Anything else is `None`: the schedule applies.
+pub fn parse_retry_after_secs(value: &str, now_ms: i64) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(secs.min(RETRY_AFTER_CAP_SECS));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    let at_secs = at.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    let now_secs = u64::try_from(now_ms.max(0) / 1000).unwrap_or(0);
+    Some(at_secs.saturating_sub(now_secs).min(RETRY_AFTER_CAP_SECS))
 }
 
 #[cfg(test)]
@@ -188,8 +197,20 @@ mod tests {
 
     #[test]
     fn retry_after_is_capped() {
-        assert_eq!(parse_retry_after_secs(" 3 "), Some(3));
-        assert_eq!(parse_retry_after_secs("999999"), Some(RETRY_AFTER_CAP_SECS));
-        assert_eq!(parse_retry_after_secs("Wed, 21 Oct 2015 07:28:00 GMT"), None);
+        assert_eq!(parse_retry_after_secs(" 3 ", 0), Some(3));
+        assert_eq!(parse_retry_after_secs("999999", 0), Some(RETRY_AFTER_CAP_SECS));
+    }
+
+    #[test]
+    fn retry_after_may_be_an_http_date() {
+        // 2015-10-21T07:28:00Z is 1445412480.
+        let now_ms = 1_445_412_480_000 - 90_000;
+        assert_eq!(parse_retry_after_secs("Wed, 21 Oct 2015 07:28:00 GMT", now_ms), Some(90));
+        assert_eq!(parse_retry_after_secs("Wednesday, 21-Oct-15 07:28:00 GMT", now_ms), Some(90), "RFC 850");
+        assert_eq!(parse_retry_after_secs("Wed Oct 21 07:28:00 2015", now_ms), Some(90), "asctime");
+        assert_eq!(parse_retry_after_secs("Wed, 21 Oct 2015 07:28:00 GMT", now_ms + 200_000), Some(0), "past");
+        assert_eq!(parse_retry_after_secs("Wed, 21 Oct 2015 07:28:00 GMT", 0), Some(RETRY_AFTER_CAP_SECS), "capped");
+        assert_eq!(parse_retry_after_secs("soon", now_ms), None);
+        assert_eq!(parse_retry_after_secs("-5", now_ms), None);
     }
 }

@@ -143,8 +143,11 @@ async fn read(sent: Result<reqwest::Response, reqwest::Error>, timeout_ms: u32) 
     let headers = kurir_wire::loggable_response_headers(
         response.headers().iter().filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?))),
     );
-    let retry_after_secs =
-        response.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(parse_retry_after_secs);
+    let retry_after_secs = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| parse_retry_after_secs(v, now_ms()));
     let mut excerpt = Vec::new();
     // Only the first 4 KiB is kept; a body that times out midway still leaves its status.
     while excerpt.len() < RESPONSE_EXCERPT_BYTES {

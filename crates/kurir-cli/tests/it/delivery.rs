@@ -120,6 +120,28 @@ async fn retry_after_on_429_is_honoured() {
 }
 
 #[tokio::test]
+async fn retry_after_as_an_http_date_is_honoured() {
+    let kurir = Kurir::start().await;
+    // The first answer asks for a retry at a date three seconds ahead (whole seconds: two to three from now).
+    let receiver = Receiver::start(|_, n| match n {
+        0 => {
+            let at = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(3));
+            Reply::status(503).header("retry-after", &at)
+        }
+        _ => Reply::status(200),
+    })
+    .await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    tenant.endpoint(&receiver.url, json!({"retry_schedule": [0]})).await;
+
+    let event_id = tenant.publish("UPDATEPRODUCT", json!({"id": 8})).await;
+    delivery_in_state(&tenant, &event_id, "succeeded", Duration::from_secs(10)).await;
+    let requests = receiver.received();
+    let gap = requests[1].at.duration_since(requests[0].at);
+    assert!(gap >= Duration::from_millis(1500), "the Retry-After date was not honoured: retried after {gap:?}");
+}
+
+#[tokio::test]
 async fn deliveries_with_one_ordering_key_wait_for_the_earlier_one_until_it_is_dead() {
     let kurir = Kurir::start().await;
     // Product p1's first event always fails; everything else succeeds.
