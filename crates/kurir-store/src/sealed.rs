@@ -48,7 +48,7 @@ impl SealedStore {
     /// Wraps `backend`, after checking that `secrets` opens what the database holds (the first node to open a
     /// database records its key's check value).
     pub async fn new(backend: Box<dyn Store>, secrets: SecretBox) -> Result<SealedStore> {
-        let sealed_check = secrets.seal(KEY_CHECK_TEXT).into_bytes();
+        let sealed_check = secrets.seal(KEY_CHECK_TEXT)?.into_bytes();
         if !backend.insert_setting(KEY_CHECK, sealed_check).await? {
             let stored = backend.get_setting(KEY_CHECK).await?.unwrap_or_default();
             if !opens_check(&secrets, &stored) {
@@ -98,7 +98,7 @@ impl Store for SealedStore {
     async fn secret_setting(&self, key: &str, fresh: Vec<u8>) -> Result<Vec<u8>> {
         use base64::engine::general_purpose::STANDARD;
         use base64::Engine as _;
-        let sealed = self.secrets.seal(&STANDARD.encode(&fresh)).into_bytes();
+        let sealed = self.secrets.seal(&STANDARD.encode(&fresh))?.into_bytes();
         self.backend.insert_setting(key, sealed).await?;
         let stored = self.backend.get_setting(key).await?.unwrap_or_default();
         let text =

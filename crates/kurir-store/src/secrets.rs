@@ -60,14 +60,17 @@ impl SecretBox {
         }
     }
 
-    pub fn seal(&self, plain: &str) -> String {
+    /// `plain` sealed. A secret is never written unsealed: should encryption fail, the write fails with it.
+    pub fn seal(&self, plain: &str) -> Result<String, StoreError> {
         let nonce_bytes: [u8; NONCE_LEN] = rand::random();
         let nonce = XNonce::from_slice(&nonce_bytes);
-        // Encryption with a valid key and nonce cannot fail; keep the value unsealed rather than lose it.
-        let Ok(sealed) = self.cipher.encrypt(nonce, plain.as_bytes()) else { return plain.to_owned() };
+        let sealed = self
+            .cipher
+            .encrypt(nonce, plain.as_bytes())
+            .map_err(|_| StoreError::Config("a secret could not be sealed; nothing was written".into()))?;
         let mut bytes = nonce_bytes.to_vec();
         bytes.extend_from_slice(&sealed);
-        format!("{PREFIX}{}", STANDARD.encode(bytes))
+        Ok(format!("{PREFIX}{}", STANDARD.encode(bytes)))
     }
 
     pub fn open(&self, stored: &str) -> Result<String, StoreError> {
@@ -106,9 +109,9 @@ mod tests {
     #[test]
     fn seal_and_open() {
         let secrets = SecretBox::new([7; 32]);
-        let sealed = secrets.seal("whsec_abc");
+        let sealed = secrets.seal("whsec_abc").unwrap_or_default();
         assert!(sealed.starts_with(PREFIX) && !sealed.contains("whsec_abc"));
-        assert_ne!(sealed, secrets.seal("whsec_abc"), "a fresh nonce each time");
+        assert_ne!(sealed, secrets.seal("whsec_abc").unwrap_or_default(), "a fresh nonce each time");
         assert_eq!(secrets.open(&sealed).ok().as_deref(), Some("whsec_abc"));
         assert_eq!(secrets.open("plain").ok().as_deref(), Some("plain"), "unsealed values read as they are");
         assert!(SecretBox::new([8; 32]).open(&sealed).is_err(), "another key cannot open it");
@@ -119,7 +122,7 @@ mod tests {
     fn the_key_file_is_made_once_and_reused() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let first = SecretBox::from_data_dir(dir.path()).unwrap_or_else(|e| panic!("{e}"));
-        let sealed = first.seal("x");
+        let sealed = first.seal("x").unwrap_or_default();
         let again = SecretBox::from_data_dir(dir.path()).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(again.open(&sealed).ok().as_deref(), Some("x"));
         #[cfg(unix)]
@@ -192,7 +195,7 @@ use kurir_core::source::Source;
 
 impl SecretBox {
     fn sealer(&self) -> impl Fn(&str) -> Result<String, StoreError> + '_ {
-        move |plain| Ok(self.seal(plain))
+        move |plain| self.seal(plain)
     }
 
     fn opener(&self) -> impl Fn(&str) -> Result<String, StoreError> + '_ {
