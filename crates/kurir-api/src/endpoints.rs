@@ -137,12 +137,17 @@ impl EndpointOut {
             retry_preset: endpoint.retry_schedule.as_ref().and_then(|s| s.preset_name()),
             description: endpoint.description,
             event_types: endpoint.event_types,
-            headers: endpoint.headers,
+            // Header values and ZORT keys are credentials: shown as set, with their last four characters.
+            headers: endpoint.headers.iter().map(|(name, value)| (name.clone(), endpoint::masked(value))).collect(),
             timeout_ms: endpoint.timeout_ms,
             enabled: endpoint.enabled,
             disabled_reason: endpoint.disabled_reason,
             owner_key: endpoint.owner_key.map(|k| k.to_string()),
-            zort: endpoint.zort_keys.map(|k| ZortKeysIn { key1: k.key1, key2: k.key2, key3: k.key3 }),
+            zort: endpoint.zort_keys.map(|k| ZortKeysIn {
+                key1: endpoint::masked(&k.key1),
+                key2: endpoint::masked(&k.key2),
+                key3: endpoint::masked(&k.key3),
+            }),
             signature_headers: endpoint.signature_headers,
             auth: endpoint.auth.as_ref().map(|auth| match auth {
                 EndpointAuth::OAuth2 { token_url, client_id, scope, .. } => {

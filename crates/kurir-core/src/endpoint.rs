@@ -307,8 +307,26 @@ pub fn validate_timeout_ms(timeout_ms: u32) -> Result<(), CoreError> {
     Ok(())
 }
 
+/// A secret value as API responses show it: that it is set, and its last four characters when it is long enough
+/// for those not to give it away (`••••5678`); a short one is all mask.
+pub fn masked(value: &str) -> String {
+    let chars: Vec<char> = value.chars().collect();
+    if chars.len() < 8 {
+        return "••••".to_owned();
+    }
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("••••{tail}")
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn masked_values_show_only_that_they_are_set_and_their_tail() {
+        assert_eq!(super::masked("sk_live_12345678"), "••••5678");
+        assert_eq!(super::masked("short"), "••••");
+        assert_eq!(super::masked(""), "••••");
+    }
+
     use super::*;
 
     fn url_error(template: &str, allow_private: bool) -> Option<String> {

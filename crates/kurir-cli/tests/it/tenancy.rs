@@ -135,3 +135,31 @@ async fn errors_say_the_rule_in_the_users_words_and_name_the_field() {
     let (status, answer) = tenant.api.post(&tenant.path(&format!("/endpoints/{id}/recover")), json!({})).await;
     assert_eq!((status, &answer["error"]["field"]), (StatusCode::BAD_REQUEST, &json!("since")), "{answer}");
 }
+
+#[tokio::test]
+async fn endpoint_responses_mask_header_values_and_zort_keys_but_deliveries_carry_them() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let receiver = Receiver::ok().await;
+    let keys = json!({"key1": "zort-key-one-1111", "key2": "zort-key-two-2222", "key3": "k3"});
+    let settings = json!({"dialect": "zort", "zort": keys, "headers": {"X-Api-Key": "sk_live_12345678"}});
+    let made = tenant.endpoint(&receiver.url, settings).await;
+    let id = made["id"].as_str().unwrap_or_default();
+    let (_, listed) = tenant.api.get(&tenant.path("/endpoints")).await;
+    let (_, shown) = tenant.api.get(&tenant.path(&format!("/endpoints/{id}"))).await;
+    for endpoint in [&made, &listed["data"][0], &shown] {
+        assert_eq!(endpoint["headers"]["X-Api-Key"], "••••5678", "{endpoint}");
+        assert_eq!(endpoint["zort"], json!({"key1": "••••1111", "key2": "••••2222", "key3": "••••"}), "{endpoint}");
+        assert!(!endpoint.to_string().contains("sk_live") && !endpoint.to_string().contains("zort-key"));
+    }
+    // A PATCH of another field keeps the real values, which go out on the wire.
+    tenant.api.patch(&tenant.path(&format!("/endpoints/{id}")), json!({"description": "stock"})).await;
+    tenant.publish("ADDPRODUCT", json!({"id": 1})).await;
+    crate::util::eventually("the delivery", std::time::Duration::from_secs(10), || async {
+        (receiver.count() == 1).then_some(())
+    })
+    .await;
+    let sent = &receiver.received()[0];
+    assert_eq!(sent.header("x-api-key"), Some("sk_live_12345678"));
+    assert_eq!(sent.header("key1"), Some("zort-key-one-1111"));
+}
