@@ -8,7 +8,12 @@ use crate::util::{eventually, Kurir, Receiver, Reply, Tenant};
 
 /// Every event id the receiver has seen (by `webhook-id`).
 fn seen_ids(receiver: &Receiver) -> HashSet<String> {
-    receiver.received().iter().filter_map(|r| r.header("webhook-id").map(str::to_owned)).collect()
+    ids(&receiver.received())
+}
+
+/// The event ids of some requests.
+fn ids(requests: &[crate::util::Received]) -> HashSet<String> {
+    requests.iter().filter_map(|r| r.header("webhook-id").map(str::to_owned)).collect()
 }
 
 #[tokio::test]
@@ -50,18 +55,24 @@ async fn kill_9_loses_no_accepted_event() {
         accepted.insert(body["id"].as_str().unwrap_or_default().to_owned());
     }
     kurir.kill9();
-    let delivered_before = seen_ids(&receiver).len();
-    assert!(
-        delivered_before < accepted.len(),
-        "the kill should interrupt the run ({delivered_before} already delivered)"
-    );
+    // A delivery counts once the receiver answered 2xx; those that had arrived and were still waiting for their
+    // answer were in flight when kurir died: nothing can have recorded them as delivered.
+    let answered = ids(&receiver.answered());
+    let in_flight: HashSet<String> = seen_ids(&receiver).difference(&answered).cloned().collect();
+    assert!(answered.len() < accepted.len(), "the kill should interrupt the run ({} answered)", answered.len());
+    assert!(!in_flight.is_empty(), "some deliveries were in flight at the kill");
 
     let data_dir = kurir.data_dir.clone();
     let _restarted = Kurir::start_in(&data_dir).await;
-    eventually("every accepted event to arrive", Duration::from_secs(30), || async {
-        let seen = seen_ids(&receiver);
-        accepted.is_subset(&seen).then_some(())
+    eventually("every accepted event to be answered", Duration::from_secs(30), || async {
+        accepted.is_subset(&ids(&receiver.answered())).then_some(())
     })
     .await;
+    // What was in flight at the kill arrived again after the restart.
+    let received = receiver.received();
+    for id in &in_flight {
+        let arrivals = received.iter().filter(|r| r.header("webhook-id") == Some(id.as_str())).count();
+        assert!(arrivals >= 2, "{id} was in flight at the kill and was not sent again");
+    }
     drop(kurir);
 }

@@ -9,7 +9,7 @@ use std::future::Future;
 use std::time::{Duration, Instant};
 
 pub use kurir::{Kurir, Options, Tenant, ADMIN_TOKEN, SECRET_KEY};
-pub use receiver::{Receiver, Reply};
+pub use receiver::{Received, Receiver, Reply};
 
 /// Polls `check` every 25 ms until it returns `Some`, or panics after `timeout` saying what was awaited.
 pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T

@@ -63,6 +63,8 @@ type Responder = Box<dyn Fn(&Received, usize) -> Reply + Send + Sync>;
 
 struct Shared {
     received: Mutex<Vec<Received>>,
+    /// The requests answered 2xx, recorded when the answer is ready (after any delay).
+    answered: Mutex<Vec<Received>>,
     responder: Responder,
 }
 
@@ -75,7 +77,11 @@ pub struct Receiver {
 impl Receiver {
     /// A receiver whose answer to the `n`th request (0-based) is `responder(&request, n)`.
     pub async fn start(responder: impl Fn(&Received, usize) -> Reply + Send + Sync + 'static) -> Self {
-        let shared = Arc::new(Shared { received: Mutex::new(Vec::new()), responder: Box::new(responder) });
+        let shared = Arc::new(Shared {
+            received: Mutex::new(Vec::new()),
+            answered: Mutex::new(Vec::new()),
+            responder: Box::new(responder),
+        });
         let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
             Ok(listener) => listener,
             Err(err) => panic!("cannot bind a test receiver: {err}"),
@@ -100,6 +106,11 @@ impl Receiver {
 
     pub fn received(&self) -> Vec<Received> {
         self.shared.received.lock().map(|r| r.clone()).unwrap_or_default()
+    }
+
+    /// The requests answered with a 2xx so far (a request still waiting out its delay is not among them).
+    pub fn answered(&self) -> Vec<Received> {
+        self.shared.answered.lock().map(|r| r.clone()).unwrap_or_default()
     }
 
     pub fn count(&self) -> usize {
@@ -130,11 +141,16 @@ async fn record(
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         };
         let reply = (shared.responder)(&request, received.len());
-        received.push(request);
+        received.push(request.clone());
         reply
     };
     if !reply.delay.is_zero() {
         tokio::time::sleep(reply.delay).await;
+    }
+    if (200..300).contains(&reply.status) {
+        if let Ok(mut answered) = shared.answered.lock() {
+            answered.push(request);
+        }
     }
     let mut response = (StatusCode::from_u16(reply.status).unwrap_or(StatusCode::OK), reply.body).into_response();
     for (name, value) in reply.headers {
