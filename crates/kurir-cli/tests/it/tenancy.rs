@@ -57,7 +57,8 @@ async fn one_tenant_cannot_see_another() {
 
 #[tokio::test]
 async fn a_generated_admin_token_is_printed_once_and_survives_a_restart() {
-    let mut kurir = Kurir::start_with(Options { admin_token: None, ..Options::standard() }).await;
+    // About the SQLite file on disk (PostgreSQL keeps the same hash in the same settings row).
+    let mut kurir = Kurir::start_with(Options { admin_token: None, sqlite_only: true, ..Options::standard() }).await;
     let token = kurir
         .startup_output
         .split_whitespace()
@@ -65,9 +66,13 @@ async fn a_generated_admin_token_is_printed_once_and_survives_a_restart() {
         .unwrap_or_else(|| panic!("no generated token in: {}", kurir.startup_output))
         .to_owned();
     let admin = kurir.admin().with_token(&token);
-    admin.post_ok("/v1/tenants", json!({"id": "acme", "name": "Acme"}), StatusCode::CREATED).await;
-    let stored = std::fs::read(kurir.data_dir.join("kurir.db")).unwrap_or_default();
-    assert!(!stored.windows(token.len()).any(|w| w == token.as_bytes()), "only the hash is stored");
+    admin.post_ok("/v1/tenants", json!({"id": "acme", "name": "Acme Marker Store"}), StatusCode::CREATED).await;
+    // The database file and its write-ahead log (fresh rows sit there until a checkpoint).
+    let mut stored = std::fs::read(kurir.data_dir.join("kurir.db")).unwrap_or_else(|err| panic!("kurir.db: {err}"));
+    stored.extend(std::fs::read(kurir.data_dir.join("kurir.db-wal")).unwrap_or_default());
+    let holds = |text: &str| stored.windows(text.len()).any(|w| w == text.as_bytes());
+    assert!(holds("Acme Marker Store"), "the files read hold what was just written (else this test proves nothing)");
+    assert!(!holds(&token), "only the hash is stored");
 
     assert!(kurir.terminate());
     let dir = kurir.data_dir.clone();

@@ -19,6 +19,23 @@ async fn data_survives_reopening_the_file() {
     assert_eq!(reopened.get_tenant(&tenant_id("acme")).await.map(|t| t.name).ok().as_deref(), Some("Acme"));
 }
 
+/// Everything the database holds on disk: the main file after a checkpoint moved the write-ahead log into it,
+/// and whatever log is left. Fails when the file is missing or empty, so a search of it can never pass vacuously.
+fn database_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let path = dir.join("kurir.db");
+    let conn = rusqlite::Connection::open(&path).unwrap_or_else(|err| panic!("{err}"));
+    let _: (i64, i64, i64) = conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .unwrap_or_else(|err| panic!("checkpoint: {err}"));
+    drop(conn);
+    let mut bytes = std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
+    assert!(bytes.len() > 4096, "the database file is empty");
+    if let Ok(log) = std::fs::read(dir.join("kurir.db-wal")) {
+        bytes.extend(log);
+    }
+    bytes
+}
+
 #[tokio::test]
 async fn secrets_are_sealed_at_rest() {
     use kurir_core::endpoint::{EndpointAuth, SigningSecret, ZortKeys};
@@ -54,12 +71,37 @@ async fn secrets_are_sealed_at_rest() {
         let again = store.secret_setting("test.secret", b"another".to_vec()).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(again, session_key, "and kept: every node reads the first one");
     }
-    let mut database = Vec::new();
-    database.extend(std::fs::read(db.dir().join("kurir.db")).unwrap_or_else(|err| panic!("{err}")));
-    // The write-ahead log may have been checkpointed away; when it is there, it is searched too.
-    database.extend(std::fs::read(db.dir().join("kurir.db-wal")).unwrap_or_default());
-    assert!(!database.is_empty());
-    for value in secret_values.into_iter().chain(["session-key-HUSH"]) {
+    let other_secrets =
+        ["source-key-HUSH", "whsec_SOURCESECRET000000000000000", "source-zort-HUSH", "callout-header-HUSH"];
+    {
+        use kurir_core::callout::CalloutProvider;
+        use kurir_core::source::{Source, SourceId, SourceVerify};
+        let store = db.handle().await;
+        let verifies = [
+            SourceVerify::Dealpos { api_key: Some(other_secrets[0].into()) },
+            SourceVerify::Standard { secrets: vec![other_secrets[1].into()] },
+            SourceVerify::Zort(ZortKeys { key1: other_secrets[2].into(), key2: "b".into(), key3: "c".into() }),
+        ];
+        for (n, verify) in verifies.into_iter().enumerate() {
+            let id = SourceId::from_random([n as u8; 18]);
+            let source =
+                Source { id, tenant: tenant.clone(), name: format!("s{n}"), verify, strict: false, created_at_ms: NOW };
+            store.create_source(source).await.unwrap_or_else(|e| panic!("{e}"));
+        }
+        let provider = CalloutProvider {
+            tenant: tenant.clone(),
+            name: "fetchLoyaltyPoints".into(),
+            url: "https://loyalty.example.com/points".into(),
+            timeout_ms: 5_000,
+            headers: BTreeMap::from([("X-Key".to_owned(), other_secrets[3].to_owned())]),
+            updated_at_ms: NOW,
+        };
+        store.put_callout_provider(provider).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let database = database_bytes(db.dir());
+    let url = endpoint.url.as_bytes();
+    assert!(database.windows(url.len()).any(|w| w == url), "what was written is in the bytes searched");
+    for value in secret_values.into_iter().chain(other_secrets).chain(["session-key-HUSH"]) {
         assert!(!database.windows(value.len()).any(|w| w == value.as_bytes()), "{value} is in the database file");
     }
     // Below the sealing layer the row holds only sealed text, which opens with the key.
