@@ -4,16 +4,11 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::util::{eventually, Kurir, Receiver, Reply, Tenant};
+use crate::util::{event_ids, eventually, Kurir, Receiver, Reply, Tenant};
 
 /// Every event id the receiver has seen (by `webhook-id`).
 fn seen_ids(receiver: &Receiver) -> HashSet<String> {
-    ids(&receiver.received())
-}
-
-/// The event ids of some requests.
-fn ids(requests: &[crate::util::Received]) -> HashSet<String> {
-    requests.iter().filter_map(|r| r.header("webhook-id").map(str::to_owned)).collect()
+    event_ids(&receiver.received())
 }
 
 #[tokio::test]
@@ -57,7 +52,7 @@ async fn kill_9_loses_no_accepted_event() {
     kurir.kill9();
     // A delivery counts once the receiver answered 2xx; those that had arrived and were still waiting for their
     // answer were in flight when kurir died: nothing can have recorded them as delivered.
-    let answered = ids(&receiver.answered());
+    let answered = event_ids(&receiver.answered());
     let in_flight: HashSet<String> = seen_ids(&receiver).difference(&answered).cloned().collect();
     assert!(answered.len() < accepted.len(), "the kill should interrupt the run ({} answered)", answered.len());
     assert!(!in_flight.is_empty(), "some deliveries were in flight at the kill");
@@ -65,7 +60,7 @@ async fn kill_9_loses_no_accepted_event() {
     let data_dir = kurir.data_dir.clone();
     let _restarted = Kurir::start_in(&data_dir).await;
     eventually("every accepted event to be answered", Duration::from_secs(30), || async {
-        accepted.is_subset(&ids(&receiver.answered())).then_some(())
+        accepted.is_subset(&event_ids(&receiver.answered())).then_some(())
     })
     .await;
     // What was in flight at the kill arrived again after the restart.

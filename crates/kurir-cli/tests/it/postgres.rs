@@ -7,18 +7,15 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::util::{eventually, Kurir, Receiver, Reply, Tenant};
+use crate::util::{event_ids, eventually, Kurir, Receiver, Reply, Tenant};
 use crate::util::{Options, ADMIN_TOKEN};
-
-fn seen_ids(receiver: &Receiver) -> HashSet<String> {
-    receiver.received().iter().filter_map(|r| r.header("webhook-id").map(str::to_owned)).collect()
-}
 
 #[tokio::test]
 async fn on_postgres_a_kill_9_loses_no_accepted_event() {
     let options = Options { node_id: Some("node-1".into()), ..Options::postgres() };
     let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("{err}"));
     let mut kurir = Kurir::launch(dir.path(), options.clone()).await;
+    // Slow answers and ten ordering keys: ten deliveries in flight and most waiting when the process dies.
     let receiver = Receiver::start(|_, _| Reply::status(200).delayed(Duration::from_millis(300))).await;
     let tenant = Tenant::create(&kurir, "acme").await;
     tenant.endpoint(&receiver.url, json!({})).await;
@@ -26,19 +23,27 @@ async fn on_postgres_a_kill_9_loses_no_accepted_event() {
     let mut accepted = HashSet::new();
     for n in 0..100 {
         let (status, body) =
-            tenant.api.post(&tenant.path("/events"), json!({"type": "ADDPRODUCT", "payload": {"id": n}})).await;
+            tenant.api.post(&tenant.path("/events"), json!({"type": "ADDPRODUCT", "payload": {"id": n % 10}})).await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
         accepted.insert(body["id"].as_str().unwrap_or_default().to_owned());
     }
     kurir.kill9();
-    assert!(seen_ids(&receiver).len() < accepted.len(), "the kill should interrupt the run");
+    let answered = event_ids(&receiver.answered());
+    let in_flight: HashSet<String> = event_ids(&receiver.received()).difference(&answered).cloned().collect();
+    assert!(answered.len() < accepted.len(), "the kill should interrupt the run");
+    assert!(!in_flight.is_empty(), "some deliveries were in flight at the kill");
 
     // The same node id: its leases are released at start, so what it had in flight goes out at once.
     let restarted = Kurir::launch(dir.path(), options).await;
-    eventually("every accepted event to arrive", Duration::from_secs(30), || async {
-        accepted.is_subset(&seen_ids(&receiver)).then_some(())
+    eventually("every accepted event to be answered", Duration::from_secs(30), || async {
+        accepted.is_subset(&event_ids(&receiver.answered())).then_some(())
     })
     .await;
+    let received = receiver.received();
+    for id in &in_flight {
+        let arrivals = received.iter().filter(|r| r.header("webhook-id") == Some(id.as_str())).count();
+        assert!(arrivals >= 2, "{id} was in flight at the kill and was not sent again");
+    }
     let tenant = Tenant { api: restarted.admin(), ..tenant };
     let (status, ready) = tenant.api.get("/readyz").await;
     assert_eq!(status, StatusCode::OK, "{ready}");
@@ -114,7 +119,7 @@ async fn while_the_database_is_away_publishes_get_503_and_kurir_recovers_by_itse
     .await;
     let id = tenant.publish("ADDPRODUCT", json!({"id": 2})).await;
     eventually("the delivery after the outage", Duration::from_secs(10), || async {
-        seen_ids(&receiver).contains(&id).then_some(())
+        event_ids(&receiver.received()).contains(&id).then_some(())
     })
     .await;
     assert_eq!(receiver.count(), 1, "the refused publish stored nothing");

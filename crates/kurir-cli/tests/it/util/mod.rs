@@ -11,6 +11,11 @@ use std::time::{Duration, Instant};
 pub use kurir::{Kurir, Options, Tenant, ADMIN_TOKEN, SECRET_KEY};
 pub use receiver::{Received, Receiver, Reply};
 
+/// The event ids (`webhook-id`) of some requests a receiver got.
+pub fn event_ids(requests: &[Received]) -> std::collections::HashSet<String> {
+    requests.iter().filter_map(|r| r.header("webhook-id").map(str::to_owned)).collect()
+}
+
 /// Polls `check` every 25 ms until it returns `Some`, or panics after `timeout` saying what was awaited.
 pub async fn eventually<T, F, Fut>(what: &str, timeout: Duration, mut check: F) -> T
 where
