@@ -76,7 +76,7 @@ async fn a_generated_admin_token_is_printed_once_and_survives_a_restart() {
 
     assert!(kurir.terminate());
     let dir = kurir.data_dir.clone();
-    let restarted = Kurir::launch(&dir, Options { admin_token: None, ..Options::standard() }).await;
+    let restarted = Kurir::launch(&dir, Options { admin_token: None, sqlite_only: true, ..Options::standard() }).await;
     assert!(!restarted.startup_output.contains("kurir_admin_"), "printed only once: {}", restarted.startup_output);
     let (status, tenants) = restarted.admin().with_token(&token).get("/v1/tenants").await;
     assert_eq!(status, StatusCode::OK, "{tenants}");
