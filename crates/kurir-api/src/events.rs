@@ -141,6 +141,19 @@ async fn prepare(
     let payload: Value = serde_json::from_str(input.payload.get()).map_err(|err| ApiError::internal(&err))?;
     event_type.validate(&payload).map_err(|err| unprocessable("schema_violation", err))?;
     let params = input.params.map(ParamsIn::validate).transpose()?;
+    // ZORT's doc requires every query parameter it lists for a trigger: refuse rather than send without them.
+    if let Some(trigger) = &event_type.zort {
+        let missing = kurir_wire::zort::missing_parameters(trigger, params.as_ref(), &payload);
+        if let Some(first) = missing.first() {
+            let message = format!(
+                "ZORT's {} needs {} as query parameters: give them in `params`, or as top-level payload fields",
+                event_type.name,
+                missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(" and ")
+            );
+            return Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "missing_parameter", message)
+                .with_field(format!("params.{first}")));
+        }
+    }
     let ordering_key = match input.ordering_key {
         Some(key) => {
             validate_ordering_key(&key)?;

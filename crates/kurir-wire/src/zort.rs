@@ -8,7 +8,7 @@
 
 use kurir_core::catalog::ZortTrigger;
 use kurir_core::endpoint::Endpoint;
-use kurir_core::event::Event;
+use kurir_core::event::{Event, ZortParams};
 use serde_json::Value;
 
 use crate::request::base_headers;
@@ -43,7 +43,7 @@ fn target(event: &Event, endpoint: &Endpoint, trigger: Option<&ZortTrigger>) -> 
         let mut query = url.query_pairs_mut();
         query.append_pair("method", &event.event_type);
         for name in trigger.map(|t| t.query.as_slice()).unwrap_or_default() {
-            if let Some(value) = parameter(event, &payload, name) {
+            if let Some(value) = parameter(event.params.as_ref(), &payload, name) {
                 query.append_pair(name, &value);
             }
         }
@@ -51,9 +51,15 @@ fn target(event: &Event, endpoint: &Endpoint, trigger: Option<&ZortTrigger>) -> 
     Ok(url.into())
 }
 
+/// The query parameters a trigger's doc requires (every one it lists) that neither the publisher's `params` nor
+/// the payload's top-level fields give: publishing without them would send a request ZORT's receivers refuse.
+pub fn missing_parameters(trigger: &ZortTrigger, params: Option<&ZortParams>, payload: &Value) -> Vec<String> {
+    trigger.query.iter().filter(|name| parameter(params, payload, name).is_none()).cloned().collect()
+}
+
 /// A query parameter's value: the publisher's `params` first, else the payload's top-level field of that name.
-fn parameter(event: &Event, payload: &Value, name: &str) -> Option<String> {
-    if let Some(value) = event.params.as_ref().and_then(|p| p.get(name)) {
+fn parameter(params: Option<&ZortParams>, payload: &Value, name: &str) -> Option<String> {
+    if let Some(value) = params.and_then(|p| p.get(name)) {
         return Some(value.to_owned());
     }
     match payload.get(name)? {
@@ -146,5 +152,18 @@ mod tests {
         assert_eq!(fields.len(), 1);
         assert_eq!(fields[0].0, "payload");
         assert_eq!(fields[0].1, payment_event().payload);
+    }
+
+    #[test]
+    fn parameters_the_doc_requires_are_missing_when_neither_params_nor_payload_give_them() {
+        let tracking = trigger(&["id", "number"]);
+        let array = serde_json::json!([{"trackingno": "T1"}]);
+        assert_eq!(missing_parameters(&tracking, None, &array), vec!["id".to_owned(), "number".to_owned()]);
+        let params = ZortParams { id: Some("7".into()), number: Some("SO-7".into()), paymentstatus: None };
+        assert!(missing_parameters(&tracking, Some(&params), &array).is_empty());
+        let payload = serde_json::json!({"id": 7, "number": "SO-7"});
+        assert!(missing_parameters(&tracking, None, &payload).is_empty(), "top-level fields count");
+        let only_id = ZortParams { id: Some("7".into()), ..ZortParams::default() };
+        assert_eq!(missing_parameters(&tracking, Some(&only_id), &array), vec!["number".to_owned()]);
     }
 }

@@ -236,3 +236,32 @@ async fn a_delete_trigger_without_its_own_url_goes_to_the_update_url() {
     eventually("the delete", Duration::from_secs(5), || async { (receiver.count() == 1).then_some(()) }).await;
     assert_eq!(receiver.received()[0].query.as_deref(), Some("method=DELETEORDER"));
 }
+
+#[tokio::test]
+async fn a_trigger_published_without_the_query_parameters_its_doc_requires_is_refused() {
+    let kurir = Kurir::start().await;
+    let receiver = Receiver::ok().await;
+    let tenant = Tenant::create(&kurir, "mystore").await;
+    let keys = json!({"key1": "k1", "key2": "k2", "key3": "k3"});
+    tenant.endpoint(&receiver.url, json!({"dialect": "zort", "zort": keys})).await;
+    let tracking = json!([{"trackingno": "THP0001", "trackingurl": "", "shippingdate": null}]);
+
+    let body = json!({"type": "UPDATEORDERTRACKING", "payload": tracking});
+    let (status, refused) = tenant.api.post(&tenant.path("/events"), body).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert_eq!(refused["error"]["field"], "params.id");
+    assert!(refused["error"]["message"].as_str().is_some_and(|m| m.contains("`id` and `number`")), "{refused}");
+    let body = json!({"type": "UPDATEORDERTRACKING", "payload": tracking, "params": {"id": 7}});
+    let (status, refused) = tenant.api.post(&tenant.path("/events"), body).await;
+    assert_eq!((status, &refused["error"]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("params.number")));
+    let body = json!({"type": "UPDATEORDERPAYMENT", "payload": {"id": 7, "number": "SO-7"}});
+    let (status, refused) = tenant.api.post(&tenant.path("/events"), body).await;
+    assert_eq!(refused["error"]["field"], "params.paymentstatus", "{status}: {refused}");
+    assert_eq!(receiver.count(), 0, "nothing refused was stored or sent");
+
+    let body = json!({"type": "UPDATEORDERTRACKING", "payload": tracking, "params": {"id": 7, "number": "SO-7"}});
+    tenant.api.post_ok(&tenant.path("/events"), body, StatusCode::ACCEPTED).await;
+    eventually("the delivery", Duration::from_secs(10), || async { (receiver.count() == 1).then_some(()) }).await;
+    let query = receiver.received()[0].query.clone().unwrap_or_default();
+    assert_eq!(query, "method=UPDATEORDERTRACKING&id=7&number=SO-7");
+}
