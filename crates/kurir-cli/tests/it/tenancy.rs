@@ -84,6 +84,31 @@ async fn a_generated_admin_token_is_printed_once_and_survives_a_restart() {
 }
 
 #[tokio::test]
+async fn an_endpoint_saved_while_private_targets_were_allowed_is_blocked_at_send_time_without_the_allowance() {
+    let mut kurir = Kurir::start().await; // the suite's default allows private targets
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let receiver = Receiver::ok().await;
+    tenant.endpoint(&receiver.url, json!({"retry_schedule": [1]})).await;
+    assert!(kurir.terminate());
+
+    // The operator restarts without the allowance: the saved loopback endpoint must not be reached.
+    let data_dir = kurir.data_dir.clone();
+    let strict = Kurir::launch(&data_dir, Options { allow_private_targets: false, ..Options::standard() }).await;
+    let tenant = Tenant { api: strict.admin(), ..tenant };
+    let event = tenant.publish("ADDPRODUCT", json!({"id": 1})).await;
+    let attempts = crate::util::eventually("the blocked attempt", std::time::Duration::from_secs(10), || async {
+        let delivery = tenant.deliveries_of(&event).await.first()?["id"].as_str()?.to_owned();
+        let attempts = tenant.attempts(&delivery).await;
+        (!attempts.is_empty()).then_some(attempts)
+    })
+    .await;
+    assert_eq!(attempts[0]["error_kind"], "blocked", "{attempts:?}");
+    assert!(attempts[0]["status"].is_null());
+    assert_eq!(receiver.count(), 0, "nothing reached the private address");
+    drop(kurir);
+}
+
+#[tokio::test]
 async fn endpoints_on_private_addresses_are_refused_unless_the_operator_allows_them() {
     let kurir = Kurir::start_with(Options { allow_private_targets: false, ..Options::standard() }).await;
     let tenant = Tenant::create(&kurir, "acme").await;
