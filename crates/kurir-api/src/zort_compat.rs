@@ -8,10 +8,11 @@
 //!
 //! Decisions where ZORT's docs are silent (docs/platforms.md lists them):
 //! - UpdateWebhook replaces the calling key's whole configuration: a field that is absent, null or blank switches
-//!   its trigger off.
+//!   its trigger off, as ZORT's docs say of every URL field.
 //! - The four delete triggers without a documented field get kurir's own (`deleteorderurl`,
-//!   `deletepurchaseurl`, `deletereturnorderurl`, `deletereturnpurchaseurl`); when one is not set, that trigger
-//!   goes to the matching update URL.
+//!   `deletepurchaseurl`, `deletereturnorderurl`, `deletereturnpurchaseurl`). When one is absent (a client that
+//!   does not know kurir's fields), that trigger goes to the matching update URL; present and null or blank, it is
+//!   off like any other.
 //! - GetWebhook answers, for every field, the URL its trigger goes to (so a delete field shows its fallback).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -86,7 +87,10 @@ fn read_fields(headers: &HeaderMap, body: &Bytes) -> Result<HashMap<String, Stri
             Value::String(text) => {
                 fields.insert(name.to_ascii_lowercase(), text.clone());
             }
-            Value::Null => {}
+            // Null is a field that is present and blank: its trigger is off.
+            Value::Null => {
+                fields.insert(name.to_ascii_lowercase(), String::new());
+            }
             _ => return Err(format!("{name} must be a string")),
         }
     }
@@ -143,7 +147,11 @@ async fn apply(
     // URL → the triggers that go there, in a stable order.
     let mut targets: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (field, trigger, fallback) in triggers(state) {
-        let url = value(&field).or_else(|| fallback.as_deref().and_then(value));
+        // A blank field switches its trigger off; only an absent one falls back (kurir's own delete fields).
+        let url = match fields.contains_key(&field) {
+            true => value(&field),
+            false => fallback.as_deref().and_then(value),
+        };
         if let Some(url) = url {
             endpoint::validate_url(url, state.config.allow_private_targets)
                 .map_err(|err| Problem::Input(format!("{field}: {}", err.into_message())))?;

@@ -235,6 +235,16 @@ async fn a_delete_trigger_without_its_own_url_goes_to_the_update_url() {
     tenant.publish("DELETEORDER", json!({"id": 1234, "number": "SO-0001"})).await;
     eventually("the delete", Duration::from_secs(5), || async { (receiver.count() == 1).then_some(()) }).await;
     assert_eq!(receiver.received()[0].query.as_deref(), Some("method=DELETEORDER"));
+
+    // Present and blank (or null), the delete field switches its trigger off, while the update trigger stays on.
+    for off in [json!(""), json!(null)] {
+        let (status, answer) = zort.update(keys(json!({"updateorderurl": orders, "deleteorderurl": off}))).await;
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert!(zort.get().await["deleteorderurl"].is_null(), "{off}: the delete trigger is off");
+        assert_eq!(zort.get().await["updateorderurl"], orders.as_str());
+        let published = tenant.publish("DELETEORDER", json!({"id": 1235, "number": "SO-0002"})).await;
+        assert!(tenant.deliveries_of(&published).await.is_empty(), "{off}: no delivery for a trigger that is off");
+    }
 }
 
 #[tokio::test]
