@@ -160,6 +160,12 @@ def add_field(root, name, field, platform):
                 existing.update({k: v for k, v in frag.items() if k not in ("items", "properties")})
             else:
                 props[part] = frag
+            # A field the doc marks required goes in its object's `required` list (an explicit `required: true`
+            # only; `null` means the doc does not say).
+            if field.get("required") is True:
+                required = container(node, platform).setdefault("required", [])
+                if part not in required:
+                    required.append(part)
         else:
             default = {"type": "array"} if kind == "array" else {"type": "object"}
             if platform == "zort":
@@ -228,7 +234,14 @@ def dealpos_docs(events):
             examples.append({"name": "documented", "payload": unwrap(documented)})
         legacy = e.get("legacy_variant")
         if legacy and legacy.get("example_as_documented"):
-            examples.append({"name": "legacy flat form", "payload": unwrap(legacy["example_as_documented"])})
+            # An older render's example; kept only while it still meets the current doc's required fields.
+            payload = unwrap(legacy["example_as_documented"])
+            missing = [f for f in schema.get("required", []) if f not in payload]
+            if missing:
+                notes.append("An older render's example lacks " + ", ".join(missing) + ", which the current doc "
+                             "requires; it is not kept as an example.")
+            else:
+                examples.append({"name": "legacy flat form", "payload": payload})
         if not examples:
             examples.append({"name": "built from the documented fields", "built": True, "payload": built_value(schema)})
             notes.append("No example is documented; the example was built from the documented fields.")

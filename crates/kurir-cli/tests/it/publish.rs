@@ -239,3 +239,29 @@ async fn a_publish_that_makes_no_delivery_says_why() {
         .await;
     assert_eq!(replay["delivery_ids"], answer["delivery_ids"], "{replay}");
 }
+
+#[tokio::test]
+async fn fields_the_vendor_doc_marks_required_are_required() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let (_, catalog) = tenant.api.get("/v1/event-types").await;
+    let close_shift = catalog["data"]
+        .as_array()
+        .and_then(|types| types.iter().find(|t| t["name"] == "closeShift"))
+        .cloned()
+        .unwrap_or_default();
+    let required: Vec<&str> =
+        close_shift["schema"]["required"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+    assert_eq!(required.len(), 11, "DealPOS marks all eleven top-level fields of Close Shift required: {required:?}");
+    let example = close_shift["examples"][0]["payload"].clone();
+    let (status, _) = tenant.api.post(&tenant.path("/events"), json!({"type": "closeShift", "payload": example})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "the documented example is complete");
+
+    let mut without_id = example.clone();
+    without_id.as_object_mut().map(|o| o.remove("ID"));
+    let (status, error) =
+        tenant.api.post(&tenant.path("/events"), json!({"type": "closeShift", "payload": without_id})).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(error["error"]["message"].as_str().is_some_and(|m| m.contains("\"ID\"")), "{error}");
+    assert_eq!(event_count(&tenant).await, 1, "the refused one is not stored");
+}
