@@ -75,7 +75,9 @@ ZORT_DELETE_FIELDS = {
 }
 
 # DealPOS fields whose type differs between doc renders: accept both.
-DEALPOS_DRIFT = {"Code": ["string", "number"]}
+# Where a documented example shows a field's type drifting between renders, the schema accepts both: only the
+# customer's top-level `Code` (an older render sends `"Code": 1011`). Keyed by event-name prefix, then field.
+DEALPOS_DRIFT = {"customer": {"Code": ["string", "number"]}}
 
 
 def fragment_for(kind, platform):
@@ -108,17 +110,17 @@ def fragment_for(kind, platform):
     return {}
 
 
-def object_schema(fields, platform):
+def object_schema(fields, platform, drift=None):
     """Builds an object schema from the flat field list: `A.B` nests into object A, `A[].B` into A's items, and
     a leading `[].B` makes the payload itself an array."""
     root = {"type": "object", "properties": {}, "additionalProperties": True}
     if any(f["name"].startswith("[].") for f in fields):
         items = {"type": "object", "properties": {}, "additionalProperties": True}
         for f in fields:
-            add_field(items, f["name"][3:], f, platform)
+            add_field(items, f["name"][3:], f, platform, drift or {})
         return {"type": "array", "items": items}
     for f in fields:
-        add_field(root, f["name"], f, platform)
+        add_field(root, f["name"], f, platform, drift or {})
     return root
 
 
@@ -137,7 +139,7 @@ def container(node, platform):
     return node
 
 
-def add_field(root, name, field, platform):
+def add_field(root, name, field, platform, drift):
     parts = []
     for part in name.split("."):
         if part.endswith("[]"):
@@ -151,8 +153,8 @@ def add_field(root, name, field, platform):
         last = index == len(parts) - 1
         if last:
             frag = fragment_for(field["type"], platform)
-            if platform == "dealpos" and part in DEALPOS_DRIFT:
-                frag = {"type": DEALPOS_DRIFT[part]}
+            if len(parts) == 1 and part in drift:
+                frag = {"type": drift[part]}
             if field.get("description"):
                 frag["description"] = field["description"]
             existing = props.get(part)
@@ -226,7 +228,9 @@ def dealpos_docs(events):
     for e in events:
         if e.get("sync_call_out"):
             continue
-        schema = object_schema(e["fields"], "dealpos") if e["fields"] else {"type": "object", "additionalProperties": True}
+        drift = next((d for prefix, d in DEALPOS_DRIFT.items() if e["name"].startswith(prefix)), {})
+        schema = (object_schema(e["fields"], "dealpos", drift) if e["fields"]
+                  else {"type": "object", "additionalProperties": True})
         notes = list(e.get("notes", []))
         examples = []
         documented = e.get("example_expanded") or e.get("example")

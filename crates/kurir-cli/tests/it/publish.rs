@@ -265,3 +265,27 @@ async fn fields_the_vendor_doc_marks_required_are_required() {
     assert!(error["error"]["message"].as_str().is_some_and(|m| m.contains("\"ID\"")), "{error}");
     assert_eq!(event_count(&tenant).await, 1, "the refused one is not stored");
 }
+
+#[tokio::test]
+async fn only_the_customer_code_accepts_a_number_as_its_documented_drift() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let product = json!({"type": "productCreated", "payload": {"ID": "p-1", "Code": 1011}});
+    let (status, error) = tenant.api.post(&tenant.path("/events"), product).await;
+    assert_eq!(
+        (status, &error["error"]["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("payload.Code")),
+        "{error}"
+    );
+    let (_, catalog) = tenant.api.get("/v1/event-types").await;
+    let customer = catalog["data"]
+        .as_array()
+        .and_then(|types| types.iter().find(|t| t["name"] == "customerCreated"))
+        .map(|t| t["examples"][0]["payload"].clone())
+        .unwrap_or_default();
+    let mut numeric = customer.clone();
+    numeric["Code"] = json!(1011);
+    let (status, error) =
+        tenant.api.post(&tenant.path("/events"), json!({"type": "customerCreated", "payload": numeric})).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{error}");
+}
