@@ -63,6 +63,10 @@ impl From<rusqlite::Error> for StoreError {
 /// How many read connections run at once.
 const READERS: usize = 4;
 
+/// Prepared statements kept per connection. rusqlite keeps 16 by default; the writer's hot path (publish, claim,
+/// outcomes, statistics) uses more than that, and a statement evicted is parsed again on its next use.
+const STATEMENT_CACHE: usize = 256;
+
 pub struct SqliteStore {
     path: PathBuf,
     writer: WriterHandle,
@@ -89,6 +93,7 @@ impl SqliteStore {
         std::fs::create_dir_all(data_dir)?;
         let path = data_dir.join("kurir.db");
         let mut conn = Connection::open(&path)?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
@@ -113,6 +118,7 @@ impl SqliteStore {
         let conn =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
         conn.execute_batch("PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;")?;
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         Ok(conn)
     }
 
