@@ -52,15 +52,40 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header =
-            parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(ApiError::unauthorized)?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(ApiError::unauthorized)?;
-        authenticate(state, token).await
+        let address = client_address(parts);
+        guarded(state, address, async {
+            let header =
+                parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).ok_or_else(ApiError::unauthorized)?;
+            let token = header
+                .strip_prefix("Bearer ")
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(ApiError::unauthorized)?;
+            authenticate(state, token).await
+        })
+        .await
     }
+}
+
+/// The address a request came from, when the server records it.
+pub fn client_address(parts: &Parts) -> Option<std::net::IpAddr> {
+    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip())
+}
+
+/// Runs an authentication under the address's failure throttle: 429 while the address is held, and a 401 it
+/// gives counts as a failure.
+pub async fn guarded<T>(
+    state: &AppState,
+    address: Option<std::net::IpAddr>,
+    attempt: impl std::future::Future<Output = Result<T, ApiError>>,
+) -> Result<T, ApiError> {
+    let Some(address) = address else { return attempt.await };
+    state.auth_failures.check(&address).map_err(ApiError::throttled)?;
+    let result = attempt.await;
+    if matches!(&result, Err(err) if err.status == axum::http::StatusCode::UNAUTHORIZED) {
+        state.auth_failures.failed(address);
+    }
+    result
 }
 
 /// The caller a bearer token (the admin token, or a tenant's API key) is; 401 for anything else. The

@@ -16,11 +16,13 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// For a 429: how many seconds until a retry may succeed (`Retry-After`).
+    pub retry_after_secs: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), field: None }
+        ApiError { status, code, message: message.into(), field: None, retry_after_secs: None }
     }
 
     pub fn with_field(mut self, field: impl Into<String>) -> Self {
@@ -30,6 +32,17 @@ impl ApiError {
 
     pub fn unauthorized() -> Self {
         Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid bearer token is required")
+    }
+
+    /// Too many failed authentications from this address: 429 with `Retry-After`, whatever the credentials.
+    pub fn throttled(retry_after_secs: u64) -> Self {
+        let mut error = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_failures",
+            format!("too many failed authentications from this address; try again in {retry_after_secs} s"),
+        );
+        error.retry_after_secs = Some(retry_after_secs);
+        error
     }
 
     pub fn forbidden(message: &str) -> Self {
@@ -92,6 +105,7 @@ impl From<CoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        let retry_after = self.retry_after_secs.unwrap_or(1).to_string();
         let mut error = json!({"code": self.code, "message": self.message});
         if let Some(field) = self.field {
             error["field"] = field.into();
@@ -99,7 +113,8 @@ impl IntoResponse for ApiError {
         let mut response = (self.status, axum::Json(json!({ "error": error }))).into_response();
         match self.status {
             StatusCode::TOO_MANY_REQUESTS => {
-                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                let value = HeaderValue::from_str(&retry_after).unwrap_or(HeaderValue::from_static("1"));
+                response.headers_mut().insert(header::RETRY_AFTER, value);
             }
             StatusCode::SERVICE_UNAVAILABLE => {
                 response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));

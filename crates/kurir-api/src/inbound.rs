@@ -108,11 +108,19 @@ async fn receive_and_record(
     path_event: Option<String>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    let address = request
-        .extensions()
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|info| info.0.ip().to_string());
+    let peer = request.extensions().get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|info| info.0.ip());
+    let address = peer.map(|ip| ip.to_string());
+    // Guessing a source's credentials is slowed down per source and address, like the API's tokens.
+    let throttle_key = peer.map(|ip| (source.id.to_string(), ip));
+    if let Some(key) = &throttle_key {
+        state.source_failures.check(key).map_err(ApiError::throttled)?;
+    }
     let result = receive(state, source.clone(), path_event, request).await;
+    if let (Some(key), Err(err)) = (throttle_key, &result) {
+        if err.status == StatusCode::UNAUTHORIZED {
+            state.source_failures.failed(key);
+        }
+    }
     if let Err(failed) = &result {
         let verdict = if failed.status.is_client_error() { "refused" } else { "failed" };
         state.metrics.inbound(source.tenant.as_str(), &source.name, verdict);

@@ -29,6 +29,7 @@ pub mod refusals;
 pub mod sources;
 pub mod state;
 pub mod tenants;
+pub mod throttle;
 pub mod time;
 pub mod zort_compat;
 

@@ -36,6 +36,10 @@ pub struct AppState {
     pub callout_circuits: Arc<crate::callouts::CalloutCircuits>,
     /// How many refused inbound requests each source may have recorded a minute.
     pub refusals: Arc<crate::refusals::RefusalLimiter>,
+    /// Failed authentications per address (bearer tokens, ZORT's headers, the dashboard's sign-in).
+    pub auth_failures: Arc<crate::throttle::FailureThrottle<std::net::IpAddr>>,
+    /// Failed verifications per source and address (inbound requests).
+    pub source_failures: Arc<crate::throttle::FailureThrottle<(String, std::net::IpAddr)>>,
     /// Where publishes and inbound requests are counted, and what `/metrics` encodes.
     pub metrics: Arc<kurir_metrics::Metrics>,
     /// Compiled schemas of tenants' own event types. Custom types cannot be changed once made, so entries
@@ -60,6 +64,8 @@ impl AppState {
             callout_circuits: Arc::default(),
             refusals: Arc::default(),
             metrics: Arc::default(),
+            auth_failures: Arc::default(),
+            source_failures: Arc::default(),
             custom_types: Arc::default(),
         }
     }

@@ -51,9 +51,27 @@ fn refuse(status: StatusCode, description: &str) -> Response {
 
 /// The tenant and key that `storename`/`apikey`/`apisecret` name, or a ZORT-shaped refusal. Which of the three
 /// was wrong is not said.
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<(TenantId, ApiKeyId), Response> {
+/// Failed attempts count against the address's throttle, as bearer tokens do (429 with `Retry-After` while held).
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: Option<Peer>,
+) -> Result<(TenantId, ApiKeyId), Response> {
+    let address = peer.map(|axum::Extension(info)| info.0.ip());
+    if let Some(Err(secs)) = address.map(|ip| state.auth_failures.check(&ip)) {
+        let mut refusal = refuse(StatusCode::TOO_MANY_REQUESTS, "Too many failed authentications; try again later");
+        if let Ok(value) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+            refusal.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return Err(refusal);
+    }
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim).filter(|v| !v.is_empty());
-    let denied = || refuse(StatusCode::UNAUTHORIZED, "Invalid storename, apikey or apisecret");
+    let denied = || {
+        if let Some(ip) = address {
+            state.auth_failures.failed(ip);
+        }
+        refuse(StatusCode::UNAUTHORIZED, "Invalid storename, apikey or apisecret")
+    };
     let (Some(store), Some(key_id), Some(secret)) = (header("storename"), header("apikey"), header("apisecret")) else {
         return Err(denied());
     };
@@ -97,8 +115,16 @@ fn read_fields(headers: &HeaderMap, body: &Bytes) -> Result<HashMap<String, Stri
     Ok(fields)
 }
 
-async fn update_webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let (tenant, key) = match authenticate(&state, &headers).await {
+/// The caller's address, as the server records it.
+type Peer = axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>;
+
+async fn update_webhook(
+    State(state): State<AppState>,
+    peer: Option<Peer>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (tenant, key) = match authenticate(&state, &headers, peer).await {
         Ok(caller) => caller,
         Err(refusal) => return refusal,
     };
@@ -257,8 +283,8 @@ fn new_endpoint(
     }
 }
 
-async fn get_webhook(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let (tenant, key) = match authenticate(&state, &headers).await {
+async fn get_webhook(State(state): State<AppState>, peer: Option<Peer>, headers: HeaderMap) -> Response {
+    let (tenant, key) = match authenticate(&state, &headers, peer).await {
         Ok(caller) => caller,
         Err(refusal) => return refusal,
     };

@@ -193,3 +193,61 @@ async fn endpoint_responses_mask_header_values_and_zort_keys_but_deliveries_carr
     assert_eq!(sent.header("x-api-key"), Some("sk_live_12345678"));
     assert_eq!(sent.header("key1"), Some("zort-key-one-1111"));
 }
+
+#[tokio::test]
+async fn a_burst_of_failed_authentications_is_slowed_down_per_address_and_per_source() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let verify = json!({"api_key": "s3cret"});
+    let pos = tenant
+        .api
+        .post_ok(
+            &tenant.path("/sources"),
+            json!({"dialect": "dealpos", "name": "pos", "verify": verify}),
+            StatusCode::CREATED,
+        )
+        .await;
+    let other = tenant
+        .api
+        .post_ok(
+            &tenant.path("/sources"),
+            json!({"dialect": "dealpos", "name": "web", "verify": verify}),
+            StatusCode::CREATED,
+        )
+        .await;
+    let url =
+        |source: &serde_json::Value| source["url"].as_str().unwrap_or_default().replace("{event}", "productCreated");
+    let http = reqwest::Client::new();
+    let post = |url: String, key: &'static str| {
+        let http = http.clone();
+        async move {
+            let sent = http.post(url).header("x-api-key", key).json(&json!({"ID": "p-1"})).send().await;
+            sent.map(|r| r.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    };
+    // A source: after a burst of wrong keys, even the right key waits; another source does not.
+    let mut statuses = Vec::new();
+    for _ in 0..25 {
+        statuses.push(post(url(&pos), "wrong").await);
+    }
+    assert_eq!(statuses[0], StatusCode::UNAUTHORIZED);
+    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    assert_eq!(post(url(&pos), "s3cret").await, StatusCode::TOO_MANY_REQUESTS, "held, whatever the key");
+    assert_eq!(post(url(&other), "s3cret").await, StatusCode::OK, "another source is not held");
+
+    // The API: a burst of bad tokens holds the address, valid token included, with Retry-After.
+    let bad = tenant.api.with_token("kurir_nope.nope");
+    let mut statuses = Vec::new();
+    for _ in 0..25 {
+        statuses.push(bad.get("/v1/tenants").await.0);
+    }
+    assert_eq!(statuses[0], StatusCode::UNAUTHORIZED);
+    assert_eq!(statuses.last(), Some(&StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    let (status, body, headers) = tenant.api.send(reqwest::Method::GET, "/v1/tenants", None, &[]).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert!(headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok())
+        .is_some_and(|s| s >= 1));
+}

@@ -48,7 +48,12 @@ pub struct SignInForm {
     next: Option<String>,
 }
 
-pub async fn submit(State(dashboard): State<Dashboard>, headers: HeaderMap, Form(form): Form<SignInForm>) -> Response {
+pub async fn submit(
+    State(dashboard): State<Dashboard>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> Response {
     let next = safe_next(form.next.as_deref().unwrap_or("/ui")).to_owned();
     if let Some(why) = cross_site(&headers, &dashboard.app.config.public_url) {
         return crate::pages::error_page(StatusCode::FORBIDDEN, "Refused", why);
@@ -57,7 +62,8 @@ pub async fn submit(State(dashboard): State<Dashboard>, headers: HeaderMap, Form
     if token.is_empty() {
         return render(&next, Some("Enter the admin token or an API key."), StatusCode::BAD_REQUEST);
     }
-    let caller = match authenticate(&dashboard.app, token).await {
+    let address = peer.map(|axum::Extension(info)| info.0.ip());
+    let caller = match kurir_api::auth::guarded(&dashboard.app, address, authenticate(&dashboard.app, token)).await {
         Ok(caller) => caller,
         Err(err) if err.status == StatusCode::UNAUTHORIZED => {
             return render(&next, Some("This token is not valid (unknown, mistyped or revoked)."), err.status)
