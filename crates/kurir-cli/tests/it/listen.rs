@@ -32,8 +32,14 @@ fn cli(kurir: &Kurir, token: &str, args: &[&str], stdin: Option<&str>) -> (bool,
 
 /// Starts `kurir listen` with `args` and waits until it receives.
 fn start_listen(kurir: &Kurir, token: &str, args: &[&str]) -> std::process::Child {
+    let mut with_command = vec!["listen"];
+    with_command.extend_from_slice(args);
+    start_until(kurir, token, &with_command, "receiving on")
+}
+
+/// Starts `kurir` with `args` and waits until a line on its stderr contains `ready` (it says so once it is set).
+fn start_until(kurir: &Kurir, token: &str, args: &[&str], ready: &str) -> std::process::Child {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kurir"))
-        .arg("listen")
         .args(args)
         .env("KURIR_URL", &kurir.base)
         .env("KURIR_TOKEN", token)
@@ -45,9 +51,9 @@ fn start_listen(kurir: &Kurir, token: &str, args: &[&str]) -> std::process::Chil
     let mut lines = BufReader::new(stderr).lines();
     loop {
         match lines.next() {
-            Some(Ok(line)) if line.contains("receiving on") => break,
+            Some(Ok(line)) if line.contains(ready) => break,
             Some(Ok(_)) => continue,
-            _ => panic!("kurir listen stopped before it was receiving"),
+            _ => panic!("kurir {args:?} stopped before saying `{ready}`"),
         }
     }
     std::thread::spawn(move || for _ in lines {});
@@ -176,17 +182,16 @@ async fn endpoints_deliveries_events_tail_and_replay_work_against_a_running_kuri
     assert!(ok && rotated.contains("new signing secret: whsec_"), "{rotated}");
 
     // events tail follows a new event and its delivery's outcome.
-    let tail = Command::new(env!("CARGO_BIN_EXE_kurir"))
-        .args(["events", "tail", "--max", "1", "--json"])
-        .env("KURIR_URL", &kurir.base)
-        .env("KURIR_TOKEN", &token)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|err| panic!("{err}"));
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // It says "following" once it knows the newest event, so what is published after that is new to it.
+    let tail = start_until(&kurir, &token, &["events", "tail", "--max", "1", "--json"], "following");
+    let pid = tail.id().to_string();
     let event = tenant.publish("ADDPRODUCT", json!({"id": 1})).await;
-    let output = tokio::task::spawn_blocking(move || tail.wait_with_output()).await;
+    let waited =
+        tokio::time::timeout(Duration::from_secs(30), tokio::task::spawn_blocking(move || tail.wait_with_output()));
+    let Ok(output) = waited.await else {
+        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        panic!("events tail did not finish");
+    };
     let output = output.ok().and_then(Result::ok).unwrap_or_else(|| panic!("events tail did not finish"));
     let lines: Vec<Value> =
         String::from_utf8_lossy(&output.stdout).lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
