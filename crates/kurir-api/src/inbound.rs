@@ -21,7 +21,7 @@ use kurir_core::source::{Source, SourceId, SourceVerify};
 use kurir_store::{Receipt, Refusal};
 use kurir_wire::inbound::{self, ZortCredentials};
 use kurir_wire::signature::{self, SignedHeaders};
-use kurir_wire::{WebhookSecret, WireError};
+use kurir_wire::WebhookSecret;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
@@ -236,10 +236,7 @@ async fn zort_body(request: Request) -> Result<String, ApiError> {
         return Err(bad_request("the form has no `payload` field"));
     }
     let body = body_bytes(request).await?;
-    inbound::zort_payload(&content_type, &body).map_err(|err| match err {
-        WireError::MalformedPayload(message) => bad_request(message),
-        other => bad_request(other.to_string()),
-    })
+    inbound::zort_payload(&content_type, &body).map_err(|err| bad_request(err.to_string()))
 }
 
 /// A Standard Webhooks delivery: verify the signature, then take `type` (or the path's event) and `data`.

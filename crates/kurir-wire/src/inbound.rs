@@ -50,16 +50,8 @@ pub fn verify_dealpos(
     }
 }
 
-/// The payload JSON text of a ZORT request whose body is not multipart (kurir-verify's reading, so kurir reads
-/// ZORT's bodies exactly as an integrator's service does).
-pub fn zort_payload(content_type: &str, body: &[u8]) -> Result<String, WireError> {
-    kurir_verify::decode::zort_payload(content_type, body).map_err(WireError::from)
-}
-
-/// `text` itself when it is JSON; otherwise a clear error.
-pub fn checked_json(text: String) -> Result<String, WireError> {
-    kurir_verify::decode::checked_json(text).map_err(WireError::from)
-}
+/// ZORT's body shapes are read by kurir-verify, so kurir reads them exactly as an integrator's service does.
+pub use kurir_verify::decode::{checked_json, zort_payload};
 
 #[cfg(test)]
 mod tests {
