@@ -11,8 +11,8 @@ use maud::{html, Markup};
 use serde_json::Value;
 
 use crate::format;
-use crate::layout::{page, Chrome, Section};
-use crate::pages::{scope, PageError};
+use crate::layout::{page, Section};
+use crate::pages::{tenant_chrome, PageError};
 use crate::web_auth::Viewer;
 use crate::Dashboard;
 
@@ -21,8 +21,8 @@ pub async fn list(
     viewer: Viewer,
     Path(tenant): Path<String>,
 ) -> Result<Markup, PageError> {
-    let tenant = scope(&dashboard, &viewer, &tenant).await?;
-    let chrome = Chrome::load(&dashboard, &viewer, tenant.clone(), Section::Catalog).await?;
+    let chrome = tenant_chrome(&dashboard, &viewer, &tenant, Section::Catalog).await?;
+    let tenant = chrome.tenant.clone();
     let own = dashboard.app.store.list_event_types(&tenant).await?;
     let mut groups: BTreeMap<(&str, &str), Vec<&Arc<EventType>>> = BTreeMap::new();
     for event_type in dashboard.app.catalog.iter() {
@@ -71,8 +71,8 @@ pub async fn show(
     viewer: Viewer,
     Path((tenant, name)): Path<(String, String)>,
 ) -> Result<Markup, PageError> {
-    let tenant = scope(&dashboard, &viewer, &tenant).await?;
-    let chrome = Chrome::load(&dashboard, &viewer, tenant.clone(), Section::Catalog).await?;
+    let chrome = tenant_chrome(&dashboard, &viewer, &tenant, Section::Catalog).await?;
+    let tenant = chrome.tenant.clone();
     let event_type =
         dashboard.app.event_type(&tenant, &name).await?.ok_or_else(|| ApiError::not_found("event type"))?;
     let schema = serde_json::to_string_pretty(&event_type.schema).unwrap_or_default();

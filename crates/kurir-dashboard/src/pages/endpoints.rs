@@ -17,7 +17,7 @@ use crate::fields::Fields;
 use crate::layout::{page, Chrome, Section};
 use crate::pages::endpoint_form;
 use crate::pages::events::deliveries_table;
-use crate::pages::{scope, PageError};
+use crate::pages::{scope, tenant_chrome, PageError};
 use crate::web_auth::{Posted, Viewer};
 use crate::Dashboard;
 use crate::{chart, format};
@@ -31,8 +31,7 @@ pub async fn list(
     viewer: Viewer,
     Path(tenant): Path<String>,
 ) -> Result<Markup, PageError> {
-    let tenant = scope(&dashboard, &viewer, &tenant).await?;
-    let chrome = Chrome::load(&dashboard, &viewer, tenant.clone(), Section::Endpoints).await?;
+    let chrome = tenant_chrome(&dashboard, &viewer, &tenant, Section::Endpoints).await?;
     let table = endpoint_table(&dashboard, &chrome).await?;
     let content = html! {
         div.actions { h1 { "Endpoints" } a.button href=(chrome.path("/endpoints/new")) { "New endpoint" } }
@@ -161,8 +160,7 @@ pub async fn new_form(
     viewer: Viewer,
     Path(tenant): Path<String>,
 ) -> Result<Markup, PageError> {
-    let tenant = scope(&dashboard, &viewer, &tenant).await?;
-    let chrome = Chrome::load(&dashboard, &viewer, tenant, Section::Endpoints).await?;
+    let chrome = tenant_chrome(&dashboard, &viewer, &tenant, Section::Endpoints).await?;
     form_page(&dashboard, &chrome, &Fields::default(), None, None).await
 }
 
@@ -283,8 +281,7 @@ pub async fn show(
     Path((tenant, id)): Path<(String, String)>,
     Query(notices): Query<Notices>,
 ) -> Result<Markup, PageError> {
-    let tenant = scope(&dashboard, &viewer, &tenant).await?;
-    let chrome = Chrome::load(&dashboard, &viewer, tenant, Section::Endpoints).await?;
+    let chrome = tenant_chrome(&dashboard, &viewer, &tenant, Section::Endpoints).await?;
     endpoint_page(&dashboard, &chrome, &id, notices.render(), None).await
 }
 

@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::format;
 use crate::layout::{page, Chrome, Section};
-use crate::pages::{scope, PageError};
+use crate::pages::{scope, tenant_chrome, PageError};
 use crate::web_auth::{Posted, Viewer};
 use crate::Dashboard;
 
@@ -29,8 +29,8 @@ pub async fn show(
     Path((tenant, event)): Path<(String, String)>,
     Query(notice): Query<Notice>,
 ) -> Result<Markup, PageError> {
-    let tenant = scope(&dashboard, &viewer, &tenant).await?;
-    let chrome = Chrome::load(&dashboard, &viewer, tenant.clone(), Section::Events).await?;
+    let chrome = tenant_chrome(&dashboard, &viewer, &tenant, Section::Events).await?;
+    let tenant = chrome.tenant.clone();
     let id: EventId = event.parse().map_err(|_| kurir_api::error::ApiError::not_found("event"))?;
     let (event, deliveries) = dashboard.app.store.get_event(&tenant, &id).await?;
     let endpoints: HashMap<EndpointId, Endpoint> =

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::format;
 use crate::layout::{page, Chrome, Section};
-use crate::pages::{scope, PageError};
+use crate::pages::{tenant_chrome, PageError};
 use crate::web_auth::Viewer;
 use crate::Dashboard;
 
@@ -82,8 +82,8 @@ pub async fn list(
     Path(tenant): Path<String>,
     Query(filters): Query<Filters>,
 ) -> Result<maud::Markup, PageError> {
-    let tenant = scope(&dashboard, &viewer, &tenant).await?;
-    let chrome = Chrome::load(&dashboard, &viewer, tenant.clone(), Section::Events).await?;
+    let chrome = tenant_chrome(&dashboard, &viewer, &tenant, Section::Events).await?;
+    let tenant = chrome.tenant.clone();
     let endpoints = dashboard.app.store.list_endpoints(&tenant).await?;
     let result = if filters.lists_deliveries() {
         delivery_rows(&dashboard, &chrome, &filters).await

@@ -8,7 +8,7 @@ use maud::{html, Markup};
 
 use crate::format;
 use crate::layout::{page, Chrome, Section};
-use crate::pages::{scope, PageError};
+use crate::pages::{scope, tenant_chrome, PageError};
 use crate::web_auth::{Posted, Viewer};
 use crate::Dashboard;
 
@@ -20,8 +20,7 @@ pub async fn list(
     viewer: Viewer,
     Path(tenant): Path<String>,
 ) -> Result<Markup, PageError> {
-    let tenant = scope(&dashboard, &viewer, &tenant).await?;
-    let chrome = Chrome::load(&dashboard, &viewer, tenant, Section::Keys).await?;
+    let chrome = tenant_chrome(&dashboard, &viewer, &tenant, Section::Keys).await?;
     keys_page(&dashboard, &chrome, None, None).await
 }
 
@@ -113,8 +112,8 @@ pub async fn callouts(
     viewer: Viewer,
     Path(tenant): Path<String>,
 ) -> Result<Markup, PageError> {
-    let tenant = scope(&dashboard, &viewer, &tenant).await?;
-    let chrome = Chrome::load(&dashboard, &viewer, tenant.clone(), Section::Callouts).await?;
+    let chrome = tenant_chrome(&dashboard, &viewer, &tenant, Section::Callouts).await?;
+    let tenant = chrome.tenant.clone();
     let store = &dashboard.app.store;
     let providers = store.list_callout_providers(&tenant).await?;
     let mut logs = Vec::with_capacity(providers.len());

@@ -73,6 +73,17 @@ pub async fn scope(dashboard: &Dashboard, viewer: &Viewer, path_tenant: &str) ->
     Ok(viewer.caller.tenant(&dashboard.app, path_tenant).await?)
 }
 
+/// The shell of the viewer's page of `path_tenant`'s `section`, after scoping the tenant as [`scope`] does.
+pub async fn tenant_chrome(
+    dashboard: &Dashboard,
+    viewer: &Viewer,
+    path_tenant: &str,
+    section: crate::layout::Section,
+) -> Result<crate::layout::Chrome, PageError> {
+    let tenant = scope(dashboard, viewer, path_tenant).await?;
+    Ok(crate::layout::Chrome::load(dashboard, viewer, tenant, section).await?)
+}
+
 /// `/ui`: the viewer's tenant, or for the admin the first tenant.
 pub async fn home(State(dashboard): State<Dashboard>, viewer: Viewer) -> Result<Response, PageError> {
     let tenant = match &viewer.caller {

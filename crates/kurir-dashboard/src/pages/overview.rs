@@ -14,7 +14,7 @@ use crate::chart;
 use crate::layout::{self, Chrome, Section};
 use crate::pages::endpoints::endpoint_table;
 use crate::pages::events::deliveries_table;
-use crate::pages::{scope, PageError};
+use crate::pages::{tenant_chrome, PageError};
 use crate::web_auth::Viewer;
 use crate::Dashboard;
 
@@ -39,8 +39,7 @@ pub async fn page(
     Path(tenant): Path<String>,
     Query(query): Query<ChartQuery>,
 ) -> Result<Markup, PageError> {
-    let tenant = scope(&dashboard, &viewer, &tenant).await?;
-    let chrome = Chrome::load(&dashboard, &viewer, tenant, Section::Overview).await?;
+    let chrome = tenant_chrome(&dashboard, &viewer, &tenant, Section::Overview).await?;
     let endpoints = endpoint_table(&dashboard, &chrome).await?;
     let filter = DeliveryFilter { state: Some(DeliveryState::Dead), limit: DEAD_SHOWN, ..DeliveryFilter::default() };
     let dead = dashboard.app.store.list_deliveries(&chrome.tenant, filter).await?;

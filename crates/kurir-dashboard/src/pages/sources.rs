@@ -8,8 +8,8 @@ use kurir_core::source::SourceId;
 use maud::{html, Markup};
 
 use crate::format;
-use crate::layout::{page, Chrome, Section};
-use crate::pages::{scope, PageError};
+use crate::layout::{page, Section};
+use crate::pages::{tenant_chrome, PageError};
 use crate::web_auth::Viewer;
 use crate::Dashboard;
 
@@ -21,8 +21,8 @@ pub async fn list(
     viewer: Viewer,
     Path(tenant): Path<String>,
 ) -> Result<Markup, PageError> {
-    let tenant = scope(&dashboard, &viewer, &tenant).await?;
-    let chrome = Chrome::load(&dashboard, &viewer, tenant.clone(), Section::Sources).await?;
+    let chrome = tenant_chrome(&dashboard, &viewer, &tenant, Section::Sources).await?;
+    let tenant = chrome.tenant.clone();
     let sources = dashboard.app.store.list_sources(&tenant).await?;
     let content = html! {
         h1 { "Sources" }
@@ -52,8 +52,8 @@ pub async fn show(
     viewer: Viewer,
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Markup, PageError> {
-    let tenant = scope(&dashboard, &viewer, &tenant).await?;
-    let chrome = Chrome::load(&dashboard, &viewer, tenant.clone(), Section::Sources).await?;
+    let chrome = tenant_chrome(&dashboard, &viewer, &tenant, Section::Sources).await?;
+    let tenant = chrome.tenant.clone();
     let id: SourceId = id.parse().map_err(|_| ApiError::not_found("source"))?;
     let store = &dashboard.app.store;
     let source = store.get_source(&tenant, &id).await?;
