@@ -2,27 +2,30 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get};
-use axum::Router;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use kurir_core::api_key::ApiKey;
 use kurir_core::id::{ApiKeyId, TenantId};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{sha256, Caller};
 use crate::error::ApiError;
 use crate::extract::Json;
+use crate::openapi::{List, TenantParam};
 use crate::state::AppState;
 use crate::time::rfc3339;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ApiKeyIn {
+    /// 1-200 characters: what the key is for.
     name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ApiKeyOut {
     id: String,
     /// The key id again, under the name the ZORT-style headers use (`apikey`).
@@ -44,19 +47,19 @@ impl From<ApiKey> for ApiKeyOut {
     }
 }
 
-#[derive(Serialize)]
+/// A new key, with its secret: shown this once.
+#[derive(Serialize, ToSchema)]
 struct ApiKeyCreated {
     #[serde(flatten)]
     key: ApiKeyOut,
+    /// The key's secret (the ZORT-style `apisecret`).
     secret: String,
     /// `key.secret`: the bearer token.
     token: String,
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/tenants/{tenant}/api-keys", get(list).post(create))
-        .route("/v1/tenants/{tenant}/api-keys/{key}", delete(revoke))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(revoke))
 }
 
 /// A new secret: 256 random bits, URL-safe base64 (no dot, so the token splits unambiguously).
@@ -64,6 +67,9 @@ fn new_secret() -> String {
     URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
 }
 
+/// Makes an API key; its secret and bearer token are shown in this answer only.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/api-keys", tag = "api-keys", operation_id = "create_api_key",
+    params(TenantParam), request_body = ApiKeyIn, responses((status = 201, body = ApiKeyCreated)))]
 async fn create(
     caller: Caller,
     State(state): State<AppState>,
@@ -96,16 +102,23 @@ pub async fn create_key(state: &AppState, tenant: TenantId, name: &str) -> Resul
     Ok((key, secret, token))
 }
 
+/// The tenant's API keys, revoked ones included; never their secrets.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/api-keys", tag = "api-keys", operation_id = "list_api_keys",
+    params(TenantParam), responses((status = 200, body = List<ApiKeyOut>)))]
 async fn list(
     caller: Caller,
     State(state): State<AppState>,
     Path(tenant): Path<String>,
-) -> Result<axum::Json<serde_json::Value>, ApiError> {
+) -> Result<axum::Json<List<ApiKeyOut>>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let keys: Vec<ApiKeyOut> = state.store.list_api_keys(&tenant).await?.into_iter().map(ApiKeyOut::from).collect();
-    Ok(axum::Json(serde_json::json!({ "data": keys })))
+    Ok(List::of(keys))
 }
 
+/// Revokes a key: it stops working at once.
+#[utoipa::path(delete, path = "/v1/tenants/{tenant}/api-keys/{key}", tag = "api-keys", operation_id = "revoke_api_key",
+    params(TenantParam, ("key" = String, Path, description = "The key's id.")),
+    responses((status = 204, description = "Revoked.")))]
 async fn revoke(
     caller: Caller,
     State(state): State<AppState>,

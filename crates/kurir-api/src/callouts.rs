@@ -15,19 +15,21 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use kurir_core::callout::{self, Callout, CalloutProvider};
 use kurir_core::circuit::{Admission, Circuit, CircuitPolicy};
 use kurir_core::endpoint;
 use kurir_core::id::TenantId;
 use kurir_store::CalloutRecord;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::Json;
+use crate::openapi::{ErrorBody, List, TenantParam};
 use crate::state::AppState;
 use crate::time::rfc3339;
 
@@ -55,32 +57,71 @@ impl CalloutCircuits {
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/tenants/{tenant}/callout-providers", get(list))
-        .route("/v1/tenants/{tenant}/callout-providers/{name}", get(show).put(put).delete(remove))
-        .route("/v1/tenants/{tenant}/callout-providers/{name}/log", get(log))
-        .route("/v1/tenants/{tenant}/callouts/{name}", post(call))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(show, put, remove))
+        .routes(routes!(log))
+        .routes(routes!(call))
 }
 
-#[derive(Deserialize)]
+/// The `{tenant}/…/{name}` path parameters of a call-out.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct CalloutParams {
+    /// The tenant's id.
+    tenant: String,
+    /// `fetchLoyaltyPoints`, `loyaltyPointOnOrderComplete`, `loyaltyValidateCoupon` or `validateCoupon`.
+    name: String,
+}
+
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ProviderIn {
+    /// Where the call-out is relayed to.
     url: String,
+    /// 100 to the maximum; 5,000 by default.
     #[serde(default)]
     timeout_ms: Option<u32>,
+    /// Extra headers sent to the provider (its credentials, say).
     #[serde(default)]
     headers: BTreeMap<String, String>,
 }
 
-fn describe(provider: &CalloutProvider) -> Value {
-    json!({
-        "name": provider.name,
-        "url": provider.url,
-        "timeout_ms": provider.timeout_ms,
-        "headers": provider.headers,
-        "updated_at": rfc3339(provider.updated_at_ms),
-    })
+/// Where one call-out goes.
+#[derive(Serialize, ToSchema)]
+struct ProviderOut {
+    name: String,
+    url: String,
+    timeout_ms: u32,
+    headers: BTreeMap<String, String>,
+    updated_at: String,
+}
+
+/// One relayed call-out: what was asked, what the provider answered.
+#[derive(Serialize, ToSchema)]
+struct CalloutLogOut {
+    at: String,
+    duration_ms: u32,
+    status: Option<u16>,
+    /// `ok`, `refused`, `timeout`, `unreachable`, `bad_answer` or `circuit_open`.
+    outcome: String,
+    error: Option<String>,
+    /// The first 4 KiB of the request.
+    request: String,
+    /// The first 4 KiB of the answer.
+    response: String,
+}
+
+fn describe(provider: &CalloutProvider) -> ProviderOut {
+    ProviderOut {
+        name: provider.name.clone(),
+        url: provider.url.clone(),
+        timeout_ms: provider.timeout_ms,
+        headers: provider.headers.clone(),
+        updated_at: rfc3339(provider.updated_at_ms),
+    }
 }
 
 fn known(name: &str) -> Result<Callout, ApiError> {
@@ -90,12 +131,16 @@ fn known(name: &str) -> Result<Callout, ApiError> {
     })
 }
 
+/// Says where a call-out goes: creates or replaces its provider.
+#[utoipa::path(put, path = "/v1/tenants/{tenant}/callout-providers/{name}", tag = "callouts",
+    operation_id = "put_callout_provider", params(CalloutParams), request_body = ProviderIn,
+    responses((status = 200, body = ProviderOut)))]
 async fn put(
     caller: Caller,
     State(state): State<AppState>,
     Path((tenant, name)): Path<(String, String)>,
     Json(body): Json<ProviderIn>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<ProviderOut>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     known(&name)?;
     endpoint::validate_url(&body.url, state.config.allow_private_targets)?;
@@ -116,25 +161,33 @@ async fn put(
     Ok(axum::Json(describe(&provider)))
 }
 
+/// One call-out's provider.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/callout-providers/{name}", tag = "callouts",
+    operation_id = "get_callout_provider", params(CalloutParams), responses((status = 200, body = ProviderOut)))]
 async fn show(
     caller: Caller,
     State(state): State<AppState>,
     Path((tenant, name)): Path<(String, String)>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<ProviderOut>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     Ok(axum::Json(describe(&state.store.get_callout_provider(&tenant, &name).await?)))
 }
 
+/// The tenant's call-out providers.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/callout-providers", tag = "callouts",
+    operation_id = "list_callout_providers", params(TenantParam), responses((status = 200, body = List<ProviderOut>)))]
 async fn list(
     caller: Caller,
     State(state): State<AppState>,
     Path(tenant): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<List<ProviderOut>>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    let data: Vec<Value> = state.store.list_callout_providers(&tenant).await?.iter().map(describe).collect();
-    Ok(axum::Json(json!({ "data": data })))
+    Ok(List::of(state.store.list_callout_providers(&tenant).await?.iter().map(describe).collect()))
 }
 
+/// Removes a call-out's provider: the call-out answers 404 until one is set again.
+#[utoipa::path(delete, path = "/v1/tenants/{tenant}/callout-providers/{name}", tag = "callouts",
+    operation_id = "delete_callout_provider", params(CalloutParams), responses((status = 204, description = "Removed.")))]
 async fn remove(
     caller: Caller,
     State(state): State<AppState>,
@@ -145,23 +198,42 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The latest 100 exchanges of a call-out, newest first.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/callout-providers/{name}/log", tag = "callouts",
+    operation_id = "list_callout_log", params(CalloutParams), responses((status = 200, body = List<CalloutLogOut>)))]
 async fn log(
     caller: Caller,
     State(state): State<AppState>,
     Path((tenant, name)): Path<(String, String)>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<List<CalloutLogOut>>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let records = state.store.list_callout_log(&tenant, &name, 100).await?;
-    let data: Vec<Value> = records
+    let data = records
         .into_iter()
-        .map(|r| {
-            json!({"at": rfc3339(r.at_ms), "duration_ms": r.duration_ms, "status": r.status, "outcome": r.outcome,
-                   "error": r.error, "request": r.request, "response": r.response})
+        .map(|r| CalloutLogOut {
+            at: rfc3339(r.at_ms),
+            duration_ms: r.duration_ms,
+            status: r.status,
+            outcome: r.outcome,
+            error: r.error,
+            request: r.request,
+            response: r.response,
         })
         .collect();
-    Ok(axum::Json(json!({ "data": data })))
+    Ok(List::of(data))
 }
 
+/// Relays a call-out to the tenant's provider and answers with the provider's answer, checked against the
+/// call-out's documented shape. Nothing is queued: the till is waiting.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/callouts/{name}", tag = "callouts", operation_id = "call_callout",
+    params(CalloutParams), request_body(content = Value, description = "The call-out's request, as documented."),
+    responses(
+        (status = 200, description = "The provider's answer.", body = Value),
+        (status = 400, description = "The provider refused (its answer), or the request is not JSON.", body = Value),
+        (status = 502, description = "The provider failed, answered something undocumented, or keeps failing.",
+            body = ErrorBody),
+        (status = 504, description = "The provider did not answer in time.", body = ErrorBody),
+    ))]
 async fn call(
     caller: Caller,
     State(state): State<AppState>,

@@ -4,28 +4,31 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use kurir_core::delivery::{Attempt, Delivery, DeliveryState};
 use kurir_core::id::{DeliveryId, EndpointId, TenantId};
 use kurir_store::DeliveryFilter;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::events::{next_cursor, page_limit};
 use crate::extract::Query;
+use crate::openapi::{List, Page, TenantParam};
 use crate::state::AppState;
 use crate::time::rfc3339;
 
-#[derive(Serialize)]
+/// One event on its way to one endpoint.
+#[derive(Serialize, ToSchema)]
 pub(crate) struct DeliveryOut {
     id: String,
     event_id: String,
     endpoint_id: String,
     event_type: String,
     ordering_key: Option<String>,
+    /// `pending`, `in_flight`, `succeeded`, `retrying` or `dead`.
     state: &'static str,
     attempts: u32,
     /// When it is next tried (pending, retrying); absent once finished.
@@ -33,11 +36,18 @@ pub(crate) struct DeliveryOut {
     /// Why a waiting delivery waits longer than its schedule says: its endpoint's circuit is open (it goes when
     /// the circuit lets a probe out, `held_until`, or when the endpoint is resumed).
     #[serde(skip_serializing_if = "Option::is_none")]
-    held: Option<Value>,
+    held: Option<HeldOut>,
     last_status: Option<u16>,
     last_error: Option<String>,
     created_at: String,
     updated_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct HeldOut {
+    reason: &'static str,
+    /// When the circuit lets a probe out.
+    until: String,
 }
 
 impl From<Delivery> for DeliveryOut {
@@ -61,13 +71,16 @@ impl From<Delivery> for DeliveryOut {
     }
 }
 
-#[derive(Serialize)]
+/// One try of a delivery, with the request as sent and the response as received.
+#[derive(Serialize, ToSchema)]
 struct AttemptOut {
     id: String,
     attempt: u32,
     started_at: String,
     duration_ms: u32,
+    /// The receiver's HTTP status; absent when no answer came.
     status: Option<u16>,
+    /// `connect`, `timeout`, `tls`, `status`, … when the attempt failed.
     error_kind: Option<&'static str>,
     error: Option<String>,
     /// The first 4 KiB of the response body.
@@ -76,7 +89,17 @@ struct AttemptOut {
     response_headers: Vec<(String, String)>,
     /// The request as sent: `{"method", "url", "headers": [[name, value], ...], "body"}`, secret header values
     /// masked and the body cut at 16 KiB; absent when no request went out.
-    request: Option<Value>,
+    request: Option<RequestOut>,
+}
+
+/// A request as kurir sent it.
+#[derive(Serialize, ToSchema)]
+struct RequestOut {
+    method: String,
+    url: String,
+    /// `[name, value]` pairs; secret values masked.
+    headers: Vec<(String, String)>,
+    body: String,
 }
 
 impl From<Attempt> for AttemptOut {
@@ -91,39 +114,55 @@ impl From<Attempt> for AttemptOut {
             error: a.error,
             response: a.response_excerpt,
             response_headers: a.response_headers,
-            request: a.request.map(|r| json!({"method": r.method, "url": r.url, "headers": r.headers, "body": r.body})),
+            request: a.request.map(|r| RequestOut { method: r.method, url: r.url, headers: r.headers, body: r.body }),
         }
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/tenants/{tenant}/deliveries", get(list))
-        .route("/v1/tenants/{tenant}/deliveries/{delivery}", get(show))
-        .route("/v1/tenants/{tenant}/deliveries/{delivery}/attempts", get(attempts))
-        .route("/v1/tenants/{tenant}/deliveries/{delivery}/retry", post(retry))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(show)).routes(routes!(attempts)).routes(routes!(retry))
+}
+
+/// The `{tenant}/deliveries/{delivery}` path parameters.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct DeliveryParams {
+    /// The tenant's id.
+    tenant: String,
+    /// The delivery's id.
+    delivery: String,
 }
 
 fn delivery_id(text: &str) -> Result<DeliveryId, ApiError> {
     text.parse().map_err(|_| ApiError::not_found("delivery"))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// `pending`, `in_flight`, `succeeded`, `retrying` or `dead`.
     state: Option<String>,
+    /// Only this endpoint's deliveries.
     endpoint: Option<String>,
+    /// Only deliveries of this event type.
     event_type: Option<String>,
+    /// The cursor: the previous page's `next_cursor`.
     before: Option<String>,
+    /// 1 to 250 (default 50).
     limit: Option<u32>,
 }
 
+/// The delivery log, newest first.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/deliveries", tag = "deliveries", operation_id = "list_deliveries",
+    params(TenantParam, ListQuery), responses((status = 200, body = Page<DeliveryOut>)))]
 async fn list(
     caller: Caller,
     State(state): State<AppState>,
     Path(tenant): Path<String>,
     Query(query): Query<ListQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<Page<DeliveryOut>>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let limit = page_limit(query.limit)?;
     let delivery_state = query
@@ -150,9 +189,12 @@ async fn list(
     let deliveries = state.store.list_deliveries(&tenant, filter).await?;
     let next_cursor = next_cursor(&deliveries, limit, |d| d.id.to_string());
     let data = with_holds(&state, &tenant, deliveries).await?;
-    Ok(axum::Json(json!({ "data": data, "next_cursor": next_cursor })))
+    Ok(axum::Json(Page { data, next_cursor }))
 }
 
+/// One delivery.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/deliveries/{delivery}", tag = "deliveries",
+    operation_id = "get_delivery", params(DeliveryParams), responses((status = 200, body = DeliveryOut)))]
 async fn show(
     caller: Caller,
     State(state): State<AppState>,
@@ -190,23 +232,31 @@ async fn with_holds(
             }
         };
         let mut shown = DeliveryOut::from(delivery);
-        shown.held = until.map(|until| json!({"reason": "the endpoint's circuit is open", "until": rfc3339(until)}));
+        shown.held = until.map(|until| HeldOut { reason: "the endpoint's circuit is open", until: rfc3339(until) });
         out.push(shown);
     }
     Ok(out)
 }
 
+/// A delivery's attempts, oldest first, as far as the tenant's attempt-log mode keeps them.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/deliveries/{delivery}/attempts", tag = "deliveries",
+    operation_id = "list_attempts", params(DeliveryParams), responses((status = 200, body = List<AttemptOut>)))]
 async fn attempts(
     caller: Caller,
     State(state): State<AppState>,
     Path((tenant, id)): Path<(String, String)>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<List<AttemptOut>>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let attempts = state.store.list_attempts(&tenant, &delivery_id(&id)?).await?;
     let data: Vec<AttemptOut> = attempts.into_iter().map(AttemptOut::from).collect();
-    Ok(axum::Json(json!({ "data": data })))
+    Ok(List::of(data))
 }
 
+/// Sends a delivery again now, whatever its state but in flight.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/deliveries/{delivery}/retry", tag = "deliveries",
+    operation_id = "retry_delivery", params(DeliveryParams),
+    responses((status = 202, body = DeliveryOut),
+        (status = 409, description = "The delivery is in flight.", body = crate::openapi::ErrorBody)))]
 async fn retry(
     caller: Caller,
     State(state): State<AppState>,

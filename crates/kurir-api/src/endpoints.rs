@@ -7,8 +7,6 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::Router;
 use kurir_core::endpoint::{
     self, Dialect, Endpoint, EndpointAuth, SigningSecret, ZortKeys, DEFAULT_TIMEOUT_MS, ROTATION_OVERLAP_MS,
 };
@@ -17,15 +15,19 @@ use kurir_core::retry::RetrySchedule;
 use kurir_wire::WebhookSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::{parse_json, Json};
+use crate::openapi::{List, TenantParam};
 use crate::state::AppState;
 use crate::time::{parse_rfc3339, rfc3339};
 
 /// The editable settings of an endpoint, as the API takes them.
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EndpointIn {
     url: String,
@@ -61,7 +63,8 @@ struct EndpointIn {
     auth: Option<AuthIn>,
 }
 
-#[derive(Deserialize, Serialize)]
+/// How kurir authenticates to the receiver, beside the signature: an OAuth 2 client-credentials token.
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields, tag = "type", rename_all = "lowercase")]
 enum AuthIn {
     Oauth2 {
@@ -83,7 +86,8 @@ impl From<AuthIn> for EndpointAuth {
     }
 }
 
-#[derive(Deserialize, Serialize)]
+/// ZORT's three key headers (`storename`, `apikey`, `apisecret`). Shown masked.
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ZortKeysIn {
     key1: String,
@@ -91,14 +95,15 @@ struct ZortKeysIn {
     key3: String,
 }
 
-#[derive(Deserialize, Serialize)]
+/// The waits between attempts in seconds (`[5, 300, 1800]`), or a preset's name (`default`, `dealpos`).
+#[derive(Deserialize, Serialize, ToSchema)]
 #[serde(untagged)]
 enum ScheduleIn {
     Waits(Vec<u32>),
     Preset(String),
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct EndpointOut {
     id: String,
     url: String,
@@ -116,14 +121,97 @@ struct EndpointOut {
     zort: Option<ZortKeysIn>,
     signature_headers: bool,
     /// The OAuth settings without the client secret.
-    auth: Option<Value>,
+    auth: Option<AuthOut>,
     created_at: String,
     updated_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
     /// The circuit breaker, on a single endpoint's page.
     #[serde(skip_serializing_if = "Option::is_none")]
-    circuit: Option<Value>,
+    circuit: Option<CircuitOut>,
+}
+
+/// An endpoint's OAuth 2 settings, without the client secret.
+#[derive(Serialize, ToSchema)]
+struct AuthOut {
+    /// Always `oauth2`.
+    #[serde(rename = "type")]
+    kind: &'static str,
+    token_url: String,
+    client_id: String,
+    scope: Option<String>,
+}
+
+/// An endpoint's circuit breaker: why deliveries may wait longer than the retry schedule says.
+#[derive(Serialize, ToSchema)]
+struct CircuitOut {
+    /// `closed`, `open` or `probing`.
+    state: &'static str,
+    consecutive_failures: u32,
+    /// While open: when the next probe may go.
+    held_until: Option<String>,
+}
+
+/// The fields of [`EndpointIn`] a PATCH may carry, each optional: a field present replaces the current value, a
+/// null one resets it to its default. The secret cannot be set here (use rotate-secret).
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct EndpointPatch {
+    url: Option<String>,
+    dialect: Option<String>,
+    description: Option<String>,
+    event_types: Option<Vec<String>>,
+    headers: Option<BTreeMap<String, String>>,
+    retry_schedule: Option<ScheduleIn>,
+    timeout_ms: Option<u32>,
+    enabled: Option<bool>,
+    owner_key: Option<String>,
+    zort: Option<ZortKeysIn>,
+    signature_headers: Option<bool>,
+    auth: Option<AuthIn>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct SecretOut {
+    /// The `whsec_…` secret that signs new deliveries.
+    secret: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct RotatedOut {
+    /// The new current secret.
+    secret: String,
+    /// Until then the previous secret signs beside the new one.
+    previous_expires_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+struct RecoveredOut {
+    /// How many dead deliveries are due again.
+    recovered: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+struct ResumedOut {
+    /// How many waiting deliveries are due now.
+    resumed: u64,
+}
+
+#[derive(Serialize, ToSchema)]
+struct TestSentOut {
+    event_id: String,
+    delivery_id: String,
+}
+
+/// The `{tenant}/endpoints/{endpoint}` path parameters.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct EndpointParams {
+    /// The tenant's id.
+    tenant: String,
+    /// The endpoint's id.
+    endpoint: String,
 }
 
 impl EndpointOut {
@@ -150,9 +238,12 @@ impl EndpointOut {
             }),
             signature_headers: endpoint.signature_headers,
             auth: endpoint.auth.as_ref().map(|auth| match auth {
-                EndpointAuth::OAuth2 { token_url, client_id, scope, .. } => {
-                    json!({"type": "oauth2", "token_url": token_url, "client_id": client_id, "scope": scope})
-                }
+                EndpointAuth::OAuth2 { token_url, client_id, scope, .. } => AuthOut {
+                    kind: "oauth2",
+                    token_url: token_url.clone(),
+                    client_id: client_id.clone(),
+                    scope: scope.clone(),
+                },
             }),
             created_at: rfc3339(endpoint.created_at_ms),
             updated_at: rfc3339(endpoint.updated_at_ms),
@@ -167,15 +258,15 @@ pub fn current_secret(endpoint: &Endpoint) -> Option<String> {
     endpoint.secrets.iter().find(|s| s.expires_at_ms.is_none()).map(|s| s.secret.clone())
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/tenants/{tenant}/endpoints", get(list).post(create))
-        .route("/v1/tenants/{tenant}/endpoints/{endpoint}", get(show).patch(update).delete(remove))
-        .route("/v1/tenants/{tenant}/endpoints/{endpoint}/secret", get(show_secret))
-        .route("/v1/tenants/{tenant}/endpoints/{endpoint}/rotate-secret", post(rotate_secret))
-        .route("/v1/tenants/{tenant}/endpoints/{endpoint}/recover", post(recover))
-        .route("/v1/tenants/{tenant}/endpoints/{endpoint}/resume", post(resume))
-        .route("/v1/tenants/{tenant}/endpoints/{endpoint}/test", post(send_test))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(show_secret))
+        .routes(routes!(rotate_secret))
+        .routes(routes!(recover))
+        .routes(routes!(resume))
+        .routes(routes!(send_test))
 }
 
 fn endpoint_id(text: &str) -> Result<EndpointId, ApiError> {
@@ -287,6 +378,9 @@ async fn owner_key(state: &AppState, tenant: &TenantId, text: &str) -> Result<Ap
     keys.iter().any(|k| k.id == key).then_some(key).ok_or_else(unknown)
 }
 
+/// Creates an endpoint. The answer carries its signing secret (generated unless given).
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/endpoints", tag = "endpoints", operation_id = "create_endpoint",
+    params(TenantParam), request_body = EndpointIn, responses((status = 201, body = EndpointOut)))]
 async fn create(
     caller: Caller,
     State(state): State<AppState>,
@@ -308,17 +402,23 @@ pub async fn create_from(state: &AppState, tenant: &TenantId, settings: Value) -
     Ok(endpoint)
 }
 
+/// The tenant's endpoints.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/endpoints", tag = "endpoints", operation_id = "list_endpoints",
+    params(TenantParam), responses((status = 200, body = List<EndpointOut>)))]
 async fn list(
     caller: Caller,
     State(state): State<AppState>,
     Path(tenant): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<List<EndpointOut>>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let endpoints = state.store.list_endpoints(&tenant).await?;
     let data: Vec<EndpointOut> = endpoints.into_iter().map(|e| EndpointOut::new(e, false)).collect();
-    Ok(axum::Json(json!({ "data": data })))
+    Ok(List::of(data))
 }
 
+/// One endpoint, with its circuit breaker's state.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/endpoints/{endpoint}", tag = "endpoints",
+    operation_id = "get_endpoint", params(EndpointParams), responses((status = 200, body = EndpointOut)))]
 async fn show(
     caller: Caller,
     State(state): State<AppState>,
@@ -331,22 +431,25 @@ async fn show(
     let now = kurir_engine::now_ms();
     let mut out = EndpointOut::new(endpoint, false);
     // Why deliveries may wait longer than the retry schedule says: an open circuit holds them until its probe.
-    out.circuit = Some(json!({
-        "state": circuit.state_name(),
-        "consecutive_failures": circuit.consecutive_failures(),
-        "held_until": circuit.held_until(now).map(rfc3339),
-    }));
+    out.circuit = Some(CircuitOut {
+        state: circuit.state_name(),
+        consecutive_failures: circuit.consecutive_failures(),
+        held_until: circuit.held_until(now).map(rfc3339),
+    });
     Ok(axum::Json(out))
 }
 
+/// The endpoint's current signing secret.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/endpoints/{endpoint}/secret", tag = "endpoints",
+    operation_id = "get_endpoint_secret", params(EndpointParams), responses((status = 200, body = SecretOut)))]
 async fn show_secret(
     caller: Caller,
     State(state): State<AppState>,
     Path((tenant, id)): Path<(String, String)>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<SecretOut>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let endpoint = state.store.get_endpoint(&tenant, &endpoint_id(&id)?).await?;
-    Ok(axum::Json(json!({ "secret": current_secret(&endpoint) })))
+    Ok(axum::Json(SecretOut { secret: current_secret(&endpoint) }))
 }
 
 /// The current settings in `EndpointIn`'s shape, so a PATCH can overlay fields on them.
@@ -375,6 +478,10 @@ fn editable_settings(endpoint: &Endpoint) -> Value {
     })
 }
 
+/// Changes some of an endpoint's settings; the result is validated like a new endpoint.
+#[utoipa::path(patch, path = "/v1/tenants/{tenant}/endpoints/{endpoint}", tag = "endpoints",
+    operation_id = "update_endpoint", params(EndpointParams), request_body = EndpointPatch,
+    responses((status = 200, body = EndpointOut)))]
 async fn update(
     caller: Caller,
     State(state): State<AppState>,
@@ -408,6 +515,9 @@ pub async fn patch_endpoint(
     Ok(endpoint)
 }
 
+/// Deletes an endpoint; what was waiting for it is not sent.
+#[utoipa::path(delete, path = "/v1/tenants/{tenant}/endpoints/{endpoint}", tag = "endpoints",
+    operation_id = "delete_endpoint", params(EndpointParams), responses((status = 204, description = "Deleted.")))]
 async fn remove(
     caller: Caller,
     State(state): State<AppState>,
@@ -419,14 +529,16 @@ async fn remove(
 }
 
 /// A new current secret; the previous one keeps signing beside it for 24 h, so receivers can switch over.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/endpoints/{endpoint}/rotate-secret", tag = "endpoints",
+    operation_id = "rotate_endpoint_secret", params(EndpointParams), responses((status = 200, body = RotatedOut)))]
 async fn rotate_secret(
     caller: Caller,
     State(state): State<AppState>,
     Path((tenant, id)): Path<(String, String)>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<RotatedOut>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    let (fresh, previous_expires_at_ms) = rotate(&state, &tenant, &id).await?;
-    Ok(axum::Json(json!({ "secret": fresh, "previous_expires_at": rfc3339(previous_expires_at_ms) })))
+    let (secret, previous_expires_at_ms) = rotate(&state, &tenant, &id).await?;
+    Ok(axum::Json(RotatedOut { secret, previous_expires_at: rfc3339(previous_expires_at_ms) }))
 }
 
 /// Rotates an endpoint's signing secret: the new secret, and when the previous one stops signing.
@@ -444,22 +556,28 @@ pub async fn rotate(state: &AppState, tenant: &TenantId, id: &str) -> Result<(St
     Ok((fresh, now + ROTATION_OVERLAP_MS))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RecoverIn {
+    /// RFC 3339: deliveries that died since then are sent again.
+    #[schema(example = "2026-11-24T08:00:00Z")]
     since: String,
 }
 
+/// Sends again every delivery of this endpoint that died since a time.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/endpoints/{endpoint}/recover", tag = "endpoints",
+    operation_id = "recover_endpoint", params(EndpointParams), request_body = RecoverIn,
+    responses((status = 202, body = RecoveredOut)))]
 async fn recover(
     caller: Caller,
     State(state): State<AppState>,
     Path((tenant, id)): Path<(String, String)>,
     Json(body): Json<RecoverIn>,
-) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+) -> Result<(StatusCode, axum::Json<RecoveredOut>), ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let since_ms = parse_rfc3339("since", &body.since)?;
     let recovered = recover_since(&state, &tenant, &id, since_ms).await?;
-    Ok((StatusCode::ACCEPTED, axum::Json(json!({ "recovered": recovered }))))
+    Ok((StatusCode::ACCEPTED, axum::Json(RecoveredOut { recovered })))
 }
 
 /// Sends again every delivery of an endpoint that died since `since_ms`; how many.
@@ -470,14 +588,16 @@ pub async fn recover_since(state: &AppState, tenant: &TenantId, id: &str, since_
 }
 
 /// "The receiver is back": closes the endpoint's circuit and sends now what waits for it.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/endpoints/{endpoint}/resume", tag = "endpoints",
+    operation_id = "resume_endpoint", params(EndpointParams), responses((status = 202, body = ResumedOut)))]
 async fn resume(
     caller: Caller,
     State(state): State<AppState>,
     Path((tenant, id)): Path<(String, String)>,
-) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+) -> Result<(StatusCode, axum::Json<ResumedOut>), ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let resumed = resume_now(&state, &tenant, &id).await?;
-    Ok((StatusCode::ACCEPTED, axum::Json(json!({ "resumed": resumed }))))
+    Ok((StatusCode::ACCEPTED, axum::Json(ResumedOut { resumed })))
 }
 
 /// Closes an endpoint's circuit and makes what waits for it due now; how many deliveries.
@@ -487,26 +607,30 @@ pub async fn resume_now(state: &AppState, tenant: &TenantId, id: &str) -> Result
     Ok(resumed)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TestIn {
+    /// The event type whose catalog example is sent.
     #[serde(rename = "type")]
     event_type: String,
 }
 
 /// DealPOS's "Test Webhook": sends the catalog example of a type to this endpoint alone, as a real event whose
 /// delivery and attempts can be followed like any other.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/endpoints/{endpoint}/test", tag = "endpoints",
+    operation_id = "send_test_event", params(EndpointParams), request_body = TestIn,
+    responses((status = 202, body = TestSentOut)))]
 async fn send_test(
     caller: Caller,
     State(state): State<AppState>,
     Path((tenant, id)): Path<(String, String)>,
     Json(body): Json<TestIn>,
-) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+) -> Result<(StatusCode, axum::Json<TestSentOut>), ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let (event_id, delivery) = send_test_event(&state, &tenant, &id, &body.event_type, caller.key()).await?;
     Ok((
         StatusCode::ACCEPTED,
-        axum::Json(json!({"event_id": event_id.to_string(), "delivery_id": delivery.to_string()})),
+        axum::Json(TestSentOut { event_id: event_id.to_string(), delivery_id: delivery.to_string() }),
     ))
 }
 

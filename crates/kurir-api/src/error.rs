@@ -8,7 +8,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kurir_core::CoreError;
 use kurir_store::StoreError;
-use serde_json::json;
+
+use crate::openapi::{ErrorBody, ErrorDetail};
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -106,11 +107,8 @@ impl From<CoreError> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry_after = self.retry_after_secs.unwrap_or(1).to_string();
-        let mut error = json!({"code": self.code, "message": self.message});
-        if let Some(field) = self.field {
-            error["field"] = field.into();
-        }
-        let mut response = (self.status, axum::Json(json!({ "error": error }))).into_response();
+        let error = ErrorDetail { code: self.code.to_owned(), message: self.message, field: self.field };
+        let mut response = (self.status, axum::Json(ErrorBody { error })).into_response();
         match self.status {
             StatusCode::TOO_MANY_REQUESTS => {
                 let value = HeaderValue::from_str(&retry_after).unwrap_or(HeaderValue::from_static("1"));

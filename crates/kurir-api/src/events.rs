@@ -7,19 +7,21 @@
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use kurir_core::event::{validate_idempotency_key, validate_ordering_key, Event, ZortParams};
 use kurir_core::id::{ApiKeyId, EventId, TenantId};
 use kurir_store::EventFilter;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
+use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::deliveries::DeliveryOut;
 use crate::error::ApiError;
 use crate::extract::{Json, Query};
+use crate::openapi::{ErrorBody, Page, TenantParam};
 use crate::state::AppState;
 use crate::time::{parse_rfc3339, rfc3339};
 
@@ -28,12 +30,17 @@ pub const MAX_EVENT_BYTES: usize = 1 << 20;
 pub const MAX_BATCH_BYTES: usize = 16 << 20;
 pub const MAX_BATCH_EVENTS: usize = 1_000;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EventIn {
+    /// A catalog type (`product.updated`, `ADDPRODUCT`, …) or one of the tenant's own.
     #[serde(rename = "type")]
+    #[schema(example = "product.updated")]
     event_type: String,
+    /// The event's data, validated against its type's schema and kept byte for byte.
+    #[schema(value_type = Value)]
     payload: Box<RawValue>,
+    /// Deliveries with the same key reach each endpoint in publish order; derived from the payload when absent.
     #[serde(default)]
     ordering_key: Option<String>,
     /// In a batch only; a single publish uses the `Idempotency-Key` header.
@@ -44,7 +51,8 @@ struct EventIn {
     params: Option<ParamsIn>,
 }
 
-#[derive(Deserialize)]
+/// ZORT's query parameters; each a string or a number of at most 256 characters.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ParamsIn {
     #[serde(default)]
@@ -53,6 +61,14 @@ struct ParamsIn {
     number: Option<Value>,
     #[serde(default)]
     paymentstatus: Option<Value>,
+}
+
+/// ZORT's query parameters as the event keeps them.
+#[derive(Serialize, ToSchema)]
+struct ParamsOut {
+    id: Option<String>,
+    number: Option<String>,
+    paymentstatus: Option<String>,
 }
 
 impl ParamsIn {
@@ -78,23 +94,61 @@ impl ParamsIn {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct BatchIn {
+    /// 1 to 1,000 events, published all or none.
     events: Vec<EventIn>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct EventOut {
     id: String,
     #[serde(rename = "type")]
     event_type: String,
+    #[schema(value_type = Value)]
     payload: Box<RawValue>,
     ordering_key: Option<String>,
+    /// The API key that published it; endpoints owned by that key do not get it (loop suppression).
     origin_key: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    params: Option<Value>,
+    params: Option<ParamsOut>,
     created_at: String,
+}
+
+/// An event with its deliveries.
+#[derive(Serialize, ToSchema)]
+struct EventDetailOut {
+    #[serde(flatten)]
+    event: EventOut,
+    deliveries: Vec<DeliveryOut>,
+}
+
+/// A published event.
+#[derive(Serialize, ToSchema)]
+struct PublishedOut {
+    id: String,
+    /// How many deliveries it made: one per subscribed, enabled endpoint.
+    deliveries: u32,
+    delivery_ids: Vec<String>,
+    /// Why it made no delivery, when it made none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    no_deliveries: Option<&'static str>,
+}
+
+/// One event of a published batch, in the order given.
+#[derive(Serialize, ToSchema)]
+struct BatchItemOut {
+    id: String,
+    deliveries: u32,
+    delivery_ids: Vec<String>,
+    /// True when its `idempotency_key` had been published before: nothing new was made.
+    duplicate: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+struct BatchOut {
+    events: Vec<BatchItemOut>,
 }
 
 impl EventOut {
@@ -105,17 +159,17 @@ impl EventOut {
             event_type: event.event_type,
             ordering_key: event.ordering_key,
             origin_key: event.origin_key.map(|k| k.to_string()),
-            params: event.params.map(|p| json!({"id": p.id, "number": p.number, "paymentstatus": p.paymentstatus})),
+            params: event.params.map(|p| ParamsOut { id: p.id, number: p.number, paymentstatus: p.paymentstatus }),
             created_at: rfc3339(event.created_at_ms),
         })
     }
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/tenants/{tenant}/events", get(list).post(publish).layer(DefaultBodyLimit::max(MAX_EVENT_BYTES)))
-        .route("/v1/tenants/{tenant}/events/batch", post(publish_batch).layer(DefaultBodyLimit::max(MAX_BATCH_BYTES)))
-        .route("/v1/tenants/{tenant}/events/{event}", get(show))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, publish).layer(DefaultBodyLimit::max(MAX_EVENT_BYTES)))
+        .routes(routes!(publish_batch).layer(DefaultBodyLimit::max(MAX_BATCH_BYTES)))
+        .routes(routes!(show))
 }
 
 /// Validates one incoming event into what the store writes. Errors name the field.
@@ -189,6 +243,19 @@ fn ordering_from_params(event_type: &kurir_core::catalog::EventType, params: Opt
     Some(format!("{entity}:{id}"))
 }
 
+/// Publishes one event: validated, stored durably with one delivery per subscribed endpoint, then answered.
+///
+/// The same `Idempotency-Key` within 24 h answers the first publish again (with `Idempotent-Replayed: true`)
+/// instead of publishing twice.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/events", tag = "events", operation_id = "publish_event",
+    params(TenantParam, ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried publish safe.")),
+    request_body = EventIn,
+    responses(
+        (status = 202, body = PublishedOut,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this answers an earlier publish"))),
+        (status = 422, description = "Unknown event type, a payload its schema refuses, or a missing ZORT parameter \
+            (`unknown_event_type`, `schema_violation`, `missing_parameter`); `field` names the input.", body = ErrorBody),
+    ))]
 async fn publish(
     caller: Caller,
     State(state): State<AppState>,
@@ -214,10 +281,14 @@ async fn publish(
     let first = published.into_iter().next().ok_or_else(|| ApiError::internal(&kurir_store::StoreError::Closed))?;
     state.metrics.published(u64::from(!first.duplicate), started.elapsed());
     let delivery_ids: Vec<String> = first.delivery_ids.iter().map(ToString::to_string).collect();
-    let mut answer =
-        json!({"id": first.event_id.to_string(), "deliveries": first.deliveries, "delivery_ids": delivery_ids});
+    let mut answer = PublishedOut {
+        id: first.event_id.to_string(),
+        deliveries: first.deliveries,
+        delivery_ids,
+        no_deliveries: None,
+    };
     if first.deliveries == 0 && !first.duplicate {
-        answer["no_deliveries"] = why_no_deliveries(&state, &tenant, &event_type, origin.as_ref()).await?.into();
+        answer.no_deliveries = Some(why_no_deliveries(&state, &tenant, &event_type, origin.as_ref()).await?);
     }
     let mut response = (StatusCode::ACCEPTED, axum::Json(answer)).into_response();
     if first.duplicate {
@@ -248,12 +319,20 @@ async fn why_no_deliveries(
     })
 }
 
+/// Publishes up to 1,000 events in one transaction: all are kept or none. Errors name the event by index.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/events/batch", tag = "events", operation_id = "publish_events",
+    params(TenantParam), request_body = BatchIn,
+    responses(
+        (status = 202, body = BatchOut),
+        (status = 422, description = "An event breaks a rule; `field` names it (`events[3].payload.ID`).",
+            body = ErrorBody),
+    ))]
 async fn publish_batch(
     caller: Caller,
     State(state): State<AppState>,
     Path(tenant): Path<String>,
     Json(batch): Json<BatchIn>,
-) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+) -> Result<(StatusCode, axum::Json<BatchOut>), ApiError> {
     let started = std::time::Instant::now();
     let tenant = caller.tenant(&state, &tenant).await?;
     if batch.events.is_empty() || batch.events.len() > MAX_BATCH_EVENTS {
@@ -273,27 +352,35 @@ async fn publish_batch(
     let published = state.store.publish(&tenant, events).await?;
     state.waker.wake();
     state.metrics.published(published.iter().filter(|p| !p.duplicate).count() as u64, started.elapsed());
-    let data: Vec<Value> = published
+    let events = published
         .into_iter()
-        .map(|p| {
-            let delivery_ids: Vec<String> = p.delivery_ids.iter().map(ToString::to_string).collect();
-            json!({"id": p.event_id.to_string(), "deliveries": p.deliveries, "delivery_ids": delivery_ids,
-                   "duplicate": p.duplicate})
+        .map(|p| BatchItemOut {
+            id: p.event_id.to_string(),
+            deliveries: p.deliveries,
+            delivery_ids: p.delivery_ids.iter().map(ToString::to_string).collect(),
+            duplicate: p.duplicate,
         })
         .collect();
-    Ok((StatusCode::ACCEPTED, axum::Json(json!({ "events": data }))))
+    Ok((StatusCode::ACCEPTED, axum::Json(BatchOut { events })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only events of this type.
     #[serde(rename = "type")]
+    #[param(rename = "type")]
     event_type: Option<String>,
     /// An ordering key (`product:4711`) or text the payload contains.
     q: Option<String>,
+    /// RFC 3339: only events published at or after this time.
     since: Option<String>,
+    /// RFC 3339: only events published before this time.
     until: Option<String>,
+    /// The cursor: the previous page's `next_cursor`.
     before: Option<String>,
+    /// 1 to 250 (default 50).
     limit: Option<u32>,
 }
 
@@ -314,12 +401,15 @@ pub fn page_limit(limit: Option<u32>) -> Result<u32, ApiError> {
     }
 }
 
+/// The event log, newest first.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/events", tag = "events", operation_id = "list_events",
+    params(TenantParam, ListQuery), responses((status = 200, body = Page<EventOut>)))]
 async fn list(
     caller: Caller,
     State(state): State<AppState>,
     Path(tenant): Path<String>,
     Query(query): Query<ListQuery>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<Page<EventOut>>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let limit = page_limit(query.limit)?;
     let filter = EventFilter {
@@ -336,19 +426,21 @@ async fn list(
     let events = state.store.list_events(&tenant, filter).await?;
     let next_cursor = next_cursor(&events, limit, |e| e.id.to_string());
     let data = events.into_iter().map(EventOut::new).collect::<Result<Vec<_>, _>>()?;
-    Ok(axum::Json(json!({ "data": data, "next_cursor": next_cursor })))
+    Ok(axum::Json(Page { data, next_cursor }))
 }
 
+/// One event and its deliveries.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/events/{event}", tag = "events", operation_id = "get_event",
+    params(TenantParam, ("event" = String, Path, description = "The event's id.")),
+    responses((status = 200, body = EventDetailOut)))]
 async fn show(
     caller: Caller,
     State(state): State<AppState>,
     Path((tenant, id)): Path<(String, String)>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<EventDetailOut>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let id: EventId = id.parse().map_err(|_| ApiError::not_found("event"))?;
     let (event, deliveries) = state.store.get_event(&tenant, &id).await?;
     let deliveries: Vec<DeliveryOut> = deliveries.into_iter().map(DeliveryOut::from).collect();
-    let mut out = serde_json::to_value(EventOut::new(event)?).map_err(|err| ApiError::internal(&err))?;
-    out["deliveries"] = serde_json::to_value(deliveries).map_err(|err| ApiError::internal(&err))?;
-    Ok(axum::Json(out))
+    Ok(axum::Json(EventDetailOut { event: EventOut::new(event)?, deliveries }))
 }

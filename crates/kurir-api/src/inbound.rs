@@ -13,8 +13,6 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
-use axum::Router;
 use kurir_core::event::{Event, ZortParams};
 use kurir_core::id::EventId;
 use kurir_core::source::{Source, SourceId, SourceVerify};
@@ -22,20 +20,44 @@ use kurir_store::{Receipt, Refusal};
 use kurir_wire::inbound::{self, ZortCredentials};
 use kurir_wire::signature::{self, SignedHeaders};
 use kurir_wire::WebhookSecret;
+use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
+use crate::openapi::ErrorBody;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/in/{source}", post(receive_at_source))
-        .route("/in/{source}/{event}", post(receive_event))
-        .route("/in/{source}/callouts/{name}", post(callout))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(receive_at_source)).routes(routes!(receive_event)).routes(routes!(callout))
+}
+
+/// DealPOS's answer to a webhook it sent.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+struct DealposAccepted {
+    /// Always `success`.
+    #[schema(example = "success")]
+    status: String,
 }
 
 /// DealPOS calls a DealPOS source's call-out URL; the source's credentials are checked as for its webhooks.
+#[utoipa::path(post, path = "/in/{source}/callouts/{name}", tag = "inbound", operation_id = "receive_callout",
+    security(()),
+    params(("source" = String, Path, description = "The source's id."),
+        ("name" = String, Path, description = "The call-out's name (`fetchLoyaltyPoints`, …).")),
+    request_body(content = Value, description = "The call-out's request, as DealPOS sends it."),
+    responses(
+        (status = 200, description = "The provider's answer.", body = Value),
+        (status = 400, description = "The provider refused (its answer), or the request is not JSON.", body = Value),
+        (status = 401, description = "The source's credentials do not match.", body = ErrorBody),
+        (status = 404, description = "No such source or call-out provider.", body = ErrorBody),
+        (status = 502, description = "The provider failed or answered something undocumented.", body = ErrorBody),
+        (status = 504, description = "The provider did not answer in time.", body = ErrorBody),
+    ))]
 async fn callout(
     State(state): State<AppState>,
     Path((id, name)): Path<(String, String)>,
@@ -82,6 +104,23 @@ async fn source(state: &AppState, id: &str) -> Result<Source, ApiError> {
     state.store.find_source(&id).await?.ok_or_else(|| ApiError::not_found("source"))
 }
 
+/// Where a ZORT or Standard Webhooks sender posts: ZORT with `?method=TRIGGER` and its key headers, Standard
+/// Webhooks with `webhook-id`, `webhook-timestamp` and `webhook-signature`.
+#[utoipa::path(post, path = "/in/{source}", tag = "inbound", operation_id = "receive_webhook", security(()),
+    params(("source" = String, Path, description = "The source's id.")),
+    request_body(description = "The webhook as the sender sends it.",
+        content((Value = "application/json"), (String = "application/x-www-form-urlencoded"),
+            (String = "multipart/form-data"))),
+    responses(
+        (status = 200, description = "Received (ZORT).", body = String, content_type = "text/plain"),
+        (status = 204, description = "Received (Standard Webhooks)."),
+        (status = 400, description = "Unreadable, or refused by its schema at a strict source.", body = ErrorBody),
+        (status = 401, description = "The credentials or the signature do not match.", body = ErrorBody),
+        (status = 404, description = "No such source.", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB.", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this address.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; the sender should retry.", body = ErrorBody),
+    ))]
 async fn receive_at_source(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -91,6 +130,22 @@ async fn receive_at_source(
     receive_and_record(&state, source, None, request).await
 }
 
+/// Where DealPOS posts one webhook: the event's name is the last part of the URL.
+#[utoipa::path(post, path = "/in/{source}/{event}", tag = "inbound", operation_id = "receive_dealpos_webhook",
+    security(()),
+    params(("source" = String, Path, description = "The source's id."),
+        ("event" = String, Path, description = "The DealPOS event (`product.updated`, …).")),
+    request_body(content = Value, description = "The webhook as DealPOS sends it."),
+    responses(
+        (status = 200, description = "Received.", body = DealposAccepted),
+        (status = 204, description = "Received (Standard Webhooks, with the event type in the path)."),
+        (status = 400, description = "Unreadable, or refused by its schema at a strict source.", body = ErrorBody),
+        (status = 401, description = "The API key does not match.", body = ErrorBody),
+        (status = 404, description = "No such source.", body = ErrorBody),
+        (status = 413, description = "The body is larger than 1 MiB.", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts from this address.", body = ErrorBody),
+        (status = 503, description = "The database is unavailable; the sender should retry.", body = ErrorBody),
+    ))]
 async fn receive_event(
     State(state): State<AppState>,
     Path((id, event)): Path<(String, String)>,

@@ -25,6 +25,7 @@ pub mod events;
 pub mod extract;
 pub mod inbound;
 pub mod metrics;
+pub mod openapi;
 pub mod refusals;
 pub mod sources;
 pub mod state;
@@ -33,16 +34,21 @@ pub mod throttle;
 pub mod time;
 pub mod zort_compat;
 
-use axum::routing::get;
+use std::sync::OnceLock;
+
+use axum::http::header;
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 pub use state::{ApiConfig, AppState};
 
-/// The whole HTTP application.
-pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
+/// Every route with its description. A route is added here or in a module's `router()`, always by `routes!`.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(ready))
+        .routes(routes!(openapi_json))
         .merge(tenants::router())
         .merge(api_keys::router())
         .merge(endpoints::router())
@@ -54,6 +60,22 @@ pub fn app(state: AppState) -> Router {
         .merge(callouts::router())
         .merge(inbound::router())
         .merge(metrics::router())
+}
+
+/// The OpenAPI description of every route, as served at `/openapi.json`.
+pub fn document() -> utoipa::openapi::OpenApi {
+    openapi::finish(routes().into_openapi())
+}
+
+/// [`document`] as JSON, made once.
+fn document_json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| document().to_json().unwrap_or_else(|err| format!("{{\"error\": \"{err}\"}}")))
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    Router::from(routes())
         .fallback(|| async { error::ApiError::not_found("route") })
         // A known path with a method it does not take: the standard error body, not an empty 405.
         .method_not_allowed_fallback(|method: axum::http::Method, uri: axum::http::Uri| async move {
@@ -67,8 +89,23 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Alive: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "health", security(()), responses((status = 200, body = String, example = "ok")))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
 /// Ready when the store answers.
+#[utoipa::path(get, path = "/readyz", tag = "health", security(()), responses((status = 200, body = String, example = "ready"),
+    (status = 503, description = "The store does not answer.", body = openapi::ErrorBody)))]
 async fn ready(axum::extract::State(state): axum::extract::State<AppState>) -> Result<&'static str, error::ApiError> {
     state.store.ping().await?;
     Ok("ready")
+}
+
+/// This document: the OpenAPI 3.1 description of every route. A readable rendering is at `/docs`.
+#[utoipa::path(get, path = "/openapi.json", tag = "health", security(()),
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object)))]
+async fn openapi_json() -> impl axum::response::IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], document_json())
 }

@@ -5,18 +5,22 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::Router;
 use kurir_metrics::StoreGauges;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Admin;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/metrics", get(scrape))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(scrape))
 }
 
+/// The process's metrics for Prometheus (the admin token only).
+#[utoipa::path(get, path = "/metrics", tag = "health", security(("admin_token" = [])),
+    responses((status = 200, description = "OpenMetrics text.", body = String,
+        content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8")))]
 async fn scrape(_admin: Admin, State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let now = kurir_engine::now_ms();
     let summary = state.store.queue_summary(now).await?;

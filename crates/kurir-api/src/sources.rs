@@ -2,46 +2,122 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::Router;
 use kurir_core::endpoint::{Dialect, ZortKeys};
 use kurir_core::source::{Source, SourceId, SourceVerify};
 use kurir_wire::WebhookSecret;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::extract::Json;
+use crate::openapi::{List, TenantParam};
 use crate::state::AppState;
 use crate::time::rfc3339;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SourceIn {
+    /// Who sends: `dealpos`, `zort` or `standard`.
     dialect: String,
+    /// 1-200 characters.
     name: String,
     #[serde(default)]
+    #[schema(value_type = Option<VerifyFields>)]
     verify: Value,
+    /// Refuse what fails its type's schema (422) instead of keeping it marked invalid.
     #[serde(default)]
     strict: bool,
 }
 
 /// A PATCH: any of name, credentials and strictness. The dialect and the id (the URL) stay.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SourcePatch {
     name: Option<String>,
+    #[schema(value_type = Option<VerifyFields>)]
     verify: Option<Value>,
     strict: Option<bool>,
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/tenants/{tenant}/sources", get(list).post(create))
-        .route("/v1/tenants/{tenant}/sources/{source}", get(show).patch(update).delete(remove))
-        .route("/v1/tenants/{tenant}/sources/{source}/inbound", get(inbound_log))
-        .route("/v1/tenants/{tenant}/sources/{source}/refusals", get(refusal_log))
+/// How a source checks its sender, by dialect: `zort` needs `key1`-`key3` (ZORT's three key headers); `dealpos`
+/// may have an `api_key` the sender puts in its `Authorization` header; `standard` has a `whsec_…` `secret`
+/// (generated when absent).
+#[derive(Serialize, ToSchema)]
+struct VerifyFields {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key1: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key2: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key3: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    api_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+}
+
+/// An inbound URL and how it checks what arrives there.
+#[derive(Serialize, ToSchema)]
+struct SourceOut {
+    id: String,
+    /// The URL to give the sender; a DealPOS one has `{event}` in it.
+    url: String,
+    /// For DealPOS, each webhook's own URL by event name, to paste into DealPOS one by one.
+    event_urls: Option<BTreeMap<String, String>>,
+    dialect: &'static str,
+    name: String,
+    verify: VerifyFields,
+    strict: bool,
+    created_at: String,
+}
+
+/// One event a source received.
+#[derive(Serialize, ToSchema)]
+struct InboundOut {
+    received_at: String,
+    event_id: String,
+    event_type: String,
+    /// False when its type's schema refused it (kept anyway unless the source is strict).
+    valid: bool,
+    validation_error: Option<String>,
+    /// True when the sender sent it before (same id): not published again.
+    duplicate: bool,
+}
+
+/// One request a source refused.
+#[derive(Serialize, ToSchema)]
+struct RefusalOut {
+    at: String,
+    /// The status the sender got.
+    status: u16,
+    reason: String,
+    /// The sender's address, when known.
+    address: Option<String>,
+}
+
+/// The `{tenant}/sources/{source}` path parameters.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+struct SourceParams {
+    /// The tenant's id.
+    tenant: String,
+    /// The source's id (the last part of its URL).
+    source: String,
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(show, update, remove))
+        .routes(routes!(inbound_log))
+        .routes(routes!(refusal_log))
 }
 
 /// The URL a vendor is given: DealPOS needs one per event (`{event}`), ZORT and Standard Webhooks one in all.
@@ -55,36 +131,39 @@ pub fn url(state: &AppState, source: &Source) -> String {
 
 /// For a DealPOS source, the URL of each DealPOS webhook (the `{event}` of `url` filled in), to paste into DealPOS
 /// one by one; nothing for the other dialects, which post every event to one URL.
-fn event_urls(state: &AppState, source: &Source) -> Value {
+fn event_urls(state: &AppState, source: &Source) -> Option<BTreeMap<String, String>> {
     if source.verify.dialect() != Dialect::Dealpos {
-        return Value::Null;
+        return None;
     }
     let template = url(state, source);
-    let urls: serde_json::Map<String, Value> = state
+    let urls = state
         .catalog
         .iter()
         .filter(|t| t.platform == "dealpos")
-        .map(|t| (t.name.clone(), Value::from(template.replace("{event}", &t.name))))
+        .map(|t| (t.name.clone(), template.replace("{event}", &t.name)))
         .collect();
-    Value::Object(urls)
+    Some(urls)
 }
 
-fn describe(state: &AppState, source: &Source) -> Value {
+fn describe(state: &AppState, source: &Source) -> SourceOut {
+    let none = VerifyFields { key1: None, key2: None, key3: None, api_key: None, secret: None };
     let verify = match &source.verify {
-        SourceVerify::Zort(k) => json!({"key1": k.key1, "key2": k.key2, "key3": k.key3}),
-        SourceVerify::Dealpos { api_key } => json!({"api_key": api_key}),
-        SourceVerify::Standard { secrets } => json!({"secret": secrets.first()}),
+        SourceVerify::Zort(k) => {
+            VerifyFields { key1: Some(k.key1.clone()), key2: Some(k.key2.clone()), key3: Some(k.key3.clone()), ..none }
+        }
+        SourceVerify::Dealpos { api_key } => VerifyFields { api_key: api_key.clone(), ..none },
+        SourceVerify::Standard { secrets } => VerifyFields { secret: secrets.first().cloned(), ..none },
     };
-    json!({
-        "id": source.id.to_string(),
-        "url": url(state, source),
-        "event_urls": event_urls(state, source),
-        "dialect": source.verify.dialect().as_str(),
-        "name": source.name,
-        "verify": verify,
-        "strict": source.strict,
-        "created_at": rfc3339(source.created_at_ms),
-    })
+    SourceOut {
+        id: source.id.to_string(),
+        url: url(state, source),
+        event_urls: event_urls(state, source),
+        dialect: source.verify.dialect().as_str(),
+        name: source.name.clone(),
+        verify,
+        strict: source.strict,
+        created_at: rfc3339(source.created_at_ms),
+    }
 }
 
 fn text_field(verify: &Value, name: &str) -> Result<Option<String>, ApiError> {
@@ -128,12 +207,15 @@ fn source_id(text: &str) -> Result<SourceId, ApiError> {
     text.parse().map_err(|_| ApiError::not_found("source"))
 }
 
+/// Makes an inbound URL for a DealPOS, ZORT or Standard Webhooks sender.
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/sources", tag = "sources", operation_id = "create_source",
+    params(TenantParam), request_body = SourceIn, responses((status = 201, body = SourceOut)))]
 async fn create(
     caller: Caller,
     State(state): State<AppState>,
     Path(tenant): Path<String>,
     Json(body): Json<SourceIn>,
-) -> Result<(StatusCode, axum::Json<Value>), ApiError> {
+) -> Result<(StatusCode, axum::Json<SourceOut>), ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let dialect = Dialect::parse(&body.dialect)?;
     let source = Source {
@@ -148,21 +230,26 @@ async fn create(
     Ok((StatusCode::CREATED, axum::Json(describe(&state, &source))))
 }
 
+/// The tenant's sources.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/sources", tag = "sources", operation_id = "list_sources",
+    params(TenantParam), responses((status = 200, body = List<SourceOut>)))]
 async fn list(
     caller: Caller,
     State(state): State<AppState>,
     Path(tenant): Path<String>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<List<SourceOut>>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    let data: Vec<Value> = state.store.list_sources(&tenant).await?.iter().map(|s| describe(&state, s)).collect();
-    Ok(axum::Json(json!({ "data": data })))
+    Ok(List::of(state.store.list_sources(&tenant).await?.iter().map(|s| describe(&state, s)).collect()))
 }
 
+/// One source.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/sources/{source}", tag = "sources", operation_id = "get_source",
+    params(SourceParams), responses((status = 200, body = SourceOut)))]
 async fn show(
     caller: Caller,
     State(state): State<AppState>,
     Path((tenant, id)): Path<(String, String)>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<SourceOut>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let source = state.store.get_source(&tenant, &source_id(&id)?).await?;
     Ok(axum::Json(describe(&state, &source)))
@@ -177,12 +264,14 @@ fn checked_name(name: &str) -> Result<String, ApiError> {
 }
 
 /// Rotates a vendor's credentials, switches strictness or renames, keeping the URL the vendor was given.
+#[utoipa::path(patch, path = "/v1/tenants/{tenant}/sources/{source}", tag = "sources", operation_id = "update_source",
+    params(SourceParams), request_body = SourcePatch, responses((status = 200, body = SourceOut)))]
 async fn update(
     caller: Caller,
     State(state): State<AppState>,
     Path((tenant, id)): Path<(String, String)>,
     Json(body): Json<SourcePatch>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<SourceOut>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let mut source = state.store.get_source(&tenant, &source_id(&id)?).await?;
     if let Some(name) = &body.name {
@@ -198,6 +287,9 @@ async fn update(
     Ok(axum::Json(describe(&state, &source)))
 }
 
+/// Deletes a source: its URL answers 404 from now on.
+#[utoipa::path(delete, path = "/v1/tenants/{tenant}/sources/{source}", tag = "sources", operation_id = "delete_source",
+    params(SourceParams), responses((status = 204, description = "Deleted.")))]
 async fn remove(
     caller: Caller,
     State(state): State<AppState>,
@@ -208,44 +300,47 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The latest 250 events the source received, newest first.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/sources/{source}/inbound", tag = "sources",
+    operation_id = "list_source_inbound", params(SourceParams), responses((status = 200, body = List<InboundOut>)))]
 async fn inbound_log(
     caller: Caller,
     State(state): State<AppState>,
     Path((tenant, id)): Path<(String, String)>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<List<InboundOut>>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let id = source_id(&id)?;
     state.store.get_source(&tenant, &id).await?;
     let records = state.store.list_inbound(&tenant, &id, 250).await?;
-    let data: Vec<Value> = records
+    let data = records
         .into_iter()
-        .map(|r| {
-            json!({
-                "received_at": rfc3339(r.received_at_ms),
-                "event_id": r.event_id.to_string(),
-                "event_type": r.event_type,
-                "valid": r.validation_error.is_none(),
-                "validation_error": r.validation_error,
-                "duplicate": r.duplicate,
-            })
+        .map(|r| InboundOut {
+            received_at: rfc3339(r.received_at_ms),
+            event_id: r.event_id.to_string(),
+            event_type: r.event_type,
+            valid: r.validation_error.is_none(),
+            validation_error: r.validation_error,
+            duplicate: r.duplicate,
         })
         .collect();
-    Ok(axum::Json(json!({ "data": data })))
+    Ok(List::of(data))
 }
 
 /// What the source refused, newest first: when, the status the sender got, why, and from which address.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/sources/{source}/refusals", tag = "sources",
+    operation_id = "list_source_refusals", params(SourceParams), responses((status = 200, body = List<RefusalOut>)))]
 async fn refusal_log(
     caller: Caller,
     State(state): State<AppState>,
     Path((tenant, id)): Path<(String, String)>,
-) -> Result<axum::Json<Value>, ApiError> {
+) -> Result<axum::Json<List<RefusalOut>>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let id = source_id(&id)?;
     state.store.get_source(&tenant, &id).await?;
     let refusals = state.store.list_refusals(&tenant, &id, kurir_store::REFUSALS_KEPT).await?;
-    let data: Vec<Value> = refusals
+    let data = refusals
         .into_iter()
-        .map(|r| json!({"at": rfc3339(r.at_ms), "status": r.status, "reason": r.reason, "address": r.address}))
+        .map(|r| RefusalOut { at: rfc3339(r.at_ms), status: r.status, reason: r.reason, address: r.address })
         .collect();
-    Ok(axum::Json(json!({ "data": data })))
+    Ok(List::of(data))
 }

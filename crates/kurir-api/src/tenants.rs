@@ -2,27 +2,32 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::Router;
 use kurir_core::tenant::{validate_name, AttemptLog, Tenant};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::{Admin, Caller};
 use crate::error::ApiError;
 use crate::extract::Json;
+use crate::openapi::{ErrorBody, List, TenantParam};
 use crate::state::AppState;
 use crate::time::rfc3339;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TenantIn {
+    /// Letters, digits, `-` and `_`; the tenant's id in every path.
+    #[schema(example = "store-1")]
     id: String,
     name: String,
+    /// `full` (the default), `errors` or `none`.
     #[serde(default)]
     attempt_log: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub(crate) struct TenantOut {
     id: String,
     name: String,
@@ -42,17 +47,20 @@ impl From<Tenant> for TenantOut {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct TenantPatch {
     name: Option<String>,
     attempt_log: Option<String>,
 }
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/tenants", get(list).post(create)).route("/v1/tenants/{tenant}", get(show).patch(update))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(show, update))
 }
 
+/// One tenant.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}", tag = "tenants", operation_id = "get_tenant", params(TenantParam),
+    responses((status = 200, body = TenantOut)))]
 async fn show(
     caller: Caller,
     State(state): State<AppState>,
@@ -63,6 +71,9 @@ async fn show(
 }
 
 /// Renames a tenant or sets its attempt-log mode; the admin or the tenant's own key may.
+#[utoipa::path(patch, path = "/v1/tenants/{tenant}", tag = "tenants", operation_id = "update_tenant",
+    params(TenantParam), request_body = TenantPatch,
+    responses((status = 200, body = TenantOut)))]
 async fn update(
     caller: Caller,
     State(state): State<AppState>,
@@ -82,6 +93,10 @@ async fn update(
     Ok(axum::Json(current.into()))
 }
 
+/// Creates a tenant (the admin only).
+#[utoipa::path(post, path = "/v1/tenants", tag = "tenants", operation_id = "create_tenant", request_body = TenantIn,
+    security(("admin_token" = [])),
+    responses((status = 201, body = TenantOut), (status = 409, description = "A tenant with this id exists.", body = ErrorBody)))]
 async fn create(
     _: Admin,
     State(state): State<AppState>,
@@ -95,11 +110,14 @@ async fn create(
     Ok((StatusCode::CREATED, axum::Json(tenant.into())))
 }
 
-async fn list(caller: Caller, State(state): State<AppState>) -> Result<axum::Json<serde_json::Value>, ApiError> {
+/// Every tenant for the admin; a tenant key sees its own.
+#[utoipa::path(get, path = "/v1/tenants", tag = "tenants", operation_id = "list_tenants",
+    responses((status = 200, body = List<TenantOut>)))]
+async fn list(caller: Caller, State(state): State<AppState>) -> Result<axum::Json<List<TenantOut>>, ApiError> {
     let tenants = match &caller {
         Caller::Admin => state.store.list_tenants().await?,
         Caller::Tenant { tenant, .. } => vec![state.store.get_tenant(tenant).await?],
     };
     let data: Vec<TenantOut> = tenants.into_iter().map(TenantOut::from).collect();
-    Ok(axum::Json(serde_json::json!({ "data": data })))
+    Ok(List::of(data))
 }

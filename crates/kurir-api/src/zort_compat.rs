@@ -21,21 +21,56 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use kurir_core::endpoint::{self, Dialect, Endpoint, SigningSecret, ZortKeys, DEFAULT_TIMEOUT_MS};
 use kurir_core::id::{ApiKeyId, EndpointId, TenantId};
 use kurir_wire::WebhookSecret;
+use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::auth::verify_key;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v4/Webhook/UpdateWebhook", post(update_webhook))
-        .route("/v4/Webhook/GetWebhook", get(get_webhook))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(update_webhook)).routes(routes!(get_webhook))
+}
+
+/// ZORT's answer: a status code and a description, and for GetWebhook every field of the configuration (`key1`,
+/// `key2`, `key3` and one `…url` per trigger, each a string or null).
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)]
+struct ZortAnswer {
+    /// The HTTP status again, as text (`"200"`).
+    #[serde(rename = "resCode")]
+    res_code: String,
+    #[serde(rename = "resDesc")]
+    res_desc: String,
+    #[serde(flatten)]
+    configuration: BTreeMap<String, Option<String>>,
+}
+
+/// UpdateWebhook's fields, as JSON or as a form: `key1`, `key2`, `key3` and one `…url` field per trigger
+/// (`addproducturl`, …; `GET /v1/event-types` gives each ZORT type's `zort.url_field`), each a string or null.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct UpdateWebhookIn {
+    key1: Option<String>,
+    key2: Option<String>,
+    key3: Option<String>,
+    #[serde(flatten)]
+    urls: BTreeMap<String, Option<String>>,
+}
+
+/// Turns a failure of the store into ZORT's answer shape, keeping its status (and `Retry-After` for a 503).
+fn failed(err: ApiError) -> Response {
+    let mut response = refuse(err.status, "Internal error");
+    if err.status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(header::RETRY_AFTER, axum::http::HeaderValue::from_static("5"));
+    }
+    response
 }
 
 /// ZORT's answer shape: `{"resCode": "<status>", "resDesc": "..."}`, with the HTTP status to match.
@@ -118,6 +153,17 @@ fn read_fields(headers: &HeaderMap, body: &Bytes) -> Result<HashMap<String, Stri
 /// The caller's address, as the server records it.
 type Peer = axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>;
 
+/// ZORT's UpdateWebhook: replaces the calling key's whole webhook configuration.
+#[utoipa::path(post, path = "/v4/Webhook/UpdateWebhook", tag = "zort",
+    security(("zort_storename" = [], "zort_apikey" = [], "zort_apisecret" = [])),
+    request_body(content((UpdateWebhookIn = "application/json"), (UpdateWebhookIn = "application/x-www-form-urlencoded"))),
+    responses(
+        (status = 200, body = ZortAnswer),
+        (status = 400, description = "A field breaks a rule; `resDesc` names it.", body = ZortAnswer),
+        (status = 401, description = "Wrong storename, apikey or apisecret.", body = ZortAnswer),
+        (status = 429, description = "Too many failed authentications; see `Retry-After`.", body = ZortAnswer),
+        (status = 503, description = "The database is unavailable; nothing was changed.", body = ZortAnswer),
+    ))]
 async fn update_webhook(
     State(state): State<AppState>,
     peer: Option<Peer>,
@@ -136,7 +182,7 @@ async fn update_webhook(
         Ok(()) => answer(StatusCode::OK, "Success", Map::new()),
         Err(Problem::Input(problem)) => refuse(StatusCode::BAD_REQUEST, &problem),
         // The cause was logged when the error was made; the caller learns nothing of it.
-        Err(Problem::Internal(err)) => refuse(err.status, "Internal error"),
+        Err(Problem::Internal(err)) => failed(err),
     }
 }
 
@@ -283,6 +329,15 @@ fn new_endpoint(
     }
 }
 
+/// ZORT's GetWebhook: the calling key's keys and the URL of every trigger (null when off).
+#[utoipa::path(get, path = "/v4/Webhook/GetWebhook", tag = "zort",
+    security(("zort_storename" = [], "zort_apikey" = [], "zort_apisecret" = [])),
+    responses(
+        (status = 200, body = ZortAnswer),
+        (status = 401, description = "Wrong storename, apikey or apisecret.", body = ZortAnswer),
+        (status = 429, description = "Too many failed authentications; see `Retry-After`.", body = ZortAnswer),
+        (status = 503, description = "The database is unavailable.", body = ZortAnswer),
+    ))]
 async fn get_webhook(State(state): State<AppState>, peer: Option<Peer>, headers: HeaderMap) -> Response {
     let (tenant, key) = match authenticate(&state, &headers, peer).await {
         Ok(caller) => caller,
@@ -290,7 +345,7 @@ async fn get_webhook(State(state): State<AppState>, peer: Option<Peer>, headers:
     };
     let endpoints = match state.store.list_endpoints(&tenant).await {
         Ok(endpoints) => endpoints,
-        Err(err) => return ApiError::from(err).into_response(),
+        Err(err) => return failed(ApiError::from(err)),
     };
     let owned: Vec<&Endpoint> =
         endpoints.iter().filter(|e| e.dialect == Dialect::Zort && e.owner_key.as_ref() == Some(&key)).collect();

@@ -5,7 +5,8 @@
 //! Server-rendered pages (maud) with one small script for live regions; the CSS and the script are embedded in
 //! the binary ([`assets`]). [`session`] is the signed sign-in cookie and the form token (pure); [`web_auth`] turns
 //! the cookie into the REST API's own [`kurir_api::auth::Caller`] and refuses forms from other sites; [`layout`]
-//! is the page shell (navigation, tenant switcher, sign-out); [`pages`] holds one module per page; [`chart`] draws
+//! is the page shell (navigation, tenant switcher, sign-out); [`pages`] holds one module per page (and `/docs`, the
+//! API reference rendered from the OpenAPI document); [`chart`] draws
 //! SVG charts and [`format`] turns values into words (both pure).
 //!
 //! # Design
@@ -82,6 +83,7 @@ pub fn router(dashboard: Dashboard) -> Router {
         .route("/ui/t/{tenant}/api-keys", get(keys::list).post(keys::create))
         .route("/ui/t/{tenant}/api-keys/{key}/revoke", post(keys::revoke))
         .route("/ui/t/{tenant}/callouts", get(keys::callouts))
+        .route("/docs", get(pages::api_docs::page))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(dashboard)
 }

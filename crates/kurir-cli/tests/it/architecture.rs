@@ -72,3 +72,28 @@ fn crates_depend_one_way() {
         }
     }
 }
+
+/// A route of the API is added with `utoipa_axum`'s `routes!`, which brings its OpenAPI description along; a bare
+/// `.route(` would serve it undescribed.
+#[test]
+fn every_api_route_is_added_with_its_description() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../kurir-api/src");
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|err| panic!("{}: {err}", dir.display()));
+    let mut files = 0;
+    for entry in entries.flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        files += 1;
+        for (number, line) in text.lines().enumerate() {
+            for bare in [".route(", ".route_service(", ".nest_service("] {
+                assert!(
+                    !line.contains(bare),
+                    "{}:{}: `{bare}` adds a route without its OpenAPI description; use `.routes(routes!(handler))` \
+                     with a #[utoipa::path] on the handler",
+                    entry.path().display(),
+                    number + 1
+                );
+            }
+        }
+    }
+    assert!(files > 10, "found only {files} files in {}", dir.display());
+}

@@ -24,6 +24,8 @@ mod listen;
 mod metrics;
 /// Three nodes on one PostgreSQL database; one killed, one restarted; nothing lost, order kept.
 mod multinode;
+/// The OpenAPI document: valid, complete, and the routes it describes are the routes served.
+mod openapi;
 /// PostgreSQL: the binary on a real PostgreSQL; bad database URLs; the shared secret key.
 mod postgres;
 /// Publishing: validation errors, batches, idempotency, loop suppression.

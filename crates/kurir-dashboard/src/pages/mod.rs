@@ -1,5 +1,6 @@
 //! One module per page. Pages outside a tenant live here: the home redirect, the admin's switch, error pages.
 
+pub mod api_docs;
 pub mod catalog;
 pub mod endpoint_form;
 pub mod endpoints;

@@ -244,6 +244,7 @@ impl Api {
         body: Option<&Value>,
         headers: &[(&str, &str)],
     ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+        let method_name = method.as_str().to_owned();
         let mut request = self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
         for (name, value) in headers {
             request = request.header(*name, *value);
@@ -256,6 +257,7 @@ impl Api {
         let headers = response.headers().clone();
         let text = response.text().await.unwrap_or_default();
         let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        super::contract::check(&method_name, path, body, status.as_u16(), &value);
         (status, value, headers)
     }
 

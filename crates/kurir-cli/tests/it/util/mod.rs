@@ -1,7 +1,9 @@
 //! Test helpers: [`Kurir`] runs the real binary, [`Receiver`] is a webhook receiver on 127.0.0.1 that records
-//! every request and answers what the test scripts, [`Api`] calls kurir's REST API.
+//! every request and answers what the test scripts, [`Api`] calls kurir's REST API and checks every answer
+//! against the OpenAPI document ([`contract`]).
 
 pub mod browser;
+pub mod contract;
 mod kurir;
 mod receiver;
 
