@@ -86,6 +86,7 @@ struct AttemptOut {
     /// The first 4 KiB of the response body.
     response: String,
     /// The response's headers as `[name, value]` pairs (cookies masked).
+    #[schema(value_type = Vec<Vec<String>>)]
     response_headers: Vec<(String, String)>,
     /// The request as sent: `{"method", "url", "headers": [[name, value], ...], "body"}`, secret header values
     /// masked and the body cut at 16 KiB; absent when no request went out.
@@ -98,6 +99,7 @@ struct RequestOut {
     method: String,
     url: String,
     /// `[name, value]` pairs; secret values masked.
+    #[schema(value_type = Vec<Vec<String>>)]
     headers: Vec<(String, String)>,
     body: String,
 }

@@ -20,7 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The process's metrics for Prometheus (the admin token only).
 #[utoipa::path(get, path = "/metrics", tag = "health", security(("admin_token" = [])),
     responses((status = 200, description = "OpenMetrics text.", body = String,
-        content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8")))]
+        content_type = "application/openmetrics-text")))]
 async fn scrape(_admin: Admin, State(state): State<AppState>) -> Result<impl IntoResponse, ApiError> {
     let now = kurir_engine::now_ms();
     let summary = state.store.queue_summary(now).await?;

@@ -7,7 +7,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::util::{contract, Kurir, Tenant};
+use crate::util::{contract, Kurir, Receiver, Tenant, ADMIN_TOKEN};
 
 const METHODS: [&str; 5] = ["get", "put", "post", "delete", "patch"];
 
@@ -31,24 +31,80 @@ async fn the_document_is_served_with_a_readable_page_and_is_what_the_code_descri
     }
 }
 
-#[test]
-fn the_document_is_valid_openapi_3_1() {
-    // openapi-spec-validator (PyPI) checks it against the specification's own schema; tools/test installs it.
+/// Runs a Python module of the test virtualenv (tools/test makes it, with openapi-spec-validator and
+/// openapi-python-client from PyPI, and sets KURIR_TEST_PYTHON); all it printed, or a loud failure.
+fn python(args: &[&std::ffi::OsStr], env: &[(&str, &str)]) -> String {
     let python = std::env::var("KURIR_TEST_PYTHON").unwrap_or_else(|_| "python3".to_owned());
-    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("temp dir: {err}"));
-    let file = dir.path().join("openapi.json");
-    std::fs::write(&file, contract::document().to_string()).unwrap_or_else(|err| panic!("write: {err}"));
-    let output = std::process::Command::new(&python)
-        .args(["-m", "openapi_spec_validator"])
-        .arg(&file)
-        .output()
-        .unwrap_or_else(|err| panic!("cannot run {python}: {err}; tools/test installs openapi-spec-validator"));
+    let mut command = std::process::Command::new(&python);
+    command.args(args);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let output = command.output().unwrap_or_else(|err| panic!("cannot run {python}: {err}; run tools/test"));
     let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(
         !said.contains("No module named"),
-        "openapi-spec-validator is not installed for {python}: run tools/test, or set KURIR_TEST_PYTHON: {said}"
+        "a test tool is not installed for {python}: run tools/test, or set KURIR_TEST_PYTHON:\n{said}"
     );
-    assert!(output.status.success(), "the OpenAPI document is not valid OpenAPI 3.1:\n{said}");
+    assert!(output.status.success(), "{python} {args:?} failed:\n{said}");
+    said
+}
+
+/// The document in a file of a temp dir.
+fn document_file() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap_or_else(|err| panic!("temp dir: {err}"));
+    let file = dir.path().join("openapi.json");
+    std::fs::write(&file, contract::document().to_string()).unwrap_or_else(|err| panic!("write: {err}"));
+    (dir, file)
+}
+
+#[test]
+fn the_document_is_valid_openapi_3_1() {
+    // openapi-spec-validator checks it against the specification's own schema.
+    let (_dir, file) = document_file();
+    python(&["-m".as_ref(), "openapi_spec_validator".as_ref(), file.as_os_str()], &[]);
+}
+
+#[tokio::test]
+async fn a_client_generated_from_the_document_works() {
+    let (dir, file) = document_file();
+    let package = dir.path().join("kurir_client");
+    let generate = ["-m", "openapi_python_client", "generate", "--meta", "none", "--path"];
+    let mut args: Vec<&std::ffi::OsStr> = generate.iter().map(|a| a.as_ref()).collect();
+    args.extend([file.as_os_str(), "--output-path".as_ref(), package.as_os_str()]);
+    let generated = python(&args, &[]);
+    // The one part it leaves out is the Prometheus scrape: it cannot read an OpenMetrics text answer.
+    let left_out: Vec<&str> =
+        generated.lines().filter(|l| l.starts_with("WARNING") && !l.contains("GET /metrics")).collect();
+    assert!(left_out.is_empty(), "the generator left parts of the client out: {left_out:?}\n{generated}");
+
+    let kurir = Kurir::start().await;
+    let receiver = Receiver::ok().await;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/generated_client.py");
+    let (client_dir, base, hook) = (dir.path().display().to_string(), kurir.base.clone(), receiver.url.clone());
+    // The receiver runs on this test's runtime: the script runs beside it, not on it.
+    let printed = tokio::task::spawn_blocking(move || {
+        let env = [
+            ("KURIR_CLIENT_DIR", client_dir.as_str()),
+            ("KURIR_URL", base.as_str()),
+            ("KURIR_ADMIN_TOKEN", ADMIN_TOKEN),
+            ("RECEIVER_URL", hook.as_str()),
+        ];
+        python(&[script.as_os_str()], &env)
+    })
+    .await
+    .unwrap_or_else(|err| panic!("the script's thread: {err}"));
+    let summary: Value = serde_json::from_str(printed.lines().rfind(|l| l.starts_with('{')).unwrap_or_default())
+        .unwrap_or_else(|err| panic!("the script printed no JSON ({err}):\n{printed}"));
+    assert_eq!(summary["state"], "succeeded", "{summary}");
+    assert_eq!(summary["event_deliveries"], 1);
+    assert_eq!(summary["listed_events"], json!([summary["event_id"]]));
+    assert_eq!(summary["attempt_statuses"], json!([200]));
+    assert_eq!(summary["circuit"], "closed");
+    assert_eq!(summary["secret_prefix"], "whsec_");
+    let received = receiver.received();
+    assert_eq!(received.len(), 1, "the receiver got the one event");
+    assert_eq!(received[0].header("webhook-id").map(Value::from), Some(summary["event_id"].clone()));
 }
 
 #[test]
