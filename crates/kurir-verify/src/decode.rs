@@ -9,7 +9,7 @@
 
 use serde_json::Value;
 
-use crate::VerifyError;
+use crate::{CatalogEvent, VerifyError};
 
 /// Which wire format a webhook came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +31,14 @@ pub struct Webhook {
     pub payload: Value,
     /// ZORT's query parameters beside `method` (`id`, `number`, `paymentstatus`), in order.
     pub params: Vec<(String, String)>,
+}
+
+impl Webhook {
+    /// The payload as its catalog type ([`CatalogEvent::Custom`] for a type the catalog does not have).
+    pub fn event(&self) -> Result<CatalogEvent, VerifyError> {
+        CatalogEvent::parse(&self.event_type, &self.payload)
+            .map_err(|err| VerifyError::Payload { event_type: self.event_type.clone(), message: err.to_string() })
+    }
 }
 
 /// A received request, as any HTTP server hands it over.

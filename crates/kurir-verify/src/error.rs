@@ -24,4 +24,7 @@ pub enum VerifyError {
     /// The body is not what the dialect carries (not JSON, no `payload` field, no `type`).
     #[error("{0}")]
     Malformed(String),
+    /// The payload of a catalog type does not fit that type (see [`crate::Webhook::event`]).
+    #[error("the {event_type} payload does not fit its type: {message}")]
+    Payload { event_type: String, message: String },
 }

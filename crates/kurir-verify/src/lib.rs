@@ -79,11 +79,13 @@
 
 pub mod decode;
 pub mod error;
+pub mod events;
 pub mod secret;
 pub mod signature;
 
 pub use decode::{decode, decode_dealpos, decode_standard, decode_zort, Dialect, Request, Webhook};
 pub use error::VerifyError;
+pub use events::CatalogEvent;
 pub use secret::WebhookSecret;
 pub use signature::{sign, signature_header, verify, SignedHeaders, TOLERANCE_SECS};
 

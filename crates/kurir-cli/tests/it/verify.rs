@@ -1,9 +1,10 @@
 //! kurir-verify against what kurir really sends: every dialect's request, as a receiver got it, verifies with the
-//! endpoint's secret (and fails with another) and decodes to the type and payload that were published.
+//! endpoint's secret (and fails with another) and decodes to the type and payload that were published, and to the
+//! catalog type's own Rust type.
 
 use std::time::Duration;
 
-use kurir_verify::{decode, verify_request, Dialect, Request, VerifyError, WebhookSecret};
+use kurir_verify::{decode, verify_request, CatalogEvent, Dialect, Request, VerifyError, WebhookSecret};
 use serde_json::json;
 
 use crate::util::{eventually, Kurir, Receiver, Tenant};
@@ -55,6 +56,21 @@ async fn requests_kurir_sent_verify_and_decode_in_every_dialect() {
         let webhook = decode(&request).unwrap_or_else(|e| panic!("{target}: {e}"));
         assert_eq!((webhook.dialect, webhook.event_type.as_str()), (dialect, event_type), "{target}");
         assert_eq!(webhook.payload, payload, "{target}");
+        // And typed, as the catalog's own Rust type.
+        match webhook.event().unwrap_or_else(|e| panic!("{target}: {e}")) {
+            CatalogEvent::ProductCreated(product) => {
+                assert_eq!(
+                    (product.id.as_deref(), product.name.as_deref()),
+                    (Some("p-1"), Some("Batik Shirt")),
+                    "{target}"
+                );
+            }
+            CatalogEvent::AddProduct(product) => {
+                assert_eq!(product.id.and_then(|id| id.as_f64()), Some(7.0), "{target}");
+                assert_eq!(product.name.map(|n| n.to_string()).as_deref(), Some("Sarong"), "{target}");
+            }
+            other => panic!("{target}: decoded as {other:?}"),
+        }
         assert!(webhook.id.is_some_and(|id| id.starts_with("evt_")), "{target}");
     }
 }
