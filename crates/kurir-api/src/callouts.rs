@@ -34,8 +34,15 @@ use crate::state::AppState;
 use crate::time::rfc3339;
 
 /// A dead provider fails fast after this many failures in a row, for 30 s at first.
-const CIRCUIT: CircuitPolicy =
-    CircuitPolicy { failure_threshold: 3, base_cooldown_ms: 30_000, max_cooldown_ms: 300_000, probe_hold_ms: 2_000 };
+const CIRCUIT: CircuitPolicy = CircuitPolicy {
+    failure_threshold: 3,
+    base_cooldown_ms: 30_000,
+    max_cooldown_ms: 300_000,
+    probe_hold_ms: 2_000,
+    // A call-out provider is not an endpoint: nothing to disable.
+    disable_after_ms: 0,
+    disable_min_attempts: 0,
+};
 
 /// How much of a request and an answer the log keeps.
 const EXCERPT_BYTES: usize = 4 * 1024;

@@ -510,8 +510,15 @@ pub async fn patch_endpoint(
         merged.as_object().cloned().unwrap_or_default().into_iter().filter(|(_, v)| !v.is_null()).collect(),
     );
     let body: EndpointIn = parse_json(merged.to_string().as_bytes())?;
+    let was_enabled = current.enabled;
     let endpoint = build(state, tenant, body, Some(current)).await?;
     state.store.update_endpoint(endpoint.clone()).await?;
+    if endpoint.enabled && !was_enabled {
+        // Enabled again: a fresh start, not the failure streak that disabled it (which would disable it again at
+        // its next failure), and what waits for it goes now.
+        state.store.resume_endpoint(tenant, &endpoint.id, kurir_engine::now_ms()).await?;
+        state.waker.wake();
+    }
     Ok(endpoint)
 }
 
@@ -662,6 +669,7 @@ pub async fn send_test_event(
         idempotency_key: None,
         params: None,
         created_at_ms: now,
+        subject_endpoint: None,
     };
     let event_id = event.id.clone();
     let delivery = state.store.publish_to(tenant, event, &endpoint).await?;

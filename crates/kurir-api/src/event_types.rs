@@ -144,6 +144,9 @@ async fn create_custom(
     Json(body): Json<CustomIn>,
 ) -> Result<(StatusCode, axum::Json<CreatedTypeOut>), ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
+    if kurir_core::operational::is_operational(&body.name) {
+        return Err(ApiError::invalid("name", "`kurir.` names are kurir's own operational events"));
+    }
     if state.catalog.get(&body.name).is_some() {
         return Err(ApiError::new(
             StatusCode::CONFLICT,

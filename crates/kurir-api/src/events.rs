@@ -184,7 +184,7 @@ async fn prepare(
         let field = error.field().unwrap_or("payload").to_owned();
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, error.into_message()).with_field(field)
     };
-    let event_type = state.event_type(tenant, &input.event_type).await?.ok_or_else(|| {
+    let event_type = state.publishable_type(tenant, &input.event_type).await?.ok_or_else(|| {
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "unknown_event_type",
@@ -229,6 +229,7 @@ async fn prepare(
         idempotency_key,
         params,
         created_at_ms: now,
+        subject_endpoint: None,
     })
 }
 
@@ -253,8 +254,9 @@ fn ordering_from_params(event_type: &kurir_core::catalog::EventType, params: Opt
     responses(
         (status = 202, body = PublishedOut,
             headers(("Idempotent-Replayed" = String, description = "`true` when this answers an earlier publish"))),
-        (status = 422, description = "Unknown event type, a payload its schema refuses, or a missing ZORT parameter \
-            (`unknown_event_type`, `schema_violation`, `missing_parameter`); `field` names the input.", body = ErrorBody),
+        (status = 422, description = "Unknown event type, one of kurir's own, a payload its schema refuses, or a \
+            missing ZORT parameter (`unknown_event_type`, `reserved_event_type`, `schema_violation`, \
+            `missing_parameter`); `field` names the input.", body = ErrorBody),
     ))]
 async fn publish(
     caller: Caller,

@@ -118,6 +118,8 @@ async fn source(state: &AppState, id: &str) -> Result<Source, ApiError> {
         (status = 401, description = "The credentials or the signature do not match.", body = ErrorBody),
         (status = 404, description = "No such source.", body = ErrorBody),
         (status = 413, description = "The body is larger than 1 MiB.", body = ErrorBody),
+        (status = 422, description = "The event type is one of kurir's own, which senders cannot publish.",
+            body = ErrorBody),
         (status = 429, description = "Too many failed attempts from this address.", body = ErrorBody),
         (status = 503, description = "The database is unavailable; the sender should retry.", body = ErrorBody),
     ))]
@@ -143,6 +145,8 @@ async fn receive_at_source(
         (status = 401, description = "The API key does not match.", body = ErrorBody),
         (status = 404, description = "No such source.", body = ErrorBody),
         (status = 413, description = "The body is larger than 1 MiB.", body = ErrorBody),
+        (status = 422, description = "The event type is one of kurir's own, which senders cannot publish.",
+            body = ErrorBody),
         (status = 429, description = "Too many failed attempts from this address.", body = ErrorBody),
         (status = 503, description = "The database is unavailable; the sender should retry.", body = ErrorBody),
     ))]
@@ -342,7 +346,7 @@ fn unknown_event_type(source: &Source, name: &str) -> ApiError {
 async fn store(state: &AppState, source: &Source, arrival: Arrival) -> Result<(), ApiError> {
     // An unknown type is an error the sender hears, lenient or strict: leniency is about payloads, not names (a
     // URL pasted with `{event}` left in, or a typo, would otherwise be stored and forwarded as if it were one).
-    let Some(event_type) = state.event_type(&source.tenant, &arrival.event_type).await? else {
+    let Some(event_type) = state.publishable_type(&source.tenant, &arrival.event_type).await? else {
         return Err(unknown_event_type(source, &arrival.event_type));
     };
     let payload: Value = serde_json::from_str(&arrival.payload).map_err(|err| ApiError::internal(&err))?;
@@ -361,6 +365,7 @@ async fn store(state: &AppState, source: &Source, arrival: Arrival) -> Result<()
         idempotency_key: None,
         params: arrival.params,
         created_at_ms: now,
+        subject_endpoint: None,
     };
     let fingerprint: [u8; 32] = Sha256::digest(arrival.identity.as_bytes()).into();
     let receipt = Receipt { source: source.id.clone(), fingerprint, event, validation_error };

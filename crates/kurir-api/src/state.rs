@@ -77,6 +77,19 @@ impl AppState {
     }
 
     /// The event type `name` as `tenant` sees it: a built-in one, or the tenant's own.
+    /// An event type a tenant or a sender may publish: any but kurir's own operational ones (422).
+    pub async fn publishable_type(&self, tenant: &TenantId, name: &str) -> Result<Option<Arc<EventType>>, ApiError> {
+        if kurir_core::operational::is_operational(name) {
+            return Err(ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "reserved_event_type",
+                format!("`{name}` is one of kurir's own operational events; only kurir publishes them"),
+            )
+            .with_field("type"));
+        }
+        self.event_type(tenant, name).await
+    }
+
     pub async fn event_type(&self, tenant: &TenantId, name: &str) -> Result<Option<Arc<EventType>>, ApiError> {
         if let Some(builtin) = self.catalog.get(name) {
             return Ok(Some(Arc::clone(builtin)));

@@ -1,21 +1,13 @@
 //! Timestamps on the wire are RFC 3339; inside kurir they are Unix milliseconds.
 
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
+pub use kurir_core::time::rfc3339;
 
 use crate::error::ApiError;
 
-pub fn rfc3339(unix_ms: i64) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix_ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
-}
-
+/// An RFC 3339 time of a request field, or 400 naming the field.
 pub fn parse_rfc3339(field: &str, text: &str) -> Result<i64, ApiError> {
-    let time = OffsetDateTime::parse(text, &Rfc3339)
-        .map_err(|_| ApiError::invalid(field, "must be an RFC 3339 time such as 2026-11-23T08:00:00Z"))?;
-    i64::try_from(time.unix_timestamp_nanos() / 1_000_000).map_err(|_| ApiError::invalid(field, "is out of range"))
+    kurir_core::time::parse_rfc3339(text)
+        .ok_or_else(|| ApiError::invalid(field, "must be an RFC 3339 time such as 2026-11-23T08:00:00Z"))
 }
 
 #[cfg(test)]

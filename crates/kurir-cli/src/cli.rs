@@ -386,4 +386,13 @@ pub struct ServeArgs {
     /// How long an open circuit first holds deliveries, in milliseconds (doubles after each failed probe).
     #[arg(long, env = "KURIR_CIRCUIT_COOLDOWN_MS", default_value_t = 30_000)]
     pub circuit_cooldown_ms: u32,
+
+    /// An endpoint whose every attempt has failed for this many seconds (and at least --disable-min-attempts
+    /// times) is disabled, and its tenant told by a `kurir.endpoint.disabled` event; 0 never disables.
+    #[arg(long, env = "KURIR_DISABLE_AFTER_SECS", default_value_t = 432_000)]
+    pub disable_after_secs: u32,
+
+    /// The fewest failed attempts in a row that can disable an endpoint.
+    #[arg(long, env = "KURIR_DISABLE_MIN_ATTEMPTS", default_value_t = 10)]
+    pub disable_min_attempts: u32,
 }

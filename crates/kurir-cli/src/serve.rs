@@ -59,6 +59,8 @@ pub async fn serve(
         circuit: CircuitPolicy {
             failure_threshold: args.circuit_failures.max(1),
             base_cooldown_ms: i64::from(args.circuit_cooldown_ms),
+            disable_after_ms: i64::from(args.disable_after_secs) * 1_000,
+            disable_min_attempts: args.disable_min_attempts,
             ..CircuitPolicy::default()
         },
         ..EngineConfig::default()

@@ -264,7 +264,7 @@ mod tests {
     #[test]
     fn every_embedded_example_meets_its_schema() {
         let catalog = catalog();
-        assert_eq!(catalog.len(), 52, "23 DealPOS webhooks and 29 ZORT triggers");
+        assert_eq!(catalog.len(), 56, "23 DealPOS webhooks, 29 ZORT triggers and kurir's 4 operational events");
         for event_type in catalog.iter() {
             assert!(!event_type.examples.is_empty(), "{} has no example", event_type.name);
             for example in &event_type.examples {

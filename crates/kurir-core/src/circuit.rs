@@ -4,6 +4,10 @@
 //! the circuit; one that fails opens it again for twice as long, up to `max_cooldown_ms`. Held deliveries take no
 //! worker capacity from healthy endpoints.
 //!
+//! The circuit also counts the failure streak (since when every attempt has failed, and how many): an endpoint
+//! whose streak lasts `disable_after_ms` and `disable_min_attempts` attempts is disabled ([`Circuit::change`]),
+//! and one whose open circuit closes again has recovered. Both become kurir's operational events.
+//!
 //! The circuit is shared by every kurir node of one database: the store keeps it per endpoint as the text of
 //! [`Circuit::encode`], applies [`Circuit::admit`] when it claims and [`Circuit::record`] when it writes outcomes,
 //! and filters on [`Circuit::held_until`] in SQL. A probe carries a deadline, so a probe lost with its node is
@@ -21,7 +25,15 @@ pub struct CircuitPolicy {
     pub max_cooldown_ms: i64,
     /// How long a probe may be out before another is sent (the node that sent it may have died).
     pub probe_hold_ms: i64,
+    /// An endpoint whose every attempt has failed for this long (and at least `disable_min_attempts` times) is
+    /// disabled; 0 never disables.
+    pub disable_after_ms: i64,
+    pub disable_min_attempts: u32,
 }
+
+/// Five days of nothing but failures, as the best webhook services do.
+pub const DEFAULT_DISABLE_AFTER_MS: i64 = 5 * 24 * 3_600_000;
+pub const DEFAULT_DISABLE_MIN_ATTEMPTS: u32 = 10;
 
 impl Default for CircuitPolicy {
     fn default() -> Self {
@@ -30,8 +42,26 @@ impl Default for CircuitPolicy {
             base_cooldown_ms: 30_000,
             max_cooldown_ms: 600_000,
             probe_hold_ms: 60_000,
+            disable_after_ms: DEFAULT_DISABLE_AFTER_MS,
+            disable_min_attempts: DEFAULT_DISABLE_MIN_ATTEMPTS,
         }
     }
+}
+
+/// Every attempt since `since_ms` has failed; `attempts` of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Streak {
+    pub since_ms: i64,
+    pub attempts: u32,
+}
+
+/// What writing a batch of attempts did to an endpoint, beyond its circuit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CircuitChange {
+    /// Its open circuit closed: the endpoint answers again after `failed_attempts` failures in a row.
+    Recovered { failed_attempts: u32 },
+    /// Its failure streak is long enough to disable it, for this reason.
+    Disable { reason: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,11 +95,12 @@ pub enum Admission {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Circuit {
     state: State,
+    streak: Option<Streak>,
 }
 
 impl Default for Circuit {
     fn default() -> Self {
-        Circuit { state: State::Closed { consecutive_failures: 0 } }
+        Circuit { state: State::Closed { consecutive_failures: 0 }, streak: None }
     }
 }
 
@@ -93,6 +124,31 @@ impl Circuit {
             State::Closed { consecutive_failures } => consecutive_failures,
             State::Open { .. } | State::HalfOpen { .. } => 0,
         }
+    }
+
+    /// The failures in a row, whatever the state; `None` after a success.
+    pub fn streak(&self) -> Option<Streak> {
+        self.streak
+    }
+
+    /// What a batch of attempts did, from the circuit `before` it to this one at `now_ms`: the endpoint recovered
+    /// (an open circuit closed), or its streak has grown long enough to disable it.
+    pub fn change(&self, before: &Circuit, now_ms: i64, policy: &CircuitPolicy) -> Option<CircuitChange> {
+        if before.is_open() && !self.is_open() {
+            let failed_attempts = before.streak.map_or(0, |s| s.attempts);
+            return Some(CircuitChange::Recovered { failed_attempts });
+        }
+        let streak = self.streak?;
+        let long_enough = policy.disable_after_ms > 0
+            && streak.attempts >= policy.disable_min_attempts
+            && now_ms - streak.since_ms >= policy.disable_after_ms;
+        long_enough.then(|| CircuitChange::Disable {
+            reason: format!(
+                "every attempt failed for {} ({} attempts); re-enable it when the receiver is back",
+                span(now_ms - streak.since_ms),
+                streak.attempts
+            ),
+        })
     }
 
     /// Until when the endpoint's deliveries wait without being looked at (`None` when they may go now).
@@ -125,18 +181,33 @@ impl Circuit {
     }
 
     /// The circuit as one line of text, for the store: `closed <failures>`, `open <until> <cooldown>` or
-    /// `half <cooldown> <probe until>`.
+    /// `half <cooldown> <probe until>`, then ` streak <since> <attempts>` while attempts fail.
     pub fn encode(&self) -> String {
-        match self.state {
+        let state = match self.state {
             State::Closed { consecutive_failures } => format!("closed {consecutive_failures}"),
             State::Open { until_ms, cooldown_ms } => format!("open {until_ms} {cooldown_ms}"),
             State::HalfOpen { cooldown_ms, probe_until_ms } => format!("half {cooldown_ms} {probe_until_ms}"),
+        };
+        match self.streak {
+            Some(Streak { since_ms, attempts }) => format!("{state} streak {since_ms} {attempts}"),
+            None => state,
         }
     }
 
-    /// Reads what [`Circuit::encode`] wrote.
+    /// Reads what [`Circuit::encode`] wrote (also without a streak, as kurir wrote it before it had one).
     pub fn decode(text: &str) -> Result<Circuit, CoreError> {
         let invalid = || CoreError::invalid("circuit", format!("`{text}` is not a circuit state"));
+        let (text, streak) = match text.split_once(" streak ") {
+            Some((state, streak)) => {
+                let (since, attempts) = streak.split_once(' ').ok_or_else(invalid)?;
+                let streak = Streak {
+                    since_ms: since.parse().map_err(|_| invalid())?,
+                    attempts: attempts.parse().map_err(|_| invalid())?,
+                };
+                (state, Some(streak))
+            }
+            None => (text, None),
+        };
         let mut words = text.split(' ');
         let kind = words.next().ok_or_else(invalid)?;
         let numbers = words.map(|word| word.parse::<i64>().map_err(|_| invalid())).collect::<Result<Vec<_>, _>>()?;
@@ -150,11 +221,16 @@ impl Circuit {
             }
             _ => return Err(invalid()),
         };
-        Ok(Circuit { state })
+        Ok(Circuit { state, streak })
     }
 
     /// Records an attempt's result. Returns true when this result opened the circuit.
     pub fn record(&mut self, success: bool, now_ms: i64, policy: &CircuitPolicy) -> bool {
+        self.streak = match (success, self.streak) {
+            (true, _) => None,
+            (false, None) => Some(Streak { since_ms: now_ms, attempts: 1 }),
+            (false, Some(streak)) => Some(Streak { attempts: streak.attempts.saturating_add(1), ..streak }),
+        };
         let (next, opened) = match (self.state, success) {
             (_, true) => (State::Closed { consecutive_failures: 0 }, false),
             (State::Closed { consecutive_failures }, false) if consecutive_failures + 1 >= policy.failure_threshold => {
@@ -175,12 +251,62 @@ impl Circuit {
     }
 }
 
+/// A duration in words: `5 days`, `3 hours`, `12 minutes`, `40 seconds`.
+fn span(ms: i64) -> String {
+    let secs = ms.max(0) / 1_000;
+    let (n, unit) = match secs {
+        s if s >= 2 * 86_400 => (s / 86_400, "days"),
+        s if s >= 2 * 3_600 => (s / 3_600, "hours"),
+        s if s >= 120 => (s / 60, "minutes"),
+        s => (s, "seconds"),
+    };
+    format!("{n} {unit}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const POLICY: CircuitPolicy =
-        CircuitPolicy { failure_threshold: 3, base_cooldown_ms: 1_000, max_cooldown_ms: 3_000, probe_hold_ms: 100 };
+    const POLICY: CircuitPolicy = CircuitPolicy {
+        failure_threshold: 3,
+        base_cooldown_ms: 1_000,
+        max_cooldown_ms: 3_000,
+        probe_hold_ms: 100,
+        disable_after_ms: 10_000,
+        disable_min_attempts: 4,
+    };
+
+    #[test]
+    fn a_long_failure_streak_disables_and_a_closed_circuit_recovers() {
+        let mut circuit = Circuit::default();
+        for at in [0, 1_000, 2_000] {
+            circuit.record(false, at, &POLICY);
+        }
+        let open = circuit;
+        assert_eq!(open.streak(), Some(Streak { since_ms: 0, attempts: 3 }));
+        assert_eq!(open.change(&Circuit::default(), 20_000, &POLICY), None, "long, but only 3 attempts");
+        circuit.record(false, 9_000, &POLICY);
+        assert_eq!(circuit.change(&open, 9_000, &POLICY), None, "4 attempts, but 9 s");
+        let disable = circuit.change(&open, 12_000, &POLICY);
+        assert!(matches!(disable, Some(CircuitChange::Disable { ref reason }) if reason.contains("4 attempts")));
+        let before = circuit;
+        circuit.record(true, 13_000, &POLICY);
+        assert_eq!(circuit.streak(), None);
+        assert_eq!(circuit.change(&before, 13_000, &POLICY), Some(CircuitChange::Recovered { failed_attempts: 4 }));
+        let never = CircuitPolicy { disable_after_ms: 0, ..POLICY };
+        assert_eq!(before.change(&open, i64::MAX / 2, &never), None, "0 never disables");
+    }
+
+    #[test]
+    fn the_streak_survives_the_text_and_old_texts_still_read() {
+        let mut circuit = Circuit::default();
+        circuit.record(false, 5, &POLICY);
+        let text = circuit.encode();
+        assert_eq!(text, "closed 1 streak 5 1");
+        assert_eq!(Circuit::decode(&text).ok(), Some(circuit));
+        assert_eq!(Circuit::decode("closed 0").ok(), Some(Circuit::default()));
+        assert!(Circuit::decode("closed 1 streak x").is_err());
+    }
 
     #[test]
     fn opens_after_consecutive_failures_and_probes_after_the_cooldown() {

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
+use crate::event::Event;
 use crate::id::{ApiKeyId, EndpointId, TenantId};
 use crate::retry::RetrySchedule;
 use crate::{ssrf, CoreError};
@@ -184,16 +185,28 @@ impl Endpoint {
 }
 
 /// The subscription rule, on the bare fields (the store uses it without loading whole endpoints): the type is
-/// in the filter (no filter means every type), and the event was not published with the endpoint's owner key.
+/// in the filter (no filter means every type but kurir's operational ones, which are asked for by name), and the
+/// event was not published with the endpoint's owner key.
 pub fn subscribes(
     event_types: Option<&[String]>,
     owner_key: Option<&str>,
     event_type: &str,
     origin: Option<&str>,
 ) -> bool {
-    let type_matches = event_types.is_none_or(|types| types.iter().any(|t| t == event_type));
+    let type_matches = match event_types {
+        None => !crate::operational::is_operational(event_type),
+        Some(types) => types.iter().any(|t| t == event_type),
+    };
     let suppressed = owner_key.is_some() && owner_key == origin;
     type_matches && !suppressed
+}
+
+/// Whether publishing `event` makes a delivery to the endpoint `endpoint_id` with these subscription fields: it
+/// [`subscribes`], and the event is not an operational one about this very endpoint.
+pub fn receives(endpoint_id: &str, event_types: Option<&[String]>, owner_key: Option<&str>, event: &Event) -> bool {
+    let origin = event.origin_key.as_ref().map(ApiKeyId::as_str);
+    let about_itself = event.subject_endpoint.as_ref().is_some_and(|subject| subject.as_str() == endpoint_id);
+    subscribes(event_types, owner_key, &event.event_type, origin) && !about_itself
 }
 
 /// Checks an endpoint URL template: absolute http(s), a host, no credentials, and (unless private targets are

@@ -1,6 +1,6 @@
 //! Events: one published or received occurrence of an event type.
 
-use crate::id::{ApiKeyId, EventId, TenantId};
+use crate::id::{ApiKeyId, EndpointId, EventId, TenantId};
 use crate::CoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +19,9 @@ pub struct Event {
     /// are read from the payload.
     pub params: Option<ZortParams>,
     pub created_at_ms: i64,
+    /// The endpoint one of kurir's operational events is about: it never gets the event (no loop). Used when
+    /// the event is published; not stored.
+    pub subject_endpoint: Option<EndpointId>,
 }
 
 /// The values of ZORT's extra query parameters, as text.

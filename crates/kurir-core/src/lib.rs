@@ -11,6 +11,8 @@
 //! - [`ssrf`]: which target addresses an endpoint may reach.
 //! - [`circuit`]: the per-endpoint circuit breaker.
 //! - [`stats`]: delivery statistics per endpoint and minute (counts, latency histograms, percentiles).
+//! - [`operational`]: kurir's own events about a tenant's endpoints (disabled, recovered, failing, dead).
+//! - [`time`]: RFC 3339 on the wire, Unix milliseconds inside.
 //!
 //! # Design
 //!
@@ -27,10 +29,12 @@ pub mod endpoint;
 pub mod error;
 pub mod event;
 pub mod id;
+pub mod operational;
 pub mod retry;
 pub mod source;
 pub mod ssrf;
 pub mod stats;
 pub mod tenant;
+pub mod time;
 
 pub use error::CoreError;

@@ -233,5 +233,7 @@ fn decide(claim: &Claim, response: Response, started_at_ms: i64, duration_ms: u3
         },
         next,
         disable_endpoint,
+        event_id: claim.delivery.event_id.clone(),
+        event_type: claim.delivery.event_type.clone(),
     }
 }

@@ -9,6 +9,8 @@
 //! - [`leases`]: the leases this node works on, which a renewer keeps alive.
 //! - [`oauth`]: OAuth 2.0 client-credentials tokens for endpoints that need them, cached per endpoint.
 //! - [`outcomes`]: a task that batches outcomes into one store write (group commit) and wakes the dispatcher.
+//! - [`notices`]: after a write, kurir's operational events (failing and dead deliveries, disabled and recovered
+//!   endpoints) published to the tenants' endpoints that ask for them.
 //!
 //! # Design
 //!
@@ -23,6 +25,7 @@ pub mod attempt;
 pub mod client;
 pub mod dispatcher;
 pub mod leases;
+pub mod notices;
 pub mod oauth;
 pub mod outcomes;
 

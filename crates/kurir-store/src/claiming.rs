@@ -53,8 +53,14 @@ pub fn shares(rooms: &[u32], limit: u32) -> Vec<u32> {
 mod tests {
     use super::*;
 
-    const POLICY: CircuitPolicy =
-        CircuitPolicy { failure_threshold: 2, base_cooldown_ms: 1_000, max_cooldown_ms: 8_000, probe_hold_ms: 500 };
+    const POLICY: CircuitPolicy = CircuitPolicy {
+        failure_threshold: 2,
+        base_cooldown_ms: 1_000,
+        max_cooldown_ms: 8_000,
+        probe_hold_ms: 500,
+        disable_after_ms: 0,
+        disable_min_attempts: 0,
+    };
 
     #[test]
     fn shares_are_fair_and_use_the_whole_batch() {

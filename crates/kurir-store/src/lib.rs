@@ -145,6 +145,19 @@ pub struct Outcome {
     pub next: NextStep,
     /// Set when the attempt showed the endpoint must stop (410 Gone): the endpoint is disabled with this reason.
     pub disable_endpoint: Option<String>,
+    /// The delivery's event and its type, for the operational events an outcome may make.
+    pub event_id: EventId,
+    pub event_type: String,
+}
+
+/// What writing outcomes did to an endpoint beyond its deliveries: it was disabled (410 Gone, or a failure streak
+/// long enough) or it recovered. The engine tells the tenant with an operational event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndpointChange {
+    pub tenant: TenantId,
+    pub endpoint: EndpointId,
+    pub change: kurir_core::circuit::CircuitChange,
+    pub at_ms: i64,
 }
 
 /// The name of one kurir process among those sharing a database: leases record it, so a node renews and
@@ -442,7 +455,9 @@ pub trait Store: Send + Sync + 'static {
     /// Writes attempts back, with the deliveries' next states, in one transaction, feeds each sent attempt
     /// to its endpoint's circuit (`circuit` says when it opens) and adds it to the endpoint's statistics. Attempt rows are kept as the tenant's
     /// `attempt_log` mode says; the delivery's own state is always written.
-    async fn record_outcomes(&self, outcomes: Vec<Outcome>, circuit: CircuitPolicy) -> Result<()>;
+    /// Returns what it did to endpoints: each endpoint disabled by this write (it was enabled before), and each
+    /// whose open circuit closed.
+    async fn record_outcomes(&self, outcomes: Vec<Outcome>, circuit: CircuitPolicy) -> Result<Vec<EndpointChange>>;
     /// The earliest time after `now_ms` at which something may become due (a retry, a lease expiring, an
     /// endpoint's circuit letting a probe out).
     async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>>;

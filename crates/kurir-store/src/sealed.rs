@@ -336,7 +336,11 @@ impl Store for SealedStore {
         Ok(sendable)
     }
 
-    async fn record_outcomes(&self, outcomes: Vec<Outcome>, circuit: CircuitPolicy) -> Result<()> {
+    async fn record_outcomes(
+        &self,
+        outcomes: Vec<Outcome>,
+        circuit: CircuitPolicy,
+    ) -> Result<Vec<crate::EndpointChange>> {
         self.backend.record_outcomes(outcomes, circuit).await
     }
 

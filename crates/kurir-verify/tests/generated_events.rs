@@ -229,6 +229,15 @@ impl Generator {
     }
 }
 
+/// Who defines a platform's types, in words.
+fn vendor(platform: &str) -> &'static str {
+    match platform {
+        "zort" => "ZORT",
+        "dealpos" => "DealPOS",
+        _ => "kurir",
+    }
+}
+
 /// One platform's file.
 fn platform_file(platform: &str, events: &[EventType]) -> String {
     let mut generator = Generator::default();
@@ -244,17 +253,20 @@ fn platform_file(platform: &str, events: &[EventType]) -> String {
             generator.object(&event.schema, &name, Some(about));
         }
     }
-    let vendor = if platform == "zort" { "ZORT" } else { "DealPOS" };
+    let vendor = vendor(platform);
+    let body: String = top.iter().chain(&generator.structs).map(|item| format!("\n{item}")).collect();
     let mut out = format!(
         "//! {vendor}'s event types as Rust types, one per catalog type.\n//!\n//! Generated from `catalog/{platform}/*.json` \
-         by `crates/kurir-verify/tests/generated_events.rs`; do not edit by hand.\n\n\
-         use serde::{{Deserialize, Serialize}};\nuse serde_json::Value;\n\n\
-         use super::NumberOrText;\n"
+         by `crates/kurir-verify/tests/generated_events.rs`; do not edit by hand.\n\nuse serde::{{Deserialize, Serialize}};\n"
     );
-    for item in top.iter().chain(&generator.structs) {
-        out.push('\n');
-        out.push_str(item);
+    // Only what the types use, so the file compiles without warnings.
+    if body.contains("Value") {
+        out.push_str("use serde_json::Value;\n");
     }
+    if body.contains("NumberOrText") {
+        out.push_str("\nuse super::NumberOrText;\n");
+    }
+    out.push_str(&body);
     out
 }
 
@@ -267,7 +279,7 @@ fn all_file(events: &[EventType]) -> String {
     for event in events {
         let name = type_name(event);
         assert!(seen.insert(name.clone()), "two event types are both `{name}`");
-        let vendor = if event.platform == "zort" { "ZORT" } else { "DealPOS" };
+        let vendor = vendor(&event.platform);
         let _ = write!(
             variants,
             "    /// {vendor} `{}`: {}.\n    {name}({}::{name}),\n",
@@ -279,7 +291,7 @@ fn all_file(events: &[EventType]) -> String {
     format!(
         "//! Every catalog event type in one enum, chosen by the type's name.\n//!\n//! Generated from `catalog/*/*.json` \
          by `crates/kurir-verify/tests/generated_events.rs`; do not edit by hand.\n\n\
-         use serde::Deserialize;\nuse serde_json::Value;\n\nuse super::{{dealpos, zort}};\n\n\
+         use serde::Deserialize;\nuse serde_json::Value;\n\nuse super::{{dealpos, kurir, zort}};\n\n\
          /// One event of any catalog type, typed; [`CatalogEvent::Custom`] for a type the catalog does not have (a \
          tenant's own).\n#[derive(Debug, Clone, PartialEq)]\n#[non_exhaustive]\npub enum CatalogEvent {{\n{variants}    \
          /// A type the catalog does not have: its name and payload as they came.\n    Custom {{ event_type: String, \
@@ -296,14 +308,17 @@ fn all_file(events: &[EventType]) -> String {
 fn the_generated_events_are_what_the_catalog_gives() {
     let dealpos = catalog("dealpos");
     let zort = catalog("zort");
+    let kurir = catalog("kurir");
     assert!(dealpos.len() > 20 && zort.len() > 20, "the catalog was not found under {}", root().display());
     let mut everything: Vec<EventType> = Vec::new();
     let files: BTreeMap<&str, String> = [
         ("dealpos.rs", platform_file("dealpos", &dealpos)),
         ("zort.rs", platform_file("zort", &zort)),
+        ("kurir.rs", platform_file("kurir", &kurir)),
         ("all.rs", {
             everything.extend(dealpos);
             everything.extend(zort);
+            everything.extend(kurir);
             all_file(&everything)
         }),
     ]
@@ -347,7 +362,7 @@ fn rustfmt(text: &str) -> String {
 fn every_catalog_example_reads_as_its_type() {
     use kurir_verify::CatalogEvent;
     let mut read = 0;
-    for event in catalog("dealpos").into_iter().chain(catalog("zort")) {
+    for event in catalog("dealpos").into_iter().chain(catalog("zort")).chain(catalog("kurir")) {
         for example in &event.examples {
             let typed = CatalogEvent::parse(&event.name, example)
                 .unwrap_or_else(|err| panic!("{}'s example does not read as its type: {err}\n{example}", event.name));
@@ -356,7 +371,7 @@ fn every_catalog_example_reads_as_its_type() {
             read += 1;
         }
     }
-    assert!(read >= 52, "only {read} examples read");
+    assert!(read >= 56, "only {read} examples read");
 }
 
 #[test]

@@ -7,8 +7,6 @@
 
 use kurir_core::endpoint::Endpoint;
 use kurir_core::event::Event;
-use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 use crate::request::base_headers;
 use crate::{signature, OutboundRequest, WireError};
@@ -29,9 +27,7 @@ pub fn envelope(event: &Event) -> Result<Vec<u8>, WireError> {
 }
 
 fn rfc3339(unix_ms: i64) -> Result<String, WireError> {
-    let nanos = i128::from(unix_ms) * 1_000_000;
-    let time = OffsetDateTime::from_unix_timestamp_nanos(nanos).map_err(|_| WireError::TimeOutOfRange)?;
-    time.format(&Rfc3339).map_err(|_| WireError::TimeOutOfRange)
+    kurir_core::time::rfc3339_checked(unix_ms).ok_or(WireError::TimeOutOfRange)
 }
 
 #[cfg(test)]

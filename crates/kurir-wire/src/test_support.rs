@@ -20,6 +20,7 @@ pub fn event() -> Event {
         idempotency_key: None,
         params: None,
         created_at_ms: 1_732_350_000_123,
+        subject_endpoint: None,
     }
 }
 

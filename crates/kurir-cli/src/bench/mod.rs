@@ -181,6 +181,8 @@ impl Nodes {
                 shutdown_grace_secs: 5,
                 circuit_failures: 5,
                 circuit_cooldown_ms: 30_000,
+                disable_after_secs: 0,
+                disable_min_attempts: 0,
             };
             let shutdown = shutdown.clone();
             let server = tokio::spawn(async move { serve::serve(&serve_args, kurir_listener, shutdown).await });

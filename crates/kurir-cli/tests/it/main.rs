@@ -26,6 +26,8 @@ mod metrics;
 mod multinode;
 /// The OpenAPI document: valid, complete, and the routes it describes are the routes served.
 mod openapi;
+/// Operational events: failing, dead, disabled and recovered, told to the endpoints that ask.
+mod operational;
 /// PostgreSQL: the binary on a real PostgreSQL; bad database URLs; the shared secret key.
 mod postgres;
 /// Publishing: validation errors, batches, idempotency, loop suppression.

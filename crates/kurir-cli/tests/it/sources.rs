@@ -54,7 +54,8 @@ async fn every_dealpos_and_zort_example_posted_to_a_source_is_accepted_and_forwa
 
     let (_, catalog) = tenant.api.get("/v1/event-types").await;
     let mut sent = 0;
-    for event_type in catalog["data"].as_array().into_iter().flatten() {
+    let vendors = catalog["data"].as_array().into_iter().flatten().filter(|t| t["platform"] != "kurir");
+    for event_type in vendors {
         let name = event_type["name"].as_str().unwrap_or_default();
         for example in event_type["examples"].as_array().into_iter().flatten() {
             let payload = example["payload"].to_string();

@@ -66,16 +66,14 @@ async fn publish_all(client: &impl GenericClient, routes: &[Route], events: &[Ev
             published.push(remembered_publish(client, event).await?);
             continue;
         };
-        let origin = event.origin_key.as_ref().map(|k| k.as_str());
         let mut delivery_ids = Vec::new();
         for route in routes {
-            let wants = kurir_core::endpoint::subscribes(
+            if kurir_core::endpoint::receives(
+                &route.id,
                 route.event_types.as_deref(),
                 route.owner_key.as_deref(),
-                &event.event_type,
-                origin,
-            );
-            if wants {
+                event,
+            ) {
                 delivery_ids.push(deliveries.push(event, event_seq, &route.id));
             }
         }

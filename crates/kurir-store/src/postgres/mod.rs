@@ -447,7 +447,11 @@ mod store_impl {
         async fn claim_due(&self, request: ClaimRequest) -> Result<Vec<Claim>> {
             claim::claim_due(self, &request).await
         }
-        async fn record_outcomes(&self, outcomes: Vec<Outcome>, circuit: CircuitPolicy) -> Result<()> {
+        async fn record_outcomes(
+            &self,
+            outcomes: Vec<Outcome>,
+            circuit: CircuitPolicy,
+        ) -> Result<Vec<crate::EndpointChange>> {
             outcomes::record_outcomes(self, &outcomes, &circuit).await
         }
         async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>> {

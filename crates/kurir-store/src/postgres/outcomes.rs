@@ -4,16 +4,20 @@
 use std::collections::{BTreeMap, HashMap};
 
 use deadpool_postgres::{GenericClient, Transaction};
-use kurir_core::circuit::{Circuit, CircuitPolicy};
+use kurir_core::circuit::{Circuit, CircuitChange, CircuitPolicy};
 use kurir_core::delivery::{Attempt, NextStep};
 use kurir_core::tenant::AttemptLog;
 
 use super::admin::get_tenant;
 use super::rows;
 use super::{pg_error, Cached, PgStore, DISPATCH_SETTINGS};
-use crate::{Outcome, Result};
+use crate::{EndpointChange, Outcome, Result};
 
-pub(crate) async fn record_outcomes(store: &PgStore, outcomes: &[Outcome], policy: &CircuitPolicy) -> Result<()> {
+pub(crate) async fn record_outcomes(
+    store: &PgStore,
+    outcomes: &[Outcome],
+    policy: &CircuitPolicy,
+) -> Result<Vec<EndpointChange>> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
     tx.batch_execute(DISPATCH_SETTINGS).await.map_err(pg_error)?;
@@ -32,23 +36,45 @@ pub(crate) async fn record_outcomes(store: &PgStore, outcomes: &[Outcome], polic
         .collect();
     insert_attempts(&tx, &kept).await?;
     update_delivery_states(&tx, outcomes).await?;
-    feed_circuits(&tx, outcomes, policy).await?;
+    let mut changes = Vec::new();
+    for (outcome, change) in feed_circuits(&tx, outcomes, policy).await? {
+        let at_ms = finished_at(outcome);
+        let change = match change {
+            CircuitChange::Disable { reason } => {
+                disable(&tx, outcome, &reason, at_ms).await?.then_some(CircuitChange::Disable { reason })
+            }
+            recovered => Some(recovered),
+        };
+        let (tenant, endpoint) = (outcome.tenant.clone(), outcome.endpoint_id.clone());
+        changes.extend(change.map(|change| EndpointChange { tenant, endpoint, change, at_ms }));
+    }
     for outcome in outcomes {
         if let Some(reason) = &outcome.disable_endpoint {
-            let finished_at = outcome.attempt.started_at_ms + i64::from(outcome.attempt.duration_ms);
-            tx.execute_cached(
-                "UPDATE endpoints SET enabled = FALSE, disabled_reason = $3, updated_at = $4
-                 WHERE tenant_id = $1 AND id = $2",
-                &[&outcome.tenant.as_str(), &outcome.endpoint_id.as_str(), reason, &finished_at],
-            )
-            .await
-            .map_err(pg_error)?;
+            if disable(&tx, outcome, reason, finished_at(outcome)).await? {
+                let change = CircuitChange::Disable { reason: reason.clone() };
+                let (tenant, endpoint) = (outcome.tenant.clone(), outcome.endpoint_id.clone());
+                changes.push(EndpointChange { tenant, endpoint, change, at_ms: finished_at(outcome) });
+            }
         }
     }
     // Last: every batch of a busy endpoint adds to the same statistics row, so its lock is held only until the
     // commit that follows.
     add_stats(&tx, outcomes).await?;
-    tx.commit().await.map_err(pg_error)
+    tx.commit().await.map_err(pg_error)?;
+    Ok(changes)
+}
+
+/// Disables an outcome's endpoint if it is enabled; whether it was.
+async fn disable(tx: &Transaction<'_>, outcome: &Outcome, reason: &str, at_ms: i64) -> Result<bool> {
+    let changed = tx
+        .execute_cached(
+            "UPDATE endpoints SET enabled = FALSE, disabled_reason = $3, updated_at = $4
+             WHERE tenant_id = $1 AND id = $2 AND enabled",
+            &[&outcome.tenant.as_str(), &outcome.endpoint_id.as_str(), &reason, &at_ms],
+        )
+        .await
+        .map_err(pg_error)?;
+    Ok(changed > 0)
 }
 
 /// Adds a batch's attempts to the statistics, in one statement whose rows come in (endpoint, minute) order.
@@ -80,8 +106,13 @@ async fn add_stats(tx: &Transaction<'_>, outcomes: &[Outcome]) -> Result<()> {
 
 /// Feeds every sent attempt to its endpoint's circuit. Circuits are read without a lock first; only those the
 /// batch changes are then locked (in one order, so two nodes never deadlock), read again, fed again and written.
-/// So the common case (a healthy endpoint staying closed) takes no lock that a claim would have to skip.
-async fn feed_circuits(tx: &Transaction<'_>, outcomes: &[Outcome], policy: &CircuitPolicy) -> Result<()> {
+/// So the common case (a healthy endpoint staying closed) takes no lock that a claim would have to skip. Returns
+/// what the batch did to endpoints (recovered, or failing long enough to disable), each with its latest outcome.
+async fn feed_circuits<'o>(
+    tx: &Transaction<'_>,
+    outcomes: &'o [Outcome],
+    policy: &CircuitPolicy,
+) -> Result<Vec<(&'o Outcome, CircuitChange)>> {
     let sent: Vec<&Outcome> = outcomes.iter().filter(|o| o.attempt.was_sent()).collect();
     let mut ids: Vec<&str> = sent.iter().map(|o| o.endpoint_id.as_str()).collect();
     ids.sort_unstable();
@@ -101,8 +132,9 @@ async fn feed_circuits(tx: &Transaction<'_>, outcomes: &[Outcome], policy: &Circ
         .filter(|(id, stored)| feed(**stored, id, false) != **stored)
         .map(|(id, _)| id.as_str())
         .collect();
+    let mut changes = Vec::new();
     if changed.is_empty() {
-        return Ok(());
+        return Ok(changes);
     }
     let latest = sent.iter().map(|o| o.attempt.started_at_ms + i64::from(o.attempt.duration_ms)).max().unwrap_or(0);
     for (id, stored) in read_circuits(tx, &changed, true).await? {
@@ -110,8 +142,12 @@ async fn feed_circuits(tx: &Transaction<'_>, outcomes: &[Outcome], policy: &Circ
         if fed != stored {
             write_circuit(tx, &id, &fed, latest).await?;
         }
+        let last = sent.iter().rev().find(|o| o.endpoint_id.as_str() == id);
+        if let (Some(change), Some(outcome)) = (fed.change(&stored, latest, policy), last) {
+            changes.push((*outcome, change));
+        }
     }
-    Ok(())
+    Ok(changes)
 }
 
 /// The stored circuits of some endpoints, by id (in id order); `lock` takes their rows `FOR UPDATE`.

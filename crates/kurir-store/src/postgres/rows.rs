@@ -88,6 +88,8 @@ pub(crate) fn event_at(row: &Row, at: usize) -> Result<Event, StoreError> {
         idempotency_key: get(row, T, at + 6)?,
         created_at_ms: get(row, T, at + 7)?,
         params: decode_params(get(row, T, at + 8)?)?,
+        // Not stored: it matters only while the event is published.
+        subject_endpoint: None,
     })
 }
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
-use kurir_core::circuit::{Circuit, CircuitPolicy};
+use kurir_core::circuit::{Circuit, CircuitChange, CircuitPolicy};
 use kurir_core::delivery::{Attempt, Delivery, NextStep};
 use kurir_core::endpoint::Endpoint;
 use kurir_core::event::Event;
@@ -18,7 +18,7 @@ use super::rows::{self, collect, ATTEMPT_COLUMNS, DELIVERY_COLUMNS, ENDPOINT_COL
 use super::tenants::get_tenant;
 use crate::claiming::{gate, shares, Gate};
 use crate::codec::decode_circuit;
-use crate::{sql, Claim, ClaimRequest, DeliveryFilter, Lease, NodeId, Outcome, StoreError};
+use crate::{sql, Claim, ClaimRequest, DeliveryFilter, EndpointChange, Lease, NodeId, Outcome, StoreError};
 
 pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError> {
     let mut sql = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE tenant_id = ?");
@@ -372,7 +372,7 @@ pub(crate) fn record_outcomes(
     conn: &Connection,
     outcomes: &[Outcome],
     policy: &CircuitPolicy,
-) -> Result<(), StoreError> {
+) -> Result<Vec<EndpointChange>, StoreError> {
     let mut insert_attempt = conn.prepare_cached(&format!(
         "INSERT INTO attempts ({ATTEMPT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
     ))?;
@@ -383,7 +383,8 @@ pub(crate) fn record_outcomes(
     )?;
     let mut log_modes: HashMap<&str, AttemptLog> = HashMap::new();
     // Each endpoint's circuit is read once, fed every sent attempt of the batch in order, and written once.
-    let mut circuits: HashMap<&str, (Circuit, Circuit)> = HashMap::new();
+    let mut circuits: HashMap<&str, (&TenantId, &EndpointId, Circuit, Circuit)> = HashMap::new();
+    let mut changes = Vec::new();
     for outcome in outcomes {
         let attempt = &outcome.attempt;
         let succeeded = outcome.next == NextStep::Succeeded;
@@ -431,25 +432,44 @@ pub(crate) fn record_outcomes(
             let endpoint = outcome.endpoint_id.as_str();
             if !circuits.contains_key(endpoint) {
                 let stored = read_circuit(conn, endpoint)?;
-                circuits.insert(endpoint, (stored, stored));
+                circuits.insert(endpoint, (&outcome.tenant, &outcome.endpoint_id, stored, stored));
             }
-            if let Some((_, circuit)) = circuits.get_mut(endpoint) {
+            if let Some((_, _, _, circuit)) = circuits.get_mut(endpoint) {
                 if circuit.record(succeeded, finished_at, policy) {
                     tracing::warn!(%endpoint, "circuit opened: the endpoint keeps failing; its deliveries are held and probed");
                 }
             }
         }
         if let Some(reason) = &outcome.disable_endpoint {
-            endpoints::disable(conn, &outcome.tenant, &outcome.endpoint_id, reason, finished_at)?;
+            if endpoints::disable(conn, &outcome.tenant, &outcome.endpoint_id, reason, finished_at)? {
+                let change = CircuitChange::Disable { reason: reason.clone() };
+                changes.push(EndpointChange {
+                    tenant: outcome.tenant.clone(),
+                    endpoint: outcome.endpoint_id.clone(),
+                    change,
+                    at_ms: finished_at,
+                });
+            }
         }
     }
     let now = outcomes.iter().map(|o| o.attempt.started_at_ms + i64::from(o.attempt.duration_ms)).max().unwrap_or(0);
-    for (endpoint, (stored, circuit)) in circuits {
+    for (endpoint, (tenant, id, stored, circuit)) in circuits {
         if circuit != stored {
             write_circuit(conn, endpoint, &circuit, now)?;
         }
+        // A long enough failure streak disables the endpoint, once: an endpoint disabled already is not news.
+        let change = match circuit.change(&stored, now, policy) {
+            Some(CircuitChange::Disable { reason }) if endpoints::disable(conn, tenant, id, &reason, now)? => {
+                Some(CircuitChange::Disable { reason })
+            }
+            Some(CircuitChange::Disable { .. }) | None => None,
+            recovered => recovered,
+        };
+        let (tenant, endpoint) = (tenant.clone(), id.clone());
+        changes.extend(change.map(|change| EndpointChange { tenant, endpoint, change, at_ms: now }));
     }
-    add_stats(conn, outcomes)
+    add_stats(conn, outcomes)?;
+    Ok(changes)
 }
 
 /// The queue and the endpoints' health, for `/metrics`.

@@ -121,18 +121,21 @@ pub(crate) fn replace_owned(
     Ok(())
 }
 
+/// Disables an enabled endpoint with a reason; false when it was disabled (or gone) already.
 pub(crate) fn disable(
     conn: &Connection,
     tenant: &TenantId,
     id: &EndpointId,
     reason: &str,
     now_ms: i64,
-) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE endpoints SET enabled = 0, disabled_reason = ?3, updated_at = ?4 WHERE tenant_id = ?1 AND id = ?2",
-        params![tenant.as_str(), id.as_str(), reason, now_ms],
-    )?;
-    Ok(())
+) -> Result<bool, StoreError> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE endpoints SET enabled = 0, disabled_reason = ?3, updated_at = ?4
+         WHERE tenant_id = ?1 AND id = ?2 AND enabled = 1",
+        )?
+        .execute(params![tenant.as_str(), id.as_str(), reason, now_ms])?;
+    Ok(changed > 0)
 }
 
 /// What publishing needs to know of an endpoint to decide whether it wants an event.
@@ -143,8 +146,8 @@ pub(crate) struct Route {
 }
 
 impl Route {
-    pub(crate) fn wants(&self, event_type: &str, origin: Option<&str>) -> bool {
-        kurir_core::endpoint::subscribes(self.event_types.as_deref(), self.owner_key.as_deref(), event_type, origin)
+    pub(crate) fn receives(&self, event: &kurir_core::event::Event) -> bool {
+        kurir_core::endpoint::receives(&self.id, self.event_types.as_deref(), self.owner_key.as_deref(), event)
     }
 }
 

@@ -28,9 +28,8 @@ pub(crate) fn publish_one(conn: &Connection, routes: &[Route], event: &Event) ->
         let key = event.idempotency_key.as_deref().unwrap_or_default();
         return remembered_publish(conn, event, key);
     };
-    let origin = event.origin_key.as_ref().map(|k| k.as_str());
     let mut delivery_ids = Vec::new();
-    for route in routes.iter().filter(|route| route.wants(&event.event_type, origin)) {
+    for route in routes.iter().filter(|route| route.receives(event)) {
         delivery_ids.push(insert_delivery(conn, event, event_seq, &route.id)?);
     }
     let deliveries = delivery_ids.len() as u32;

@@ -410,7 +410,11 @@ impl Store for SqliteStore {
         self.write(move |c| deliveries::claim_due(c, &request)).await
     }
 
-    async fn record_outcomes(&self, outcomes: Vec<Outcome>, circuit: CircuitPolicy) -> Result<()> {
+    async fn record_outcomes(
+        &self,
+        outcomes: Vec<Outcome>,
+        circuit: CircuitPolicy,
+    ) -> Result<Vec<crate::EndpointChange>> {
         self.write(move |c| deliveries::record_outcomes(c, &outcomes, &circuit)).await
     }
 

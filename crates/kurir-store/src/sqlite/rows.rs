@@ -59,6 +59,8 @@ pub(crate) fn event(row: &Row<'_>) -> Result<Event, StoreError> {
         idempotency_key: row.get(6)?,
         created_at_ms: row.get(7)?,
         params: decode_params(row.get(8)?)?,
+        // Not stored: it matters only while the event is published.
+        subject_endpoint: None,
     })
 }
 

@@ -15,8 +15,14 @@ pub const NOW: i64 = 1_800_000_000_000;
 pub const LEASE: i64 = 60_000;
 /// The secret key every test store is opened with (base64 of 32 bytes of 7).
 pub const SECRET_KEY: &str = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
-pub const POLICY: CircuitPolicy =
-    CircuitPolicy { failure_threshold: 3, base_cooldown_ms: 10_000, max_cooldown_ms: 60_000, probe_hold_ms: 5_000 };
+pub const POLICY: CircuitPolicy = CircuitPolicy {
+    failure_threshold: 3,
+    base_cooldown_ms: 10_000,
+    max_cooldown_ms: 60_000,
+    probe_hold_ms: 5_000,
+    disable_after_ms: 0,
+    disable_min_attempts: 0,
+};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Backend {
@@ -133,11 +139,14 @@ pub fn event(tenant: &TenantId, key: Option<&str>, created_at_ms: i64) -> Event 
         idempotency_key: None,
         params: None,
         created_at_ms,
+        subject_endpoint: None,
     }
 }
 
 pub fn outcome(claim: &Claim, next: NextStep, lease_token: i64) -> Outcome {
     Outcome {
+        event_id: claim.delivery.event_id.clone(),
+        event_type: claim.delivery.event_type.clone(),
         tenant: claim.delivery.tenant.clone(),
         delivery_id: claim.delivery.id.clone(),
         endpoint_id: claim.endpoint.id.clone(),

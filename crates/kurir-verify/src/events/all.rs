@@ -5,7 +5,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{dealpos, zort};
+use super::{dealpos, kurir, zort};
 
 /// One event of any catalog type, typed; [`CatalogEvent::Custom`] for a type the catalog does not have (a tenant's own).
 #[derive(Debug, Clone, PartialEq)]
@@ -115,6 +115,14 @@ pub enum CatalogEvent {
     UpdateTransfer(zort::UpdateTransfer),
     /// ZORT `UPDATEWAREHOUSE`: Warehouse modified.
     UpdateWarehouse(zort::UpdateWarehouse),
+    /// kurir `kurir.delivery.dead`: Delivery dead.
+    KurirDeliveryDead(kurir::KurirDeliveryDead),
+    /// kurir `kurir.delivery.failing`: Delivery failing.
+    KurirDeliveryFailing(kurir::KurirDeliveryFailing),
+    /// kurir `kurir.endpoint.disabled`: Endpoint disabled.
+    KurirEndpointDisabled(kurir::KurirEndpointDisabled),
+    /// kurir `kurir.endpoint.recovered`: Endpoint recovered.
+    KurirEndpointRecovered(kurir::KurirEndpointRecovered),
     /// A type the catalog does not have: its name and payload as they came.
     Custom { event_type: String, payload: Value },
 }
@@ -177,6 +185,10 @@ impl CatalogEvent {
             }
             "UPDATETRANSFER" => Self::UpdateTransfer(Deserialize::deserialize(payload)?),
             "UPDATEWAREHOUSE" => Self::UpdateWarehouse(Deserialize::deserialize(payload)?),
+            "kurir.delivery.dead" => Self::KurirDeliveryDead(Deserialize::deserialize(payload)?),
+            "kurir.delivery.failing" => Self::KurirDeliveryFailing(Deserialize::deserialize(payload)?),
+            "kurir.endpoint.disabled" => Self::KurirEndpointDisabled(Deserialize::deserialize(payload)?),
+            "kurir.endpoint.recovered" => Self::KurirEndpointRecovered(Deserialize::deserialize(payload)?),
             _ => Self::Custom { event_type: event_type.to_owned(), payload: payload.clone() },
         })
     }
@@ -236,6 +248,10 @@ impl CatalogEvent {
             Self::UpdateReturnPurchaseOrderPayment(_) => "UPDATERETURNPURCHASEORDERPAYMENT",
             Self::UpdateTransfer(_) => "UPDATETRANSFER",
             Self::UpdateWarehouse(_) => "UPDATEWAREHOUSE",
+            Self::KurirDeliveryDead(_) => "kurir.delivery.dead",
+            Self::KurirDeliveryFailing(_) => "kurir.delivery.failing",
+            Self::KurirEndpointDisabled(_) => "kurir.endpoint.disabled",
+            Self::KurirEndpointRecovered(_) => "kurir.endpoint.recovered",
             Self::Custom { event_type, .. } => event_type,
         }
     }

@@ -1,4 +1,5 @@
-//! The catalog's event types as Rust types: [`dealpos`] and [`zort`] have one type per catalog type (generated from
+//! The catalog's event types as Rust types: [`dealpos`], [`zort`] and [`kurir`] (kurir's own operational events
+//! about your endpoints) have one type per catalog type (generated from
 //! the catalog's JSON Schemas, so a payload that kurir accepted fits its type), and [`CatalogEvent`] is one of any
 //! of them, chosen by the type's name ([`crate::Webhook::event`]).
 //!
@@ -23,6 +24,7 @@
 
 mod all;
 pub mod dealpos;
+pub mod kurir;
 pub mod zort;
 
 pub use all::CatalogEvent;

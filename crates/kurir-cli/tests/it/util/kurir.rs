@@ -114,7 +114,9 @@ impl Kurir {
         let mut command = Command::new(env!("CARGO_BIN_EXE_kurir"));
         command
             .args(["serve", "--listen", "127.0.0.1:0", "--shutdown-grace-secs", "2"])
-            .args(["--circuit-failures", "5", "--circuit-cooldown-ms", "2500"])
+            // As variables, so a test's own flags (extra_args) win.
+            .env("KURIR_CIRCUIT_FAILURES", "5")
+            .env("KURIR_CIRCUIT_COOLDOWN_MS", "2500")
             .arg("--data-dir")
             .arg(&data_dir)
             .env_remove("KURIR_ADMIN_TOKEN")
