@@ -46,6 +46,13 @@ impl ApiError {
         error
     }
 
+    /// The tenant's publish rate is used up: 429 with `Retry-After`; nothing was kept.
+    pub fn rate_limited(message: String, retry_after_secs: u64) -> Self {
+        let mut error = Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
+        error.retry_after_secs = Some(retry_after_secs);
+        error
+    }
+
     pub fn forbidden(message: &str) -> Self {
         Self::new(StatusCode::FORBIDDEN, "forbidden", message)
     }

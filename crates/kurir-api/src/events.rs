@@ -267,6 +267,7 @@ async fn publish(
 ) -> Result<Response, ApiError> {
     let started = std::time::Instant::now();
     let tenant = caller.tenant(&state, &tenant).await?;
+    state.admit_publish(&tenant, 1).await?;
     if input.idempotency_key.is_some() {
         return Err(ApiError::invalid("idempotency_key", "use the Idempotency-Key header for a single publish"));
     }
@@ -326,7 +327,8 @@ async fn why_no_deliveries(
     params(TenantParam), request_body = BatchIn,
     responses(
         (status = 202, body = BatchOut),
-        (status = 422, description = "An event breaks a rule; `field` names it (`events[3].payload.ID`).",
+        (status = 422, description = "An event breaks a rule; `field` names it (`events[3].payload.ID`). Or the \
+            batch holds more events than the tenant's publish rate allows at once (`over_rate_limit`).",
             body = ErrorBody),
     ))]
 async fn publish_batch(
@@ -340,6 +342,7 @@ async fn publish_batch(
     if batch.events.is_empty() || batch.events.len() > MAX_BATCH_EVENTS {
         return Err(ApiError::invalid("events", format!("must hold 1 to {MAX_BATCH_EVENTS} events")));
     }
+    state.admit_publish(&tenant, batch.events.len() as u32).await?;
     let mut events = Vec::with_capacity(batch.events.len());
     for (index, mut input) in batch.events.into_iter().enumerate() {
         let idempotency_key = input.idempotency_key.take();

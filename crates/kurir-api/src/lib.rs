@@ -26,6 +26,7 @@ pub mod extract;
 pub mod inbound;
 pub mod metrics;
 pub mod openapi;
+pub mod publish_limit;
 pub mod refusals;
 pub mod sources;
 pub mod state;

@@ -75,7 +75,12 @@ const SHARED_ANSWERS: [(&str, &str, &str); 8] = [
     ("404", "NotFound", "No such resource, or it belongs to another tenant."),
     ("413", "PayloadTooLarge", "The body is larger than this route allows."),
     ("415", "UnsupportedMediaType", "The body must be JSON with `Content-Type: application/json`."),
-    ("429", "TooManyRequests", "Too many failed authentications from this address; see `Retry-After`."),
+    (
+        "429",
+        "TooManyRequests",
+        "Too many failed authentications from this address (`too_many_failures`), or the tenant's publish rate is \
+         used up (`rate_limited`); nothing was kept. Try again after `Retry-After` seconds.",
+    ),
     ("503", "Unavailable", "The database is unavailable; nothing was kept. Retry after `Retry-After` seconds."),
 ];
 

@@ -45,6 +45,9 @@ pub struct AppState {
     /// Compiled schemas of tenants' own event types. Custom types cannot be changed once made, so entries
     /// never go stale.
     custom_types: CustomTypeCache,
+    /// The tenants' publish allowances, and their rates as last read.
+    pub publish_limits: Arc<crate::publish_limit::PublishLimits>,
+    pub publish_rates: Arc<crate::publish_limit::RateCache>,
 }
 
 impl AppState {
@@ -67,6 +70,39 @@ impl AppState {
             auth_failures: Arc::default(),
             source_failures: Arc::default(),
             custom_types: Arc::default(),
+            publish_limits: Arc::default(),
+            publish_rates: Arc::default(),
+        }
+    }
+
+    /// Takes `events` from the tenant's publish allowance, or answers why not: 429 with `Retry-After` when its
+    /// rate is used up, 422 when `events` is more than its rate allows at once.
+    pub async fn admit_publish(&self, tenant: &TenantId, events: u32) -> Result<(), ApiError> {
+        let rate = match self.publish_rates.fresh(tenant) {
+            Some(rate) => rate,
+            None => {
+                let rate = self.store.get_tenant(tenant).await?.publish_rate;
+                self.publish_rates.remember(tenant, rate);
+                rate
+            }
+        };
+        match self.publish_limits.take(tenant, rate, events) {
+            Ok(()) => Ok(()),
+            Err(crate::publish_limit::Refusal::Wait { secs }) => Err(ApiError::rate_limited(
+                format!(
+                    "tenant {tenant} may publish {} events a second; try again in {secs} s",
+                    rate.unwrap_or_default()
+                ),
+                secs,
+            )),
+            Err(crate::publish_limit::Refusal::TooMany { rate }) => Err(ApiError::new(
+                axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+                "over_rate_limit",
+                format!(
+                    "{events} events at once are more than tenant {tenant}'s {rate} a second; send smaller batches"
+                ),
+            )
+            .with_field("events")),
         }
     }
 

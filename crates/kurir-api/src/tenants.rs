@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use kurir_core::tenant::{validate_name, AttemptLog, Tenant};
+use kurir_core::tenant::{validate_name, validate_publish_rate, AttemptLog, Tenant};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -25,6 +25,9 @@ struct TenantIn {
     /// `full` (the default), `errors` or `none`.
     #[serde(default)]
     attempt_log: Option<String>,
+    /// Events a second the tenant may publish (in bursts of as many); absent or null: no limit.
+    #[serde(default)]
+    publish_rate: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -33,6 +36,8 @@ pub(crate) struct TenantOut {
     name: String,
     /// Which attempts the log keeps: `full`, `errors` or `none` (DealPOS's webhook-log modes).
     attempt_log: &'static str,
+    /// Events a second the tenant may publish; null: no limit.
+    publish_rate: Option<u32>,
     created_at: String,
 }
 
@@ -42,6 +47,7 @@ impl From<Tenant> for TenantOut {
             id: tenant.id.to_string(),
             name: tenant.name,
             attempt_log: tenant.attempt_log.as_str(),
+            publish_rate: tenant.publish_rate,
             created_at: rfc3339(tenant.created_at_ms),
         }
     }
@@ -52,6 +58,15 @@ impl From<Tenant> for TenantOut {
 struct TenantPatch {
     name: Option<String>,
     attempt_log: Option<String>,
+    /// A number sets the limit; null removes it; absent leaves it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>)]
+    publish_rate: Option<Option<u32>>,
+}
+
+/// A field that may be absent (outer `None`), null (`Some(None)`) or a value.
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(de: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(de).map(Some)
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -70,10 +85,12 @@ async fn show(
     Ok(axum::Json(state.store.get_tenant(&tenant).await?.into()))
 }
 
-/// Renames a tenant or sets its attempt-log mode; the admin or the tenant's own key may.
+/// Renames a tenant or sets its attempt-log mode (the admin or the tenant's own key), or its publish rate (the
+/// admin only).
 #[utoipa::path(patch, path = "/v1/tenants/{tenant}", tag = "tenants", operation_id = "update_tenant",
     params(TenantParam), request_body = TenantPatch,
-    responses((status = 200, body = TenantOut)))]
+    responses((status = 200, body = TenantOut),
+        (status = 403, description = "A tenant key tried to set the publish rate.", body = ErrorBody)))]
 async fn update(
     caller: Caller,
     State(state): State<AppState>,
@@ -81,6 +98,9 @@ async fn update(
     Json(patch): Json<TenantPatch>,
 ) -> Result<axum::Json<TenantOut>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
+    if patch.publish_rate.is_some() && caller != Caller::Admin {
+        return Err(ApiError::forbidden("only the admin sets a tenant's publish rate"));
+    }
     let mut current = state.store.get_tenant(&tenant).await?;
     if let Some(name) = patch.name {
         validate_name(&name)?;
@@ -89,7 +109,12 @@ async fn update(
     if let Some(mode) = patch.attempt_log {
         current.attempt_log = AttemptLog::parse(&mode)?;
     }
+    if let Some(rate) = patch.publish_rate {
+        rate.map(validate_publish_rate).transpose()?;
+        current.publish_rate = rate;
+    }
     state.store.update_tenant(current.clone()).await?;
+    state.publish_rates.remember(&current.id, current.publish_rate);
     Ok(axum::Json(current.into()))
 }
 
@@ -105,7 +130,14 @@ async fn create(
     let id = body.id.parse()?;
     validate_name(&body.name)?;
     let attempt_log = body.attempt_log.as_deref().map(AttemptLog::parse).transpose()?.unwrap_or_default();
-    let tenant = Tenant { id, name: body.name, attempt_log, created_at_ms: kurir_engine::now_ms() };
+    body.publish_rate.map(validate_publish_rate).transpose()?;
+    let tenant = Tenant {
+        id,
+        name: body.name,
+        attempt_log,
+        created_at_ms: kurir_engine::now_ms(),
+        publish_rate: body.publish_rate,
+    };
     state.store.create_tenant(tenant.clone()).await?;
     Ok((StatusCode::CREATED, axum::Json(tenant.into())))
 }

@@ -10,6 +10,19 @@ pub struct Tenant {
     /// Which attempts the attempt log keeps (DealPOS's webhook-log modes).
     pub attempt_log: AttemptLog,
     pub created_at_ms: i64,
+    /// Events a second the tenant may publish (a burst of as many); `None`: no limit.
+    pub publish_rate: Option<u32>,
+}
+
+/// The most events a second a limit may allow.
+pub const MAX_PUBLISH_RATE: u32 = 1_000_000;
+
+/// Checks a publish rate limit: 1 to 1,000,000 events a second.
+pub fn validate_publish_rate(rate: u32) -> Result<(), CoreError> {
+    if !(1..=MAX_PUBLISH_RATE).contains(&rate) {
+        return Err(CoreError::invalid("publish_rate", "must be between 1 and 1000000 events a second, or null"));
+    }
+    Ok(())
 }
 
 /// DealPOS's webhook-log modes: Full keeps every attempt, Error only failed ones, None nothing. A delivery's own

@@ -289,3 +289,57 @@ async fn only_the_customer_code_accepts_a_number_as_its_documented_drift() {
         tenant.api.post(&tenant.path("/events"), json!({"type": "customerCreated", "payload": numeric})).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{error}");
 }
+
+#[tokio::test]
+async fn a_tenant_over_its_publish_rate_gets_429_with_retry_after_and_nothing_is_kept() {
+    let kurir = Kurir::start().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let admin = kurir.admin();
+    // Only the admin sets the limit.
+    let (status, _) = tenant.api.patch("/v1/tenants/acme", json!({"publish_rate": 1000})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, bad) = admin.patch("/v1/tenants/acme", json!({"publish_rate": 0})).await;
+    assert_eq!((status, bad["error"]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("publish_rate")));
+    let (status, set) = admin.patch("/v1/tenants/acme", json!({"publish_rate": 5})).await;
+    assert_eq!((status, set["publish_rate"].as_u64()), (StatusCode::OK, Some(5)));
+
+    for n in 0..5 {
+        tenant.publish("ADDPRODUCT", json!({"id": n})).await;
+    }
+    let (status, refused, headers) = tenant
+        .api
+        .send(
+            reqwest::Method::POST,
+            &tenant.path("/events"),
+            Some(&json!({"type": "ADDPRODUCT", "payload": {"id": 5}})),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{refused}");
+    assert_eq!(refused["error"]["code"], "rate_limited");
+    let wait: u64 = headers.get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(0);
+    assert!((1..=2).contains(&wait), "Retry-After: {wait}");
+    let batch =
+        json!({"events": (0..6).map(|n| json!({"type": "ADDPRODUCT", "payload": {"id": n}})).collect::<Vec<_>>()});
+    let (status, too_many) = tenant.api.post(&tenant.path("/events/batch"), batch).await;
+    assert_eq!(
+        (status, too_many["error"]["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("over_rate_limit"))
+    );
+    let (_, events) = tenant.api.get(&tenant.path("/events")).await;
+    assert_eq!(events["data"].as_array().map(Vec::len), Some(5), "the refused publishes kept nothing");
+
+    // The allowance comes back with time; another tenant never shared it.
+    tokio::time::sleep(std::time::Duration::from_secs(wait)).await;
+    tenant.publish("ADDPRODUCT", json!({"id": 6})).await;
+    let other = Tenant::create(&kurir, "other").await;
+    for n in 0..10 {
+        other.publish("ADDPRODUCT", json!({"id": n})).await;
+    }
+    // null lifts the limit.
+    let (_, lifted) = admin.patch("/v1/tenants/acme", json!({"publish_rate": null})).await;
+    assert!(lifted["publish_rate"].is_null(), "{lifted}");
+    for n in 0..10 {
+        tenant.publish("ADDPRODUCT", json!({"id": 100 + n})).await;
+    }
+}

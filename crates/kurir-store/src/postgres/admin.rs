@@ -69,12 +69,18 @@ async fn change(
     }
 }
 
+/// A tenant's publish rate as the column holds it.
+fn rate(tenant: &Tenant) -> Option<i64> {
+    tenant.publish_rate.map(i64::from)
+}
+
 pub(crate) async fn create_tenant(store: &PgStore, tenant: &Tenant) -> Result<()> {
     let client = store.client().await?;
     let inserted = client
         .execute_cached(
-            "INSERT INTO tenants (id, name, created_at, attempt_log) VALUES ($1, $2, $3, $4) ON CONFLICT (id) DO NOTHING",
-            &[&tenant.id.as_str(), &tenant.name, &tenant.created_at_ms, &tenant.attempt_log.as_str()],
+            "INSERT INTO tenants (id, name, created_at, attempt_log, publish_rate) VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (id) DO NOTHING",
+            &[&tenant.id.as_str(), &tenant.name, &tenant.created_at_ms, &tenant.attempt_log.as_str(), &rate(tenant)],
         )
         .await
         .map_err(pg_error)?;
@@ -92,8 +98,10 @@ pub(crate) async fn get_tenant(client: &impl GenericClient, tenant: &TenantId) -
 
 pub(crate) async fn update_tenant(store: &PgStore, tenant: &Tenant) -> Result<()> {
     let client = store.client().await?;
-    let sql = "UPDATE tenants SET name = $2, attempt_log = $3 WHERE id = $1";
-    change(&client, "tenant", sql, &[&tenant.id.as_str(), &tenant.name, &tenant.attempt_log.as_str()]).await
+    let sql = "UPDATE tenants SET name = $2, attempt_log = $3, publish_rate = $4 WHERE id = $1";
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+        [&tenant.id.as_str(), &tenant.name, &tenant.attempt_log.as_str(), &rate(tenant)];
+    change(&client, "tenant", sql, &params).await
 }
 
 pub(crate) async fn list_tenants(store: &PgStore) -> Result<Vec<Tenant>> {

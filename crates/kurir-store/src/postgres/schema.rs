@@ -247,6 +247,8 @@ CREATE TABLE attempt_stats (
 );
 CREATE INDEX attempt_stats_tenant ON attempt_stats(tenant_id, minute);
 "#,
+    // 6: a tenant's publish rate limit (events a second; NULL: none).
+    "ALTER TABLE tenants ADD COLUMN publish_rate BIGINT;",
 ];
 
 /// Brings the database up to the current schema, holding the migration lock meanwhile.

@@ -228,6 +228,8 @@ CREATE TABLE attempt_stats (
 );
 CREATE INDEX attempt_stats_tenant ON attempt_stats(tenant_id, minute);
 "#,
+    // 11: a tenant's publish rate limit (events a second; NULL: none).
+    "ALTER TABLE tenants ADD COLUMN publish_rate INTEGER;",
 ];
 
 /// The schema version a fully migrated database has.

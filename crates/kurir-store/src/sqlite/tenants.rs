@@ -45,8 +45,15 @@ pub(crate) fn insert_setting(conn: &Connection, key: &str, value: &[u8]) -> Resu
 
 pub(crate) fn create_tenant(conn: &Connection, tenant: &Tenant) -> Result<(), StoreError> {
     let inserted = conn.execute(
-        "INSERT INTO tenants (id, name, created_at, attempt_log) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (id) DO NOTHING",
-        params![tenant.id.as_str(), tenant.name, tenant.created_at_ms, tenant.attempt_log.as_str()],
+        "INSERT INTO tenants (id, name, created_at, attempt_log, publish_rate) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (id) DO NOTHING",
+        params![
+            tenant.id.as_str(),
+            tenant.name,
+            tenant.created_at_ms,
+            tenant.attempt_log.as_str(),
+            tenant.publish_rate
+        ],
     )?;
     if inserted == 0 {
         return Err(StoreError::Conflict(format!("tenant `{}` already exists", tenant.id)));
@@ -62,13 +69,14 @@ fn tenant_row(row: &rusqlite::Row<'_>) -> Result<Tenant, StoreError> {
         created_at_ms: row.get(2)?,
         attempt_log: AttemptLog::parse(&mode)
             .map_err(|err| StoreError::Corrupt { table: "tenants", message: err.to_string() })?,
+        publish_rate: row.get(4)?,
     })
 }
 
 pub(crate) fn update_tenant(conn: &Connection, tenant: &Tenant) -> Result<(), StoreError> {
     let changed = conn.execute(
-        "UPDATE tenants SET name = ?2, attempt_log = ?3 WHERE id = ?1",
-        params![tenant.id.as_str(), tenant.name, tenant.attempt_log.as_str()],
+        "UPDATE tenants SET name = ?2, attempt_log = ?3, publish_rate = ?4 WHERE id = ?1",
+        params![tenant.id.as_str(), tenant.name, tenant.attempt_log.as_str(), tenant.publish_rate],
     )?;
     if changed == 0 {
         return Err(StoreError::NotFound("tenant"));
@@ -77,12 +85,14 @@ pub(crate) fn update_tenant(conn: &Connection, tenant: &Tenant) -> Result<(), St
 }
 
 pub(crate) fn get_tenant(conn: &Connection, tenant: &TenantId) -> Result<Tenant, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT id, name, created_at, attempt_log FROM tenants WHERE id = ?1")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT id, name, created_at, attempt_log, publish_rate FROM tenants WHERE id = ?1")?;
     collect(&mut stmt, [tenant.as_str()], tenant_row)?.pop().ok_or(StoreError::NotFound("tenant"))
 }
 
 pub(crate) fn list_tenants(conn: &Connection) -> Result<Vec<Tenant>, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT id, name, created_at, attempt_log FROM tenants ORDER BY id")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT id, name, created_at, attempt_log, publish_rate FROM tenants ORDER BY id")?;
     collect(&mut stmt, [], tenant_row)
 }
 

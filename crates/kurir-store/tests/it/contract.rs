@@ -108,7 +108,13 @@ async fn queries_are_scoped_to_their_tenant(backend: Backend) {
     assert!(matches!(fx.store.get_event(&other, &published[0].event_id).await, Err(StoreError::NotFound(_))));
     assert!(matches!(
         fx.store
-            .create_tenant(Tenant { id: other, name: "x".into(), created_at_ms: NOW, attempt_log: Default::default() })
+            .create_tenant(Tenant {
+                id: other,
+                name: "x".into(),
+                created_at_ms: NOW,
+                attempt_log: Default::default(),
+                publish_rate: None
+            })
             .await,
         Err(StoreError::Conflict(_))
     ));
