@@ -7,12 +7,9 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use kurir_core::endpoint::{
-    self, Dialect, Endpoint, EndpointAuth, SigningSecret, ZortKeys, DEFAULT_TIMEOUT_MS, ROTATION_OVERLAP_MS,
-};
+use kurir_core::endpoint::{self, Dialect, Endpoint, EndpointAuth, SigningSecret, ZortKeys, DEFAULT_TIMEOUT_MS};
 use kurir_core::id::{ApiKeyId, EndpointId, TenantId};
 use kurir_core::retry::RetrySchedule;
-use kurir_wire::WebhookSecret;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
@@ -40,9 +37,13 @@ struct EndpointIn {
     event_types: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     headers: Option<BTreeMap<String, String>>,
-    /// `whsec_…`; generated when absent. Only on create: PATCH cannot set it (use rotate-secret).
+    /// `whsec_…` (HMAC, `v1`) or `whsk_…` (an ed25519 key pair, `v1a`); generated when absent. Only on create:
+    /// PATCH cannot set it (use rotate-secret).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
+    /// The scheme of a generated key: `v1` (HMAC, the default) or `v1a` (ed25519). Only on create.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signature_scheme: Option<String>,
     /// A list of waits in seconds, or a preset name (`default`, `dealpos`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     retry_schedule: Option<ScheduleIn>,
@@ -124,8 +125,11 @@ struct EndpointOut {
     auth: Option<AuthOut>,
     created_at: String,
     updated_at: String,
+    /// What receivers verify with (on create only): the `whsec_` secret, or the `whpk_` public key.
     #[serde(skip_serializing_if = "Option::is_none")]
     secret: Option<String>,
+    /// `v1` (HMAC-SHA256 with a shared secret) or `v1a` (ed25519; receivers hold only the public key).
+    signature_scheme: &'static str,
     /// The circuit breaker, on a single endpoint's page.
     #[serde(skip_serializing_if = "Option::is_none")]
     circuit: Option<CircuitOut>,
@@ -172,20 +176,6 @@ struct EndpointPatch {
 }
 
 #[derive(Serialize, ToSchema)]
-struct SecretOut {
-    /// The `whsec_…` secret that signs new deliveries.
-    secret: Option<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-struct RotatedOut {
-    /// The new current secret.
-    secret: String,
-    /// Until then the previous secret signs beside the new one.
-    previous_expires_at: String,
-}
-
-#[derive(Serialize, ToSchema)]
 struct RecoveredOut {
     /// How many dead deliveries are due again.
     recovered: u64,
@@ -207,7 +197,7 @@ struct TestSentOut {
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Path)]
 #[allow(dead_code)]
-struct EndpointParams {
+pub(crate) struct EndpointParams {
     /// The tenant's id.
     tenant: String,
     /// The endpoint's id.
@@ -216,7 +206,8 @@ struct EndpointParams {
 
 impl EndpointOut {
     fn new(endpoint: Endpoint, with_secret: bool) -> Self {
-        let secret = with_secret.then(|| current_secret(&endpoint)).flatten();
+        let secret = with_secret.then(|| crate::signing::receiver_key(&endpoint)).flatten();
+        let signature_scheme = crate::signing::scheme_of(&endpoint);
         EndpointOut {
             id: endpoint.id.to_string(),
             url: endpoint.url.clone(),
@@ -248,28 +239,24 @@ impl EndpointOut {
             created_at: rfc3339(endpoint.created_at_ms),
             updated_at: rfc3339(endpoint.updated_at_ms),
             secret,
+            signature_scheme,
             circuit: None,
         }
     }
-}
-
-/// The secret that signs new deliveries (during a rotation the previous one signs beside it).
-pub fn current_secret(endpoint: &Endpoint) -> Option<String> {
-    endpoint.secrets.iter().find(|s| s.expires_at_ms.is_none()).map(|s| s.secret.clone())
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, create))
         .routes(routes!(show, update, remove))
-        .routes(routes!(show_secret))
-        .routes(routes!(rotate_secret))
+        .routes(routes!(crate::signing::show_secret))
+        .routes(routes!(crate::signing::rotate_secret))
         .routes(routes!(recover))
         .routes(routes!(resume))
         .routes(routes!(send_test))
 }
 
-fn endpoint_id(text: &str) -> Result<EndpointId, ApiError> {
+pub(crate) fn endpoint_id(text: &str) -> Result<EndpointId, ApiError> {
     text.parse().map_err(|_| ApiError::not_found("endpoint"))
 }
 
@@ -334,17 +321,15 @@ async fn build(
             if body.secret.is_some() {
                 return Err(ApiError::invalid("secret", "cannot be changed here; use rotate-secret"));
             }
+            if body.signature_scheme.is_some() {
+                return Err(ApiError::invalid("signature_scheme", "cannot be changed here; use rotate-secret"));
+            }
             let reason = if enabled { None } else { old.disabled_reason };
             (old.id, old.secrets, old.created_at_ms, reason)
         }
         None => {
-            let secret = match body.secret {
-                Some(text) => {
-                    WebhookSecret::parse(&text).map_err(|err| ApiError::invalid("secret", err.to_string()))?
-                }
-                None => WebhookSecret::from_random(rand::random()),
-            };
-            let secrets = vec![SigningSecret { secret: secret.expose(), expires_at_ms: None }];
+            let key = crate::signing::new_key(body.secret.as_deref(), body.signature_scheme.as_deref())?;
+            let secrets = vec![SigningSecret { secret: key.expose(), expires_at_ms: None }];
             (EndpointId::generate(now as u64, rand::random()), secrets, now, None)
         }
     };
@@ -439,19 +424,6 @@ async fn show(
     Ok(axum::Json(out))
 }
 
-/// The endpoint's current signing secret.
-#[utoipa::path(get, path = "/v1/tenants/{tenant}/endpoints/{endpoint}/secret", tag = "endpoints",
-    operation_id = "get_endpoint_secret", params(EndpointParams), responses((status = 200, body = SecretOut)))]
-async fn show_secret(
-    caller: Caller,
-    State(state): State<AppState>,
-    Path((tenant, id)): Path<(String, String)>,
-) -> Result<axum::Json<SecretOut>, ApiError> {
-    let tenant = caller.tenant(&state, &tenant).await?;
-    let endpoint = state.store.get_endpoint(&tenant, &endpoint_id(&id)?).await?;
-    Ok(axum::Json(SecretOut { secret: current_secret(&endpoint) }))
-}
-
 /// The current settings in `EndpointIn`'s shape, so a PATCH can overlay fields on them.
 fn editable_settings(endpoint: &Endpoint) -> Value {
     json!({
@@ -533,34 +505,6 @@ async fn remove(
     let tenant = caller.tenant(&state, &tenant).await?;
     state.store.delete_endpoint(&tenant, &endpoint_id(&id)?, kurir_engine::now_ms()).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// A new current secret; the previous one keeps signing beside it for 24 h, so receivers can switch over.
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/endpoints/{endpoint}/rotate-secret", tag = "endpoints",
-    operation_id = "rotate_endpoint_secret", params(EndpointParams), responses((status = 200, body = RotatedOut)))]
-async fn rotate_secret(
-    caller: Caller,
-    State(state): State<AppState>,
-    Path((tenant, id)): Path<(String, String)>,
-) -> Result<axum::Json<RotatedOut>, ApiError> {
-    let tenant = caller.tenant(&state, &tenant).await?;
-    let (secret, previous_expires_at_ms) = rotate(&state, &tenant, &id).await?;
-    Ok(axum::Json(RotatedOut { secret, previous_expires_at: rfc3339(previous_expires_at_ms) }))
-}
-
-/// Rotates an endpoint's signing secret: the new secret, and when the previous one stops signing.
-pub async fn rotate(state: &AppState, tenant: &TenantId, id: &str) -> Result<(String, i64), ApiError> {
-    let mut endpoint = state.store.get_endpoint(tenant, &endpoint_id(id)?).await?;
-    let now = kurir_engine::now_ms();
-    endpoint.secrets.retain(|s| s.expires_at_ms.is_none_or(|at| at > now));
-    for secret in &mut endpoint.secrets {
-        secret.expires_at_ms.get_or_insert(now + ROTATION_OVERLAP_MS);
-    }
-    let fresh = WebhookSecret::from_random(rand::random()).expose();
-    endpoint.secrets.insert(0, SigningSecret { secret: fresh.clone(), expires_at_ms: None });
-    endpoint.updated_at_ms = now;
-    state.store.update_endpoint(endpoint).await?;
-    Ok((fresh, now + ROTATION_OVERLAP_MS))
 }
 
 #[derive(Deserialize, ToSchema)]

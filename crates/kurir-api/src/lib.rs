@@ -28,6 +28,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod publish_limit;
 pub mod refusals;
+pub mod signing;
 pub mod sources;
 pub mod state;
 pub mod tenants;

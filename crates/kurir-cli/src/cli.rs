@@ -74,8 +74,8 @@ pub struct ListenArgs {
     /// what it answered.
     #[arg(long)]
     pub forward_to: Option<String>,
-    /// Check signatures with this `whsec_` secret (give it twice during a rotation).
-    #[arg(long = "secret", value_name = "WHSEC", hide_env_values = true)]
+    /// Check signatures with this `whsec_` secret or `whpk_` public key (give both during a rotation).
+    #[arg(long = "secret", value_name = "WHSEC|WHPK", hide_env_values = true)]
     pub secrets: Vec<String>,
     /// Check signatures with this endpoint's secret, fetched from kurir (with --tenant).
     #[arg(long, conflicts_with = "endpoint_for")]

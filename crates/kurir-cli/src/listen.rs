@@ -12,7 +12,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use kurir_verify::{decode, verify_request, Request, WebhookSecret};
+use kurir_verify::{decode, verify_request, Request, VerifyKey};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -23,7 +23,7 @@ use crate::client::ApiClient;
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(30);
 
 struct Listener {
-    secrets: Vec<WebhookSecret>,
+    secrets: Vec<VerifyKey>,
     forward: Option<(reqwest::Client, String)>,
     json: bool,
     received: AtomicU64,
@@ -93,8 +93,8 @@ pub async fn run(args: ListenArgs) -> anyhow::Result<()> {
     served.context("the listener failed")
 }
 
-fn parse_secrets(texts: &[String]) -> anyhow::Result<Vec<WebhookSecret>> {
-    texts.iter().map(|text| WebhookSecret::parse(text.trim()).map_err(|err| anyhow!("--secret: {err}"))).collect()
+fn parse_secrets(texts: &[String]) -> anyhow::Result<Vec<VerifyKey>> {
+    texts.iter().map(|text| VerifyKey::parse(text.trim()).map_err(|err| anyhow!("--secret: {err}"))).collect()
 }
 
 /// Makes an endpoint of `tenant` that delivers here; its API path and signing secret.
@@ -103,7 +103,7 @@ async fn create_endpoint(
     tenant: &str,
     args: &ListenArgs,
     address: std::net::SocketAddr,
-) -> anyhow::Result<(String, WebhookSecret)> {
+) -> anyhow::Result<(String, VerifyKey)> {
     let mut body = json!({
         "url": format!("http://{address}/hooks/{{event}}"),
         "dialect": args.dialect,

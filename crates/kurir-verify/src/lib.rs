@@ -57,6 +57,30 @@
 //! # Ok::<(), kurir_verify::VerifyError>(())
 //! ```
 //!
+//! # Ed25519 (`v1a`)
+//!
+//! An endpoint can sign with an ed25519 key instead of a shared secret: kurir then shows you only its public key
+//! (`whpk_…`), and a leak on your side cannot forge deliveries. Verify with a [`PublicKey`], or with
+//! [`VerifyKey`]s when you hold keys of both kinds (during a switch from one to the other):
+//!
+//! ```
+//! use kurir_verify::{signature_header, verify_request, PublicKey, Request, SigningKey, VerifyKey, WebhookSecret};
+//!
+//! # let signing = SigningKey::from_seed([7; 32]);
+//! # let old = WebhookSecret::parse("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")?;
+//! # let body = br#"{"ID":"p-1"}"#;
+//! # let header = format!("{} {}", signature_header([&old], "evt_03", 1_795_000_000, body),
+//! #     signature_header([&signing], "evt_03", 1_795_000_000, body));
+//! # let public_text = signing.public_key().expose();
+//! let public = PublicKey::parse(&public_text)?; // "whpk_…", from the endpoint's secret route
+//! let headers = [("webhook-id", "evt_03"), ("webhook-timestamp", "1795000000"), ("webhook-signature", header.as_str())];
+//! let request = Request { target: "/hooks", headers: &headers, body };
+//! assert_eq!(verify_request(&request, &[public.clone()], 1_795_000_000), Ok(()));
+//! let both = [VerifyKey::from(old), VerifyKey::from(public)];
+//! assert_eq!(verify_request(&request, &both, 1_795_000_000), Ok(()));
+//! # Ok::<(), kurir_verify::VerifyError>(())
+//! ```
+//!
 //! # DealPOS and ZORT
 //!
 //! A DealPOS body is the payload itself and DealPOS names the event type only by the URL it posts to (one per
@@ -80,19 +104,22 @@
 pub mod decode;
 pub mod error;
 pub mod events;
+pub mod keys;
 pub mod secret;
 pub mod signature;
 
 pub use decode::{decode, decode_dealpos, decode_standard, decode_zort, Dialect, Request, Webhook};
 pub use error::VerifyError;
 pub use events::CatalogEvent;
+pub use keys::{PublicKey, SignKey, SigningKey, VerifyKey};
 pub use secret::WebhookSecret;
-pub use signature::{sign, signature_header, verify, SignedHeaders, TOLERANCE_SECS};
+pub use signature::{sign, signature_header, verify, SignedHeaders, Signs, Verifies, TOLERANCE_SECS};
 
 /// Verifies a request's Standard Webhooks signature against any of `secrets`, at `now_secs` (seconds since the
 /// Unix epoch): the signed headers must be there, the timestamp within [`TOLERANCE_SECS`] of `now_secs`, and one
-/// of the signatures must match one of the secrets over the body exactly as received.
-pub fn verify_request(request: &Request<'_>, secrets: &[WebhookSecret], now_secs: i64) -> Result<(), VerifyError> {
+/// of the signatures must match one of the keys ([`WebhookSecret`]s for `v1`, [`PublicKey`]s for `v1a`, or
+/// [`VerifyKey`]s of either kind) over the body exactly as received.
+pub fn verify_request<K: Verifies>(request: &Request<'_>, secrets: &[K], now_secs: i64) -> Result<(), VerifyError> {
     let headers = SignedHeaders {
         id: request.header(signature::HEADER_ID),
         timestamp: request.header(signature::HEADER_TIMESTAMP),

@@ -1,4 +1,5 @@
-//! Standard Webhooks signatures: `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`.
+//! Standard Webhooks signatures over `{id}.{timestamp}.{body}`: `v1,<base64 HMAC-SHA256>` with a `whsec_` secret,
+//! or `v1a,<base64 ed25519>` with a `whsk_` key (verified with its `whpk_` public key).
 //!
 //! During a secret rotation a request carries one signature per live secret, separated by spaces; a receiver
 //! accepts it when any one matches. Verification rejects timestamps more than five minutes away from `now`, so a
@@ -10,6 +11,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use crate::keys::{PublicKey, SignKey, SigningKey, VerifyKey};
 use crate::{VerifyError, WebhookSecret};
 
 pub const HEADER_ID: &str = "webhook-id";
@@ -19,43 +21,100 @@ pub const HEADER_SIGNATURE: &str = "webhook-signature";
 /// How far a timestamp may be from the verifier's clock.
 pub const TOLERANCE_SECS: i64 = 5 * 60;
 
-/// The `v1,…` signature of one message under one secret.
-pub fn sign(secret: &WebhookSecret, msg_id: &str, timestamp_secs: i64, body: &[u8]) -> String {
-    format!("v1,{}", STANDARD.encode(mac(secret, msg_id, timestamp_secs, body)))
+/// What is signed: `{id}.{timestamp}.{body}`.
+fn signed_content(msg_id: &str, timestamp_secs: i64, body: &[u8]) -> Vec<u8> {
+    let mut content = format!("{msg_id}.{timestamp_secs}.").into_bytes();
+    content.extend_from_slice(body);
+    content
 }
 
-/// The whole `webhook-signature` value: one signature per secret, space-separated.
-pub fn signature_header<'a>(
-    secrets: impl IntoIterator<Item = &'a WebhookSecret>,
+/// A key that signs: an HMAC secret (`v1`) or an ed25519 key (`v1a`).
+pub trait Signs {
+    /// The `v1,…` or `v1a,…` signature of one message.
+    fn signature(&self, msg_id: &str, timestamp_secs: i64, body: &[u8]) -> String;
+}
+
+impl Signs for WebhookSecret {
+    fn signature(&self, msg_id: &str, timestamp_secs: i64, body: &[u8]) -> String {
+        sign(self, msg_id, timestamp_secs, body)
+    }
+}
+
+impl Signs for SigningKey {
+    fn signature(&self, msg_id: &str, timestamp_secs: i64, body: &[u8]) -> String {
+        format!("v1a,{}", STANDARD.encode(self.sign(&signed_content(msg_id, timestamp_secs, body))))
+    }
+}
+
+impl Signs for SignKey {
+    fn signature(&self, msg_id: &str, timestamp_secs: i64, body: &[u8]) -> String {
+        match self {
+            SignKey::Secret(secret) => secret.signature(msg_id, timestamp_secs, body),
+            SignKey::Ed25519(key) => key.signature(msg_id, timestamp_secs, body),
+        }
+    }
+}
+
+/// A key that verifies: an HMAC secret (`v1` signatures) or an ed25519 public key (`v1a`).
+pub trait Verifies {
+    /// Whether `signature` (decoded from base64), offered as `version`, signs `content`.
+    fn verifies(&self, version: &str, content: &[u8], signature: &[u8]) -> bool;
+}
+
+impl Verifies for WebhookSecret {
+    fn verifies(&self, version: &str, content: &[u8], signature: &[u8]) -> bool {
+        version == "v1" && bool::from(signature.ct_eq(&mac(self, content)))
+    }
+}
+
+impl Verifies for PublicKey {
+    fn verifies(&self, version: &str, content: &[u8], signature: &[u8]) -> bool {
+        version == "v1a" && PublicKey::verifies(self, content, signature)
+    }
+}
+
+impl Verifies for VerifyKey {
+    fn verifies(&self, version: &str, content: &[u8], signature: &[u8]) -> bool {
+        match self {
+            VerifyKey::Secret(secret) => secret.verifies(version, content, signature),
+            VerifyKey::Public(key) => Verifies::verifies(key, version, content, signature),
+        }
+    }
+}
+
+/// The `v1,…` signature of one message under one secret.
+pub fn sign(secret: &WebhookSecret, msg_id: &str, timestamp_secs: i64, body: &[u8]) -> String {
+    format!("v1,{}", STANDARD.encode(mac(secret, &signed_content(msg_id, timestamp_secs, body))))
+}
+
+/// The whole `webhook-signature` value: one signature per key, space-separated.
+pub fn signature_header<'a, K: Signs + 'a>(
+    keys: impl IntoIterator<Item = &'a K>,
     msg_id: &str,
     timestamp_secs: i64,
     body: &[u8],
 ) -> String {
-    let signatures: Vec<String> = secrets.into_iter().map(|s| sign(s, msg_id, timestamp_secs, body)).collect();
+    let signatures: Vec<String> = keys.into_iter().map(|k| k.signature(msg_id, timestamp_secs, body)).collect();
     signatures.join(" ")
 }
 
 /// kurir's three signature headers for one attempt: `webhook-id` (the event id), `webhook-timestamp` and
 /// `webhook-signature` over `body`. Every dialect can carry them, so any receiver can verify what it got.
-pub fn headers(secrets: &[WebhookSecret], msg_id: &str, now_ms: i64, body: &[u8]) -> [(String, String); 3] {
+pub fn headers<K: Signs>(keys: &[K], msg_id: &str, now_ms: i64, body: &[u8]) -> [(String, String); 3] {
     let now_secs = now_ms.div_euclid(1000);
     [
         (HEADER_ID.to_owned(), msg_id.to_owned()),
         (HEADER_TIMESTAMP.to_owned(), now_secs.to_string()),
-        (HEADER_SIGNATURE.to_owned(), signature_header(secrets, msg_id, now_secs, body)),
+        (HEADER_SIGNATURE.to_owned(), signature_header(keys, msg_id, now_secs, body)),
     ]
 }
 
-fn mac(secret: &WebhookSecret, msg_id: &str, timestamp_secs: i64, body: &[u8]) -> [u8; 32] {
+fn mac(secret: &WebhookSecret, content: &[u8]) -> [u8; 32] {
     // HMAC accepts keys of any length, so this cannot fail; the fallback keeps the function total.
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.key()) else {
         return [0; 32];
     };
-    mac.update(msg_id.as_bytes());
-    mac.update(b".");
-    mac.update(timestamp_secs.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
+    mac.update(content);
     mac.finalize().into_bytes().into()
 }
 
@@ -67,9 +126,10 @@ pub struct SignedHeaders<'a> {
     pub signature: Option<&'a str>,
 }
 
-/// Verifies a received request against any of `secrets` at time `now_secs`.
-pub fn verify<'a>(
-    secrets: impl IntoIterator<Item = &'a WebhookSecret>,
+/// Verifies a received request against any of `keys` (HMAC secrets, ed25519 public keys, or [`VerifyKey`]s) at
+/// time `now_secs`.
+pub fn verify<'a, K: Verifies + 'a>(
+    keys: impl IntoIterator<Item = &'a K>,
     headers: SignedHeaders<'_>,
     body: &[u8],
     now_secs: i64,
@@ -84,15 +144,14 @@ pub fn verify<'a>(
     if timestamp_secs - now_secs > TOLERANCE_SECS {
         return Err(VerifyError::TimestampTooNew);
     }
-    let offered: Vec<Vec<u8>> = signature
+    let offered: Vec<(&str, Vec<u8>)> = signature
         .split(' ')
         .filter_map(|part| part.split_once(','))
-        .filter(|(version, _)| *version == "v1")
-        .filter_map(|(_, encoded)| STANDARD.decode(encoded).ok())
+        .filter_map(|(version, encoded)| STANDARD.decode(encoded).ok().map(|bytes| (version, bytes)))
         .collect();
-    for secret in secrets {
-        let expected = mac(secret, id, timestamp_secs, body);
-        if offered.iter().any(|candidate| bool::from(candidate.as_slice().ct_eq(&expected))) {
+    let content = signed_content(id, timestamp_secs, body);
+    for key in keys {
+        if offered.iter().any(|(version, candidate)| key.verifies(version, &content, candidate)) {
             return Ok(());
         }
     }
@@ -116,6 +175,40 @@ mod tests {
 
     fn headers<'a>(signature: &'a str, timestamp: &'a str) -> SignedHeaders<'a> {
         SignedHeaders { id: Some(MSG_ID), timestamp: Some(timestamp), signature: Some(signature) }
+    }
+
+    #[test]
+    fn ed25519_signs_v1a_verified_by_the_public_key_only() {
+        let key = SigningKey::from_seed([42; 32]);
+        let header = signature_header([&key], MSG_ID, TIMESTAMP, BODY);
+        assert!(header.starts_with("v1a,") && header.len() == 4 + 88, "{header}");
+        let public = key.public_key();
+        assert_eq!(verify([&public], headers(&header, "1649367553"), BODY, TIMESTAMP), Ok(()));
+        let other = SigningKey::from_seed([43; 32]).public_key();
+        assert_eq!(
+            verify([&other], headers(&header, "1649367553"), BODY, TIMESTAMP),
+            Err(VerifyError::InvalidSignature)
+        );
+        assert_eq!(
+            verify([&public], headers(&header, "1649367553"), b"tampered", TIMESTAMP),
+            Err(VerifyError::InvalidSignature)
+        );
+        // A v1a signature is no HMAC, and a v1 one no ed25519 signature, whatever the bytes.
+        let v1_bytes = header.replacen("v1a,", "v1,", 1);
+        assert_eq!(
+            verify([&secret()], headers(&v1_bytes, "1649367553"), BODY, TIMESTAMP),
+            Err(VerifyError::InvalidSignature)
+        );
+        // During a switch from HMAC to ed25519 both go out; either kind of key verifies.
+        let both = format!("{SIGNATURE} {header}");
+        for key in [VerifyKey::Secret(secret()), VerifyKey::Public(public)] {
+            assert_eq!(verify([&key], headers(&both, "1649367553"), BODY, TIMESTAMP), Ok(()));
+        }
+        assert_eq!(
+            signature_header([&SignKey::Ed25519(key.clone())], MSG_ID, TIMESTAMP, BODY),
+            signature_header([&key], MSG_ID, TIMESTAMP, BODY),
+            "ed25519 signatures are deterministic"
+        );
     }
 
     #[test]

@@ -28,7 +28,7 @@ pub mod zort;
 mod test_support;
 
 pub use error::WireError;
-pub use kurir_verify::{secret, signature, WebhookSecret};
+pub use kurir_verify::{secret, signature, SignKey, SigningKey, WebhookSecret};
 pub use request::{loggable, loggable_response_headers, OutboundRequest};
 
 use kurir_core::catalog::ZortTrigger;
@@ -50,7 +50,7 @@ pub fn encode(
     }
 }
 
-/// The endpoint's secrets that sign at `now_ms`, parsed.
-pub(crate) fn secrets_at(endpoint: &Endpoint, now_ms: i64) -> Result<Vec<WebhookSecret>, WireError> {
-    endpoint.live_secrets(now_ms).map(|s| WebhookSecret::parse(s).map_err(WireError::from)).collect()
+/// The endpoint's keys that sign at `now_ms` (HMAC secrets and ed25519 keys), parsed.
+pub(crate) fn secrets_at(endpoint: &Endpoint, now_ms: i64) -> Result<Vec<SignKey>, WireError> {
+    endpoint.live_secrets(now_ms).map(|s| SignKey::parse(s).map_err(WireError::from)).collect()
 }

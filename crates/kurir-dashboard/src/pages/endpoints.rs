@@ -344,8 +344,12 @@ async fn endpoint_page(
                 dt { "Created" } dd { (format::time(endpoint.created_at_ms)) }
             }
             details {
-                summary { "Signing secret" }
-                pre.mono { (kurir_api::endpoints::current_secret(&endpoint).unwrap_or_default()) }
+                @if kurir_api::signing::scheme_of(&endpoint) == "v1a" {
+                    summary { "Public key (ed25519, v1a)" }
+                } @else {
+                    summary { "Signing secret" }
+                }
+                pre.mono { (kurir_api::signing::receiver_key(&endpoint).unwrap_or_default()) }
             }
         }
         div.card {
@@ -420,7 +424,7 @@ pub async fn act(
             kurir_api::endpoints::patch_endpoint(app, &tenant, &id, patch).await.map(|_| format!("{back}?saved=1"))
         }
         "resume" => kurir_api::endpoints::resume_now(app, &tenant, &id).await.map(|n| format!("{back}?resumed={n}")),
-        "rotate-secret" => kurir_api::endpoints::rotate(app, &tenant, &id).await.map(|(_, until)| {
+        "rotate-secret" => kurir_api::signing::rotate(app, &tenant, &id).await.map(|(_, until)| {
             let until: String = form_urlencoded::byte_serialize(format::time(until).as_bytes()).collect();
             format!("{back}?rotated={until}")
         }),
