@@ -2,7 +2,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use kurir_core::tenant::{validate_name, validate_publish_rate, AttemptLog, Tenant};
+use kurir_core::tenant::{validate_name, validate_publish_rate, validate_retention_days, AttemptLog, Tenant};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -28,6 +28,9 @@ struct TenantIn {
     /// Events a second the tenant may publish (in bursts of as many); absent or null: no limit.
     #[serde(default)]
     publish_rate: Option<u32>,
+    /// Days its history (events, deliveries, attempts, logs) is kept; absent or null: the server's default.
+    #[serde(default)]
+    retention_days: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -38,6 +41,8 @@ pub(crate) struct TenantOut {
     attempt_log: &'static str,
     /// Events a second the tenant may publish; null: no limit.
     publish_rate: Option<u32>,
+    /// Days its history is kept; null: the server's default (`--retention-days`, 30 unless set).
+    retention_days: Option<u32>,
     created_at: String,
 }
 
@@ -48,6 +53,7 @@ impl From<Tenant> for TenantOut {
             name: tenant.name,
             attempt_log: tenant.attempt_log.as_str(),
             publish_rate: tenant.publish_rate,
+            retention_days: tenant.retention_days,
             created_at: rfc3339(tenant.created_at_ms),
         }
     }
@@ -62,6 +68,10 @@ struct TenantPatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<u32>)]
     publish_rate: Option<Option<u32>>,
+    /// A number of days sets it; null goes back to the server's default; absent leaves it.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<u32>)]
+    retention_days: Option<Option<u32>>,
 }
 
 /// A field that may be absent (outer `None`), null (`Some(None)`) or a value.
@@ -90,7 +100,7 @@ async fn show(
 #[utoipa::path(patch, path = "/v1/tenants/{tenant}", tag = "tenants", operation_id = "update_tenant",
     params(TenantParam), request_body = TenantPatch,
     responses((status = 200, body = TenantOut),
-        (status = 403, description = "A tenant key tried to set the publish rate.", body = ErrorBody)))]
+        (status = 403, description = "A tenant key tried to set the publish rate or the retention.", body = ErrorBody)))]
 async fn update(
     caller: Caller,
     State(state): State<AppState>,
@@ -98,8 +108,8 @@ async fn update(
     Json(patch): Json<TenantPatch>,
 ) -> Result<axum::Json<TenantOut>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    if patch.publish_rate.is_some() && caller != Caller::Admin {
-        return Err(ApiError::forbidden("only the admin sets a tenant's publish rate"));
+    if (patch.publish_rate.is_some() || patch.retention_days.is_some()) && caller != Caller::Admin {
+        return Err(ApiError::forbidden("only the admin sets a tenant's publish rate and retention"));
     }
     let mut current = state.store.get_tenant(&tenant).await?;
     if let Some(name) = patch.name {
@@ -112,6 +122,10 @@ async fn update(
     if let Some(rate) = patch.publish_rate {
         rate.map(validate_publish_rate).transpose()?;
         current.publish_rate = rate;
+    }
+    if let Some(days) = patch.retention_days {
+        days.map(validate_retention_days).transpose()?;
+        current.retention_days = days;
     }
     state.store.update_tenant(current.clone()).await?;
     state.publish_rates.remember(&current.id, current.publish_rate);
@@ -131,12 +145,14 @@ async fn create(
     validate_name(&body.name)?;
     let attempt_log = body.attempt_log.as_deref().map(AttemptLog::parse).transpose()?.unwrap_or_default();
     body.publish_rate.map(validate_publish_rate).transpose()?;
+    body.retention_days.map(validate_retention_days).transpose()?;
     let tenant = Tenant {
         id,
         name: body.name,
         attempt_log,
         created_at_ms: kurir_engine::now_ms(),
         publish_rate: body.publish_rate,
+        retention_days: body.retention_days,
     };
     state.store.create_tenant(tenant.clone()).await?;
     Ok((StatusCode::CREATED, axum::Json(tenant.into())))

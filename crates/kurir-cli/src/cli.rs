@@ -395,4 +395,9 @@ pub struct ServeArgs {
     /// The fewest failed attempts in a row that can disable an endpoint.
     #[arg(long, env = "KURIR_DISABLE_MIN_ATTEMPTS", default_value_t = 10)]
     pub disable_min_attempts: u32,
+
+    /// Days of history (events, deliveries, attempts, inbound and call-out logs, statistics) kept for tenants
+    /// without their own `retention_days`; older history is purged in the background. 0 keeps everything.
+    #[arg(long, env = "KURIR_RETENTION_DAYS", default_value_t = kurir_core::tenant::DEFAULT_RETENTION_DAYS)]
+    pub retention_days: u32,
 }

@@ -65,6 +65,9 @@ pub async fn serve(
         },
         ..EngineConfig::default()
     };
+    let retention =
+        kurir_engine::retention::RetentionConfig { default_days: args.retention_days, ..Default::default() };
+    tokio::spawn(kurir_engine::retention::run(Arc::clone(&store), retention, shutdown.clone()));
     let engine = tokio::spawn(kurir_engine::run(
         Arc::clone(&store),
         Arc::clone(&catalog),

@@ -12,6 +12,28 @@ pub struct Tenant {
     pub created_at_ms: i64,
     /// Events a second the tenant may publish (a burst of as many); `None`: no limit.
     pub publish_rate: Option<u32>,
+    /// Days its history (events, deliveries, attempts, logs) is kept; `None`: the server's default.
+    pub retention_days: Option<u32>,
+}
+
+/// How long history is kept unless the server or the tenant says otherwise.
+pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+/// The longest a tenant's retention may be (ten years).
+pub const MAX_RETENTION_DAYS: u32 = 3_650;
+
+/// Checks a tenant's retention: 1 to 3650 days.
+pub fn validate_retention_days(days: u32) -> Result<(), CoreError> {
+    if !(1..=MAX_RETENTION_DAYS).contains(&days) {
+        return Err(CoreError::invalid("retention_days", "must be between 1 and 3650 days, or null for the default"));
+    }
+    Ok(())
+}
+
+/// Until when a tenant's history is purged at `now_ms`: its own retention, else the server's default (0 keeps
+/// everything, `None` here).
+pub fn history_cutoff(now_ms: i64, tenant_days: Option<u32>, default_days: u32) -> Option<i64> {
+    let days = tenant_days.unwrap_or(default_days);
+    (days > 0).then(|| now_ms - i64::from(days) * 86_400_000)
 }
 
 /// The most events a second a limit may allow.
@@ -74,6 +96,17 @@ pub fn validate_name(name: &str) -> Result<(), CoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn history_is_kept_for_the_tenants_days_else_the_default_and_0_keeps_it_all() {
+        let day = 86_400_000;
+        assert_eq!(history_cutoff(100 * day, Some(7), 30), Some(93 * day));
+        assert_eq!(history_cutoff(100 * day, None, 30), Some(70 * day));
+        assert_eq!(history_cutoff(100 * day, None, 0), None);
+        assert_eq!(history_cutoff(100 * day, Some(1), 0), Some(99 * day), "a tenant's own retention applies anyway");
+        assert!(validate_retention_days(0).is_err() && validate_retention_days(3_651).is_err());
+        assert!(validate_retention_days(90).is_ok());
+    }
 
     #[test]
     fn attempt_log_modes() {

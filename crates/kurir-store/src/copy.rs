@@ -40,7 +40,14 @@ const TABLES: &[Table] = &[
     Table { name: "settings", columns: &[("key", Text), ("value", Blob)], identity: false },
     Table {
         name: "tenants",
-        columns: &[("id", Text), ("name", Text), ("created_at", Int), ("attempt_log", Text), ("publish_rate", Int)],
+        columns: &[
+            ("id", Text),
+            ("name", Text),
+            ("created_at", Int),
+            ("attempt_log", Text),
+            ("publish_rate", Int),
+            ("retention_days", Int),
+        ],
         identity: false,
     },
     Table {

@@ -48,6 +48,7 @@ pub mod copy;
 pub mod error;
 mod open;
 pub mod postgres;
+mod retention;
 pub mod sealed;
 pub mod secrets;
 pub mod sql;
@@ -436,6 +437,11 @@ pub trait Store: Send + Sync + 'static {
     /// The tenant's delivery statistics per endpoint and minute from `since_minute` (Unix minutes) on, oldest
     /// first. `record_outcomes` adds to them; they never scan the attempt log.
     async fn attempt_stats(&self, tenant: &TenantId, since_minute: i64) -> Result<Vec<EndpointMinute>>;
+    /// Deletes one bounded batch of a tenant's history from before `before_ms`: up to `limit` events whose
+    /// deliveries are all finished (with those deliveries and their attempts), and up to `limit` rows of each log
+    /// (inbound requests, call-outs, delivery statistics). Returns how many rows went: 0 when nothing older is
+    /// left. A delivery still pending keeps its event; each batch is one short write.
+    async fn purge_history(&self, tenant: &TenantId, before_ms: i64, limit: u32) -> Result<u64>;
     /// Re-queues every dead delivery of an endpoint created since `since_ms`; returns how many.
     async fn recover_endpoint(
         &self,

@@ -300,6 +300,10 @@ impl Store for SealedStore {
         self.backend.resume_endpoint(tenant, endpoint, now_ms).await
     }
 
+    async fn purge_history(&self, tenant: &TenantId, before_ms: i64, limit: u32) -> Result<u64> {
+        self.backend.purge_history(tenant, before_ms, limit).await
+    }
+
     async fn recover_endpoint(
         &self,
         tenant: &TenantId,

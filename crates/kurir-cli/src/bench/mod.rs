@@ -183,6 +183,7 @@ impl Nodes {
                 circuit_cooldown_ms: 30_000,
                 disable_after_secs: 0,
                 disable_min_attempts: 0,
+                retention_days: 0,
             };
             let shutdown = shutdown.clone();
             let server = tokio::spawn(async move { serve::serve(&serve_args, kurir_listener, shutdown).await });

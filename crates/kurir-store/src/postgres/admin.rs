@@ -69,18 +69,29 @@ async fn change(
     }
 }
 
-/// A tenant's publish rate as the column holds it.
+/// A tenant's publish rate and retention as the columns hold them.
 fn rate(tenant: &Tenant) -> Option<i64> {
     tenant.publish_rate.map(i64::from)
+}
+
+fn retention(tenant: &Tenant) -> Option<i64> {
+    tenant.retention_days.map(i64::from)
 }
 
 pub(crate) async fn create_tenant(store: &PgStore, tenant: &Tenant) -> Result<()> {
     let client = store.client().await?;
     let inserted = client
         .execute_cached(
-            "INSERT INTO tenants (id, name, created_at, attempt_log, publish_rate) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (id) DO NOTHING",
-            &[&tenant.id.as_str(), &tenant.name, &tenant.created_at_ms, &tenant.attempt_log.as_str(), &rate(tenant)],
+            "INSERT INTO tenants (id, name, created_at, attempt_log, publish_rate, retention_days)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+            &[
+                &tenant.id.as_str(),
+                &tenant.name,
+                &tenant.created_at_ms,
+                &tenant.attempt_log.as_str(),
+                &rate(tenant),
+                &retention(tenant),
+            ],
         )
         .await
         .map_err(pg_error)?;
@@ -98,9 +109,9 @@ pub(crate) async fn get_tenant(client: &impl GenericClient, tenant: &TenantId) -
 
 pub(crate) async fn update_tenant(store: &PgStore, tenant: &Tenant) -> Result<()> {
     let client = store.client().await?;
-    let sql = "UPDATE tenants SET name = $2, attempt_log = $3, publish_rate = $4 WHERE id = $1";
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
-        [&tenant.id.as_str(), &tenant.name, &tenant.attempt_log.as_str(), &rate(tenant)];
+    let sql = "UPDATE tenants SET name = $2, attempt_log = $3, publish_rate = $4, retention_days = $5 WHERE id = $1";
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
+        [&tenant.id.as_str(), &tenant.name, &tenant.attempt_log.as_str(), &rate(tenant), &retention(tenant)];
     change(&client, "tenant", sql, &params).await
 }
 

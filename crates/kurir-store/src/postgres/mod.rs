@@ -17,6 +17,7 @@ mod deliveries;
 mod events;
 mod outcomes;
 pub(crate) mod queue;
+mod retention;
 mod rows;
 mod schema;
 mod wakeups;
@@ -434,6 +435,9 @@ mod store_impl {
         }
         async fn resume_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<u64> {
             deliveries::resume(self, tenant, endpoint, now_ms).await
+        }
+        async fn purge_history(&self, tenant: &TenantId, before_ms: i64, limit: u32) -> Result<u64> {
+            super::retention::purge(self, tenant, before_ms, limit).await
         }
         async fn recover_endpoint(
             &self,

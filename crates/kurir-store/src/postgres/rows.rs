@@ -142,7 +142,7 @@ pub(crate) fn attempt(row: &Row) -> Result<Attempt, StoreError> {
     })
 }
 
-pub(crate) const TENANT_COLUMNS: &str = "id, name, created_at, attempt_log, publish_rate";
+pub(crate) const TENANT_COLUMNS: &str = "id, name, created_at, attempt_log, publish_rate, retention_days";
 
 pub(crate) fn tenant(row: &Row) -> Result<Tenant, StoreError> {
     const T: &str = "tenants";
@@ -153,6 +153,7 @@ pub(crate) fn tenant(row: &Row) -> Result<Tenant, StoreError> {
         created_at_ms: get(row, T, 2)?,
         attempt_log: AttemptLog::parse(&mode).map_err(|err| StoreError::corrupt(T, err))?,
         publish_rate: get::<Option<i64>>(row, T, 4)?.map(|rate| u32::try_from(rate).unwrap_or(u32::MAX)),
+        retention_days: get::<Option<i64>>(row, T, 5)?.map(|days| u32::try_from(days).unwrap_or(u32::MAX)),
     })
 }
 

@@ -249,6 +249,8 @@ CREATE INDEX attempt_stats_tenant ON attempt_stats(tenant_id, minute);
 "#,
     // 6: a tenant's publish rate limit (events a second; NULL: none).
     "ALTER TABLE tenants ADD COLUMN publish_rate BIGINT;",
+    // 7: how many days a tenant's history is kept (NULL: the server's default).
+    "ALTER TABLE tenants ADD COLUMN retention_days BIGINT;",
 ];
 
 /// Brings the database up to the current schema, holding the migration lock meanwhile.

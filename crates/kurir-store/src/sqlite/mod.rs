@@ -16,6 +16,7 @@ mod events;
 mod rows;
 mod schema;
 pub use schema::SCHEMA_VERSION;
+mod retention;
 mod sources;
 mod tenants;
 mod writer;
@@ -393,6 +394,11 @@ impl Store for SqliteStore {
     async fn resume_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<u64> {
         let (tenant, endpoint) = (tenant.clone(), endpoint.clone());
         self.write(move |c| deliveries::resume(c, &tenant, &endpoint, now_ms)).await
+    }
+
+    async fn purge_history(&self, tenant: &TenantId, before_ms: i64, limit: u32) -> Result<u64> {
+        let tenant = tenant.clone();
+        self.write(move |c| retention::purge(c, &tenant, before_ms, limit)).await
     }
 
     async fn recover_endpoint(

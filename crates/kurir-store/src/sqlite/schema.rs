@@ -230,6 +230,8 @@ CREATE INDEX attempt_stats_tenant ON attempt_stats(tenant_id, minute);
 "#,
     // 11: a tenant's publish rate limit (events a second; NULL: none).
     "ALTER TABLE tenants ADD COLUMN publish_rate INTEGER;",
+    // 12: how many days a tenant's history is kept (NULL: the server's default).
+    "ALTER TABLE tenants ADD COLUMN retention_days INTEGER;",
 ];
 
 /// The schema version a fully migrated database has.

@@ -45,14 +45,15 @@ pub(crate) fn insert_setting(conn: &Connection, key: &str, value: &[u8]) -> Resu
 
 pub(crate) fn create_tenant(conn: &Connection, tenant: &Tenant) -> Result<(), StoreError> {
     let inserted = conn.execute(
-        "INSERT INTO tenants (id, name, created_at, attempt_log, publish_rate) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO tenants (id, name, created_at, attempt_log, publish_rate, retention_days)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
         params![
             tenant.id.as_str(),
             tenant.name,
             tenant.created_at_ms,
             tenant.attempt_log.as_str(),
-            tenant.publish_rate
+            tenant.publish_rate,
+            tenant.retention_days
         ],
     )?;
     if inserted == 0 {
@@ -70,13 +71,20 @@ fn tenant_row(row: &rusqlite::Row<'_>) -> Result<Tenant, StoreError> {
         attempt_log: AttemptLog::parse(&mode)
             .map_err(|err| StoreError::Corrupt { table: "tenants", message: err.to_string() })?,
         publish_rate: row.get(4)?,
+        retention_days: row.get(5)?,
     })
 }
 
 pub(crate) fn update_tenant(conn: &Connection, tenant: &Tenant) -> Result<(), StoreError> {
     let changed = conn.execute(
-        "UPDATE tenants SET name = ?2, attempt_log = ?3, publish_rate = ?4 WHERE id = ?1",
-        params![tenant.id.as_str(), tenant.name, tenant.attempt_log.as_str(), tenant.publish_rate],
+        "UPDATE tenants SET name = ?2, attempt_log = ?3, publish_rate = ?4, retention_days = ?5 WHERE id = ?1",
+        params![
+            tenant.id.as_str(),
+            tenant.name,
+            tenant.attempt_log.as_str(),
+            tenant.publish_rate,
+            tenant.retention_days
+        ],
     )?;
     if changed == 0 {
         return Err(StoreError::NotFound("tenant"));
@@ -85,14 +93,16 @@ pub(crate) fn update_tenant(conn: &Connection, tenant: &Tenant) -> Result<(), St
 }
 
 pub(crate) fn get_tenant(conn: &Connection, tenant: &TenantId) -> Result<Tenant, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT id, name, created_at, attempt_log, publish_rate FROM tenants WHERE id = ?1")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, name, created_at, attempt_log, publish_rate, retention_days FROM tenants WHERE id = ?1",
+    )?;
     collect(&mut stmt, [tenant.as_str()], tenant_row)?.pop().ok_or(StoreError::NotFound("tenant"))
 }
 
 pub(crate) fn list_tenants(conn: &Connection) -> Result<Vec<Tenant>, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT id, name, created_at, attempt_log, publish_rate FROM tenants ORDER BY id")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, name, created_at, attempt_log, publish_rate, retention_days FROM tenants ORDER BY id",
+    )?;
     collect(&mut stmt, [], tenant_row)
 }
 

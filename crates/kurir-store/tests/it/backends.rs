@@ -88,8 +88,14 @@ pub async fn fixture(backend: Backend) -> Fixture {
 }
 
 pub async fn add_tenant(store: &dyn Store, id: TenantId, name: &str) {
-    let tenant =
-        Tenant { id, name: name.into(), created_at_ms: NOW, attempt_log: Default::default(), publish_rate: None };
+    let tenant = Tenant {
+        id,
+        name: name.into(),
+        created_at_ms: NOW,
+        attempt_log: Default::default(),
+        publish_rate: None,
+        retention_days: None,
+    };
     store.create_tenant(tenant).await.unwrap_or_else(|e| panic!("{e}"));
 }
 

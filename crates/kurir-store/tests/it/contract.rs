@@ -113,7 +113,8 @@ async fn queries_are_scoped_to_their_tenant(backend: Backend) {
                 name: "x".into(),
                 created_at_ms: NOW,
                 attempt_log: Default::default(),
-                publish_rate: None
+                publish_rate: None,
+                retention_days: None,
             })
             .await,
         Err(StoreError::Conflict(_))
@@ -424,7 +425,96 @@ async fn the_queue_summary_counts_what_waits_and_what_is_sick(backend: Backend) 
     assert_eq!((summary.unfinished, summary.oldest_due_ms), (0, None), "finished deliveries leave the queue");
 }
 
+const DAY: i64 = 86_400_000;
+
+/// Whether an event of the fixture's tenant is no longer stored.
+async fn gone(fx: &Fixture, id: &kurir_core::id::EventId) -> bool {
+    matches!(fx.store.get_event(&fx.tenant, id).await, Err(StoreError::NotFound(_)))
+}
+
+async fn retention_purges_old_finished_history_in_batches_and_keeps_what_is_pending(backend: Backend) {
+    let fx = fixture(backend).await;
+    add_endpoint(fx.store.as_ref(), &fx.tenant, None).await;
+    let old = [event(&fx.tenant, None, NOW - 10 * DAY), event(&fx.tenant, None, NOW - 10 * DAY)];
+    let old_pending = event(&fx.tenant, None, NOW - 10 * DAY);
+    let recent = event(&fx.tenant, None, NOW);
+    let events = vec![old[0].clone(), old[1].clone(), old_pending.clone(), recent.clone()];
+    publish(&fx, events).await.unwrap_or_else(|e| panic!("{e}"));
+    let other = tenant_id("other");
+    add_tenant(fx.store.as_ref(), other.clone(), "Other").await;
+    let elsewhere = event(&other, None, NOW - 10 * DAY);
+    fx.store.publish(&other, vec![elsewhere.clone()]).await.unwrap_or_else(|e| panic!("{e}"));
+    // The two old ones finish (one dead, one sent); the old pending one and the recent one are still trying.
+    let claims = claim(&fx, NOW).await;
+    let outcomes = claims
+        .iter()
+        .map(|c| {
+            let next = if c.event.id == old[0].id {
+                NextStep::Dead
+            } else if c.event.id == old[1].id {
+                NextStep::Succeeded
+            } else {
+                NextStep::RetryAt { due_ms: NOW + DAY }
+            };
+            outcome(c, next, c.lease_token)
+        })
+        .collect();
+    record(&fx, outcomes).await;
+    let old_delivery = claims.iter().find(|c| c.event.id == old[0].id).map(|c| c.delivery.id.clone());
+    let old_delivery = old_delivery.unwrap_or_else(|| panic!("no claim of the old event"));
+
+    let cutoff = NOW - DAY;
+    let first = fx.store.purge_history(&fx.tenant, cutoff, 1).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(first >= 3, "one event, its delivery and its attempt: {first}");
+    assert!(gone(&fx, &old[0].id).await ^ gone(&fx, &old[1].id).await, "a batch of one takes one event");
+    while fx.store.purge_history(&fx.tenant, cutoff, 1).await.unwrap_or_else(|e| panic!("{e}")) > 0 {}
+    assert!(gone(&fx, &old[0].id).await && gone(&fx, &old[1].id).await, "finished and old: purged");
+    assert!(!gone(&fx, &old_pending.id).await, "a delivery still pending keeps its event");
+    assert!(!gone(&fx, &recent.id).await, "recent history stays");
+    let attempts = fx.store.list_attempts(&fx.tenant, &old_delivery).await.unwrap_or_default();
+    assert!(attempts.is_empty(), "its attempts went with it");
+    assert!(fx.store.get_event(&other, &elsewhere.id).await.is_ok(), "another tenant's history is its own");
+    assert_eq!(fx.store.purge_history(&fx.tenant, cutoff, 100).await.ok(), Some(0), "nothing left to purge");
+}
+
+/// A large backlog is purged in batches: a publish made meanwhile is answered before the purge is over, not
+/// after it (the writer is never held for the whole backlog).
+async fn purging_a_large_backlog_does_not_hold_up_publishing(backend: Backend) {
+    let fx = fixture(backend).await;
+    // A tenant without endpoints: its events have no deliveries to wait for, so all of them may go.
+    let archive = tenant_id("archive");
+    add_tenant(fx.store.as_ref(), archive.clone(), "Archive").await;
+    for _ in 0..30 {
+        let batch = (0..1_000).map(|_| event(&archive, None, NOW - 10 * DAY)).collect();
+        fx.store.publish(&archive, batch).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let purge = tokio::spawn({
+        let (store, tenant, done) = (Arc::clone(&fx.store), archive.clone(), Arc::clone(&done));
+        async move {
+            let mut purged = 0;
+            loop {
+                let gone = store.purge_history(&tenant, NOW - DAY, 500).await.unwrap_or_else(|e| panic!("{e}"));
+                if gone == 0 {
+                    break;
+                }
+                purged += gone;
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            purged
+        }
+    });
+    tokio::task::yield_now().await;
+    fx.store.publish(&archive, vec![event(&archive, None, NOW)]).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(!done.load(std::sync::atomic::Ordering::SeqCst), "the publish waited for the whole purge");
+    assert_eq!(purge.await.ok(), Some(30_000), "every old event went");
+    let left = fx.store.list_events(&archive, EventFilter { limit: 10, ..Default::default() }).await;
+    assert_eq!(left.map(|e| e.len()).ok(), Some(1), "the new one stayed");
+}
+
 crate::on_every_backend!(
+    retention_purges_old_finished_history_in_batches_and_keeps_what_is_pending,
+    purging_a_large_backlog_does_not_hold_up_publishing,
     the_queue_summary_counts_what_waits_and_what_is_sick,
     events_are_found_by_ordering_key_or_payload_text,
     outcomes_add_up_in_the_statistics_per_endpoint_and_minute,

@@ -1,0 +1,28 @@
+//! Retention on SQLite: one purge batch, run as one job of the writer thread, so publishes and outcomes queued
+//! meanwhile wait for one batch at most, never for the whole backlog.
+
+use kurir_core::id::TenantId;
+use rusqlite::{params, Connection};
+
+use crate::retention::{event_id_boundary, expired_events_sql, log_deletes};
+use crate::StoreError;
+
+pub(crate) fn purge(conn: &Connection, tenant: &TenantId, before_ms: i64, limit: u32) -> Result<u64, StoreError> {
+    let mut gone = 0;
+    let expired: Vec<String> = conn
+        .prepare_cached(&expired_events_sql('?'))?
+        .query_map(params![tenant.as_str(), event_id_boundary(before_ms), limit], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut attempts = conn
+        .prepare_cached("DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = ?1)")?;
+    let mut deliveries = conn.prepare_cached("DELETE FROM deliveries WHERE event_id = ?1")?;
+    let mut events = conn.prepare_cached("DELETE FROM events WHERE id = ?1")?;
+    for id in &expired {
+        // Children first: deliveries reference their event.
+        gone += attempts.execute([id])? + deliveries.execute([id])? + events.execute([id])?;
+    }
+    for (sql, unit) in log_deletes('?') {
+        gone += conn.prepare_cached(&sql)?.execute(params![tenant.as_str(), unit.of(before_ms), limit])?;
+    }
+    Ok(gone as u64)
+}
