@@ -16,6 +16,7 @@
 pub mod access;
 pub mod api_keys;
 pub mod auth;
+pub mod backfills;
 pub mod callouts;
 pub mod deliveries;
 pub mod endpoints;
@@ -54,6 +55,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .merge(tenants::router())
         .merge(api_keys::router())
         .merge(endpoints::router())
+        .merge(backfills::router())
         .merge(events::router())
         .merge(deliveries::router())
         .merge(event_types::router())

@@ -180,12 +180,21 @@ pub struct ReplayArgs {
     pub server: ServerArgs,
     #[arg(long)]
     pub tenant: Option<String>,
-    /// The endpoint whose dead deliveries go out again.
+    /// The endpoint the events go to.
     #[arg(long)]
     pub endpoint: String,
-    /// Deliveries created since this RFC 3339 time (`2026-11-24T08:00:00Z`).
+    /// Events published since this RFC 3339 time (`2026-11-24T08:00:00Z`).
     #[arg(long)]
     pub since: String,
+    /// …and before this RFC 3339 time.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Only events of this type (give it again for more).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub event_types: Vec<String>,
+    /// Send again only the endpoint's deliveries that died since `--since` (`recover`), not every event.
+    #[arg(long, conflicts_with_all = ["until", "event_types"])]
+    pub dead_only: bool,
 }
 
 #[derive(Args, Debug, Clone)]

@@ -213,16 +213,47 @@ impl Tail {
     }
 }
 
+/// `kurir replay`: a backfill of every event since a time (or, with `--dead-only`, a recover of what died),
+/// followed until it is done with a progress line, then counted.
 pub async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     let client = ApiClient::new(&args.server)?;
     let tenant = client.tenant(args.tenant.as_deref()).await?;
     let spinner = indicatif::ProgressBar::new_spinner();
-    spinner.set_message(format!("recovering the dead deliveries of {} since {}", args.endpoint, args.since));
     spinner.enable_steady_tick(Duration::from_millis(100));
-    let path = format!("/v1/tenants/{tenant}/endpoints/{}/recover", args.endpoint);
-    let recovered = client.post(&path, &json!({"since": args.since})).await;
+    if args.dead_only {
+        spinner.set_message(format!("recovering the dead deliveries of {} since {}", args.endpoint, args.since));
+        let path = format!("/v1/tenants/{tenant}/endpoints/{}/recover", args.endpoint);
+        let recovered = client.post(&path, &json!({"since": args.since})).await;
+        spinner.finish_and_clear();
+        println!("{} dead deliveries of {} go out again", recovered?["recovered"], args.endpoint);
+        return Ok(());
+    }
+    let mut body = json!({"since": args.since, "until": args.until});
+    if !args.event_types.is_empty() {
+        body["event_types"] = json!(args.event_types);
+    }
+    let path = format!("/v1/tenants/{tenant}/endpoints/{}/backfills", args.endpoint);
+    let started = client.post(&path, &body).await;
+    let mut backfill = match started {
+        Ok(backfill) => backfill,
+        Err(err) => {
+            spinner.finish_and_clear();
+            return Err(err);
+        }
+    };
+    let id = text(&backfill["id"]).to_owned();
+    while backfill["state"] == "running" {
+        spinner.set_message(format!("{id}: {} events looked at, {} queued", backfill["scanned"], backfill["queued"]));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        backfill = client.get(&format!("/v1/tenants/{tenant}/backfills/{id}")).await?;
+    }
     spinner.finish_and_clear();
-    let recovered = recovered?;
-    println!("{} dead deliveries of {} go out again", recovered["recovered"], args.endpoint);
+    println!(
+        "{id} {}: {} events sent again to {} ({} looked at)",
+        text(&backfill["state"]),
+        backfill["queued"],
+        args.endpoint,
+        backfill["scanned"]
+    );
     Ok(())
 }

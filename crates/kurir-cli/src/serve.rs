@@ -68,6 +68,7 @@ pub async fn serve(
     let retention =
         kurir_engine::retention::RetentionConfig { default_days: args.retention_days, ..Default::default() };
     tokio::spawn(kurir_engine::retention::run(Arc::clone(&store), retention, shutdown.clone()));
+    tokio::spawn(kurir_engine::backfills::run(Arc::clone(&store), waker.clone(), shutdown.clone()));
     let engine = tokio::spawn(kurir_engine::run(
         Arc::clone(&store),
         Arc::clone(&catalog),

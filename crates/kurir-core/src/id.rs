@@ -68,6 +68,11 @@ prefixed_id!(
     AttemptId, "atm_"
 );
 prefixed_id!(
+    /// A backfill: a tenant's past events sent again to one endpoint.
+    BackfillId, "bfl_"
+);
+
+prefixed_id!(
     /// An API key's public half. Tokens are `<key id>.<secret>`; a key id never holds a dot.
     ApiKeyId, "key_"
 );

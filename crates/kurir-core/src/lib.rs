@@ -5,6 +5,7 @@
 //! - [`id`]: prefixed, time-ordered identifiers (`evt_…`, `ep_…`, `dlv_…`) and the tenant id.
 //! - [`tenant`], [`api_key`], [`endpoint`], [`event`], [`delivery`]: one module per concept.
 //! - [`source`]: inbound URLs that vendors post to.
+//! - [`backfill`]: a tenant's past events sent again to one endpoint, a batch at a time.
 //! - [`callout`]: the synchronous loyalty call-outs and the shapes of their answers.
 //! - [`catalog`]: the event types compiled from `catalog/`, payload validation and ordering keys.
 //! - [`retry`]: the retry schedule and `Retry-After` handling.
@@ -21,6 +22,7 @@
 //! API) read clocks and sockets and call in here.
 
 pub mod api_key;
+pub mod backfill;
 pub mod callout;
 pub mod catalog;
 pub mod circuit;

@@ -9,6 +9,7 @@
 //! - [`leases`]: the leases this node works on, which a renewer keeps alive.
 //! - [`oauth`]: OAuth 2.0 client-credentials tokens for endpoints that need them, cached per endpoint.
 //! - [`outcomes`]: a task that batches outcomes into one store write (group commit) and wakes the dispatcher.
+//! - [`backfills`]: a task that works the running backfills, one bounded batch at a time.
 //! - [`retention`]: a task that purges each tenant's history older than its retention, in small batches.
 //! - [`notices`]: after a write, kurir's operational events (failing and dead deliveries, disabled and recovered
 //!   endpoints) published to the tenants' endpoints that ask for them.
@@ -23,6 +24,7 @@
 //! functions; this crate only supplies the clock and the randomness.
 
 pub mod attempt;
+pub mod backfills;
 pub mod client;
 pub mod dispatcher;
 pub mod leases;

@@ -121,6 +121,24 @@ const TABLES: &[Table] = &[
         identity: false,
     },
     Table {
+        name: "backfills",
+        columns: &[
+            ("id", Text),
+            ("tenant_id", Text),
+            ("endpoint_id", Text),
+            ("since_ms", Int),
+            ("until_ms", Int),
+            ("event_types", Text),
+            ("cursor", Int),
+            ("state", Text),
+            ("scanned", Int),
+            ("queued", Int),
+            ("created_at", Int),
+            ("updated_at", Int),
+        ],
+        identity: false,
+    },
+    Table {
         name: "events",
         columns: &[
             ("seq", Int),

@@ -42,6 +42,7 @@
 //! - **Clear failures.** A database that cannot be reached answers [`StoreError::Unavailable`] (retryable),
 //!   never a 2xx that was not kept.
 
+mod backfills;
 pub mod claiming;
 mod codec;
 pub mod copy;
@@ -57,12 +58,13 @@ pub mod stats;
 
 use async_trait::async_trait;
 use kurir_core::api_key::ApiKey;
+use kurir_core::backfill::Backfill;
 use kurir_core::callout::CalloutProvider;
 use kurir_core::circuit::{Circuit, CircuitPolicy};
 use kurir_core::delivery::{Attempt, Delivery, DeliveryState, NextStep};
 use kurir_core::endpoint::{Dialect, Endpoint};
 use kurir_core::event::Event;
-use kurir_core::id::{ApiKeyId, DeliveryId, EndpointId, EventId, TenantId};
+use kurir_core::id::{ApiKeyId, BackfillId, DeliveryId, EndpointId, EventId, TenantId};
 use kurir_core::source::{Source, SourceId};
 use kurir_core::tenant::Tenant;
 
@@ -437,6 +439,19 @@ pub trait Store: Send + Sync + 'static {
     /// The tenant's delivery statistics per endpoint and minute from `since_minute` (Unix minutes) on, oldest
     /// first. `record_outcomes` adds to them; they never scan the attempt log.
     async fn attempt_stats(&self, tenant: &TenantId, since_minute: i64) -> Result<Vec<EndpointMinute>>;
+    /// Stores a new backfill (its endpoint must be the tenant's).
+    async fn create_backfill(&self, backfill: Backfill) -> Result<()>;
+    async fn get_backfill(&self, tenant: &TenantId, id: &BackfillId) -> Result<Backfill>;
+    /// A tenant's backfills, newest first; of one endpoint when given.
+    async fn list_backfills(&self, tenant: &TenantId, endpoint: Option<&EndpointId>) -> Result<Vec<Backfill>>;
+    /// Stops a running backfill (what it queued is sent); a finished one is answered as it is.
+    async fn cancel_backfill(&self, tenant: &TenantId, id: &BackfillId, now_ms: i64) -> Result<Backfill>;
+    /// Every running backfill, of every tenant (the engine works them).
+    async fn running_backfills(&self) -> Result<Vec<Backfill>>;
+    /// One batch of a running backfill, in one write: up to `limit` of its tenant's next events in publish order,
+    /// a pending delivery (due `now_ms`) to its endpoint for each of the wanted types, and the cursor moved. A
+    /// batch shorter than `limit` ends it; a backfill whose endpoint is gone is cancelled. Returns it as it is now.
+    async fn backfill_step(&self, id: &BackfillId, limit: u32, now_ms: i64) -> Result<Backfill>;
     /// Deletes one bounded batch of a tenant's history from before `before_ms`: up to `limit` events whose
     /// deliveries are all finished (with those deliveries and their attempts), and up to `limit` rows of each log
     /// (inbound requests, call-outs, delivery statistics). Returns how many rows went: 0 when nothing older is

@@ -14,12 +14,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use kurir_core::api_key::ApiKey;
+use kurir_core::backfill::Backfill;
 use kurir_core::callout::CalloutProvider;
 use kurir_core::circuit::{Circuit, CircuitPolicy};
 use kurir_core::delivery::{Attempt, Delivery};
 use kurir_core::endpoint::{Dialect, Endpoint};
 use kurir_core::event::Event;
-use kurir_core::id::{ApiKeyId, DeliveryId, EndpointId, EventId, TenantId};
+use kurir_core::id::{ApiKeyId, BackfillId, DeliveryId, EndpointId, EventId, TenantId};
 use kurir_core::source::{Source, SourceId};
 use kurir_core::tenant::Tenant;
 
@@ -298,6 +299,30 @@ impl Store for SealedStore {
 
     async fn resume_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<u64> {
         self.backend.resume_endpoint(tenant, endpoint, now_ms).await
+    }
+
+    async fn create_backfill(&self, backfill: Backfill) -> Result<()> {
+        self.backend.create_backfill(backfill).await
+    }
+
+    async fn get_backfill(&self, tenant: &TenantId, id: &BackfillId) -> Result<Backfill> {
+        self.backend.get_backfill(tenant, id).await
+    }
+
+    async fn list_backfills(&self, tenant: &TenantId, endpoint: Option<&EndpointId>) -> Result<Vec<Backfill>> {
+        self.backend.list_backfills(tenant, endpoint).await
+    }
+
+    async fn cancel_backfill(&self, tenant: &TenantId, id: &BackfillId, now_ms: i64) -> Result<Backfill> {
+        self.backend.cancel_backfill(tenant, id, now_ms).await
+    }
+
+    async fn running_backfills(&self) -> Result<Vec<Backfill>> {
+        self.backend.running_backfills().await
+    }
+
+    async fn backfill_step(&self, id: &BackfillId, limit: u32, now_ms: i64) -> Result<Backfill> {
+        self.backend.backfill_step(id, limit, now_ms).await
     }
 
     async fn purge_history(&self, tenant: &TenantId, before_ms: i64, limit: u32) -> Result<u64> {

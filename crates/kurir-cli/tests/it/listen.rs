@@ -214,8 +214,24 @@ async fn endpoints_deliveries_events_tail_and_replay_work_against_a_running_kuri
         (tenant.deliveries_of(&doomed).await.first()?["state"] == "dead").then_some(())
     })
     .await;
-    let (ok, said, err) = run(&["replay", "--endpoint", &dead_id, "--since", "2000-01-01T00:00:00Z"]);
+    let (ok, said, err) = run(&["replay", "--dead-only", "--endpoint", &dead_id, "--since", "2000-01-01T00:00:00Z"]);
     assert!(ok && said.contains("1 dead deliveries"), "{said}{err}");
     let (ok, _, err) = run(&["replay", "--endpoint", &dead_id, "--since", "yesterday"]);
     assert!(!ok && err.contains("since") && err.trim().lines().count() == 1, "{err}");
+
+    // replay as a backfill: an endpoint made after the fact gets the past events of the type asked for.
+    let late = Receiver::ok().await;
+    let late_end = tenant.endpoint(&late.url, json!({})).await;
+    let late_id = late_end["id"].as_str().unwrap_or_default().to_owned();
+    let since = "2000-01-01T00:00:00Z";
+    let (ok, said, err) = run(&["replay", "--endpoint", &late_id, "--since", since, "--type", "DELETEPRODUCT"]);
+    assert!(ok && said.contains("done: 1 events sent again"), "{said}{err}");
+    eventually("the backfilled event", Duration::from_secs(10), || async {
+        (late.received().iter().filter_map(|r| r.header("webhook-id").map(str::to_owned)).collect::<Vec<_>>()
+            == [doomed.clone()])
+        .then_some(())
+    })
+    .await;
+    let (ok, _, err) = run(&["replay", "--endpoint", &late_id, "--since", since, "--type", "NOSUCHTYPE"]);
+    assert!(!ok && err.contains("event_types[0]") && err.trim().lines().count() == 1, "{err}");
 }

@@ -139,7 +139,7 @@ async fn insert_events(client: &impl GenericClient, events: &[Event]) -> Result<
 
 /// Deliveries to insert, as columns.
 #[derive(Default)]
-struct DeliveryRows {
+pub(crate) struct DeliveryRows {
     ids: Vec<String>,
     tenants: Vec<String>,
     event_seqs: Vec<i64>,
@@ -164,7 +164,26 @@ impl DeliveryRows {
         id
     }
 
-    async fn insert(&self, client: &impl GenericClient) -> Result<()> {
+    /// A delivery made later than its event (a backfill's): due, and made, at `now_ms`.
+    pub(crate) fn push_later(
+        &mut self,
+        tenant: &TenantId,
+        event: (i64, &str, &str, Option<&str>),
+        endpoint: &str,
+        now_ms: i64,
+    ) {
+        let (event_seq, event_id, event_type, ordering_key) = event;
+        self.ids.push(DeliveryId::generate(now_ms.max(0) as u64, rand::random()).as_str().to_owned());
+        self.tenants.push(tenant.as_str().to_owned());
+        self.event_seqs.push(event_seq);
+        self.event_ids.push(event_id.to_owned());
+        self.endpoints.push(endpoint.to_owned());
+        self.types.push(event_type.to_owned());
+        self.ordering.push(ordering_key.map(str::to_owned));
+        self.created.push(now_ms);
+    }
+
+    pub(crate) async fn insert(&self, client: &impl GenericClient) -> Result<()> {
         if self.ids.is_empty() {
             return Ok(());
         }

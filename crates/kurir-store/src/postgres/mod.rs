@@ -12,6 +12,7 @@
 //!   new connections when the server is back.
 
 mod admin;
+mod backfills;
 mod claim;
 mod deliveries;
 mod events;
@@ -259,12 +260,13 @@ mod store_impl {
 
     use async_trait::async_trait;
     use kurir_core::api_key::ApiKey;
+    use kurir_core::backfill::Backfill;
     use kurir_core::callout::CalloutProvider;
     use kurir_core::circuit::{Circuit, CircuitPolicy};
     use kurir_core::delivery::{Attempt, Delivery};
     use kurir_core::endpoint::{Dialect, Endpoint};
     use kurir_core::event::Event;
-    use kurir_core::id::{ApiKeyId, DeliveryId, EndpointId, EventId, TenantId};
+    use kurir_core::id::{ApiKeyId, BackfillId, DeliveryId, EndpointId, EventId, TenantId};
     use kurir_core::source::{Source, SourceId};
     use kurir_core::tenant::Tenant;
 
@@ -435,6 +437,24 @@ mod store_impl {
         }
         async fn resume_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<u64> {
             deliveries::resume(self, tenant, endpoint, now_ms).await
+        }
+        async fn create_backfill(&self, backfill: Backfill) -> Result<()> {
+            super::backfills::create(self, &backfill).await
+        }
+        async fn get_backfill(&self, tenant: &TenantId, id: &BackfillId) -> Result<Backfill> {
+            super::backfills::get(self, tenant, id).await
+        }
+        async fn list_backfills(&self, tenant: &TenantId, endpoint: Option<&EndpointId>) -> Result<Vec<Backfill>> {
+            super::backfills::list(self, tenant, endpoint).await
+        }
+        async fn cancel_backfill(&self, tenant: &TenantId, id: &BackfillId, now_ms: i64) -> Result<Backfill> {
+            super::backfills::cancel(self, tenant, id, now_ms).await
+        }
+        async fn running_backfills(&self) -> Result<Vec<Backfill>> {
+            super::backfills::running(self).await
+        }
+        async fn backfill_step(&self, id: &BackfillId, limit: u32, now_ms: i64) -> Result<Backfill> {
+            super::backfills::step(self, id, limit, now_ms).await
         }
         async fn purge_history(&self, tenant: &TenantId, before_ms: i64, limit: u32) -> Result<u64> {
             super::retention::purge(self, tenant, before_ms, limit).await

@@ -251,6 +251,26 @@ CREATE INDEX attempt_stats_tenant ON attempt_stats(tenant_id, minute);
     "ALTER TABLE tenants ADD COLUMN publish_rate BIGINT;",
     // 7: how many days a tenant's history is kept (NULL: the server's default).
     "ALTER TABLE tenants ADD COLUMN retention_days BIGINT;",
+    // 8: backfills, and the index they walk a tenant's events by in publish order.
+    r#"
+CREATE TABLE backfills (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    endpoint_id TEXT NOT NULL,
+    since_ms    BIGINT NOT NULL,
+    until_ms    BIGINT,
+    event_types TEXT,
+    cursor      BIGINT,
+    state       TEXT NOT NULL,
+    scanned     BIGINT NOT NULL,
+    queued      BIGINT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    updated_at  BIGINT NOT NULL
+);
+CREATE INDEX backfills_tenant ON backfills(tenant_id, id);
+CREATE INDEX backfills_running ON backfills(state) WHERE state = 'running';
+CREATE INDEX events_tenant_seq ON events(tenant_id, seq);
+"#,
 ];
 
 /// Brings the database up to the current schema, holding the migration lock meanwhile.

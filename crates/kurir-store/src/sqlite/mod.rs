@@ -9,6 +9,7 @@
 //! - **Many readers.** Reads run on a small pool of read-only connections on blocking threads; WAL lets them read
 //!   while the writer writes.
 
+mod backfills;
 mod callouts;
 mod deliveries;
 mod endpoints;
@@ -26,11 +27,12 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use kurir_core::api_key::ApiKey;
+use kurir_core::backfill::Backfill;
 use kurir_core::callout::CalloutProvider;
 use kurir_core::delivery::{Attempt, Delivery};
 use kurir_core::endpoint::{Dialect, Endpoint};
 use kurir_core::event::Event;
-use kurir_core::id::{ApiKeyId, DeliveryId, EndpointId, EventId, TenantId};
+use kurir_core::id::{ApiKeyId, BackfillId, DeliveryId, EndpointId, EventId, TenantId};
 use kurir_core::source::{Source, SourceId};
 use kurir_core::tenant::Tenant;
 use rusqlite::{Connection, OpenFlags};
@@ -394,6 +396,34 @@ impl Store for SqliteStore {
     async fn resume_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<u64> {
         let (tenant, endpoint) = (tenant.clone(), endpoint.clone());
         self.write(move |c| deliveries::resume(c, &tenant, &endpoint, now_ms)).await
+    }
+
+    async fn create_backfill(&self, backfill: Backfill) -> Result<()> {
+        self.write(move |c| backfills::create(c, &backfill)).await
+    }
+
+    async fn get_backfill(&self, tenant: &TenantId, id: &BackfillId) -> Result<Backfill> {
+        let (tenant, id) = (tenant.clone(), id.clone());
+        self.read(move |c| backfills::get(c, &tenant, &id)).await
+    }
+
+    async fn list_backfills(&self, tenant: &TenantId, endpoint: Option<&EndpointId>) -> Result<Vec<Backfill>> {
+        let (tenant, endpoint) = (tenant.clone(), endpoint.cloned());
+        self.read(move |c| backfills::list(c, &tenant, endpoint.as_ref())).await
+    }
+
+    async fn cancel_backfill(&self, tenant: &TenantId, id: &BackfillId, now_ms: i64) -> Result<Backfill> {
+        let (tenant, id) = (tenant.clone(), id.clone());
+        self.write(move |c| backfills::cancel(c, &tenant, &id, now_ms)).await
+    }
+
+    async fn running_backfills(&self) -> Result<Vec<Backfill>> {
+        self.read(backfills::running).await
+    }
+
+    async fn backfill_step(&self, id: &BackfillId, limit: u32, now_ms: i64) -> Result<Backfill> {
+        let id = id.clone();
+        self.write(move |c| backfills::step(c, &id, limit, now_ms)).await
     }
 
     async fn purge_history(&self, tenant: &TenantId, before_ms: i64, limit: u32) -> Result<u64> {

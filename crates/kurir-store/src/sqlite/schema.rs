@@ -232,6 +232,26 @@ CREATE INDEX attempt_stats_tenant ON attempt_stats(tenant_id, minute);
     "ALTER TABLE tenants ADD COLUMN publish_rate INTEGER;",
     // 12: how many days a tenant's history is kept (NULL: the server's default).
     "ALTER TABLE tenants ADD COLUMN retention_days INTEGER;",
+    // 13: backfills, and the index they walk a tenant's events by in publish order.
+    r#"
+CREATE TABLE backfills (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants(id),
+    endpoint_id TEXT NOT NULL,
+    since_ms    INTEGER NOT NULL,
+    until_ms    INTEGER,
+    event_types TEXT,
+    cursor      INTEGER,
+    state       TEXT NOT NULL,
+    scanned     INTEGER NOT NULL,
+    queued      INTEGER NOT NULL,
+    created_at  INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+CREATE INDEX backfills_tenant ON backfills(tenant_id, id);
+CREATE INDEX backfills_running ON backfills(state) WHERE state = 'running';
+CREATE INDEX events_tenant_seq ON events(tenant_id, seq);
+"#,
 ];
 
 /// The schema version a fully migrated database has.

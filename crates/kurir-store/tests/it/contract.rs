@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use kurir_core::api_key::ApiKey;
+use kurir_core::backfill::{Backfill, BackfillState};
 use kurir_core::delivery::{DeliveryState, NextStep, SentRequest};
 use kurir_core::event::Event;
 use kurir_core::id::ApiKeyId;
@@ -512,7 +513,79 @@ async fn purging_a_large_backlog_does_not_hold_up_publishing(backend: Backend) {
     assert_eq!(left.map(|e| e.len()).ok(), Some(1), "the new one stayed");
 }
 
+fn new_backfill(fx: &Fixture, endpoint: &kurir_core::id::EndpointId, types: Option<Vec<String>>) -> Backfill {
+    Backfill {
+        id: kurir_core::id::BackfillId::generate(NOW as u64, rand_u128()),
+        tenant: fx.tenant.clone(),
+        endpoint: endpoint.clone(),
+        since_ms: NOW - 1_000,
+        until_ms: None,
+        event_types: types,
+        cursor: None,
+        state: BackfillState::Running,
+        scanned: 0,
+        queued: 0,
+        created_at_ms: NOW,
+        updated_at_ms: NOW,
+    }
+}
+
+async fn a_backfill_sends_past_events_in_publish_order_a_batch_at_a_time(backend: Backend) {
+    let fx = fixture(backend).await;
+    let mut before = event(&fx.tenant, Some("product:1"), NOW - 5_000);
+    before.event_type = "ADDPRODUCT".into();
+    let mut events = vec![before];
+    for (n, kind) in ["ADDPRODUCT", "ADDORDER", "ADDPRODUCT", "ADDORDER", "ADDPRODUCT"].iter().enumerate() {
+        let mut e = event(&fx.tenant, Some(if *kind == "ADDPRODUCT" { "product:1" } else { "order:1" }), NOW);
+        e.event_type = (*kind).into();
+        e.payload = format!(r#"{{"n": {n}}}"#);
+        events.push(e);
+    }
+    // One batch: the ids of one millisecond do not sort in publish order, the backfill must not care.
+    publish(&fx, events.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    let target = add_endpoint(fx.store.as_ref(), &fx.tenant, None).await;
+
+    let backfill = new_backfill(&fx, &target, Some(vec!["ADDPRODUCT".into()]));
+    fx.store.create_backfill(backfill.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(fx.store.running_backfills().await.map(|b| b.len()).ok(), Some(1));
+    let first = fx.store.backfill_step(&backfill.id, 2, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((first.scanned, first.queued, first.state), (2, 1, BackfillState::Running), "one batch of two");
+    let mut last = first;
+    while last.state == BackfillState::Running {
+        last = fx.store.backfill_step(&backfill.id, 2, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    assert_eq!((last.scanned, last.queued, last.state), (5, 3, BackfillState::Done), "the older event is not sent");
+    assert_eq!(fx.store.get_backfill(&fx.tenant, &backfill.id).await.ok(), Some(last.clone()));
+    assert!(fx.store.running_backfills().await.unwrap_or_default().is_empty());
+
+    let filter = DeliveryFilter { endpoint: Some(target.clone()), limit: 10, ..Default::default() };
+    let made = fx.store.list_deliveries(&fx.tenant, filter).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(made.len(), 3);
+    assert!(made.iter().all(|d| d.event_type == "ADDPRODUCT" && d.next_attempt_at_ms == NOW));
+    // FIFO per ordering key: of the three product:1 deliveries only the first published goes out first.
+    let claims: Vec<_> = claim(&fx, NOW).await.into_iter().filter(|c| c.endpoint.id == target).collect();
+    assert_eq!(claims.len(), 1, "{claims:?}");
+    assert_eq!(claims[0].event.id, events[1].id, "the first published product event goes first");
+
+    // A cancelled backfill queues nothing more; another tenant cannot see it.
+    let stopped = new_backfill(&fx, &target, None);
+    fx.store.create_backfill(stopped.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    let cancelled = fx.store.cancel_backfill(&fx.tenant, &stopped.id, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cancelled.state, BackfillState::Cancelled);
+    let after = fx.store.backfill_step(&stopped.id, 10, NOW).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((after.queued, after.state), (0, BackfillState::Cancelled));
+    let listed = fx.store.list_backfills(&fx.tenant, Some(&target)).await.unwrap_or_default();
+    assert_eq!(listed.iter().map(|b| b.id.clone()).collect::<Vec<_>>(), [stopped.id.clone(), backfill.id.clone()]);
+    let other = tenant_id("other");
+    add_tenant(fx.store.as_ref(), other.clone(), "Other").await;
+    assert!(matches!(fx.store.get_backfill(&other, &backfill.id).await, Err(StoreError::NotFound(_))));
+    let mut elsewhere = new_backfill(&fx, &target, None);
+    elsewhere.tenant = other;
+    assert!(fx.store.create_backfill(elsewhere).await.is_err(), "the endpoint must be the tenant's own");
+}
+
 crate::on_every_backend!(
+    a_backfill_sends_past_events_in_publish_order_a_batch_at_a_time,
     retention_purges_old_finished_history_in_batches_and_keeps_what_is_pending,
     purging_a_large_backlog_does_not_hold_up_publishing,
     the_queue_summary_counts_what_waits_and_what_is_sick,
