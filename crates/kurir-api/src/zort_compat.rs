@@ -255,7 +255,23 @@ async fn apply(
         })
         .collect();
     state.store.replace_owned_endpoints(tenant, key, Dialect::Zort, endpoints, now).await?;
+    // The keys are the configuration's, not only its endpoints': kept even when every trigger is off.
+    let keys_json = serde_json::json!({"key1": keys.key1, "key2": keys.key2, "key3": keys.key3}).to_string();
+    state.store.put_secret(&keys_setting(tenant, key), Some(&keys_json)).await?;
     Ok(())
+}
+
+/// The sealed setting that holds a ZORT configuration's keys: one per tenant and API key.
+fn keys_setting(tenant: &TenantId, key: &ApiKeyId) -> String {
+    format!("zort.keys.{tenant}.{key}")
+}
+
+/// The keys the last UpdateWebhook of this key set (`None` before any).
+async fn stored_keys(state: &AppState, tenant: &TenantId, key: &ApiKeyId) -> Result<Option<ZortKeys>, ApiError> {
+    let Some(text) = state.store.get_secret(&keys_setting(tenant, key)).await? else { return Ok(None) };
+    let value: Value = serde_json::from_str(&text).map_err(|err| ApiError::internal(&err))?;
+    let field = |name: &str| value[name].as_str().unwrap_or_default().to_owned();
+    Ok(Some(ZortKeys { key1: field("key1"), key2: field("key2"), key3: field("key3") }))
 }
 
 /// Every field UpdateWebhook takes: the three keys, each trigger's URL field and kurir's own fields for the
@@ -349,7 +365,13 @@ async fn get_webhook(State(state): State<AppState>, peer: Option<Peer>, headers:
     };
     let owned: Vec<&Endpoint> =
         endpoints.iter().filter(|e| e.dialect == Dialect::Zort && e.owner_key.as_ref() == Some(&key)).collect();
-    let keys = owned.iter().find_map(|e| e.zort_keys.clone());
+    let keys = match owned.iter().find_map(|e| e.zort_keys.clone()) {
+        Some(keys) => Some(keys),
+        None => match stored_keys(&state, &tenant, &key).await {
+            Ok(keys) => keys,
+            Err(err) => return failed(err),
+        },
+    };
     let mut out = Map::new();
     out.insert("key1".into(), keys.as_ref().map(|k| k.key1.clone()).into());
     out.insert("key2".into(), keys.as_ref().map(|k| k.key2.clone()).into());

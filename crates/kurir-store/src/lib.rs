@@ -329,6 +329,22 @@ pub trait Store: Send + Sync + 'static {
         self.insert_setting(key, fresh).await?;
         Ok(self.get_setting(key).await?.unwrap_or_default())
     }
+    /// Stores a setting, replacing any of that name; `None` removes it.
+    async fn put_setting(&self, key: &str, value: Option<Vec<u8>>) -> Result<()>;
+    /// Stores a secret text setting that changes (a ZORT configuration's keys); `None` removes it.
+    /// [`sealed::SealedStore`] seals it like every secret; a backend on its own keeps it as given.
+    async fn put_secret(&self, key: &str, value: Option<&str>) -> Result<()> {
+        self.put_setting(key, value.map(|v| v.as_bytes().to_vec())).await
+    }
+    /// A secret text setting that [`Store::put_secret`] stored.
+    async fn get_secret(&self, key: &str) -> Result<Option<String>> {
+        let stored = self.get_setting(key).await?;
+        stored
+            .map(|bytes| {
+                String::from_utf8(bytes).map_err(|_| StoreError::corrupt("settings", format!("{key} is not text")))
+            })
+            .transpose()
+    }
 
     /// The SHA-256 of the admin token, once one was stored.
     async fn admin_token_hash(&self) -> Result<Option<[u8; 32]>>;

@@ -109,6 +109,22 @@ impl Store for SealedStore {
             .map_err(|err| StoreError::corrupt("settings", format!("{key}: {err}")))
     }
 
+    async fn put_setting(&self, key: &str, value: Option<Vec<u8>>) -> Result<()> {
+        self.backend.put_setting(key, value).await
+    }
+
+    async fn put_secret(&self, key: &str, value: Option<&str>) -> Result<()> {
+        let sealed = value.map(|plain| self.secrets.seal(plain)).transpose()?;
+        self.backend.put_setting(key, sealed.map(String::into_bytes)).await
+    }
+
+    async fn get_secret(&self, key: &str) -> Result<Option<String>> {
+        let Some(stored) = self.backend.get_setting(key).await? else { return Ok(None) };
+        let text =
+            std::str::from_utf8(&stored).map_err(|_| StoreError::corrupt("settings", format!("{key} is not text")))?;
+        self.secrets.open(text).map(Some)
+    }
+
     async fn admin_token_hash(&self) -> Result<Option<[u8; 32]>> {
         self.backend.admin_token_hash().await
     }

@@ -101,6 +101,20 @@ async fn update_then_get_round_trips_and_blank_switches_a_trigger_off() {
     assert_eq!(current["addorderurl"], Value::Null);
     let (_, endpoints) = tenant.api.get(&tenant.path("/endpoints")).await;
     assert_eq!(endpoints["data"].as_array().map(Vec::len), Some(1), "the orders endpoint is gone");
+
+    // Every trigger off: no endpoint is left, but the configuration keeps its keys.
+    let config = json!({"key1": "ref-4", "key2": "ref-5", "key3": "ref-6", "updateproducturl": ""});
+    let (status, _) = zort.update(config).await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, endpoints) = tenant.api.get(&tenant.path("/endpoints")).await;
+    assert_eq!(endpoints["data"].as_array().map(Vec::len), Some(0));
+    let current = zort.get().await;
+    assert_eq!(
+        (&current["key1"], &current["key2"], &current["key3"]),
+        (&json!("ref-4"), &json!("ref-5"), &json!("ref-6")),
+        "{current}"
+    );
+    assert_eq!(current["updateproducturl"], Value::Null);
 }
 
 #[tokio::test]

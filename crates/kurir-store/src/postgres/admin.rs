@@ -34,6 +34,24 @@ pub(crate) async fn insert_setting(store: &PgStore, key: &str, value: &[u8]) -> 
     Ok(inserted == 1)
 }
 
+pub(crate) async fn put_setting(store: &PgStore, key: &str, value: Option<&[u8]>) -> Result<()> {
+    let client = store.client().await?;
+    let done = match value {
+        Some(value) => {
+            client
+                .execute_cached(
+                    "INSERT INTO settings (key, value) VALUES ($1, $2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    &[&key, &value],
+                )
+                .await
+        }
+        None => client.execute_cached("DELETE FROM settings WHERE key = $1", &[&key]).await,
+    };
+    done.map_err(pg_error)?;
+    Ok(())
+}
+
 pub(crate) async fn admin_token_hash(store: &PgStore) -> Result<Option<[u8; 32]>> {
     get_setting(store, ADMIN_TOKEN_HASH)
         .await?

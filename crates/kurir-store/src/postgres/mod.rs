@@ -290,6 +290,9 @@ mod store_impl {
         async fn get_setting(&self, key: &str) -> Result<Option<Vec<u8>>> {
             admin::get_setting(self, key).await
         }
+        async fn put_setting(&self, key: &str, value: Option<Vec<u8>>) -> Result<()> {
+            admin::put_setting(self, key, value.as_deref()).await
+        }
         async fn insert_setting(&self, key: &str, value: Vec<u8>) -> Result<bool> {
             admin::insert_setting(self, key, &value).await
         }

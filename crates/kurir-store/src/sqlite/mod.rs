@@ -170,6 +170,11 @@ impl Store for SqliteStore {
         self.read(move |c| tenants::get_setting(c, &key)).await
     }
 
+    async fn put_setting(&self, key: &str, value: Option<Vec<u8>>) -> Result<()> {
+        let key = key.to_owned();
+        self.write(move |c| tenants::put_setting(c, &key, value.as_deref())).await
+    }
+
     async fn insert_setting(&self, key: &str, value: Vec<u8>) -> Result<bool> {
         let key = key.to_owned();
         self.write(move |c| tenants::insert_setting(c, &key, &value)).await

@@ -43,6 +43,17 @@ pub(crate) fn insert_setting(conn: &Connection, key: &str, value: &[u8]) -> Resu
     Ok(inserted == 1)
 }
 
+pub(crate) fn put_setting(conn: &Connection, key: &str, value: Option<&[u8]>) -> Result<(), StoreError> {
+    match value {
+        Some(value) => conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?,
+        None => conn.execute("DELETE FROM settings WHERE key = ?1", [key])?,
+    };
+    Ok(())
+}
+
 pub(crate) fn create_tenant(conn: &Connection, tenant: &Tenant) -> Result<(), StoreError> {
     let inserted = conn.execute(
         "INSERT INTO tenants (id, name, created_at, attempt_log, publish_rate, retention_days)

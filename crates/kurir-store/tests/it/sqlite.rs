@@ -71,6 +71,16 @@ async fn secrets_are_sealed_at_rest() {
         let again = store.secret_setting("test.secret", b"another".to_vec()).await.unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(again, session_key, "and kept: every node reads the first one");
     }
+    {
+        // A secret that changes (a ZORT configuration's keys): sealed too, replaced, removed.
+        let store = db.handle().await;
+        store.put_secret("test.changing", Some("changing-secret-HUSH")).await.unwrap_or_else(|e| panic!("{e}"));
+        store.put_secret("test.changing", Some("changed-secret-HUSH")).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(store.get_secret("test.changing").await.ok().flatten().as_deref(), Some("changed-secret-HUSH"));
+        store.put_secret("test.gone", Some("x")).await.unwrap_or_else(|e| panic!("{e}"));
+        store.put_secret("test.gone", None).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(store.get_secret("test.gone").await.ok(), Some(None));
+    }
     let other_secrets =
         ["source-key-HUSH", "whsec_SOURCESECRET000000000000000", "source-zort-HUSH", "callout-header-HUSH"];
     {
@@ -101,7 +111,11 @@ async fn secrets_are_sealed_at_rest() {
     let database = database_bytes(db.dir());
     let url = endpoint.url.as_bytes();
     assert!(database.windows(url.len()).any(|w| w == url), "what was written is in the bytes searched");
-    for value in secret_values.into_iter().chain(other_secrets).chain(["session-key-HUSH"]) {
+    for value in secret_values.into_iter().chain(other_secrets).chain([
+        "session-key-HUSH",
+        "changed-secret-HUSH",
+        "changing-secret-HUSH",
+    ]) {
         assert!(!database.windows(value.len()).any(|w| w == value.as_bytes()), "{value} is in the database file");
     }
     // Below the sealing layer the row holds only sealed text, which opens with the key.
