@@ -31,6 +31,10 @@ struct TenantIn {
     /// Days its history (events, deliveries, attempts, logs) is kept; absent or null: the server's default.
     #[serde(default)]
     retention_days: Option<u32>,
+    /// Whether the endpoints ZORT's UpdateWebhook makes carry kurir's `webhook-*` signature headers beside ZORT's
+    /// own (true, the default), or only ZORT's headers.
+    #[serde(default)]
+    zort_signature_headers: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -43,6 +47,8 @@ pub(crate) struct TenantOut {
     publish_rate: Option<u32>,
     /// Days its history is kept; null: the server's default (`--retention-days`, 30 unless set).
     retention_days: Option<u32>,
+    /// Whether UpdateWebhook's endpoints carry kurir's signature headers beside ZORT's own.
+    zort_signature_headers: bool,
     created_at: String,
 }
 
@@ -54,6 +60,7 @@ impl From<Tenant> for TenantOut {
             attempt_log: tenant.attempt_log.as_str(),
             publish_rate: tenant.publish_rate,
             retention_days: tenant.retention_days,
+            zort_signature_headers: tenant.zort_signature_headers,
             created_at: rfc3339(tenant.created_at_ms),
         }
     }
@@ -72,6 +79,8 @@ struct TenantPatch {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<u32>)]
     retention_days: Option<Option<u32>>,
+    /// Switches kurir's signature headers on or off for every endpoint UpdateWebhook made and makes.
+    zort_signature_headers: Option<bool>,
 }
 
 /// A field that may be absent (outer `None`), null (`Some(None)`) or a value.
@@ -127,7 +136,15 @@ async fn update(
         days.map(validate_retention_days).transpose()?;
         current.retention_days = days;
     }
+    let zort_headers_changed =
+        patch.zort_signature_headers.is_some_and(|wanted| wanted != current.zort_signature_headers);
+    if let Some(wanted) = patch.zort_signature_headers {
+        current.zort_signature_headers = wanted;
+    }
     state.store.update_tenant(current.clone()).await?;
+    if zort_headers_changed {
+        crate::zort_compat::apply_signature_choice(&state, &current).await?;
+    }
     state.publish_rates.remember(&current.id, current.publish_rate);
     Ok(axum::Json(current.into()))
 }
@@ -153,6 +170,7 @@ async fn create(
         created_at_ms: kurir_engine::now_ms(),
         publish_rate: body.publish_rate,
         retention_days: body.retention_days,
+        zort_signature_headers: body.zort_signature_headers.unwrap_or(true),
     };
     state.store.create_tenant(tenant.clone()).await?;
     Ok((StatusCode::CREATED, axum::Json(tenant.into())))

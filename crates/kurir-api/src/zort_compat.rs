@@ -197,6 +197,20 @@ impl From<kurir_store::StoreError> for Problem {
     }
 }
 
+/// The tenant's choice of signature headers, applied to every endpoint UpdateWebhook made for it (zort endpoints
+/// owned by a key), so the choice is made once and holds for all of them.
+pub async fn apply_signature_choice(state: &AppState, tenant: &kurir_core::tenant::Tenant) -> Result<(), ApiError> {
+    let now = kurir_engine::now_ms();
+    for endpoint in state.store.list_endpoints(&tenant.id).await? {
+        let managed = endpoint.dialect == Dialect::Zort && endpoint.owner_key.is_some();
+        if managed && endpoint.signature_headers != tenant.zort_signature_headers {
+            let signature_headers = tenant.zort_signature_headers;
+            state.store.update_endpoint(Endpoint { signature_headers, updated_at_ms: now, ..endpoint }).await?;
+        }
+    }
+    Ok(())
+}
+
 /// Validates the whole configuration, then replaces the key's `zort` endpoints with it in one transaction.
 async fn apply(
     state: &AppState,
@@ -232,6 +246,7 @@ async fn apply(
     }
 
     let now = kurir_engine::now_ms();
+    let signature_headers = state.store.get_tenant(tenant).await?.zort_signature_headers;
     let current: Vec<Endpoint> = state
         .store
         .list_endpoints(tenant)
@@ -247,10 +262,11 @@ async fn apply(
                 Some(existing) => Endpoint {
                     event_types: Some(types),
                     zort_keys: Some(keys.clone()),
+                    signature_headers,
                     updated_at_ms: now,
                     ..existing.clone()
                 },
-                None => new_endpoint(tenant, key, url, types, keys.clone(), now),
+                None => Endpoint { signature_headers, ..new_endpoint(tenant, key, url, types, keys.clone(), now) },
             }
         })
         .collect();

@@ -14,6 +14,9 @@ pub struct Tenant {
     pub publish_rate: Option<u32>,
     /// Days its history (events, deliveries, attempts, logs) is kept; `None`: the server's default.
     pub retention_days: Option<u32>,
+    /// Whether the endpoints ZORT's UpdateWebhook makes for it carry kurir's `webhook-*` signature headers beside
+    /// ZORT's own (true, the default) or only ZORT's headers, exactly as ZORT sends them.
+    pub zort_signature_headers: bool,
 }
 
 /// How long history is kept unless the server or the tenant says otherwise.

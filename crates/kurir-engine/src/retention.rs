@@ -117,6 +117,7 @@ mod tests {
                 attempt_log: Default::default(),
                 publish_rate: None,
                 retention_days: days,
+                zort_signature_headers: true,
             };
             store.create_tenant(row).await.unwrap_or_else(|err| panic!("{err}"));
             let events = [40 * DAY, 10 * DAY, 0].map(|age| {

@@ -47,6 +47,7 @@ const TABLES: &[Table] = &[
             ("attempt_log", Text),
             ("publish_rate", Int),
             ("retention_days", Int),
+            ("zort_signature_headers", Bool),
         ],
         identity: false,
     },

@@ -289,3 +289,36 @@ async fn a_trigger_published_without_the_query_parameters_its_doc_requires_is_re
     let query = receiver.received()[0].query.clone().unwrap_or_default();
     assert_eq!(query, "method=UPDATEORDERTRACKING&id=7&number=SO-7");
 }
+
+#[tokio::test]
+async fn a_tenant_chooses_once_that_its_zort_endpoints_send_only_zorts_own_headers() {
+    let kurir = Kurir::start().await;
+    let receiver = Receiver::ok().await;
+    let tenant = Tenant::create(&kurir, "mystore").await;
+    let zort = ZortClient::new(&kurir, &tenant).await;
+    let (status, _) = zort.update(keys(json!({"addproducturl": format!("{}/p", receiver.url)}))).await;
+    assert_eq!(status, StatusCode::OK);
+    tenant.publish("ADDPRODUCT", json!({"id": 1})).await;
+    eventually("the first delivery", Duration::from_secs(10), || async { (receiver.count() == 1).then_some(()) }).await;
+    assert!(receiver.received()[0].header("webhook-signature").is_some(), "kurir's headers by default");
+
+    // The tenant's own key may choose; the endpoint UpdateWebhook made follows at once, and later ones too.
+    let (status, chosen) = tenant.api.patch("/v1/tenants/mystore", json!({"zort_signature_headers": false})).await;
+    assert_eq!((status, chosen["zort_signature_headers"].as_bool()), (StatusCode::OK, Some(false)), "{chosen}");
+    let (status, _) = zort
+        .update(keys(
+            json!({"addproducturl": format!("{}/p", receiver.url), "addorderurl": format!("{}/o", receiver.url)}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, endpoints) = tenant.api.get(&tenant.path("/endpoints")).await;
+    let flags: Vec<&Value> =
+        endpoints["data"].as_array().into_iter().flatten().map(|e| &e["signature_headers"]).collect();
+    assert_eq!(flags, [&json!(false), &json!(false)], "{endpoints}");
+    tenant.publish("ADDPRODUCT", json!({"id": 2})).await;
+    eventually("the second delivery", Duration::from_secs(10), || async { (receiver.count() == 2).then_some(()) })
+        .await;
+    let second = &receiver.received()[1];
+    assert!(second.header("webhook-signature").is_none() && second.header("webhook-id").is_none());
+    assert_eq!(second.header("key1"), Some("ref-1"), "ZORT's own headers still go");
+}

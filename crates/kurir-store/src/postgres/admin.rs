@@ -100,8 +100,8 @@ pub(crate) async fn create_tenant(store: &PgStore, tenant: &Tenant) -> Result<()
     let client = store.client().await?;
     let inserted = client
         .execute_cached(
-            "INSERT INTO tenants (id, name, created_at, attempt_log, publish_rate, retention_days)
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO tenants (id, name, created_at, attempt_log, publish_rate, retention_days, zort_signature_headers)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING",
             &[
                 &tenant.id.as_str(),
                 &tenant.name,
@@ -109,6 +109,7 @@ pub(crate) async fn create_tenant(store: &PgStore, tenant: &Tenant) -> Result<()
                 &tenant.attempt_log.as_str(),
                 &rate(tenant),
                 &retention(tenant),
+                &tenant.zort_signature_headers,
             ],
         )
         .await
@@ -127,9 +128,16 @@ pub(crate) async fn get_tenant(client: &impl GenericClient, tenant: &TenantId) -
 
 pub(crate) async fn update_tenant(store: &PgStore, tenant: &Tenant) -> Result<()> {
     let client = store.client().await?;
-    let sql = "UPDATE tenants SET name = $2, attempt_log = $3, publish_rate = $4, retention_days = $5 WHERE id = $1";
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
-        [&tenant.id.as_str(), &tenant.name, &tenant.attempt_log.as_str(), &rate(tenant), &retention(tenant)];
+    let sql = "UPDATE tenants SET name = $2, attempt_log = $3, publish_rate = $4, retention_days = $5,
+                      zort_signature_headers = $6 WHERE id = $1";
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] = [
+        &tenant.id.as_str(),
+        &tenant.name,
+        &tenant.attempt_log.as_str(),
+        &rate(tenant),
+        &retention(tenant),
+        &tenant.zort_signature_headers,
+    ];
     change(&client, "tenant", sql, &params).await
 }
 

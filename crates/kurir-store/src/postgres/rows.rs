@@ -142,7 +142,8 @@ pub(crate) fn attempt(row: &Row) -> Result<Attempt, StoreError> {
     })
 }
 
-pub(crate) const TENANT_COLUMNS: &str = "id, name, created_at, attempt_log, publish_rate, retention_days";
+pub(crate) const TENANT_COLUMNS: &str =
+    "id, name, created_at, attempt_log, publish_rate, retention_days, zort_signature_headers";
 
 pub(crate) fn tenant(row: &Row) -> Result<Tenant, StoreError> {
     const T: &str = "tenants";
@@ -154,6 +155,7 @@ pub(crate) fn tenant(row: &Row) -> Result<Tenant, StoreError> {
         attempt_log: AttemptLog::parse(&mode).map_err(|err| StoreError::corrupt(T, err))?,
         publish_rate: get::<Option<i64>>(row, T, 4)?.map(|rate| u32::try_from(rate).unwrap_or(u32::MAX)),
         retention_days: get::<Option<i64>>(row, T, 5)?.map(|days| u32::try_from(days).unwrap_or(u32::MAX)),
+        zort_signature_headers: get(row, T, 6)?,
     })
 }
 

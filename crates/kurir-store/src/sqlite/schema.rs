@@ -252,6 +252,8 @@ CREATE INDEX backfills_tenant ON backfills(tenant_id, id);
 CREATE INDEX backfills_running ON backfills(state) WHERE state = 'running';
 CREATE INDEX events_tenant_seq ON events(tenant_id, seq);
 "#,
+    // 14: whether UpdateWebhook's endpoints carry kurir's signature headers beside ZORT's own.
+    "ALTER TABLE tenants ADD COLUMN zort_signature_headers INTEGER NOT NULL DEFAULT 1;",
 ];
 
 /// The schema version a fully migrated database has.

@@ -56,15 +56,16 @@ pub(crate) fn put_setting(conn: &Connection, key: &str, value: Option<&[u8]>) ->
 
 pub(crate) fn create_tenant(conn: &Connection, tenant: &Tenant) -> Result<(), StoreError> {
     let inserted = conn.execute(
-        "INSERT INTO tenants (id, name, created_at, attempt_log, publish_rate, retention_days)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id) DO NOTHING",
+        "INSERT INTO tenants (id, name, created_at, attempt_log, publish_rate, retention_days, zort_signature_headers)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (id) DO NOTHING",
         params![
             tenant.id.as_str(),
             tenant.name,
             tenant.created_at_ms,
             tenant.attempt_log.as_str(),
             tenant.publish_rate,
-            tenant.retention_days
+            tenant.retention_days,
+            tenant.zort_signature_headers
         ],
     )?;
     if inserted == 0 {
@@ -83,18 +84,22 @@ fn tenant_row(row: &rusqlite::Row<'_>) -> Result<Tenant, StoreError> {
             .map_err(|err| StoreError::Corrupt { table: "tenants", message: err.to_string() })?,
         publish_rate: row.get(4)?,
         retention_days: row.get(5)?,
+        zort_signature_headers: row.get(6)?,
     })
 }
 
 pub(crate) fn update_tenant(conn: &Connection, tenant: &Tenant) -> Result<(), StoreError> {
     let changed = conn.execute(
-        "UPDATE tenants SET name = ?2, attempt_log = ?3, publish_rate = ?4, retention_days = ?5 WHERE id = ?1",
+        "UPDATE tenants SET name = ?2, attempt_log = ?3, publish_rate = ?4, retention_days = ?5,
+                zort_signature_headers = ?6
+         WHERE id = ?1",
         params![
             tenant.id.as_str(),
             tenant.name,
             tenant.attempt_log.as_str(),
             tenant.publish_rate,
-            tenant.retention_days
+            tenant.retention_days,
+            tenant.zort_signature_headers
         ],
     )?;
     if changed == 0 {
@@ -105,14 +110,14 @@ pub(crate) fn update_tenant(conn: &Connection, tenant: &Tenant) -> Result<(), St
 
 pub(crate) fn get_tenant(conn: &Connection, tenant: &TenantId) -> Result<Tenant, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, name, created_at, attempt_log, publish_rate, retention_days FROM tenants WHERE id = ?1",
+        "SELECT id, name, created_at, attempt_log, publish_rate, retention_days, zort_signature_headers FROM tenants WHERE id = ?1",
     )?;
     collect(&mut stmt, [tenant.as_str()], tenant_row)?.pop().ok_or(StoreError::NotFound("tenant"))
 }
 
 pub(crate) fn list_tenants(conn: &Connection) -> Result<Vec<Tenant>, StoreError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT id, name, created_at, attempt_log, publish_rate, retention_days FROM tenants ORDER BY id",
+        "SELECT id, name, created_at, attempt_log, publish_rate, retention_days, zort_signature_headers FROM tenants ORDER BY id",
     )?;
     collect(&mut stmt, [], tenant_row)
 }

@@ -95,6 +95,7 @@ pub async fn add_tenant(store: &dyn Store, id: TenantId, name: &str) {
         attempt_log: Default::default(),
         publish_rate: None,
         retention_days: None,
+        zort_signature_headers: true,
     };
     store.create_tenant(tenant).await.unwrap_or_else(|e| panic!("{e}"));
 }

@@ -116,6 +116,7 @@ async fn queries_are_scoped_to_their_tenant(backend: Backend) {
                 attempt_log: Default::default(),
                 publish_rate: None,
                 retention_days: None,
+                zort_signature_headers: true,
             })
             .await,
         Err(StoreError::Conflict(_))
