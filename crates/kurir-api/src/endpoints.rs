@@ -62,6 +62,10 @@ struct EndpointIn {
     /// `{"type": "oauth2", "token_url", "client_id", "client_secret", "scope"?}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     auth: Option<AuthIn>,
+    /// At most this many attempts at once to this endpoint, on every node together (1-1000; the server's limit,
+    /// 256, when absent, and never above it): for a small receiver.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_in_flight: Option<u32>,
 }
 
 /// How kurir authenticates to the receiver, beside the signature: an OAuth 2 client-credentials token.
@@ -123,6 +127,8 @@ struct EndpointOut {
     signature_headers: bool,
     /// The OAuth settings without the client secret.
     auth: Option<AuthOut>,
+    /// Its own in-flight limit; null: the server's.
+    max_in_flight: Option<u32>,
     created_at: String,
     updated_at: String,
     /// What receivers verify with (on create only): the `whsec_` secret, or the `whpk_` public key.
@@ -173,6 +179,7 @@ struct EndpointPatch {
     zort: Option<ZortKeysIn>,
     signature_headers: Option<bool>,
     auth: Option<AuthIn>,
+    max_in_flight: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -236,6 +243,7 @@ impl EndpointOut {
                     scope: scope.clone(),
                 },
             }),
+            max_in_flight: endpoint.max_in_flight,
             created_at: rfc3339(endpoint.created_at_ms),
             updated_at: rfc3339(endpoint.updated_at_ms),
             secret,
@@ -306,6 +314,7 @@ async fn build(
         (_, Some(_)) => return Err(ApiError::invalid("zort", "ZORT keys apply only to the zort dialect")),
         (_, None) => None,
     };
+    body.max_in_flight.map(endpoint::validate_max_in_flight).transpose()?;
     let auth = body.auth.map(EndpointAuth::from);
     if let Some(auth) = &auth {
         auth.validate(state.config.allow_private_targets)?;
@@ -350,6 +359,7 @@ async fn build(
         zort_keys,
         signature_headers: body.signature_headers.unwrap_or(true),
         auth,
+        max_in_flight: body.max_in_flight,
         created_at_ms,
         updated_at_ms: now,
     })
@@ -441,6 +451,7 @@ fn editable_settings(endpoint: &Endpoint) -> Value {
         "owner_key": endpoint.owner_key.as_ref().map(ToString::to_string),
         "zort": endpoint.zort_keys.as_ref().map(|k| json!({"key1": k.key1, "key2": k.key2, "key3": k.key3})),
         "signature_headers": endpoint.signature_headers,
+        "max_in_flight": endpoint.max_in_flight,
         "auth": endpoint.auth.as_ref().map(|auth| match auth {
             EndpointAuth::OAuth2 { token_url, client_id, client_secret, scope } => json!({
                 "type": "oauth2", "token_url": token_url, "client_id": client_id, "client_secret": client_secret,

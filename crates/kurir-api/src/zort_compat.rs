@@ -356,6 +356,7 @@ fn new_endpoint(
         zort_keys: Some(keys),
         signature_headers: true,
         auth: None,
+        max_in_flight: None,
         created_at_ms: now,
         updated_at_ms: now,
     }

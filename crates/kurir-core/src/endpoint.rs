@@ -158,6 +158,9 @@ pub struct Endpoint {
     /// dialects (the `standard` dialect always has them).
     pub signature_headers: bool,
     pub auth: Option<EndpointAuth>,
+    /// At most this many of its attempts at once, on every node together (never more than the server's own
+    /// limit); `None`: the server's limit.
+    pub max_in_flight: Option<u32>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
@@ -207,6 +210,17 @@ pub fn receives(endpoint_id: &str, event_types: Option<&[String]>, owner_key: Op
     let origin = event.origin_key.as_ref().map(ApiKeyId::as_str);
     let about_itself = event.subject_endpoint.as_ref().is_some_and(|subject| subject.as_str() == endpoint_id);
     subscribes(event_types, owner_key, &event.event_type, origin) && !about_itself
+}
+
+/// The most attempts at once an endpoint may ask for.
+pub const MAX_IN_FLIGHT: u32 = 1_000;
+
+/// Checks an endpoint's own in-flight limit: 1 to 1,000.
+pub fn validate_max_in_flight(limit: u32) -> Result<(), CoreError> {
+    if !(1..=MAX_IN_FLIGHT).contains(&limit) {
+        return Err(CoreError::invalid("max_in_flight", "must be between 1 and 1000 attempts at once, or null"));
+    }
+    Ok(())
 }
 
 /// Checks an endpoint URL template: absolute http(s), a host, no credentials, and (unless private targets are
@@ -425,6 +439,7 @@ mod tests {
             zort_keys: None,
             signature_headers: true,
             auth: None,
+            max_in_flight: None,
             created_at_ms: 0,
             updated_at_ms: 0,
         }

@@ -18,6 +18,11 @@ pub struct Gate {
     pub circuit: Circuit,
 }
 
+/// The in-flight limit of one endpoint: its own when it has one, never above the server's.
+pub fn ceiling(endpoint_limit: Option<u32>, server_limit: u32) -> u32 {
+    endpoint_limit.map_or(server_limit, |own| own.min(server_limit))
+}
+
 /// How many deliveries an endpoint may have leased now, given its circuit and how many of its attempts are in
 /// flight on every node.
 pub fn gate(mut circuit: Circuit, in_flight: u32, max_in_flight: u32, now_ms: i64, policy: &CircuitPolicy) -> Gate {
@@ -52,6 +57,13 @@ pub fn shares(rooms: &[u32], limit: u32) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_endpoints_own_limit_lowers_the_servers_never_raises_it() {
+        assert_eq!(ceiling(None, 256), 256);
+        assert_eq!(ceiling(Some(4), 256), 4);
+        assert_eq!(ceiling(Some(1_000), 256), 256);
+    }
 
     const POLICY: CircuitPolicy = CircuitPolicy {
         failure_threshold: 2,

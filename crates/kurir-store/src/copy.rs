@@ -84,6 +84,7 @@ const TABLES: &[Table] = &[
             ("zort_keys", Text),
             ("signature_headers", Bool),
             ("auth", Text),
+            ("max_in_flight", Int),
         ],
         identity: false,
     },

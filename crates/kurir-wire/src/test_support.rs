@@ -42,6 +42,7 @@ pub fn endpoint(dialect: Dialect) -> Endpoint {
         zort_keys: Some(ZortKeys { key1: "k-one".into(), key2: "k-two".into(), key3: "k-three".into() }),
         signature_headers: true,
         auth: None,
+        max_in_flight: None,
         created_at_ms: 0,
         updated_at_ms: 0,
     }

@@ -153,6 +153,7 @@ async fn errors_say_the_rule_in_the_users_words_and_name_the_field() {
         (json!({"url": "example.com/hooks"}), "url", "absolute http(s) URL"),
         (json!({"url": "https://example.com/h", "colour": "red"}), "colour", "not a field here"),
         (json!({}), "url", "url is required"),
+        (json!({"url": "https://example.com/h", "max_in_flight": 0}), "max_in_flight", "between 1 and 1000"),
     ];
     for (body, field, words) in cases {
         let (status, answer) = tenant.api.post(&tenant.path("/endpoints"), body.clone()).await;
@@ -160,8 +161,12 @@ async fn errors_say_the_rule_in_the_users_words_and_name_the_field() {
         assert_eq!(answer["error"]["field"], field, "{body}: {answer}");
         assert!(answer["error"]["message"].as_str().unwrap_or_default().contains(words), "{body}: {answer}");
     }
-    let endpoint = tenant.endpoint("https://example.com/h", json!({})).await;
+    let endpoint = tenant.endpoint("https://example.com/h", json!({"max_in_flight": 4})).await;
+    assert_eq!(endpoint["max_in_flight"], 4);
     let id = endpoint["id"].as_str().unwrap_or_default();
+    let (_, patched) =
+        tenant.api.patch(&tenant.path(&format!("/endpoints/{id}")), json!({"max_in_flight": null})).await;
+    assert!(patched["max_in_flight"].is_null(), "null goes back to the server's limit: {patched}");
     let (status, answer) = tenant.api.post(&tenant.path(&format!("/endpoints/{id}/recover")), json!({})).await;
     assert_eq!((status, &answer["error"]["field"]), (StatusCode::BAD_REQUEST, &json!("since")), "{answer}");
 }

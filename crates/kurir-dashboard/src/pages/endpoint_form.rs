@@ -367,6 +367,7 @@ mod tests {
                 client_secret: "s3cret".into(),
                 scope: None,
             }),
+            max_in_flight: None,
             created_at_ms: 0,
             updated_at_ms: 0,
         }

@@ -14,7 +14,7 @@ use rand::seq::SliceRandom;
 use super::outcomes::write_circuit;
 use super::rows;
 use super::{pg_error, queue, Cached, PgStore, DISPATCH_SETTINGS};
-use crate::claiming::{gate, shares};
+use crate::claiming::{ceiling, gate, shares};
 use crate::{Claim, ClaimRequest, Result, StoreError};
 
 /// The endpoints with a queued delivery due now whose circuit does not hold them, found by walking the distinct
@@ -118,7 +118,11 @@ pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result
 /// gates it on its circuit and its in-flight count across every node.
 async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest) -> Result<Option<Locked>> {
     let row = tx
-        .query_opt_cached("SELECT circuit FROM endpoint_health WHERE endpoint_id = $1 FOR UPDATE SKIP LOCKED", &[&id])
+        .query_opt_cached(
+            "SELECT h.circuit, e.max_in_flight FROM endpoint_health h JOIN endpoints e ON e.id = h.endpoint_id
+             WHERE h.endpoint_id = $1 FOR UPDATE OF h SKIP LOCKED",
+            &[&id],
+        )
         .await
         .map_err(pg_error)?;
     let Some(row) = row else {
@@ -131,6 +135,8 @@ async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest)
     };
     let text: String = rows::get(&row, "endpoint_health", 0)?;
     let stored = crate::codec::decode_circuit(&text)?;
+    let own_limit: Option<i64> = rows::get(&row, "endpoints", 1)?;
+    let own_limit = own_limit.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
     // Counted in a statement of its own, after the lock: its snapshot then sees every lease committed by the
     // claim that held the lock before (a subquery of the locking statement would use an older snapshot).
     let row = tx
@@ -142,7 +148,8 @@ async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest)
         .map_err(pg_error)?;
     let in_flight: i64 = rows::get(&row, "delivery_queue", 0)?;
     let in_flight = u32::try_from(in_flight).unwrap_or(u32::MAX);
-    let gate = gate(stored, in_flight, request.max_in_flight_per_endpoint, request.now_ms, &request.circuit);
+    let limit = ceiling(own_limit, request.max_in_flight_per_endpoint);
+    let gate = gate(stored, in_flight, limit, request.now_ms, &request.circuit);
     Ok(Some(Locked { id, stored, gated: gate.circuit, room: gate.room, taken: 0 }))
 }
 

@@ -36,7 +36,7 @@ fn optional_number<T: TryFrom<i64>>(row: &Row, table: &'static str, index: usize
 
 pub(crate) const ENDPOINT_COLUMNS: &str = "id, tenant_id, url, dialect, description, event_types, headers, secrets, \
      retry_schedule, timeout_ms, enabled, disabled_reason, owner_key, created_at, updated_at, zort_keys, \
-     signature_headers, auth";
+     signature_headers, auth, max_in_flight";
 
 pub(crate) fn endpoint(row: &Row) -> Result<Endpoint, StoreError> {
     const T: &str = "endpoints";
@@ -64,6 +64,7 @@ pub(crate) fn endpoint(row: &Row) -> Result<Endpoint, StoreError> {
         zort_keys: decode_zort_keys(get(row, T, 15)?)?,
         signature_headers: get(row, T, 16)?,
         auth: decode_auth(get(row, T, 17)?)?,
+        max_in_flight: get::<Option<i64>>(row, T, 18)?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
     })
 }
 

@@ -273,6 +273,8 @@ CREATE INDEX events_tenant_seq ON events(tenant_id, seq);
 "#,
     // 9: whether UpdateWebhook's endpoints carry kurir's signature headers beside ZORT's own.
     "ALTER TABLE tenants ADD COLUMN zort_signature_headers BOOLEAN NOT NULL DEFAULT TRUE;",
+    // 10: an endpoint's own in-flight limit (NULL: the server's).
+    "ALTER TABLE endpoints ADD COLUMN max_in_flight BIGINT;",
 ];
 
 /// Brings the database up to the current schema, holding the migration lock meanwhile.

@@ -16,7 +16,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use super::endpoints;
 use super::rows::{self, collect, ATTEMPT_COLUMNS, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, EVENT_COLUMNS};
 use super::tenants::get_tenant;
-use crate::claiming::{gate, shares, Gate};
+use crate::claiming::{ceiling, gate, shares, Gate};
 use crate::codec::decode_circuit;
 use crate::{sql, Claim, ClaimRequest, DeliveryFilter, EndpointChange, Lease, NodeId, Outcome, StoreError};
 
@@ -165,6 +165,8 @@ struct ReadyEndpoint {
     id: String,
     circuit: Circuit,
     in_flight: u32,
+    /// The endpoint's own in-flight limit, if it has one.
+    max_in_flight: Option<u32>,
 }
 
 // The claim's statements, written once from kurir-core's state lists: a claim runs them per endpoint and per
@@ -181,7 +183,8 @@ static READY_SQL: LazyLock<String> = LazyLock::new(|| {
              FROM queued WHERE queued.endpoint_id IS NOT NULL)
          SELECT q.endpoint_id, COALESCE(h.circuit, ?2),
                 (SELECT COUNT(*) FROM deliveries f
-                 WHERE f.endpoint_id = q.endpoint_id AND f.state = 'in_flight' AND f.next_attempt_at > ?1)
+                 WHERE f.endpoint_id = q.endpoint_id AND f.state = 'in_flight' AND f.next_attempt_at > ?1),
+                (SELECT max_in_flight FROM endpoints n WHERE n.id = q.endpoint_id)
          FROM queued q LEFT JOIN endpoint_health h ON h.endpoint_id = q.endpoint_id
          WHERE q.endpoint_id IS NOT NULL AND COALESCE(h.held_until, 0) <= ?1
            AND EXISTS (SELECT 1 FROM deliveries d
@@ -231,7 +234,12 @@ fn ready_endpoints(conn: &Connection, now_ms: i64) -> Result<Vec<ReadyEndpoint>,
     let mut stmt = conn.prepare_cached(&READY_SQL)?;
     collect(&mut stmt, params![now_ms, Circuit::default().encode()], |row| {
         let circuit: String = row.get(1)?;
-        Ok(ReadyEndpoint { id: row.get(0)?, circuit: decode_circuit(&circuit)?, in_flight: row.get(2)? })
+        Ok(ReadyEndpoint {
+            id: row.get(0)?,
+            circuit: decode_circuit(&circuit)?,
+            in_flight: row.get(2)?,
+            max_in_flight: row.get(3)?,
+        })
     })
 }
 
@@ -241,7 +249,10 @@ pub(crate) fn claim_due(conn: &Connection, request: &ClaimRequest) -> Result<Vec
     ready.shuffle(&mut rand::rng());
     let gates: Vec<Gate> = ready
         .iter()
-        .map(|e| gate(e.circuit, e.in_flight, request.max_in_flight_per_endpoint, now, &request.circuit))
+        .map(|e| {
+            let limit = ceiling(e.max_in_flight, request.max_in_flight_per_endpoint);
+            gate(e.circuit, e.in_flight, limit, now, &request.circuit)
+        })
         .collect();
     let mut leaser = Leaser::new(conn, request);
     let mut taken = vec![0u32; ready.len()];

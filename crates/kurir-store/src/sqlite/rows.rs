@@ -11,7 +11,7 @@ use crate::StoreError;
 
 pub(crate) const ENDPOINT_COLUMNS: &str = "id, tenant_id, url, dialect, description, event_types, headers, secrets, \
      retry_schedule, timeout_ms, enabled, disabled_reason, owner_key, created_at, updated_at, zort_keys, \
-     signature_headers, auth";
+     signature_headers, auth, max_in_flight";
 
 pub(crate) fn endpoint(row: &Row<'_>) -> Result<Endpoint, StoreError> {
     const T: &str = "endpoints";
@@ -40,6 +40,7 @@ pub(crate) fn endpoint(row: &Row<'_>) -> Result<Endpoint, StoreError> {
         zort_keys: decode_zort_keys(row.get(15)?)?,
         signature_headers: row.get(16)?,
         auth: decode_auth(row.get(17)?)?,
+        max_in_flight: row.get(18)?,
     })
 }
 

@@ -254,6 +254,8 @@ CREATE INDEX events_tenant_seq ON events(tenant_id, seq);
 "#,
     // 14: whether UpdateWebhook's endpoints carry kurir's signature headers beside ZORT's own.
     "ALTER TABLE tenants ADD COLUMN zort_signature_headers INTEGER NOT NULL DEFAULT 1;",
+    // 15: an endpoint's own in-flight limit (NULL: the server's).
+    "ALTER TABLE endpoints ADD COLUMN max_in_flight INTEGER;",
 ];
 
 /// The schema version a fully migrated database has.

@@ -125,6 +125,7 @@ pub fn sample_endpoint(tenant: &TenantId, owner: Option<ApiKeyId>) -> Endpoint {
         zort_keys: None,
         signature_headers: true,
         auth: None,
+        max_in_flight: None,
         created_at_ms: NOW,
         updated_at_ms: NOW,
     }

@@ -585,7 +585,20 @@ async fn a_backfill_sends_past_events_in_publish_order_a_batch_at_a_time(backend
     assert!(fx.store.create_backfill(elsewhere).await.is_err(), "the endpoint must be the tenant's own");
 }
 
+async fn an_endpoints_own_in_flight_limit_holds_below_the_servers(backend: Backend) {
+    let fx = fixture(backend).await;
+    let mut endpoint = fx.store.get_endpoint(&fx.tenant, &fx.endpoint).await.unwrap_or_else(|e| panic!("{e}"));
+    endpoint.max_in_flight = Some(2);
+    fx.store.update_endpoint(endpoint).await.unwrap_or_else(|e| panic!("{e}"));
+    publish_many(&fx, 5, None).await;
+    assert_eq!(claim(&fx, NOW).await.len(), 2, "its own limit, not the server's 1,000");
+    assert!(claim(&fx, NOW + 1).await.is_empty(), "two in flight: no room");
+    let stored = fx.store.get_endpoint(&fx.tenant, &fx.endpoint).await.map(|e| e.max_in_flight);
+    assert_eq!(stored.ok(), Some(Some(2)), "the setting is stored");
+}
+
 crate::on_every_backend!(
+    an_endpoints_own_in_flight_limit_holds_below_the_servers,
     a_backfill_sends_past_events_in_publish_order_a_batch_at_a_time,
     retention_purges_old_finished_history_in_batches_and_keeps_what_is_pending,
     purging_a_large_backlog_does_not_hold_up_publishing,
