@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use kurir_core::circuit::CircuitOverrides;
 use kurir_core::endpoint::{self, Dialect, Endpoint, EndpointAuth, SigningSecret, ZortKeys, DEFAULT_TIMEOUT_MS};
 use kurir_core::id::{ApiKeyId, EndpointId, TenantId};
 use kurir_core::retry::RetrySchedule;
@@ -66,6 +67,13 @@ struct EndpointIn {
     /// 256, when absent, and never above it): for a small receiver.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     max_in_flight: Option<u32>,
+    /// Failures in a row that open its circuit (1-100; the server's `--circuit-failures`, 5, when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    circuit_failures: Option<u32>,
+    /// How long its open circuit first holds deliveries, in ms (1000-3600000; the server's
+    /// `--circuit-cooldown-ms`, 30000, when absent); it doubles after each failed probe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    circuit_cooldown_ms: Option<u32>,
 }
 
 /// How kurir authenticates to the receiver, beside the signature: an OAuth 2 client-credentials token.
@@ -129,6 +137,9 @@ struct EndpointOut {
     auth: Option<AuthOut>,
     /// Its own in-flight limit; null: the server's.
     max_in_flight: Option<u32>,
+    /// Its own circuit settings; null: the server's.
+    circuit_failures: Option<u32>,
+    circuit_cooldown_ms: Option<u32>,
     created_at: String,
     updated_at: String,
     /// What receivers verify with (on create only): the `whsec_` secret, or the `whpk_` public key.
@@ -180,6 +191,8 @@ struct EndpointPatch {
     signature_headers: Option<bool>,
     auth: Option<AuthIn>,
     max_in_flight: Option<u32>,
+    circuit_failures: Option<u32>,
+    circuit_cooldown_ms: Option<u32>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -244,6 +257,8 @@ impl EndpointOut {
                 },
             }),
             max_in_flight: endpoint.max_in_flight,
+            circuit_failures: endpoint.circuit.failures,
+            circuit_cooldown_ms: endpoint.circuit.cooldown_ms,
             created_at: rfc3339(endpoint.created_at_ms),
             updated_at: rfc3339(endpoint.updated_at_ms),
             secret,
@@ -315,6 +330,8 @@ async fn build(
         (_, None) => None,
     };
     body.max_in_flight.map(endpoint::validate_max_in_flight).transpose()?;
+    let circuit = CircuitOverrides { failures: body.circuit_failures, cooldown_ms: body.circuit_cooldown_ms };
+    circuit.validate()?;
     let auth = body.auth.map(EndpointAuth::from);
     if let Some(auth) = &auth {
         auth.validate(state.config.allow_private_targets)?;
@@ -360,6 +377,7 @@ async fn build(
         signature_headers: body.signature_headers.unwrap_or(true),
         auth,
         max_in_flight: body.max_in_flight,
+        circuit,
         created_at_ms,
         updated_at_ms: now,
     })
@@ -452,6 +470,8 @@ fn editable_settings(endpoint: &Endpoint) -> Value {
         "zort": endpoint.zort_keys.as_ref().map(|k| json!({"key1": k.key1, "key2": k.key2, "key3": k.key3})),
         "signature_headers": endpoint.signature_headers,
         "max_in_flight": endpoint.max_in_flight,
+        "circuit_failures": endpoint.circuit.failures,
+        "circuit_cooldown_ms": endpoint.circuit.cooldown_ms,
         "auth": endpoint.auth.as_ref().map(|auth| match auth {
             EndpointAuth::OAuth2 { token_url, client_id, client_secret, scope } => json!({
                 "type": "oauth2", "token_url": token_url, "client_id": client_id, "client_secret": client_secret,

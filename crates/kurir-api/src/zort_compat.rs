@@ -357,6 +357,7 @@ fn new_endpoint(
         signature_headers: true,
         auth: None,
         max_in_flight: None,
+        circuit: Default::default(),
         created_at_ms: now,
         updated_at_ms: now,
     }

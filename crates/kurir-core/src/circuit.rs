@@ -31,6 +31,42 @@ pub struct CircuitPolicy {
     pub disable_min_attempts: u32,
 }
 
+/// An endpoint's own circuit settings, over the server's policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct CircuitOverrides {
+    /// Failures in a row that open its circuit.
+    pub failures: Option<u32>,
+    /// How long its open circuit first holds deliveries.
+    pub cooldown_ms: Option<u32>,
+}
+
+impl CircuitOverrides {
+    /// Checks them: 1 to 100 failures, a cooldown of 1 s to 1 h.
+    pub fn validate(&self) -> Result<(), CoreError> {
+        if self.failures.is_some_and(|n| !(1..=100).contains(&n)) {
+            return Err(CoreError::invalid("circuit_failures", "must be between 1 and 100, or null"));
+        }
+        if self.cooldown_ms.is_some_and(|ms| !(1_000..=3_600_000).contains(&ms)) {
+            return Err(CoreError::invalid("circuit_cooldown_ms", "must be between 1000 and 3600000 ms, or null"));
+        }
+        Ok(())
+    }
+}
+
+impl CircuitPolicy {
+    /// The policy for one endpoint: the server's, with the endpoint's own settings over it. The longest cooldown
+    /// is never below the first.
+    pub fn for_endpoint(&self, own: &CircuitOverrides) -> CircuitPolicy {
+        let base_cooldown_ms = own.cooldown_ms.map_or(self.base_cooldown_ms, i64::from);
+        CircuitPolicy {
+            failure_threshold: own.failures.unwrap_or(self.failure_threshold),
+            base_cooldown_ms,
+            max_cooldown_ms: self.max_cooldown_ms.max(base_cooldown_ms),
+            ..*self
+        }
+    }
+}
+
 /// Five days of nothing but failures, as the best webhook services do.
 pub const DEFAULT_DISABLE_AFTER_MS: i64 = 5 * 24 * 3_600_000;
 pub const DEFAULT_DISABLE_MIN_ATTEMPTS: u32 = 10;
@@ -275,6 +311,19 @@ mod tests {
         disable_after_ms: 10_000,
         disable_min_attempts: 4,
     };
+
+    #[test]
+    fn an_endpoints_own_settings_replace_the_servers() {
+        let own = CircuitOverrides { failures: Some(1), cooldown_ms: Some(5_000) };
+        let policy = POLICY.for_endpoint(&own);
+        assert_eq!((policy.failure_threshold, policy.base_cooldown_ms, policy.max_cooldown_ms), (1, 5_000, 5_000));
+        assert_eq!(POLICY.for_endpoint(&CircuitOverrides::default()), POLICY);
+        let mut circuit = Circuit::default();
+        assert!(circuit.record(false, 0, &policy), "one failure opens it");
+        assert!(CircuitOverrides { failures: Some(0), cooldown_ms: None }.validate().is_err());
+        assert!(CircuitOverrides { failures: None, cooldown_ms: Some(10) }.validate().is_err());
+        assert!(own.validate().is_ok());
+    }
 
     #[test]
     fn a_long_failure_streak_disables_and_a_closed_circuit_recovers() {

@@ -161,6 +161,8 @@ pub struct Endpoint {
     /// At most this many of its attempts at once, on every node together (never more than the server's own
     /// limit); `None`: the server's limit.
     pub max_in_flight: Option<u32>,
+    /// Its own circuit breaker settings, over the server's.
+    pub circuit: crate::circuit::CircuitOverrides,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
@@ -440,6 +442,7 @@ mod tests {
             signature_headers: true,
             auth: None,
             max_in_flight: None,
+            circuit: Default::default(),
             created_at_ms: 0,
             updated_at_ms: 0,
         }

@@ -85,6 +85,8 @@ const TABLES: &[Table] = &[
             ("signature_headers", Bool),
             ("auth", Text),
             ("max_in_flight", Int),
+            ("circuit_failures", Int),
+            ("circuit_cooldown_ms", Int),
         ],
         identity: false,
     },

@@ -43,6 +43,7 @@ pub fn endpoint(dialect: Dialect) -> Endpoint {
         signature_headers: true,
         auth: None,
         max_in_flight: None,
+        circuit: Default::default(),
         created_at_ms: 0,
         updated_at_ms: 0,
     }

@@ -154,6 +154,8 @@ async fn errors_say_the_rule_in_the_users_words_and_name_the_field() {
         (json!({"url": "https://example.com/h", "colour": "red"}), "colour", "not a field here"),
         (json!({}), "url", "url is required"),
         (json!({"url": "https://example.com/h", "max_in_flight": 0}), "max_in_flight", "between 1 and 1000"),
+        (json!({"url": "https://example.com/h", "circuit_failures": 0}), "circuit_failures", "between 1 and 100"),
+        (json!({"url": "https://example.com/h", "circuit_cooldown_ms": 5}), "circuit_cooldown_ms", "between 1000"),
     ];
     for (body, field, words) in cases {
         let (status, answer) = tenant.api.post(&tenant.path("/endpoints"), body.clone()).await;

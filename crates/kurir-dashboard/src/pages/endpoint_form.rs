@@ -368,6 +368,7 @@ mod tests {
                 scope: None,
             }),
             max_in_flight: None,
+            circuit: Default::default(),
             created_at_ms: 0,
             updated_at_ms: 0,
         }

@@ -16,6 +16,7 @@ use super::rows;
 use super::{pg_error, queue, Cached, PgStore, DISPATCH_SETTINGS};
 use crate::claiming::{ceiling, gate, shares};
 use crate::{Claim, ClaimRequest, Result, StoreError};
+use kurir_core::circuit::CircuitOverrides;
 
 /// The endpoints with a queued delivery due now whose circuit does not hold them, found by walking the distinct
 /// endpoints of `delivery_queue_due` (one index probe each), as on SQLite.
@@ -119,7 +120,8 @@ pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result
 async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest) -> Result<Option<Locked>> {
     let row = tx
         .query_opt_cached(
-            "SELECT h.circuit, e.max_in_flight FROM endpoint_health h JOIN endpoints e ON e.id = h.endpoint_id
+            "SELECT h.circuit, e.max_in_flight, e.circuit_failures, e.circuit_cooldown_ms
+             FROM endpoint_health h JOIN endpoints e ON e.id = h.endpoint_id
              WHERE h.endpoint_id = $1 FOR UPDATE OF h SKIP LOCKED",
             &[&id],
         )
@@ -137,6 +139,11 @@ async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest)
     let stored = crate::codec::decode_circuit(&text)?;
     let own_limit: Option<i64> = rows::get(&row, "endpoints", 1)?;
     let own_limit = own_limit.map(|n| u32::try_from(n).unwrap_or(u32::MAX));
+    let number = |index| -> Result<Option<u32>> {
+        let value: Option<i64> = rows::get(&row, "endpoints", index)?;
+        Ok(value.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
+    };
+    let own_circuit = CircuitOverrides { failures: number(2)?, cooldown_ms: number(3)? };
     // Counted in a statement of its own, after the lock: its snapshot then sees every lease committed by the
     // claim that held the lock before (a subquery of the locking statement would use an older snapshot).
     let row = tx
@@ -149,7 +156,7 @@ async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest)
     let in_flight: i64 = rows::get(&row, "delivery_queue", 0)?;
     let in_flight = u32::try_from(in_flight).unwrap_or(u32::MAX);
     let limit = ceiling(own_limit, request.max_in_flight_per_endpoint);
-    let gate = gate(stored, in_flight, limit, request.now_ms, &request.circuit);
+    let gate = gate(stored, in_flight, limit, request.now_ms, &request.circuit.for_endpoint(&own_circuit));
     Ok(Some(Locked { id, stored, gated: gate.circuit, room: gate.room, taken: 0 }))
 }
 

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use deadpool_postgres::{GenericClient, Transaction};
-use kurir_core::circuit::{Circuit, CircuitChange, CircuitPolicy};
+use kurir_core::circuit::{Circuit, CircuitChange, CircuitOverrides, CircuitPolicy};
 use kurir_core::delivery::{Attempt, NextStep};
 use kurir_core::tenant::AttemptLog;
 
@@ -117,7 +117,7 @@ async fn feed_circuits<'o>(
     let mut ids: Vec<&str> = sent.iter().map(|o| o.endpoint_id.as_str()).collect();
     ids.sort_unstable();
     ids.dedup();
-    let feed = |mut circuit: Circuit, endpoint: &str, announce: bool| {
+    let feed = |mut circuit: Circuit, endpoint: &str, policy: &CircuitPolicy, announce: bool| {
         for outcome in sent.iter().filter(|o| o.endpoint_id.as_str() == endpoint) {
             let finished_at = outcome.attempt.started_at_ms + i64::from(outcome.attempt.duration_ms);
             if circuit.record(outcome.next == NextStep::Succeeded, finished_at, policy) && announce {
@@ -129,7 +129,7 @@ async fn feed_circuits<'o>(
     let unlocked = read_circuits(tx, &ids, false).await?;
     let changed: Vec<&str> = unlocked
         .iter()
-        .filter(|(id, stored)| feed(**stored, id, false) != **stored)
+        .filter(|(id, (stored, own))| feed(*stored, id, &policy.for_endpoint(own), false) != *stored)
         .map(|(id, _)| id.as_str())
         .collect();
     let mut changes = Vec::new();
@@ -137,13 +137,14 @@ async fn feed_circuits<'o>(
         return Ok(changes);
     }
     let latest = sent.iter().map(|o| o.attempt.started_at_ms + i64::from(o.attempt.duration_ms)).max().unwrap_or(0);
-    for (id, stored) in read_circuits(tx, &changed, true).await? {
-        let fed = feed(stored, &id, true);
+    for (id, (stored, own)) in read_circuits(tx, &changed, true).await? {
+        let policy = policy.for_endpoint(&own);
+        let fed = feed(stored, &id, &policy, true);
         if fed != stored {
             write_circuit(tx, &id, &fed, latest).await?;
         }
         let last = sent.iter().rev().find(|o| o.endpoint_id.as_str() == id);
-        if let (Some(change), Some(outcome)) = (fed.change(&stored, latest, policy), last) {
+        if let (Some(change), Some(outcome)) = (fed.change(&stored, latest, &policy), last) {
             changes.push((*outcome, change));
         }
     }
@@ -151,16 +152,29 @@ async fn feed_circuits<'o>(
 }
 
 /// The stored circuits of some endpoints, by id (in id order); `lock` takes their rows `FOR UPDATE`.
-async fn read_circuits(tx: &Transaction<'_>, ids: &[&str], lock: bool) -> Result<BTreeMap<String, Circuit>> {
-    let lock = if lock { " FOR UPDATE" } else { "" };
+/// The stored circuits of some endpoints and their own circuit settings, by id (in id order); `lock` takes the
+/// health rows `FOR UPDATE`.
+async fn read_circuits(
+    tx: &Transaction<'_>,
+    ids: &[&str],
+    lock: bool,
+) -> Result<BTreeMap<String, (Circuit, CircuitOverrides)>> {
+    let lock = if lock { " FOR UPDATE OF h" } else { "" };
     let sql = format!(
-        "SELECT endpoint_id, circuit FROM endpoint_health WHERE endpoint_id = ANY($1) ORDER BY endpoint_id{lock}"
+        "SELECT h.endpoint_id, h.circuit, e.circuit_failures, e.circuit_cooldown_ms
+         FROM endpoint_health h LEFT JOIN endpoints e ON e.id = h.endpoint_id
+         WHERE h.endpoint_id = ANY($1) ORDER BY h.endpoint_id{lock}"
     );
     let mut circuits = BTreeMap::new();
     for row in tx.query_cached(&sql, &[&ids]).await.map_err(pg_error)? {
         let text: String = rows::get(&row, "endpoint_health", 1)?;
         let circuit = crate::codec::decode_circuit(&text)?;
-        circuits.insert(rows::get(&row, "endpoint_health", 0)?, circuit);
+        let number = |index| -> Result<Option<u32>> {
+            let value: Option<i64> = rows::get(&row, "endpoints", index)?;
+            Ok(value.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
+        };
+        let own = CircuitOverrides { failures: number(2)?, cooldown_ms: number(3)? };
+        circuits.insert(rows::get(&row, "endpoint_health", 0)?, (circuit, own));
     }
     Ok(circuits)
 }

@@ -3,6 +3,7 @@
 
 use kurir_core::api_key::ApiKey;
 use kurir_core::callout::CalloutProvider;
+use kurir_core::circuit::CircuitOverrides;
 use kurir_core::delivery::{Attempt, AttemptErrorKind, Delivery, DeliveryState};
 use kurir_core::endpoint::{Dialect, Endpoint};
 use kurir_core::event::Event;
@@ -36,7 +37,7 @@ fn optional_number<T: TryFrom<i64>>(row: &Row, table: &'static str, index: usize
 
 pub(crate) const ENDPOINT_COLUMNS: &str = "id, tenant_id, url, dialect, description, event_types, headers, secrets, \
      retry_schedule, timeout_ms, enabled, disabled_reason, owner_key, created_at, updated_at, zort_keys, \
-     signature_headers, auth, max_in_flight";
+     signature_headers, auth, max_in_flight, circuit_failures, circuit_cooldown_ms";
 
 pub(crate) fn endpoint(row: &Row) -> Result<Endpoint, StoreError> {
     const T: &str = "endpoints";
@@ -65,6 +66,10 @@ pub(crate) fn endpoint(row: &Row) -> Result<Endpoint, StoreError> {
         signature_headers: get(row, T, 16)?,
         auth: decode_auth(get(row, T, 17)?)?,
         max_in_flight: get::<Option<i64>>(row, T, 18)?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+        circuit: CircuitOverrides {
+            failures: get::<Option<i64>>(row, T, 19)?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+            cooldown_ms: get::<Option<i64>>(row, T, 20)?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+        },
     })
 }
 

@@ -275,6 +275,8 @@ CREATE INDEX events_tenant_seq ON events(tenant_id, seq);
     "ALTER TABLE tenants ADD COLUMN zort_signature_headers BOOLEAN NOT NULL DEFAULT TRUE;",
     // 10: an endpoint's own in-flight limit (NULL: the server's).
     "ALTER TABLE endpoints ADD COLUMN max_in_flight BIGINT;",
+    // 11: an endpoint's own circuit settings (NULL: the server's).
+    "ALTER TABLE endpoints ADD COLUMN circuit_failures BIGINT, ADD COLUMN circuit_cooldown_ms BIGINT;",
 ];
 
 /// Brings the database up to the current schema, holding the migration lock meanwhile.

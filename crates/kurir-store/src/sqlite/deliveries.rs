@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
-use kurir_core::circuit::{Circuit, CircuitChange, CircuitPolicy};
+use kurir_core::circuit::{Circuit, CircuitChange, CircuitOverrides, CircuitPolicy};
 use kurir_core::delivery::{Attempt, Delivery, NextStep};
 use kurir_core::endpoint::Endpoint;
 use kurir_core::event::Event;
@@ -86,7 +86,7 @@ pub(crate) fn retry(
 
 pub(crate) fn circuit_of(conn: &Connection, tenant: &TenantId, endpoint: &EndpointId) -> Result<Circuit, StoreError> {
     endpoints::get(conn, tenant, endpoint)?;
-    read_circuit(conn, endpoint.as_str())
+    read_circuit(conn, endpoint.as_str()).map(|(circuit, _)| circuit)
 }
 
 /// The tenant's statistics since a minute (see `crate::stats`).
@@ -165,8 +165,9 @@ struct ReadyEndpoint {
     id: String,
     circuit: Circuit,
     in_flight: u32,
-    /// The endpoint's own in-flight limit, if it has one.
+    /// The endpoint's own in-flight limit and circuit settings, if it has them.
     max_in_flight: Option<u32>,
+    own_circuit: CircuitOverrides,
 }
 
 // The claim's statements, written once from kurir-core's state lists: a claim runs them per endpoint and per
@@ -184,8 +185,9 @@ static READY_SQL: LazyLock<String> = LazyLock::new(|| {
          SELECT q.endpoint_id, COALESCE(h.circuit, ?2),
                 (SELECT COUNT(*) FROM deliveries f
                  WHERE f.endpoint_id = q.endpoint_id AND f.state = 'in_flight' AND f.next_attempt_at > ?1),
-                (SELECT max_in_flight FROM endpoints n WHERE n.id = q.endpoint_id)
+                n.max_in_flight, n.circuit_failures, n.circuit_cooldown_ms
          FROM queued q LEFT JOIN endpoint_health h ON h.endpoint_id = q.endpoint_id
+              LEFT JOIN endpoints n ON n.id = q.endpoint_id
          WHERE q.endpoint_id IS NOT NULL AND COALESCE(h.held_until, 0) <= ?1
            AND EXISTS (SELECT 1 FROM deliveries d
                        WHERE d.endpoint_id = q.endpoint_id AND {} AND d.next_attempt_at <= ?1)",
@@ -239,6 +241,7 @@ fn ready_endpoints(conn: &Connection, now_ms: i64) -> Result<Vec<ReadyEndpoint>,
             circuit: decode_circuit(&circuit)?,
             in_flight: row.get(2)?,
             max_in_flight: row.get(3)?,
+            own_circuit: CircuitOverrides { failures: row.get(4)?, cooldown_ms: row.get(5)? },
         })
     })
 }
@@ -251,7 +254,7 @@ pub(crate) fn claim_due(conn: &Connection, request: &ClaimRequest) -> Result<Vec
         .iter()
         .map(|e| {
             let limit = ceiling(e.max_in_flight, request.max_in_flight_per_endpoint);
-            gate(e.circuit, e.in_flight, limit, now, &request.circuit)
+            gate(e.circuit, e.in_flight, limit, now, &request.circuit.for_endpoint(&e.own_circuit))
         })
         .collect();
     let mut leaser = Leaser::new(conn, request);
@@ -368,15 +371,28 @@ fn write_circuit(conn: &Connection, endpoint: &str, circuit: &Circuit, now_ms: i
     Ok(())
 }
 
-fn read_circuit(conn: &Connection, endpoint: &str) -> Result<Circuit, StoreError> {
-    let text: Option<String> = conn
-        .prepare_cached("SELECT circuit FROM endpoint_health WHERE endpoint_id = ?1")?
-        .query_row([endpoint], |row| row.get(0))
+/// An endpoint's stored circuit and its own circuit settings.
+fn read_circuit(conn: &Connection, endpoint: &str) -> Result<(Circuit, CircuitOverrides), StoreError> {
+    let found: Option<(Option<String>, CircuitOverrides)> = conn
+        .prepare_cached(
+            "SELECT h.circuit, n.circuit_failures, n.circuit_cooldown_ms
+             FROM endpoints n LEFT JOIN endpoint_health h ON h.endpoint_id = n.id WHERE n.id = ?1",
+        )?
+        .query_row([endpoint], |row| {
+            Ok((row.get(0)?, CircuitOverrides { failures: row.get(1)?, cooldown_ms: row.get(2)? }))
+        })
         .optional()?;
-    match text {
-        Some(text) => decode_circuit(&text),
-        None => Ok(Circuit::default()),
-    }
+    let (text, own) = found.unwrap_or_default();
+    Ok((text.as_deref().map(decode_circuit).transpose()?.unwrap_or_default(), own))
+}
+
+/// One endpoint's circuit while a batch of outcomes is fed to it.
+struct Fed<'a> {
+    tenant: &'a TenantId,
+    id: &'a EndpointId,
+    stored: Circuit,
+    circuit: Circuit,
+    policy: CircuitPolicy,
 }
 
 pub(crate) fn record_outcomes(
@@ -394,7 +410,7 @@ pub(crate) fn record_outcomes(
     )?;
     let mut log_modes: HashMap<&str, AttemptLog> = HashMap::new();
     // Each endpoint's circuit is read once, fed every sent attempt of the batch in order, and written once.
-    let mut circuits: HashMap<&str, (&TenantId, &EndpointId, Circuit, Circuit)> = HashMap::new();
+    let mut circuits: HashMap<&str, Fed> = HashMap::new();
     let mut changes = Vec::new();
     for outcome in outcomes {
         let attempt = &outcome.attempt;
@@ -442,11 +458,12 @@ pub(crate) fn record_outcomes(
         if attempt.was_sent() {
             let endpoint = outcome.endpoint_id.as_str();
             if !circuits.contains_key(endpoint) {
-                let stored = read_circuit(conn, endpoint)?;
-                circuits.insert(endpoint, (&outcome.tenant, &outcome.endpoint_id, stored, stored));
+                let (stored, own) = read_circuit(conn, endpoint)?;
+                let (tenant, id, policy) = (&outcome.tenant, &outcome.endpoint_id, policy.for_endpoint(&own));
+                circuits.insert(endpoint, Fed { tenant, id, stored, circuit: stored, policy });
             }
-            if let Some((_, _, _, circuit)) = circuits.get_mut(endpoint) {
-                if circuit.record(succeeded, finished_at, policy) {
+            if let Some(fed) = circuits.get_mut(endpoint) {
+                if fed.circuit.record(succeeded, finished_at, &fed.policy) {
                     tracing::warn!(%endpoint, "circuit opened: the endpoint keeps failing; its deliveries are held and probed");
                 }
             }
@@ -464,12 +481,12 @@ pub(crate) fn record_outcomes(
         }
     }
     let now = outcomes.iter().map(|o| o.attempt.started_at_ms + i64::from(o.attempt.duration_ms)).max().unwrap_or(0);
-    for (endpoint, (tenant, id, stored, circuit)) in circuits {
+    for (endpoint, Fed { tenant, id, stored, circuit, policy }) in circuits {
         if circuit != stored {
             write_circuit(conn, endpoint, &circuit, now)?;
         }
         // A long enough failure streak disables the endpoint, once: an endpoint disabled already is not news.
-        let change = match circuit.change(&stored, now, policy) {
+        let change = match circuit.change(&stored, now, &policy) {
             Some(CircuitChange::Disable { reason }) if endpoints::disable(conn, tenant, id, &reason, now)? => {
                 Some(CircuitChange::Disable { reason })
             }

@@ -1,6 +1,7 @@
 //! Mapping between rows and kurir-core's types. Domain types know nothing of SQL, so the conversions live here;
 //! a value that no longer parses becomes [`StoreError::Corrupt`], never a panic.
 
+use kurir_core::circuit::CircuitOverrides;
 use kurir_core::delivery::{Attempt, AttemptErrorKind, Delivery, DeliveryState};
 use kurir_core::endpoint::{Dialect, Endpoint};
 use kurir_core::event::Event;
@@ -11,7 +12,7 @@ use crate::StoreError;
 
 pub(crate) const ENDPOINT_COLUMNS: &str = "id, tenant_id, url, dialect, description, event_types, headers, secrets, \
      retry_schedule, timeout_ms, enabled, disabled_reason, owner_key, created_at, updated_at, zort_keys, \
-     signature_headers, auth, max_in_flight";
+     signature_headers, auth, max_in_flight, circuit_failures, circuit_cooldown_ms";
 
 pub(crate) fn endpoint(row: &Row<'_>) -> Result<Endpoint, StoreError> {
     const T: &str = "endpoints";
@@ -41,6 +42,7 @@ pub(crate) fn endpoint(row: &Row<'_>) -> Result<Endpoint, StoreError> {
         signature_headers: row.get(16)?,
         auth: decode_auth(row.get(17)?)?,
         max_in_flight: row.get(18)?,
+        circuit: CircuitOverrides { failures: row.get(19)?, cooldown_ms: row.get(20)? },
     })
 }
 

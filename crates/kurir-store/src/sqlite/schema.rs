@@ -256,6 +256,8 @@ CREATE INDEX events_tenant_seq ON events(tenant_id, seq);
     "ALTER TABLE tenants ADD COLUMN zort_signature_headers INTEGER NOT NULL DEFAULT 1;",
     // 15: an endpoint's own in-flight limit (NULL: the server's).
     "ALTER TABLE endpoints ADD COLUMN max_in_flight INTEGER;",
+    // 16: an endpoint's own circuit settings (NULL: the server's).
+    "ALTER TABLE endpoints ADD COLUMN circuit_failures INTEGER; ALTER TABLE endpoints ADD COLUMN circuit_cooldown_ms INTEGER;",
 ];
 
 /// The schema version a fully migrated database has.

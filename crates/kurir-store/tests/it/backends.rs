@@ -126,6 +126,7 @@ pub fn sample_endpoint(tenant: &TenantId, owner: Option<ApiKeyId>) -> Endpoint {
         signature_headers: true,
         auth: None,
         max_in_flight: None,
+        circuit: Default::default(),
         created_at_ms: NOW,
         updated_at_ms: NOW,
     }

@@ -597,7 +597,28 @@ async fn an_endpoints_own_in_flight_limit_holds_below_the_servers(backend: Backe
     assert_eq!(stored.ok(), Some(Some(2)), "the setting is stored");
 }
 
+async fn an_endpoints_own_circuit_settings_replace_the_servers(backend: Backend) {
+    let fx = fixture(backend).await;
+    let mut touchy = fx.store.get_endpoint(&fx.tenant, &fx.endpoint).await.unwrap_or_else(|e| panic!("{e}"));
+    touchy.circuit = kurir_core::circuit::CircuitOverrides { failures: Some(1), cooldown_ms: Some(2_000) };
+    fx.store.update_endpoint(touchy).await.unwrap_or_else(|e| panic!("{e}"));
+    let patient = add_endpoint(fx.store.as_ref(), &fx.tenant, None).await;
+    publish_many(&fx, 2, None).await;
+    let claims = claim(&fx, NOW).await;
+    assert_eq!(claims.len(), 4);
+    // Two failures each: the touchy endpoint's circuit opens at its own threshold, the other's (3) does not.
+    let outcomes = claims.iter().map(|c| outcome(c, NextStep::RetryAt { due_ms: NOW }, c.lease_token)).collect();
+    record(&fx, outcomes).await;
+    let touchy_circuit = fx.store.endpoint_circuit(&fx.tenant, &fx.endpoint).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(touchy_circuit.held_until(NOW + 10), Some(NOW + 2_000 + 3), "its own threshold and cooldown");
+    let patient_circuit = fx.store.endpoint_circuit(&fx.tenant, &patient).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(!patient_circuit.is_open(), "the server's threshold (3) for the other");
+    let again = claim(&fx, NOW + 10).await;
+    assert!(again.iter().all(|c| c.endpoint.id == patient), "the open circuit holds the touchy endpoint's retry");
+}
+
 crate::on_every_backend!(
+    an_endpoints_own_circuit_settings_replace_the_servers,
     an_endpoints_own_in_flight_limit_holds_below_the_servers,
     a_backfill_sends_past_events_in_publish_order_a_batch_at_a_time,
     retention_purges_old_finished_history_in_batches_and_keeps_what_is_pending,
