@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use kurir_core::circuit::CircuitOverrides;
 use kurir_core::endpoint::{self, Dialect, Endpoint, EndpointAuth, SigningSecret, ZortKeys, DEFAULT_TIMEOUT_MS};
 use kurir_core::id::{ApiKeyId, EndpointId, TenantId};
+use kurir_core::rate::RateLimit;
 use kurir_core::retry::RetrySchedule;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -74,6 +75,42 @@ struct EndpointIn {
     /// `--circuit-cooldown-ms`, 30000, when absent); it doubles after each failed probe.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     circuit_cooldown_ms: Option<u32>,
+    /// At most `count` deliveries per `per` (`second` or `minute`), for the endpoint as a whole on every node;
+    /// beyond it deliveries wait in the queue, none is dropped. Absent: no limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rate_limit: Option<RateLimitIn>,
+}
+
+/// An endpoint's rate limit.
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+struct RateLimitIn {
+    /// 1 to 100,000.
+    count: u32,
+    /// `second` or `minute`.
+    per: Per,
+}
+
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum Per {
+    Second,
+    Minute,
+}
+
+impl RateLimitIn {
+    fn limit(self) -> Result<RateLimit, ApiError> {
+        let period_ms = match self.per {
+            Per::Second => RateLimit::SECOND,
+            Per::Minute => RateLimit::MINUTE,
+        };
+        Ok(RateLimit::new(self.count, period_ms)?)
+    }
+
+    fn of(limit: RateLimit) -> RateLimitIn {
+        let per = if limit.period_ms == RateLimit::MINUTE { Per::Minute } else { Per::Second };
+        RateLimitIn { count: limit.count, per }
+    }
 }
 
 /// How kurir authenticates to the receiver, beside the signature: an OAuth 2 client-credentials token.
@@ -140,6 +177,8 @@ struct EndpointOut {
     /// Its own circuit settings; null: the server's.
     circuit_failures: Option<u32>,
     circuit_cooldown_ms: Option<u32>,
+    /// Its rate limit; null: none.
+    rate_limit: Option<RateLimitIn>,
     created_at: String,
     updated_at: String,
     /// What receivers verify with (on create only): the `whsec_` secret, or the `whpk_` public key.
@@ -193,6 +232,7 @@ struct EndpointPatch {
     max_in_flight: Option<u32>,
     circuit_failures: Option<u32>,
     circuit_cooldown_ms: Option<u32>,
+    rate_limit: Option<RateLimitIn>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -259,6 +299,7 @@ impl EndpointOut {
             max_in_flight: endpoint.max_in_flight,
             circuit_failures: endpoint.circuit.failures,
             circuit_cooldown_ms: endpoint.circuit.cooldown_ms,
+            rate_limit: endpoint.rate_limit.map(RateLimitIn::of),
             created_at: rfc3339(endpoint.created_at_ms),
             updated_at: rfc3339(endpoint.updated_at_ms),
             secret,
@@ -332,6 +373,7 @@ async fn build(
     body.max_in_flight.map(endpoint::validate_max_in_flight).transpose()?;
     let circuit = CircuitOverrides { failures: body.circuit_failures, cooldown_ms: body.circuit_cooldown_ms };
     circuit.validate()?;
+    let rate_limit = body.rate_limit.map(RateLimitIn::limit).transpose()?;
     let auth = body.auth.map(EndpointAuth::from);
     if let Some(auth) = &auth {
         auth.validate(state.config.allow_private_targets)?;
@@ -378,6 +420,7 @@ async fn build(
         auth,
         max_in_flight: body.max_in_flight,
         circuit,
+        rate_limit,
         created_at_ms,
         updated_at_ms: now,
     })
@@ -472,6 +515,7 @@ fn editable_settings(endpoint: &Endpoint) -> Value {
         "max_in_flight": endpoint.max_in_flight,
         "circuit_failures": endpoint.circuit.failures,
         "circuit_cooldown_ms": endpoint.circuit.cooldown_ms,
+        "rate_limit": endpoint.rate_limit.map(RateLimitIn::of),
         "auth": endpoint.auth.as_ref().map(|auth| match auth {
             EndpointAuth::OAuth2 { token_url, client_id, client_secret, scope } => json!({
                 "type": "oauth2", "token_url": token_url, "client_id": client_id, "client_secret": client_secret,

@@ -358,6 +358,7 @@ fn new_endpoint(
         auth: None,
         max_in_flight: None,
         circuit: Default::default(),
+        rate_limit: None,
         created_at_ms: now,
         updated_at_ms: now,
     }

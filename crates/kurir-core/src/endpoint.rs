@@ -163,6 +163,8 @@ pub struct Endpoint {
     pub max_in_flight: Option<u32>,
     /// Its own circuit breaker settings, over the server's.
     pub circuit: crate::circuit::CircuitOverrides,
+    /// At most so many deliveries per second or minute, for the endpoint as a whole; `None`: no limit.
+    pub rate_limit: Option<crate::rate::RateLimit>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
@@ -443,6 +445,7 @@ mod tests {
             auth: None,
             max_in_flight: None,
             circuit: Default::default(),
+            rate_limit: None,
             created_at_ms: 0,
             updated_at_ms: 0,
         }

@@ -11,6 +11,7 @@
 //! - [`retry`]: the retry schedule and `Retry-After` handling.
 //! - [`ssrf`]: which target addresses an endpoint may reach.
 //! - [`circuit`]: the per-endpoint circuit breaker.
+//! - [`rate`]: an endpoint's own rate limit (GCRA over a stored arrival time).
 //! - [`stats`]: delivery statistics per endpoint and minute (counts, latency histograms, percentiles).
 //! - [`operational`]: kurir's own events about a tenant's endpoints (disabled, recovered, failing, dead).
 //! - [`time`]: RFC 3339 on the wire, Unix milliseconds inside.
@@ -32,6 +33,7 @@ pub mod error;
 pub mod event;
 pub mod id;
 pub mod operational;
+pub mod rate;
 pub mod retry;
 pub mod source;
 pub mod ssrf;

@@ -8,6 +8,28 @@
 //! before any of its deliveries are read, so it costs the others nothing.
 
 use kurir_core::circuit::{Admission, Circuit, CircuitPolicy};
+use kurir_core::rate::RateLimit;
+
+/// An endpoint's rate limit and its stored state (the next delivery's theoretical time).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub limit: RateLimit,
+    pub tat_ms: i64,
+}
+
+impl Rate {
+    /// The rate of an endpoint with these stored values, if it has a limit.
+    pub fn of(limit: Option<RateLimit>, tat_ms: i64) -> Option<Rate> {
+        limit.map(|limit| Rate { limit, tat_ms })
+    }
+
+    /// The state to store after `taken` deliveries were leased at `now_ms`: the new `tat`, and until when the
+    /// endpoint waits for its next one (0: it need not).
+    pub fn after(&self, taken: u32, now_ms: i64) -> (i64, i64) {
+        let tat = self.limit.after(self.tat_ms, now_ms, taken);
+        (tat, self.limit.held_until(tat, now_ms).unwrap_or(0))
+    }
+}
 
 /// What a claim may do with one endpoint's due deliveries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +47,20 @@ pub fn ceiling(endpoint_limit: Option<u32>, server_limit: u32) -> u32 {
 
 /// How many deliveries an endpoint may have leased now, given its circuit and how many of its attempts are in
 /// flight on every node.
-pub fn gate(mut circuit: Circuit, in_flight: u32, max_in_flight: u32, now_ms: i64, policy: &CircuitPolicy) -> Gate {
+pub fn gate(
+    mut circuit: Circuit,
+    in_flight: u32,
+    max_in_flight: u32,
+    now_ms: i64,
+    policy: &CircuitPolicy,
+    rate: Option<Rate>,
+) -> Gate {
     let room = match circuit.admit(now_ms, policy) {
         Admission::Send => max_in_flight.saturating_sub(in_flight),
         Admission::Probe => 1,
         Admission::Hold { .. } => 0,
     };
+    let room = rate.map_or(room, |rate| room.min(rate.limit.room(rate.tat_ms, now_ms)));
     Gate { room, circuit }
 }
 
@@ -57,6 +87,17 @@ pub fn shares(rooms: &[u32], limit: u32) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rate_limit_lowers_the_room_and_says_until_when_the_endpoint_waits() {
+        let limit = RateLimit::new(2, RateLimit::SECOND).unwrap_or_else(|e| panic!("{e}"));
+        let idle = Rate::of(Some(limit), 0);
+        assert_eq!(gate(Circuit::default(), 0, 256, 1_000, &POLICY, idle).room, 2);
+        let (tat, until) = idle.map(|r| r.after(2, 1_000)).unwrap_or_default();
+        assert_eq!((tat, until), (2_000, 1_500));
+        assert_eq!(gate(Circuit::default(), 0, 256, 1_000, &POLICY, Rate::of(Some(limit), tat)).room, 0);
+        assert_eq!(Rate::of(None, 0), None);
+    }
 
     #[test]
     fn an_endpoints_own_limit_lowers_the_servers_never_raises_it() {
@@ -95,15 +136,15 @@ mod tests {
     #[test]
     fn the_gate_follows_the_circuit_and_the_limit() {
         let closed = Circuit::default();
-        assert_eq!(gate(closed, 3, 10, 0, &POLICY).room, 7);
-        assert_eq!(gate(closed, 12, 10, 0, &POLICY).room, 0, "over the limit after a lowered setting");
+        assert_eq!(gate(closed, 3, 10, 0, &POLICY, None).room, 7);
+        assert_eq!(gate(closed, 12, 10, 0, &POLICY, None).room, 0, "over the limit after a lowered setting");
         let mut open = Circuit::default();
         open.record(false, 0, &POLICY);
         open.record(false, 0, &POLICY);
-        assert_eq!(gate(open, 0, 10, 999, &POLICY).room, 0, "held during the cooldown");
-        let probe = gate(open, 4, 10, 1_000, &POLICY);
+        assert_eq!(gate(open, 0, 10, 999, &POLICY, None).room, 0, "held during the cooldown");
+        let probe = gate(open, 4, 10, 1_000, &POLICY, None);
         assert_eq!(probe.room, 1, "one probe when the cooldown is over");
         assert_eq!(probe.circuit.held_until(1_000), Some(1_500), "then held while the probe is out");
-        assert_eq!(gate(probe.circuit, 0, 10, 1_200, &POLICY).room, 0);
+        assert_eq!(gate(probe.circuit, 0, 10, 1_200, &POLICY, None).room, 0);
     }
 }

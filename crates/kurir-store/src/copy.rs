@@ -87,12 +87,20 @@ const TABLES: &[Table] = &[
             ("max_in_flight", Int),
             ("circuit_failures", Int),
             ("circuit_cooldown_ms", Int),
+            ("rate_count", Int),
+            ("rate_period_ms", Int),
         ],
         identity: false,
     },
     Table {
         name: "endpoint_health",
-        columns: &[("endpoint_id", Text), ("circuit", Text), ("held_until", Int)],
+        columns: &[
+            ("endpoint_id", Text),
+            ("circuit", Text),
+            ("held_until", Int),
+            ("rate_tat", Int),
+            ("rate_until", Int),
+        ],
         identity: false,
     },
     Table {

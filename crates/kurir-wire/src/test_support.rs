@@ -44,6 +44,7 @@ pub fn endpoint(dialect: Dialect) -> Endpoint {
         auth: None,
         max_in_flight: None,
         circuit: Default::default(),
+        rate_limit: None,
         created_at_ms: 0,
         updated_at_ms: 0,
     }

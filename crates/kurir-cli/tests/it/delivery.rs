@@ -371,3 +371,21 @@ async fn the_receiver_is_back_a_waiting_delivery_and_a_whole_endpoint_go_now() {
     let closed = circuit().await;
     assert_eq!((&closed["state"], &closed["held_until"]), (&json!("closed"), &Value::Null), "{closed}");
 }
+
+#[tokio::test]
+async fn a_rate_limited_endpoint_gets_everything_none_dropped_at_its_own_pace() {
+    let kurir = Kurir::start().await;
+    let receiver = Receiver::ok().await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    let made = tenant.endpoint(&receiver.url, json!({"rate_limit": {"count": 5, "per": "second"}})).await;
+    assert_eq!(made["rate_limit"], json!({"count": 5, "per": "second"}));
+    for n in 0..12 {
+        tenant.publish("ADDPRODUCT", json!({"id": n})).await;
+    }
+    eventually("all twelve, over the limit or not", Duration::from_secs(15), || async {
+        (receiver.count() == 12).then_some(())
+    })
+    .await;
+    let ids = crate::util::event_ids(&receiver.received());
+    assert_eq!(ids.len(), 12, "each once");
+}

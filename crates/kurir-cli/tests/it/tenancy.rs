@@ -156,6 +156,16 @@ async fn errors_say_the_rule_in_the_users_words_and_name_the_field() {
         (json!({"url": "https://example.com/h", "max_in_flight": 0}), "max_in_flight", "between 1 and 1000"),
         (json!({"url": "https://example.com/h", "circuit_failures": 0}), "circuit_failures", "between 1 and 100"),
         (json!({"url": "https://example.com/h", "circuit_cooldown_ms": 5}), "circuit_cooldown_ms", "between 1000"),
+        (
+            json!({"url": "https://example.com/h", "rate_limit": {"count": 0, "per": "second"}}),
+            "rate_limit.count",
+            "between 1",
+        ),
+        (
+            json!({"url": "https://example.com/h", "rate_limit": {"count": 5, "per": "hour"}}),
+            "rate_limit.per",
+            "second",
+        ),
     ];
     for (body, field, words) in cases {
         let (status, answer) = tenant.api.post(&tenant.path("/endpoints"), body.clone()).await;

@@ -369,6 +369,7 @@ mod tests {
             }),
             max_in_flight: None,
             circuit: Default::default(),
+            rate_limit: None,
             created_at_ms: 0,
             updated_at_ms: 0,
         }

@@ -253,6 +253,8 @@ fn endpoint_values(endpoint: &Endpoint) -> Vec<Box<dyn ToSql + Sync + Send>> {
         Box::new(endpoint.max_in_flight.map(i64::from)),
         Box::new(endpoint.circuit.failures.map(i64::from)),
         Box::new(endpoint.circuit.cooldown_ms.map(i64::from)),
+        Box::new(endpoint.rate_limit.map(|r| i64::from(r.count))),
+        Box::new(endpoint.rate_limit.map(|r| r.period_ms)),
     ]
 }
 
@@ -264,7 +266,7 @@ fn as_params(values: &[Box<dyn ToSql + Sync + Send>]) -> Vec<&(dyn ToSql + Sync)
 }
 
 async fn insert_endpoint(client: &impl GenericClient, endpoint: &Endpoint) -> Result<()> {
-    let placeholders: Vec<String> = (1..=21).map(|n| format!("${n}")).collect();
+    let placeholders: Vec<String> = (1..=23).map(|n| format!("${n}")).collect();
     let sql = format!("INSERT INTO endpoints ({}) VALUES ({})", rows::ENDPOINT_COLUMNS, placeholders.join(", "));
     let values = endpoint_values(endpoint);
     client.execute_cached(&sql, &as_params(&values)).await.map_err(pg_error)?;
@@ -283,7 +285,8 @@ async fn update_endpoint_row(client: &impl GenericClient, endpoint: &Endpoint) -
     let sql = "UPDATE endpoints SET url = $3, dialect = $4, description = $5, event_types = $6, headers = $7,
                       secrets = $8, retry_schedule = $9, timeout_ms = $10, enabled = $11, disabled_reason = $12,
                       owner_key = $13, updated_at = $14, zort_keys = $15, signature_headers = $16, auth = $17,
-                      max_in_flight = $18, circuit_failures = $19, circuit_cooldown_ms = $20
+                      max_in_flight = $18, circuit_failures = $19, circuit_cooldown_ms = $20, rate_count = $21,
+                      rate_period_ms = $22
                WHERE id = $1 AND tenant_id = $2";
     let mut values = endpoint_values(endpoint);
     values.remove(CREATED_AT);

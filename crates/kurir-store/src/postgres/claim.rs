@@ -14,9 +14,10 @@ use rand::seq::SliceRandom;
 use super::outcomes::write_circuit;
 use super::rows;
 use super::{pg_error, queue, Cached, PgStore, DISPATCH_SETTINGS};
-use crate::claiming::{ceiling, gate, shares};
+use crate::claiming::{ceiling, gate, shares, Rate};
 use crate::{Claim, ClaimRequest, Result, StoreError};
 use kurir_core::circuit::CircuitOverrides;
+use kurir_core::rate::RateLimit;
 
 /// The endpoints with a queued delivery due now whose circuit does not hold them, found by walking the distinct
 /// endpoints of `delivery_queue_due` (one index probe each), as on SQLite.
@@ -28,7 +29,7 @@ const READY_SQL: &str = "
                 ORDER BY endpoint_id LIMIT 1)
         FROM queued WHERE queued.endpoint_id IS NOT NULL)
     SELECT q.endpoint_id FROM queued q LEFT JOIN endpoint_health h ON h.endpoint_id = q.endpoint_id
-    WHERE q.endpoint_id IS NOT NULL AND COALESCE(h.held_until, 0) <= $1
+    WHERE q.endpoint_id IS NOT NULL AND COALESCE(h.held_until, 0) <= $1 AND COALESCE(h.rate_until, 0) <= $1
       AND EXISTS (SELECT 1 FROM delivery_queue d WHERE d.endpoint_id = q.endpoint_id AND d.next_attempt_at <= $1)";
 
 /// One endpoint's due deliveries, oldest due first; a delivery with an ordering key waits while an earlier one
@@ -66,6 +67,7 @@ struct Locked {
     gated: Circuit,
     room: u32,
     taken: u32,
+    rate: Option<Rate>,
 }
 
 pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result<Vec<Claim>> {
@@ -110,6 +112,15 @@ pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result
         if endpoint.taken > 0 && endpoint.gated != endpoint.stored {
             write_circuit(&tx, &endpoint.id, &endpoint.gated, now).await?;
         }
+        if let (Some(rate), true) = (endpoint.rate, endpoint.taken > 0) {
+            let (tat, until) = rate.after(endpoint.taken, now);
+            tx.execute_cached(
+                "UPDATE endpoint_health SET rate_tat = $2, rate_until = $3 WHERE endpoint_id = $1",
+                &[&endpoint.id, &tat, &until],
+            )
+            .await
+            .map_err(pg_error)?;
+        }
     }
     tx.commit().await.map_err(pg_error)?;
     Ok(claims)
@@ -120,7 +131,8 @@ pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result
 async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest) -> Result<Option<Locked>> {
     let row = tx
         .query_opt_cached(
-            "SELECT h.circuit, e.max_in_flight, e.circuit_failures, e.circuit_cooldown_ms
+            "SELECT h.circuit, e.max_in_flight, e.circuit_failures, e.circuit_cooldown_ms, e.rate_count,
+                    e.rate_period_ms, h.rate_tat
              FROM endpoint_health h JOIN endpoints e ON e.id = h.endpoint_id
              WHERE h.endpoint_id = $1 FOR UPDATE OF h SKIP LOCKED",
             &[&id],
@@ -144,6 +156,9 @@ async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest)
         Ok(value.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
     };
     let own_circuit = CircuitOverrides { failures: number(2)?, cooldown_ms: number(3)? };
+    let period_ms: Option<i64> = rows::get(&row, "endpoints", 5)?;
+    let limit = number(4)?.zip(period_ms).and_then(|(count, period)| RateLimit::new(count, period).ok());
+    let rate = Rate::of(limit, rows::get(&row, "endpoint_health", 6)?);
     // Counted in a statement of its own, after the lock: its snapshot then sees every lease committed by the
     // claim that held the lock before (a subquery of the locking statement would use an older snapshot).
     let row = tx
@@ -156,8 +171,8 @@ async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest)
     let in_flight: i64 = rows::get(&row, "delivery_queue", 0)?;
     let in_flight = u32::try_from(in_flight).unwrap_or(u32::MAX);
     let limit = ceiling(own_limit, request.max_in_flight_per_endpoint);
-    let gate = gate(stored, in_flight, limit, request.now_ms, &request.circuit.for_endpoint(&own_circuit));
-    Ok(Some(Locked { id, stored, gated: gate.circuit, room: gate.room, taken: 0 }))
+    let gate = gate(stored, in_flight, limit, request.now_ms, &request.circuit.for_endpoint(&own_circuit), rate);
+    Ok(Some(Locked { id, stored, gated: gate.circuit, room: gate.room, taken: 0, rate }))
 }
 
 /// Leases up to `limit` of one endpoint's due deliveries: the queue rows (picked by `DUE_SQL`, locked `SKIP

@@ -85,7 +85,8 @@ pub(crate) async fn next_due_after(store: &PgStore, now_ms: i64) -> Result<Optio
     let row = client
         .query_one_cached(
             "SELECT LEAST((SELECT MIN(next_attempt_at) FROM delivery_queue WHERE next_attempt_at > $1),
-                          (SELECT MIN(held_until) FROM endpoint_health WHERE held_until > $1))",
+                          (SELECT MIN(held_until) FROM endpoint_health WHERE held_until > $1),
+                          (SELECT MIN(rate_until) FROM endpoint_health WHERE rate_until > $1))",
             &[&now_ms],
         )
         .await

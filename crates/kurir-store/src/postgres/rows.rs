@@ -7,6 +7,7 @@ use kurir_core::circuit::CircuitOverrides;
 use kurir_core::delivery::{Attempt, AttemptErrorKind, Delivery, DeliveryState};
 use kurir_core::endpoint::{Dialect, Endpoint};
 use kurir_core::event::Event;
+use kurir_core::rate::RateLimit;
 use kurir_core::source::Source;
 use kurir_core::tenant::{AttemptLog, Tenant};
 use tokio_postgres::types::FromSql;
@@ -37,7 +38,8 @@ fn optional_number<T: TryFrom<i64>>(row: &Row, table: &'static str, index: usize
 
 pub(crate) const ENDPOINT_COLUMNS: &str = "id, tenant_id, url, dialect, description, event_types, headers, secrets, \
      retry_schedule, timeout_ms, enabled, disabled_reason, owner_key, created_at, updated_at, zort_keys, \
-     signature_headers, auth, max_in_flight, circuit_failures, circuit_cooldown_ms";
+     signature_headers, auth, max_in_flight, circuit_failures, circuit_cooldown_ms, rate_count, \
+     rate_period_ms";
 
 pub(crate) fn endpoint(row: &Row) -> Result<Endpoint, StoreError> {
     const T: &str = "endpoints";
@@ -69,6 +71,13 @@ pub(crate) fn endpoint(row: &Row) -> Result<Endpoint, StoreError> {
         circuit: CircuitOverrides {
             failures: get::<Option<i64>>(row, T, 19)?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
             cooldown_ms: get::<Option<i64>>(row, T, 20)?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
+        },
+        rate_limit: match (get::<Option<i64>>(row, T, 21)?, get::<Option<i64>>(row, T, 22)?) {
+            (Some(count), Some(period_ms)) => Some(
+                RateLimit::new(u32::try_from(count).unwrap_or(0), period_ms)
+                    .map_err(|err| StoreError::corrupt(T, err))?,
+            ),
+            _ => None,
         },
     })
 }

@@ -277,6 +277,14 @@ CREATE INDEX events_tenant_seq ON events(tenant_id, seq);
     "ALTER TABLE endpoints ADD COLUMN max_in_flight BIGINT;",
     // 11: an endpoint's own circuit settings (NULL: the server's).
     "ALTER TABLE endpoints ADD COLUMN circuit_failures BIGINT, ADD COLUMN circuit_cooldown_ms BIGINT;",
+    // 12: an endpoint's own rate limit, and its state (the next delivery's theoretical time, and until when the
+    // endpoint waits for it).
+    r#"
+ALTER TABLE endpoints ADD COLUMN rate_count BIGINT, ADD COLUMN rate_period_ms BIGINT;
+ALTER TABLE endpoint_health ADD COLUMN rate_tat BIGINT NOT NULL DEFAULT 0,
+                            ADD COLUMN rate_until BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX endpoint_health_rate ON endpoint_health(rate_until) WHERE rate_until > 0;
+"#,
 ];
 
 /// Brings the database up to the current schema, holding the migration lock meanwhile.

@@ -16,7 +16,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use super::endpoints;
 use super::rows::{self, collect, ATTEMPT_COLUMNS, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, EVENT_COLUMNS};
 use super::tenants::get_tenant;
-use crate::claiming::{ceiling, gate, shares, Gate};
+use crate::claiming::{ceiling, gate, shares, Gate, Rate};
 use crate::codec::decode_circuit;
 use crate::{sql, Claim, ClaimRequest, DeliveryFilter, EndpointChange, Lease, NodeId, Outcome, StoreError};
 
@@ -168,6 +168,8 @@ struct ReadyEndpoint {
     /// The endpoint's own in-flight limit and circuit settings, if it has them.
     max_in_flight: Option<u32>,
     own_circuit: CircuitOverrides,
+    /// Its rate limit with the stored state, if it has one.
+    rate: Option<Rate>,
 }
 
 // The claim's statements, written once from kurir-core's state lists: a claim runs them per endpoint and per
@@ -185,10 +187,11 @@ static READY_SQL: LazyLock<String> = LazyLock::new(|| {
          SELECT q.endpoint_id, COALESCE(h.circuit, ?2),
                 (SELECT COUNT(*) FROM deliveries f
                  WHERE f.endpoint_id = q.endpoint_id AND f.state = 'in_flight' AND f.next_attempt_at > ?1),
-                n.max_in_flight, n.circuit_failures, n.circuit_cooldown_ms
+                n.max_in_flight, n.circuit_failures, n.circuit_cooldown_ms, n.rate_count, n.rate_period_ms,
+                COALESCE(h.rate_tat, 0)
          FROM queued q LEFT JOIN endpoint_health h ON h.endpoint_id = q.endpoint_id
               LEFT JOIN endpoints n ON n.id = q.endpoint_id
-         WHERE q.endpoint_id IS NOT NULL AND COALESCE(h.held_until, 0) <= ?1
+         WHERE q.endpoint_id IS NOT NULL AND COALESCE(h.held_until, 0) <= ?1 AND COALESCE(h.rate_until, 0) <= ?1
            AND EXISTS (SELECT 1 FROM deliveries d
                        WHERE d.endpoint_id = q.endpoint_id AND {} AND d.next_attempt_at <= ?1)",
         sql::unfinished("d")
@@ -242,6 +245,7 @@ fn ready_endpoints(conn: &Connection, now_ms: i64) -> Result<Vec<ReadyEndpoint>,
             in_flight: row.get(2)?,
             max_in_flight: row.get(3)?,
             own_circuit: CircuitOverrides { failures: row.get(4)?, cooldown_ms: row.get(5)? },
+            rate: Rate::of(stored_rate(row.get(6)?, row.get(7)?), row.get(8)?),
         })
     })
 }
@@ -254,7 +258,7 @@ pub(crate) fn claim_due(conn: &Connection, request: &ClaimRequest) -> Result<Vec
         .iter()
         .map(|e| {
             let limit = ceiling(e.max_in_flight, request.max_in_flight_per_endpoint);
-            gate(e.circuit, e.in_flight, limit, now, &request.circuit.for_endpoint(&e.own_circuit))
+            gate(e.circuit, e.in_flight, limit, now, &request.circuit.for_endpoint(&e.own_circuit), e.rate)
         })
         .collect();
     let mut leaser = Leaser::new(conn, request);
@@ -280,6 +284,11 @@ pub(crate) fn claim_due(conn: &Connection, request: &ClaimRequest) -> Result<Vec
     for ((endpoint, gate), taken) in ready.iter().zip(&gates).zip(&taken) {
         if *taken > 0 && gate.circuit != endpoint.circuit {
             write_circuit(conn, &endpoint.id, &gate.circuit, now)?;
+        }
+        if let (Some(rate), true) = (endpoint.rate, *taken > 0) {
+            let (tat, until) = rate.after(*taken, now);
+            conn.prepare_cached("UPDATE endpoint_health SET rate_tat = ?2, rate_until = ?3 WHERE endpoint_id = ?1")?
+                .execute(params![endpoint.id, tat, until])?;
         }
     }
     Ok(leaser.claims)
@@ -384,6 +393,11 @@ fn read_circuit(conn: &Connection, endpoint: &str) -> Result<(Circuit, CircuitOv
         .optional()?;
     let (text, own) = found.unwrap_or_default();
     Ok((text.as_deref().map(decode_circuit).transpose()?.unwrap_or_default(), own))
+}
+
+/// A stored rate limit (both columns or neither); an invalid one reads as none rather than stopping the claim.
+fn stored_rate(count: Option<u32>, period_ms: Option<i64>) -> Option<kurir_core::rate::RateLimit> {
+    kurir_core::rate::RateLimit::new(count?, period_ms?).ok()
 }
 
 /// One endpoint's circuit while a batch of outcomes is fed to it.
@@ -530,7 +544,9 @@ pub(crate) fn next_due_after(conn: &Connection, now_ms: i64) -> Result<Option<i6
             "SELECT MIN(t) FROM (
                  SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE {} AND next_attempt_at > ?1
                  UNION ALL
-                 SELECT MIN(held_until) AS t FROM endpoint_health WHERE held_until > ?1)",
+                 SELECT MIN(held_until) AS t FROM endpoint_health WHERE held_until > ?1
+                 UNION ALL
+                 SELECT MIN(rate_until) AS t FROM endpoint_health WHERE rate_until > ?1)",
             sql::unfinished("")
         ))?
         .query_row([now_ms], |row| row.get(0))

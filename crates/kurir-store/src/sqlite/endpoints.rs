@@ -10,7 +10,7 @@ use super::tenants::get_tenant;
 use crate::StoreError;
 
 /// An endpoint's values in the order of `ENDPOINT_COLUMNS`, shared by the insert and the update.
-fn values(endpoint: &Endpoint) -> [SqlValue; 21] {
+fn values(endpoint: &Endpoint) -> [SqlValue; 23] {
     let (event_types, headers, secrets, schedule) = rows::endpoint_json(endpoint);
     [
         endpoint.id.as_str().to_owned().into(),
@@ -34,6 +34,8 @@ fn values(endpoint: &Endpoint) -> [SqlValue; 21] {
         endpoint.max_in_flight.map(i64::from).into(),
         endpoint.circuit.failures.map(i64::from).into(),
         endpoint.circuit.cooldown_ms.map(i64::from).into(),
+        endpoint.rate_limit.map(|r| i64::from(r.count)).into(),
+        endpoint.rate_limit.map(|r| r.period_ms).into(),
     ]
 }
 
@@ -41,7 +43,7 @@ pub(crate) fn create(conn: &Connection, endpoint: &Endpoint) -> Result<(), Store
     get_tenant(conn, &endpoint.tenant)?;
     let mut insert = conn.prepare_cached(&format!(
         "INSERT INTO endpoints ({ENDPOINT_COLUMNS})
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
     ))?;
     insert.execute(params_from_iter(values(endpoint)))?;
     conn.prepare_cached("INSERT INTO endpoint_health (endpoint_id) VALUES (?1) ON CONFLICT (endpoint_id) DO NOTHING")?
@@ -69,7 +71,7 @@ pub(crate) fn update(conn: &Connection, endpoint: &Endpoint) -> Result<(), Store
         "UPDATE endpoints SET url = ?3, dialect = ?4, description = ?5, event_types = ?6, headers = ?7, secrets = ?8,
                 retry_schedule = ?9, timeout_ms = ?10, enabled = ?11, disabled_reason = ?12, owner_key = ?13,
                 updated_at = ?15, zort_keys = ?16, signature_headers = ?17, auth = ?18, max_in_flight = ?19,
-                circuit_failures = ?20, circuit_cooldown_ms = ?21
+                circuit_failures = ?20, circuit_cooldown_ms = ?21, rate_count = ?22, rate_period_ms = ?23
          WHERE id = ?1 AND tenant_id = ?2",
     )?;
     if update.execute(params_from_iter(values(endpoint)))? == 0 {

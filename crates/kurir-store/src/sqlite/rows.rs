@@ -5,6 +5,7 @@ use kurir_core::circuit::CircuitOverrides;
 use kurir_core::delivery::{Attempt, AttemptErrorKind, Delivery, DeliveryState};
 use kurir_core::endpoint::{Dialect, Endpoint};
 use kurir_core::event::Event;
+use kurir_core::rate::RateLimit;
 use rusqlite::Row;
 
 pub(crate) use crate::codec::*;
@@ -12,7 +13,8 @@ use crate::StoreError;
 
 pub(crate) const ENDPOINT_COLUMNS: &str = "id, tenant_id, url, dialect, description, event_types, headers, secrets, \
      retry_schedule, timeout_ms, enabled, disabled_reason, owner_key, created_at, updated_at, zort_keys, \
-     signature_headers, auth, max_in_flight, circuit_failures, circuit_cooldown_ms";
+     signature_headers, auth, max_in_flight, circuit_failures, circuit_cooldown_ms, rate_count, \
+     rate_period_ms";
 
 pub(crate) fn endpoint(row: &Row<'_>) -> Result<Endpoint, StoreError> {
     const T: &str = "endpoints";
@@ -43,7 +45,18 @@ pub(crate) fn endpoint(row: &Row<'_>) -> Result<Endpoint, StoreError> {
         auth: decode_auth(row.get(17)?)?,
         max_in_flight: row.get(18)?,
         circuit: CircuitOverrides { failures: row.get(19)?, cooldown_ms: row.get(20)? },
+        rate_limit: rate_limit(row.get(21)?, row.get(22)?)?,
     })
+}
+
+/// An endpoint's stored rate limit, checked again as it is read.
+fn rate_limit(count: Option<u32>, period_ms: Option<i64>) -> Result<Option<RateLimit>, StoreError> {
+    match (count, period_ms) {
+        (Some(count), Some(period_ms)) => {
+            RateLimit::new(count, period_ms).map(Some).map_err(|err| StoreError::corrupt("endpoints", err))
+        }
+        _ => Ok(None),
+    }
 }
 
 pub(crate) const EVENT_COLUMNS: &str =

@@ -258,6 +258,15 @@ CREATE INDEX events_tenant_seq ON events(tenant_id, seq);
     "ALTER TABLE endpoints ADD COLUMN max_in_flight INTEGER;",
     // 16: an endpoint's own circuit settings (NULL: the server's).
     "ALTER TABLE endpoints ADD COLUMN circuit_failures INTEGER; ALTER TABLE endpoints ADD COLUMN circuit_cooldown_ms INTEGER;",
+    // 17: an endpoint's own rate limit, and its state (the next delivery's theoretical time, and until when the
+    // endpoint waits for it).
+    r#"
+ALTER TABLE endpoints ADD COLUMN rate_count INTEGER;
+ALTER TABLE endpoints ADD COLUMN rate_period_ms INTEGER;
+ALTER TABLE endpoint_health ADD COLUMN rate_tat INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE endpoint_health ADD COLUMN rate_until INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX endpoint_health_rate ON endpoint_health(rate_until) WHERE rate_until > 0;
+"#,
 ];
 
 /// The schema version a fully migrated database has.

@@ -127,6 +127,7 @@ pub fn sample_endpoint(tenant: &TenantId, owner: Option<ApiKeyId>) -> Endpoint {
         auth: None,
         max_in_flight: None,
         circuit: Default::default(),
+        rate_limit: None,
         created_at_ms: NOW,
         updated_at_ms: NOW,
     }

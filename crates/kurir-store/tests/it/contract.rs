@@ -617,7 +617,24 @@ async fn an_endpoints_own_circuit_settings_replace_the_servers(backend: Backend)
     assert!(again.iter().all(|c| c.endpoint.id == patient), "the open circuit holds the touchy endpoint's retry");
 }
 
+async fn an_endpoints_rate_limit_queues_what_is_over_it_and_lets_it_go_in_time(backend: Backend) {
+    let fx = fixture(backend).await;
+    let mut endpoint = fx.store.get_endpoint(&fx.tenant, &fx.endpoint).await.unwrap_or_else(|e| panic!("{e}"));
+    endpoint.rate_limit = kurir_core::rate::RateLimit::new(2, 1_000).ok();
+    fx.store.update_endpoint(endpoint).await.unwrap_or_else(|e| panic!("{e}"));
+    publish_many(&fx, 5, None).await;
+    assert_eq!(claim(&fx, NOW).await.len(), 2, "a burst of two");
+    assert!(claim(&fx, NOW + 100).await.is_empty(), "then the endpoint waits");
+    let next = fx.store.next_due_after(NOW + 100).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(next, Some(NOW + 500), "the dispatcher is told when the next one may go");
+    assert_eq!(claim(&fx, NOW + 500).await.len(), 1, "one interval later, one more");
+    assert_eq!(claim(&fx, NOW + 1_500).await.len(), 2, "after a second, a burst again");
+    let waiting = fx.store.queue_summary(NOW + 1_500).await.map(|s| s.unfinished).unwrap_or_default();
+    assert_eq!(waiting, 5, "nothing is dropped: the rest wait or are in flight");
+}
+
 crate::on_every_backend!(
+    an_endpoints_rate_limit_queues_what_is_over_it_and_lets_it_go_in_time,
     an_endpoints_own_circuit_settings_replace_the_servers,
     an_endpoints_own_in_flight_limit_holds_below_the_servers,
     a_backfill_sends_past_events_in_publish_order_a_batch_at_a_time,
