@@ -92,7 +92,7 @@ async fn a_receiver_that_never_succeeds_ends_dead_after_the_schedule() {
 
     assert_eq!(delivery["attempts"], 3);
     assert_eq!(delivery["last_status"], 503);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Dead is final: every attempt was answered before it was written, and none comes after.
     assert_eq!(receiver.count(), 3, "no attempt after the schedule is used up");
 
     // A dead delivery can be sent again by hand.
@@ -285,8 +285,20 @@ async fn a_failing_endpoint_is_probed_not_hammered_and_recovers() {
     .await;
     let healthy = Receiver::ok().await;
     let tenant = Tenant::create(&kurir, "acme").await;
-    tenant.endpoint(&sick.url, json!({"retry_schedule": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]})).await;
+    let sick_endpoint = tenant.endpoint(&sick.url, json!({"retry_schedule": [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]})).await;
+    let sick_id = sick_endpoint["id"].as_str().unwrap_or_default().to_owned();
     tenant.endpoint(&healthy.url, json!({})).await;
+    // Held: its circuit is open and none of its attempts is still in flight (so the receiver's count is final).
+    let held = |circuit: &'static str| {
+        let (tenant, sick_id) = (&tenant, sick_id.clone());
+        async move {
+            let (_, endpoint) = tenant.api.get(&tenant.path(&format!("/endpoints/{sick_id}"))).await;
+            let (_, flying) =
+                tenant.api.get(&tenant.path(&format!("/deliveries?endpoint={sick_id}&state=in_flight"))).await;
+            let idle = flying["data"].as_array().is_some_and(Vec::is_empty);
+            (endpoint["circuit"]["state"] == circuit && idle).then_some(())
+        }
+    };
 
     for n in 0..10 {
         tenant.publish("ADDPRODUCT", json!({"id": n})).await;
@@ -298,19 +310,20 @@ async fn a_failing_endpoint_is_probed_not_hammered_and_recovers() {
     .await;
     eventually("five failures", Duration::from_secs(5), || async { (sick.count() >= 5).then_some(()) }).await;
     // Attempts already sent when the fifth failure came back still finish; after that, nothing is sent.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    eventually("the circuit to open with nothing in flight", Duration::from_secs(5), || held("open")).await;
     let when_opened = sick.count();
     assert!(when_opened < 20, "the circuit should open after a few failures, not after {when_opened}");
-    tokio::time::sleep(Duration::from_millis(1000)).await;
-    assert_eq!(sick.count(), when_opened, "the open circuit holds deliveries instead of sending them");
+    let (_, waiting) = tenant.api.get(&tenant.path(&format!("/deliveries?endpoint={sick_id}&state=retrying"))).await;
+    let waiting = waiting["data"].as_array().cloned().unwrap_or_default();
+    assert!(!waiting.is_empty() && waiting.iter().all(|d| d["held"]["until"].is_string()), "held, and says so");
 
     let probe = when_opened + 1;
     eventually("one probe after the cooldown", Duration::from_secs(4), || async {
-        (sick.count() == probe).then_some(())
+        (sick.count() >= probe).then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(sick.count(), probe, "a failed probe opens the circuit again");
+    eventually("the failed probe to open the circuit again", Duration::from_secs(4), || held("open")).await;
+    assert_eq!(sick.count(), probe, "one probe, not a burst");
 
     healed.store(true, Ordering::SeqCst);
     eventually("the recovered endpoint to get all ten events", Duration::from_secs(10), || async {

@@ -78,8 +78,16 @@ async fn failing_and_dead_deliveries_and_a_410_are_told_to_who_asks_and_never_to
     assert!(disabled["reason"].as_str().is_some_and(|r| r.contains("410")), "{disabled}");
     notice_about(&watch, "kurir.delivery.dead", &gone_endpoint).await;
 
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(watch.count(), 4, "one of each, told once: {:?}", notices(&watch));
+    // Told once: the tenant's event log holds exactly these four of kurir's own events.
+    let (_, log) = tenant.api.get(&tenant.path("/events?limit=50")).await;
+    let told = log["data"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["type"].as_str().is_some_and(|t| t.starts_with("kurir.")))
+        .count();
+    assert_eq!(told, 4, "one of each: {:?}", notices(&watch));
+    assert_eq!(watch.count(), 4, "and each went to the watching endpoint once");
     // The sick endpoint hears about the gone one, but nothing about itself (and its failed notice makes none).
     let heard = notices(&sick);
     assert!(heard.iter().any(|(t, p)| t == "kurir.delivery.dead" && p["endpoint"]["id"] == gone_endpoint["id"]));
