@@ -30,6 +30,14 @@ use crate::{
     Outcome, Published, Receipt, Refusal, Result, Store, StoreError,
 };
 
+/// The place a secret setting is sealed for.
+fn setting_place(key: &str) -> String {
+    format!("settings/{key}")
+}
+
+/// The setting that says every row's secrets are sealed bound to their place (written after the one reseal).
+const BOUND: &str = "secrets_bound_v2";
+
 /// The setting that holds a sealed known text, to tell whether a key is the database's.
 pub(crate) const KEY_CHECK: &str = "secret_key_check";
 const KEY_CHECK_TEXT: &str = "kurir secret key check v1";
@@ -49,7 +57,7 @@ impl SealedStore {
     /// Wraps `backend`, after checking that `secrets` opens what the database holds (the first node to open a
     /// database records its key's check value).
     pub async fn new(backend: Box<dyn Store>, secrets: SecretBox) -> Result<SealedStore> {
-        let sealed_check = secrets.seal(KEY_CHECK_TEXT)?.into_bytes();
+        let sealed_check = secrets.seal(KEY_CHECK_TEXT, &setting_place(KEY_CHECK))?.into_bytes();
         if !backend.insert_setting(KEY_CHECK, sealed_check).await? {
             let stored = backend.get_setting(KEY_CHECK).await?.unwrap_or_default();
             if !opens_check(&secrets, &stored) {
@@ -60,7 +68,48 @@ impl SealedStore {
                 ));
             }
         }
-        Ok(SealedStore { backend, secrets })
+        let store = SealedStore { backend, secrets };
+        if store.backend.get_setting(BOUND).await?.is_none() {
+            let resealed = store.reseal().await?;
+            if resealed > 0 {
+                tracing::info!(
+                    rows = resealed,
+                    "secrets sealed by an older kurir were sealed again, bound to their place"
+                );
+            }
+            store.backend.insert_setting(BOUND, b"1".to_vec()).await?;
+        }
+        Ok(store)
+    }
+
+    /// Seals again, bound to their tenant and field, the secrets of every row an older kurir wrote (unbound or
+    /// unsealed). Run once per database, when the first node that binds opens it.
+    async fn reseal(&self) -> Result<u64> {
+        let mut resealed = 0;
+        for tenant in self.backend.list_tenants().await? {
+            for endpoint in self.backend.list_endpoints(&tenant.id).await? {
+                if SecretBox::endpoint_is_legacy(&endpoint) {
+                    let open = self.secrets.open_endpoint(endpoint)?;
+                    self.backend.update_endpoint(self.secrets.seal_endpoint(open)?).await?;
+                    resealed += 1;
+                }
+            }
+            for source in self.backend.list_sources(&tenant.id).await? {
+                if SecretBox::source_is_legacy(&source) {
+                    let open = self.secrets.open_source(source)?;
+                    self.backend.update_source(self.secrets.seal_source(open)?).await?;
+                    resealed += 1;
+                }
+            }
+            for provider in self.backend.list_callout_providers(&tenant.id).await? {
+                if SecretBox::provider_is_legacy(&provider) {
+                    let open = self.secrets.open_provider(provider)?;
+                    self.backend.put_callout_provider(self.secrets.seal_provider(open)?).await?;
+                    resealed += 1;
+                }
+            }
+        }
+        Ok(resealed)
     }
 
     fn map_all<T>(&self, items: Vec<T>, seal: impl Fn(&SecretBox, T) -> Result<T>) -> Result<Vec<T>> {
@@ -70,7 +119,7 @@ impl SealedStore {
 
 /// Whether `secrets` opens a stored key check value.
 pub(crate) fn opens_check(secrets: &SecretBox, stored: &[u8]) -> bool {
-    let opened = std::str::from_utf8(stored).ok().and_then(|text| secrets.open(text).ok());
+    let opened = std::str::from_utf8(stored).ok().and_then(|text| secrets.open(text, &setting_place(KEY_CHECK)).ok());
     opened.as_deref() == Some(KEY_CHECK_TEXT)
 }
 
@@ -99,13 +148,13 @@ impl Store for SealedStore {
     async fn secret_setting(&self, key: &str, fresh: Vec<u8>) -> Result<Vec<u8>> {
         use base64::engine::general_purpose::STANDARD;
         use base64::Engine as _;
-        let sealed = self.secrets.seal(&STANDARD.encode(&fresh))?.into_bytes();
+        let sealed = self.secrets.seal(&STANDARD.encode(&fresh), &setting_place(key))?.into_bytes();
         self.backend.insert_setting(key, sealed).await?;
         let stored = self.backend.get_setting(key).await?.unwrap_or_default();
         let text =
             std::str::from_utf8(&stored).map_err(|_| StoreError::corrupt("settings", format!("{key} is not text")))?;
         STANDARD
-            .decode(self.secrets.open(text)?)
+            .decode(self.secrets.open(text, &setting_place(key))?)
             .map_err(|err| StoreError::corrupt("settings", format!("{key}: {err}")))
     }
 
@@ -114,7 +163,7 @@ impl Store for SealedStore {
     }
 
     async fn put_secret(&self, key: &str, value: Option<&str>) -> Result<()> {
-        let sealed = value.map(|plain| self.secrets.seal(plain)).transpose()?;
+        let sealed = value.map(|plain| self.secrets.seal(plain, &setting_place(key))).transpose()?;
         self.backend.put_setting(key, sealed.map(String::into_bytes)).await
     }
 
@@ -122,7 +171,7 @@ impl Store for SealedStore {
         let Some(stored) = self.backend.get_setting(key).await? else { return Ok(None) };
         let text =
             std::str::from_utf8(&stored).map_err(|_| StoreError::corrupt("settings", format!("{key} is not text")))?;
-        self.secrets.open(text).map(Some)
+        self.secrets.open(text, &setting_place(key)).map(Some)
     }
 
     async fn admin_token_hash(&self) -> Result<Option<[u8; 32]>> {

@@ -3,20 +3,25 @@
 //! the database file alone gives none of them away.
 //!
 //! The key is `KURIR_SECRET_KEY` (base64 of 32 bytes) when set, else `secret.key` in the data directory,
-//! generated on first start with owner-only permissions. A sealed value is `enc1:` + base64(nonce ‖ ciphertext);
-//! values without the prefix are read as they are, so rows written before sealing existed stay readable and are
-//! sealed on their next write.
+//! generated on first start with owner-only permissions. A sealed value is `enc2:` + base64(nonce ‖ ciphertext),
+//! bound to where it belongs (its tenant and its field, as the cipher's associated data): a sealed value copied
+//! into another tenant's row, or into another field, does not open. Values sealed before binding existed
+//! (`enc1:`) and values without a prefix (written before sealing existed) are still read, and [`crate::sealed`]
+//! seals them again, bound, when a store is opened.
 
 use std::path::Path;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 
 use crate::StoreError;
 
-const PREFIX: &str = "enc1:";
+/// Sealed and bound to its place.
+const PREFIX: &str = "enc2:";
+/// Sealed, unbound (kurir before binding).
+const LEGACY_PREFIX: &str = "enc1:";
 const NONCE_LEN: usize = 24;
 pub const KEY_FILE: &str = "secret.key";
 
@@ -60,29 +65,59 @@ impl SecretBox {
         }
     }
 
-    /// `plain` sealed. A secret is never written unsealed: should encryption fail, the write fails with it.
-    pub fn seal(&self, plain: &str) -> Result<String, StoreError> {
+    /// `plain` sealed and bound to `place` (its tenant and field, `tenant/endpoints.secrets`). A secret is never
+    /// written unsealed: should encryption fail, the write fails with it.
+    pub fn seal(&self, plain: &str, place: &str) -> Result<String, StoreError> {
         let nonce_bytes: [u8; NONCE_LEN] = rand::random();
         let nonce = XNonce::from_slice(&nonce_bytes);
         let sealed = self
             .cipher
-            .encrypt(nonce, plain.as_bytes())
+            .encrypt(nonce, Payload { msg: plain.as_bytes(), aad: place.as_bytes() })
             .map_err(|_| StoreError::Config("a secret could not be sealed; nothing was written".into()))?;
         let mut bytes = nonce_bytes.to_vec();
         bytes.extend_from_slice(&sealed);
         Ok(format!("{PREFIX}{}", STANDARD.encode(bytes)))
     }
 
-    pub fn open(&self, stored: &str) -> Result<String, StoreError> {
-        let Some(encoded) = stored.strip_prefix(PREFIX) else { return Ok(stored.to_owned()) };
-        let wrong = || key_error("a sealed secret cannot be opened: the secret key is not the one it was sealed with");
+    /// Opens what [`SecretBox::seal`] sealed for `place` (also unbound and unsealed values of older kurirs).
+    pub fn open(&self, stored: &str, place: &str) -> Result<String, StoreError> {
+        let (encoded, aad) = match (stored.strip_prefix(PREFIX), stored.strip_prefix(LEGACY_PREFIX)) {
+            (Some(encoded), _) => (encoded, place.as_bytes()),
+            (None, Some(encoded)) => (encoded, &b""[..]),
+            (None, None) => return Ok(stored.to_owned()),
+        };
+        let wrong = || {
+            key_error(format!(
+                "a sealed secret of {place} cannot be opened: the secret key is not the one it was sealed with, or \
+                 the value was sealed for another place"
+            ))
+        };
         let bytes = STANDARD.decode(encoded).map_err(|_| wrong())?;
         if bytes.len() < NONCE_LEN {
             return Err(wrong());
         }
         let (nonce, sealed) = bytes.split_at(NONCE_LEN);
-        let plain = self.cipher.decrypt(XNonce::from_slice(nonce), sealed).map_err(|_| wrong())?;
+        let plain =
+            self.cipher.decrypt(XNonce::from_slice(nonce), Payload { msg: sealed, aad }).map_err(|_| wrong())?;
         String::from_utf8(plain).map_err(|_| wrong())
+    }
+
+    /// Whether a stored value is not sealed and bound the current way (unsealed, or sealed before binding).
+    pub fn is_legacy(stored: &str) -> bool {
+        !stored.starts_with(PREFIX)
+    }
+
+    /// A value sealed the old, unbound way, for tests of the reseal.
+    #[doc(hidden)]
+    pub fn seal_unbound(&self, plain: &str) -> Result<String, StoreError> {
+        let nonce_bytes: [u8; NONCE_LEN] = rand::random();
+        let sealed = self
+            .cipher
+            .encrypt(XNonce::from_slice(&nonce_bytes), plain.as_bytes())
+            .map_err(|_| StoreError::Config("a secret could not be sealed".into()))?;
+        let mut bytes = nonce_bytes.to_vec();
+        bytes.extend_from_slice(&sealed);
+        Ok(format!("{LEGACY_PREFIX}{}", STANDARD.encode(bytes)))
     }
 }
 
@@ -109,12 +144,18 @@ mod tests {
     #[test]
     fn seal_and_open() {
         let secrets = SecretBox::new([7; 32]);
-        let sealed = secrets.seal("whsec_abc").unwrap_or_default();
+        let place = "acme/endpoints.secrets";
+        let sealed = secrets.seal("whsec_abc", place).unwrap_or_default();
         assert!(sealed.starts_with(PREFIX) && !sealed.contains("whsec_abc"));
-        assert_ne!(sealed, secrets.seal("whsec_abc").unwrap_or_default(), "a fresh nonce each time");
-        assert_eq!(secrets.open(&sealed).ok().as_deref(), Some("whsec_abc"));
-        assert_eq!(secrets.open("plain").ok().as_deref(), Some("plain"), "unsealed values read as they are");
-        assert!(SecretBox::new([8; 32]).open(&sealed).is_err(), "another key cannot open it");
+        assert_ne!(sealed, secrets.seal("whsec_abc", place).unwrap_or_default(), "a fresh nonce each time");
+        assert_eq!(secrets.open(&sealed, place).ok().as_deref(), Some("whsec_abc"));
+        assert!(secrets.open(&sealed, "evil/endpoints.secrets").is_err(), "another tenant's row cannot open it");
+        assert!(secrets.open(&sealed, "acme/endpoints.headers").is_err(), "another field cannot open it");
+        assert_eq!(secrets.open("plain", place).ok().as_deref(), Some("plain"), "unsealed values read as they are");
+        assert!(SecretBox::new([8; 32]).open(&sealed, place).is_err(), "another key cannot open it");
+        let legacy = secrets.seal_unbound("old").unwrap_or_default();
+        assert_eq!(secrets.open(&legacy, place).ok().as_deref(), Some("old"), "values sealed before binding open");
+        assert!(SecretBox::is_legacy(&legacy) && SecretBox::is_legacy("plain") && !SecretBox::is_legacy(&sealed));
         assert!(SecretBox::from_base64("short").is_err());
     }
 
@@ -122,9 +163,9 @@ mod tests {
     fn the_key_file_is_made_once_and_reused() {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let first = SecretBox::from_data_dir(dir.path()).unwrap_or_else(|e| panic!("{e}"));
-        let sealed = first.seal("x").unwrap_or_default();
+        let sealed = first.seal("x", "p").unwrap_or_default();
         let again = SecretBox::from_data_dir(dir.path()).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(again.open(&sealed).ok().as_deref(), Some("x"));
+        assert_eq!(again.open(&sealed, "p").ok().as_deref(), Some("x"));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
@@ -136,7 +177,8 @@ mod tests {
 }
 
 mod fields {
-    //! Which fields of which rows are secret: one function per type maps every secret string through `f`.
+    //! Which fields of which rows are secret: one function per type maps every secret string through `f`, with
+    //! the place it belongs (`<tenant>/<table>.<field>`), which sealing binds it to.
 
     use kurir_core::callout::CalloutProvider;
     use kurir_core::endpoint::{Endpoint, EndpointAuth, ZortKeys};
@@ -144,28 +186,32 @@ mod fields {
 
     use crate::StoreError;
 
-    type Map<'a> = &'a dyn Fn(&str) -> Result<String, StoreError>;
+    type Map<'a> = &'a dyn Fn(&str, &str) -> Result<String, StoreError>;
 
-    fn keys(keys: ZortKeys, f: Map<'_>) -> Result<ZortKeys, StoreError> {
-        Ok(ZortKeys { key1: f(&keys.key1)?, key2: f(&keys.key2)?, key3: f(&keys.key3)? })
+    fn keys(keys: ZortKeys, place: &str, f: Map<'_>) -> Result<ZortKeys, StoreError> {
+        Ok(ZortKeys { key1: f(&keys.key1, place)?, key2: f(&keys.key2, place)?, key3: f(&keys.key3, place)? })
     }
 
     fn headers(
         headers: std::collections::BTreeMap<String, String>,
+        place: &str,
         f: Map<'_>,
     ) -> Result<std::collections::BTreeMap<String, String>, StoreError> {
-        headers.into_iter().map(|(name, value)| Ok((name, f(&value)?))).collect()
+        headers.into_iter().map(|(name, value)| Ok((name, f(&value, place)?))).collect()
     }
 
     pub(super) fn endpoint(mut endpoint: Endpoint, f: Map<'_>) -> Result<Endpoint, StoreError> {
+        let place = |field: &str| format!("{}/endpoints.{field}", endpoint.tenant);
+        let secrets_place = place("secrets");
         for secret in &mut endpoint.secrets {
-            secret.secret = f(&secret.secret)?;
+            secret.secret = f(&secret.secret, &secrets_place)?;
         }
-        endpoint.headers = headers(endpoint.headers, f)?;
-        endpoint.zort_keys = endpoint.zort_keys.map(|k| keys(k, f)).transpose()?;
-        endpoint.auth = match endpoint.auth {
+        endpoint.headers = headers(std::mem::take(&mut endpoint.headers), &place("headers"), f)?;
+        endpoint.zort_keys = endpoint.zort_keys.take().map(|k| keys(k, &place("zort_keys"), f)).transpose()?;
+        endpoint.auth = match endpoint.auth.take() {
             Some(EndpointAuth::OAuth2 { token_url, client_id, client_secret, scope }) => {
-                Some(EndpointAuth::OAuth2 { token_url, client_id, client_secret: f(&client_secret)?, scope })
+                let client_secret = f(&client_secret, &place("auth"))?;
+                Some(EndpointAuth::OAuth2 { token_url, client_id, client_secret, scope })
             }
             None => None,
         };
@@ -173,18 +219,22 @@ mod fields {
     }
 
     pub(super) fn source(mut source: Source, f: Map<'_>) -> Result<Source, StoreError> {
+        let place = format!("{}/sources.verify", source.tenant);
         source.verify = match source.verify {
-            SourceVerify::Zort(k) => SourceVerify::Zort(keys(k, f)?),
-            SourceVerify::Dealpos { api_key } => SourceVerify::Dealpos { api_key: api_key.map(|k| f(&k)).transpose()? },
+            SourceVerify::Zort(k) => SourceVerify::Zort(keys(k, &place, f)?),
+            SourceVerify::Dealpos { api_key } => {
+                SourceVerify::Dealpos { api_key: api_key.map(|k| f(&k, &place)).transpose()? }
+            }
             SourceVerify::Standard { secrets } => {
-                SourceVerify::Standard { secrets: secrets.iter().map(|s| f(s)).collect::<Result<_, _>>()? }
+                SourceVerify::Standard { secrets: secrets.iter().map(|s| f(s, &place)).collect::<Result<_, _>>()? }
             }
         };
         Ok(source)
     }
 
     pub(super) fn provider(mut provider: CalloutProvider, f: Map<'_>) -> Result<CalloutProvider, StoreError> {
-        provider.headers = headers(provider.headers, f)?;
+        let place = format!("{}/callout_providers.headers", provider.tenant);
+        provider.headers = headers(std::mem::take(&mut provider.headers), &place, f)?;
         Ok(provider)
     }
 }
@@ -194,12 +244,40 @@ use kurir_core::endpoint::Endpoint;
 use kurir_core::source::Source;
 
 impl SecretBox {
-    fn sealer(&self) -> impl Fn(&str) -> Result<String, StoreError> + '_ {
-        move |plain| self.seal(plain)
+    fn sealer(&self) -> impl Fn(&str, &str) -> Result<String, StoreError> + '_ {
+        move |plain, place| self.seal(plain, place)
     }
 
-    fn opener(&self) -> impl Fn(&str) -> Result<String, StoreError> + '_ {
-        move |stored| self.open(stored)
+    fn opener(&self) -> impl Fn(&str, &str) -> Result<String, StoreError> + '_ {
+        move |stored, place| self.open(stored, place)
+    }
+
+    /// Whether an endpoint read raw from a backend holds a secret not sealed and bound the current way.
+    pub fn endpoint_is_legacy(endpoint: &Endpoint) -> bool {
+        let found = std::cell::Cell::new(false);
+        let _ = fields::endpoint(endpoint.clone(), &|stored: &str, _: &str| {
+            found.set(found.get() || Self::is_legacy(stored));
+            Ok(stored.to_owned())
+        });
+        found.get()
+    }
+
+    pub fn source_is_legacy(source: &Source) -> bool {
+        let found = std::cell::Cell::new(false);
+        let _ = fields::source(source.clone(), &|stored: &str, _: &str| {
+            found.set(found.get() || Self::is_legacy(stored));
+            Ok(stored.to_owned())
+        });
+        found.get()
+    }
+
+    pub fn provider_is_legacy(provider: &CalloutProvider) -> bool {
+        let found = std::cell::Cell::new(false);
+        let _ = fields::provider(provider.clone(), &|stored: &str, _: &str| {
+            found.set(found.get() || Self::is_legacy(stored));
+            Ok(stored.to_owned())
+        });
+        found.get()
     }
 
     pub fn seal_endpoint(&self, endpoint: Endpoint) -> Result<Endpoint, StoreError> {

@@ -173,7 +173,8 @@ fn the_contract_check_refuses_what_the_document_does_not_describe() {
     let refused = |method: &str, path: &str, status: u16, body: Value| {
         catch_unwind(AssertUnwindSafe(|| contract::check(method, path, None, status, &body))).is_err()
     };
-    let tenant = json!({"id": "acme", "name": "Acme", "attempt_log": "full", "created_at": "2026-11-24T00:00:00Z"});
+    let tenant = json!({"id": "acme", "name": "Acme", "attempt_log": "full", "publish_rate": null,
+        "retention_days": null, "zort_signature_headers": true, "created_at": "2026-11-24T00:00:00Z"});
     assert!(!refused("GET", "/v1/tenants/acme", 200, tenant.clone()), "a tenant as documented");
     assert!(refused("GET", "/v1/tenants/acme", 200, json!({"id": 7})), "a body that breaks the schema");
     assert!(refused("GET", "/v1/tenants/acme", 418, tenant), "a status the document does not list");

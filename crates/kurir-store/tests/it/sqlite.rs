@@ -122,6 +122,47 @@ async fn secrets_are_sealed_at_rest() {
     let raw = SqliteStore::open(db.dir()).unwrap_or_else(|err| panic!("{err}"));
     let stored = raw.get_endpoint(&tenant, &endpoint.id).await.unwrap_or_else(|e| panic!("{e}"));
     let secrets = SecretBox::from_base64(SECRET_KEY).unwrap_or_else(|e| panic!("{e}"));
-    assert!(stored.secrets[0].secret.starts_with("enc1:"));
-    assert_eq!(secrets.open(&stored.secrets[0].secret).ok().as_deref(), Some(secret_values[0]));
+    assert!(stored.secrets[0].secret.starts_with("enc2:"));
+    assert_eq!(
+        secrets.open(&stored.secrets[0].secret, "acme/endpoints.secrets").ok().as_deref(),
+        Some(secret_values[0])
+    );
+    assert!(secrets.open(&stored.secrets[0].secret, "other/endpoints.secrets").is_err(), "bound to its tenant");
+}
+
+/// Secrets written by a kurir before sealed values were bound (unbound `enc1:`, or unsealed) are sealed again,
+/// bound, when a store is first opened; and a bound value copied into another tenant's row does not open there.
+#[tokio::test]
+async fn old_secrets_are_bound_on_opening_and_a_value_moved_to_another_tenant_does_not_open() {
+    use kurir_core::endpoint::SigningSecret;
+    let db = TestDb::new(Backend::Sqlite);
+    let (acme, evil) = (tenant_id("acme"), tenant_id("evil"));
+    let secrets = SecretBox::from_base64(SECRET_KEY).unwrap_or_else(|e| panic!("{e}"));
+    let mut old = sample_endpoint(&acme, None);
+    {
+        // As an older kurir wrote it: its signing secret sealed unbound, a header value not sealed at all.
+        let raw = SqliteStore::open(db.dir()).unwrap_or_else(|err| panic!("{err}"));
+        add_tenant(&raw, acme.clone(), "Acme").await;
+        add_tenant(&raw, evil.clone(), "Evil").await;
+        let unbound = secrets.seal_unbound("whsec_OLDSECRET00000000000000000").unwrap_or_else(|e| panic!("{e}"));
+        old.secrets = vec![SigningSecret { secret: unbound, expires_at_ms: None }];
+        old.headers = BTreeMap::from([("X-Key".to_owned(), "old-plain-HUSH".to_owned())]);
+        raw.create_endpoint(old.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let store = db.handle().await;
+    let read = store.get_endpoint(&acme, &old.id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read.secrets[0].secret, "whsec_OLDSECRET00000000000000000");
+    assert_eq!(read.headers.get("X-Key").map(String::as_str), Some("old-plain-HUSH"));
+    let raw = SqliteStore::open(db.dir()).unwrap_or_else(|err| panic!("{err}"));
+    let stored = raw.get_endpoint(&acme, &old.id).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(stored.secrets[0].secret.starts_with("enc2:"), "sealed again, bound: {}", stored.secrets[0].secret);
+    assert!(stored.headers.get("X-Key").is_some_and(|v| v.starts_with("enc2:")), "and the plain value sealed");
+
+    // A sealed value lifted from acme's row into evil's does not open there.
+    let mut theirs = sample_endpoint(&evil, None);
+    store.create_endpoint(theirs.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    theirs.secrets = stored.secrets.clone();
+    raw.update_endpoint(theirs.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    let lifted = store.get_endpoint(&evil, &theirs.id).await;
+    assert!(lifted.as_ref().is_err_and(|e| e.to_string().contains("evil/endpoints.secrets")), "{lifted:?}");
 }
