@@ -37,6 +37,13 @@ pub fn values_of(endpoint: &Endpoint) -> Fields {
             }
         },
     }
+    let number = |n: Option<u32>| n.map(|n| n.to_string()).unwrap_or_default();
+    fields.push("max_in_flight", number(endpoint.max_in_flight));
+    fields.push("circuit_failures", number(endpoint.circuit.failures));
+    fields.push("circuit_cooldown_ms", number(endpoint.circuit.cooldown_ms));
+    fields.push("rate_count", number(endpoint.rate_limit.map(|r| r.count)));
+    let per = endpoint.rate_limit.filter(|r| r.period_ms == kurir_core::rate::RateLimit::MINUTE);
+    fields.push("rate_per", if per.is_some() { "minute" } else { "second" });
     if let Some(EndpointAuth::OAuth2 { token_url, client_id, scope, .. }) = &endpoint.auth {
         fields.push("oauth_token_url", token_url.clone());
         fields.push("oauth_client_id", client_id.clone());
@@ -64,6 +71,17 @@ pub fn settings(values: &Fields, current: Option<&Endpoint>) -> Result<Map<Strin
         body.insert("timeout_ms".into(), json!(timeout));
     }
     body.insert("signature_headers".into(), json!(values.checked("signature_headers")));
+    for field in ["max_in_flight", "circuit_failures", "circuit_cooldown_ms"] {
+        body.insert(field.into(), json!(whole_number(values, field, field)?));
+    }
+    let rate = match whole_number(values, "rate_count", "rate_limit.count")? {
+        Some(count) => json!({"count": count, "per": values.text("rate_per")}),
+        None => Value::Null,
+    };
+    body.insert("rate_limit".into(), rate);
+    if current.is_none() && !values.text("signature_scheme").is_empty() {
+        body.insert("signature_scheme".into(), json!(values.text("signature_scheme")));
+    }
     match zort_keys(values, current) {
         Change::Set(keys) => body.insert("zort".into(), keys),
         Change::Clear => body.insert("zort".into(), Value::Null),
@@ -78,6 +96,14 @@ pub fn settings(values: &Fields, current: Option<&Endpoint>) -> Result<Map<Strin
         body.retain(|_, v| !v.is_null());
     }
     Ok(body)
+}
+
+/// A whole-number field: blank is `None` (the server's default), anything else must be a number.
+fn whole_number(values: &Fields, name: &str, field: &str) -> Result<Option<u32>, ApiError> {
+    match values.text(name).trim() {
+        "" => Ok(None),
+        text => text.parse().map(Some).map_err(|_| ApiError::invalid(field, "must be a whole number")),
+    }
 }
 
 /// The ZORT keys: the three given; or, all blank on an edit of a `zort` endpoint, the stored ones.
@@ -172,8 +198,22 @@ pub fn parse_headers(text: &str) -> Result<BTreeMap<String, String>, ApiError> {
 
 /// Which form group an error the API named belongs to (`event_types[2]` → `event_types`, `zort.key1` → `zort`).
 pub fn group_of(field: &str) -> &'static str {
-    const GROUPS: [&str; 9] =
-        ["url", "dialect", "description", "event_types", "headers", "retry_schedule", "timeout_ms", "zort", "auth"];
+    const GROUPS: [&str; 14] = [
+        "url",
+        "dialect",
+        "description",
+        "event_types",
+        "headers",
+        "retry_schedule",
+        "timeout_ms",
+        "zort",
+        "auth",
+        "max_in_flight",
+        "circuit_failures",
+        "circuit_cooldown_ms",
+        "rate_limit",
+        "signature_scheme",
+    ];
     GROUPS
         .into_iter()
         .find(|group| {
@@ -275,6 +315,35 @@ pub fn render(
             }
             div.field {
                 label { input type="checkbox" name="signature_headers" checked[!editing && values.is_empty() || values.checked("signature_headers")]; " Send kurir's webhook-* signature headers in the dealpos and zort dialects" }
+            }
+            fieldset.field {
+                legend { "Limits (blank: the server's)" }
+                label for="max_in_flight" { "Attempts at once (1-1000)" }
+                input #max_in_flight type="number" name="max_in_flight" min="1" value=(values.text("max_in_flight")) aria-invalid=[invalid("max_in_flight")];
+                (beside("max_in_flight"))
+                label for="rate_count" { "Rate limit: deliveries" }
+                input #rate_count type="number" name="rate_count" min="1" value=(values.text("rate_count")) aria-invalid=[invalid("rate_limit")];
+                label for="rate_per" { "per" }
+                select #rate_per name="rate_per" {
+                    @for per in ["second", "minute"] { option value=(per) selected[values.text("rate_per") == per] { (per) } }
+                }
+                (beside("rate_limit"))
+                label for="circuit_failures" { "Failures in a row that open the circuit" }
+                input #circuit_failures type="number" name="circuit_failures" min="1" value=(values.text("circuit_failures")) aria-invalid=[invalid("circuit_failures")];
+                (beside("circuit_failures"))
+                label for="circuit_cooldown_ms" { "First circuit cooldown (ms)" }
+                input #circuit_cooldown_ms type="number" name="circuit_cooldown_ms" min="1000" value=(values.text("circuit_cooldown_ms")) aria-invalid=[invalid("circuit_cooldown_ms")];
+                (beside("circuit_cooldown_ms"))
+            }
+            @if !editing {
+                div.field {
+                    label for="signature_scheme" { "Signatures" }
+                    select #signature_scheme name="signature_scheme" aria-invalid=[invalid("signature_scheme")] {
+                        option value="v1" { "v1: HMAC with a shared secret" }
+                        option value="v1a" { "v1a: ed25519; receivers hold only the public key" }
+                    }
+                    (beside("signature_scheme"))
+                }
             }
             fieldset.field {
                 legend { "ZORT keys (zort dialect)" }
@@ -395,6 +464,20 @@ mod tests {
         fields.push("oauth_client_id", "another");
         let refused = settings(&fields, Some(&current));
         assert_eq!(refused.err().and_then(|e| e.field), Some("auth.client_secret".into()));
+    }
+
+    #[test]
+    fn limits_round_trip_and_a_bad_number_is_named() {
+        let mut endpoint = zort_endpoint_with_oauth();
+        endpoint.max_in_flight = Some(4);
+        endpoint.rate_limit = kurir_core::rate::RateLimit::new(30, kurir_core::rate::RateLimit::MINUTE).ok();
+        let body = settings(&values_of(&endpoint), Some(&endpoint)).unwrap_or_default();
+        assert_eq!(body["max_in_flight"], 4);
+        assert_eq!(body["rate_limit"], json!({"count": 30, "per": "minute"}));
+        assert_eq!(body["circuit_failures"], Value::Null, "blank: the server's");
+        let bad = settings(&posted(&[("url", "https://x.example"), ("rate_count", "lots")]), None);
+        assert_eq!(bad.err().and_then(|e| e.field), Some("rate_limit.count".into()));
+        assert_eq!(group_of("rate_limit.count"), "rate_limit");
     }
 
     #[test]
