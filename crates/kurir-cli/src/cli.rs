@@ -330,6 +330,10 @@ pub struct BenchArgs {
     /// Give up waiting for deliveries after this many seconds.
     #[arg(long, default_value_t = 300)]
     pub timeout_secs: u64,
+
+    /// Print the figures as one JSON object (for scripts) instead of lines for people.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -409,4 +413,8 @@ pub struct ServeArgs {
     /// without their own `retention_days`; older history is purged in the background. 0 keeps everything.
     #[arg(long, env = "KURIR_RETENTION_DAYS", default_value_t = kurir_core::tenant::DEFAULT_RETENTION_DAYS)]
     pub retention_days: u32,
+
+    /// Print nothing on stdout when listening (`kurir bench --json` runs its nodes so).
+    #[arg(long, hide = true)]
+    pub quiet: bool,
 }

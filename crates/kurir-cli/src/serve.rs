@@ -87,8 +87,10 @@ pub async fn serve(
         .merge(kurir_dashboard::router(dashboard))
         .route_layer(axum::middleware::from_fn(kurir_api::access::access_log));
     tracing::info!(%address, "kurir is listening");
-    println!("kurir listening on http://{address}");
-    println!("dashboard: http://{address}/ui");
+    if !args.quiet {
+        println!("kurir listening on http://{address}");
+        println!("dashboard: http://{address}/ui");
+    }
 
     let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(shutdown.clone().cancelled_owned())

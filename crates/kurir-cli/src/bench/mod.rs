@@ -6,6 +6,7 @@
 //! 200 at once and count what arrives, and publishers that call the real HTTP API. Traffic goes only to loopback;
 //! the run is bounded by `--events` and `--timeout-secs`.
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,18 +25,64 @@ use crate::serve;
 mod sick;
 
 /// What the receivers saw.
-#[derive(Default)]
 struct Arrivals {
     count: AtomicU64,
     last: Mutex<Option<Instant>>,
+    /// Each (endpoint, event) delivery seen, to tell duplicates from firsts.
+    seen: Mutex<HashSet<(String, u64)>>,
+    /// When event `n` was handed to the API, in microseconds since `epoch` (0: not yet).
+    published_us: Vec<AtomicU64>,
+    /// Publish-to-delivery latencies, in microseconds.
+    latencies_us: Mutex<Vec<u64>>,
+    epoch: Instant,
 }
 
-async fn receive(State(arrivals): State<Arc<Arrivals>>) -> StatusCode {
+impl Arrivals {
+    fn new(events: u64) -> Self {
+        Arrivals {
+            count: AtomicU64::new(0),
+            last: Mutex::new(None),
+            seen: Mutex::new(HashSet::new()),
+            published_us: (0..events).map(|_| AtomicU64::new(0)).collect(),
+            latencies_us: Mutex::new(Vec::new()),
+            epoch: Instant::now(),
+        }
+    }
+
+    fn now_us(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_micros()).unwrap_or(u64::MAX)
+    }
+
+    /// Deliveries seen once, however often they came.
+    fn distinct(&self) -> u64 {
+        self.seen.lock().map(|seen| seen.len() as u64).unwrap_or(0)
+    }
+}
+
+async fn receive(State(arrivals): State<Arc<Arrivals>>, uri: axum::http::Uri, body: axum::body::Bytes) -> StatusCode {
+    let at = arrivals.now_us();
     arrivals.count.fetch_add(1, Ordering::Relaxed);
     if let Ok(mut last) = arrivals.last.lock() {
         *last = Some(Instant::now());
     }
+    if let Some(n) = event_number(&body) {
+        let first = arrivals.seen.lock().map(|mut seen| seen.insert((uri.path().to_owned(), n))).unwrap_or(false);
+        let sent = arrivals.published_us.get(n as usize).map_or(0, |t| t.load(Ordering::Relaxed));
+        if first && sent > 0 {
+            if let Ok(mut latencies) = arrivals.latencies_us.lock() {
+                latencies.push(at.saturating_sub(sent));
+            }
+        }
+    }
     StatusCode::OK
+}
+
+/// The bench's event number in a delivered body: the payload's `"id"`, found without parsing the whole body.
+fn event_number(body: &[u8]) -> Option<u64> {
+    let text = std::str::from_utf8(body).ok()?;
+    let at = text.find("\"id\":")? + 5;
+    let digits: String = text[at..].chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
@@ -48,7 +95,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let temp = tempfile::tempdir().context("cannot make a temp dir")?;
     let data_dir = args.data_dir.clone().unwrap_or_else(|| temp.path().to_path_buf());
 
-    let arrivals = Arc::new(Arrivals::default());
+    let arrivals = Arc::new(Arrivals::new(args.events));
     let receiver_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let receiver_url = format!("http://{}", receiver_listener.local_addr()?);
     let receiver_app = axum::Router::new().fallback(receive).with_state(Arc::clone(&arrivals));
@@ -79,9 +126,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut publishers = tokio::task::JoinSet::new();
     for index in 0..args.publishers {
         let base = format!("{}/v1/tenants/{tenant}", bases[index as usize % bases.len()]);
-        let (client, token, next) = (client.clone(), token.clone(), Arc::clone(&next));
+        let (client, token, next, arrivals) = (client.clone(), token.clone(), Arc::clone(&next), Arc::clone(&arrivals));
         let (events, batch) = (args.events, u64::from(args.batch));
-        publishers.spawn(async move { publish_until_done(&client, &base, &token, &next, events, batch).await });
+        publishers
+            .spawn(async move { publish_until_done(&client, &base, &token, &next, &arrivals, events, batch).await });
     }
     while let Some(joined) = publishers.join_next().await {
         joined.context("a publisher panicked")??;
@@ -89,14 +137,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let published = started.elapsed();
 
     let deadline = started + Duration::from_secs(args.timeout_secs);
-    while arrivals.count.load(Ordering::Relaxed) < expected {
+    while arrivals.count.load(Ordering::Relaxed) < expected || arrivals.distinct() < expected {
         if Instant::now() > deadline {
             remove_endpoints(&client, &base, &tenant, &token, &endpoints).await;
-            bail!(
-                "only {} of {expected} deliveries arrived within {} s",
-                arrivals.count.load(Ordering::Relaxed),
-                args.timeout_secs
-            );
+            bail!("only {} of {expected} deliveries arrived within {} s", arrivals.distinct(), args.timeout_secs);
         }
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
@@ -106,6 +150,25 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     nodes.stop().await?;
 
     let per_sec = |n: u64, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
+    let distinct = arrivals.distinct();
+    let duplicates = arrivals.count.load(Ordering::Relaxed).saturating_sub(distinct);
+    let missing = expected.saturating_sub(distinct);
+    let latency = arrivals.latencies_us.lock().map(|l| Percentiles::of(&l)).unwrap_or_default();
+    if args.json {
+        let figures = json!({
+            "events": args.events,
+            "deliveries": expected,
+            "publish_secs": published.as_secs_f64(),
+            "events_per_sec": per_sec(args.events, published),
+            "end_to_end_secs": delivered.as_secs_f64(),
+            "deliveries_per_sec": per_sec(expected, delivered),
+            "latency_ms": {"p50": latency.p50_ms, "p90": latency.p90_ms, "p99": latency.p99_ms, "max": latency.max_ms},
+            "duplicates": duplicates,
+            "missing": missing,
+        });
+        println!("{figures}");
+        return Ok(());
+    }
     println!("events published        {}", args.events);
     println!("deliveries              {expected}");
     println!(
@@ -118,6 +181,11 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
         delivered.as_secs_f64(),
         per_sec(expected, delivered)
     );
+    println!(
+        "publish → delivery      p50 {:.1} ms, p90 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        latency.p50_ms, latency.p90_ms, latency.p99_ms, latency.max_ms
+    );
+    println!("duplicates, missing     {duplicates}, {missing}");
     Ok(())
 }
 
@@ -184,6 +252,7 @@ impl Nodes {
                 disable_after_secs: 0,
                 disable_min_attempts: 0,
                 retention_days: 0,
+                quiet: args.json,
             };
             let shutdown = shutdown.clone();
             let server = tokio::spawn(async move { serve::serve(&serve_args, kurir_listener, shutdown).await });
@@ -286,6 +355,7 @@ async fn publish_until_done(
     base: &str,
     token: &str,
     next: &AtomicU64,
+    arrivals: &Arrivals,
     events: u64,
     batch: u64,
 ) -> anyhow::Result<()> {
@@ -295,6 +365,12 @@ async fn publish_until_done(
             return Ok(());
         }
         let last = (first + batch).min(events);
+        let now = arrivals.now_us().max(1);
+        for n in first..last {
+            if let Some(at) = arrivals.published_us.get(n as usize) {
+                at.store(now, Ordering::Relaxed);
+            }
+        }
         if batch == 1 {
             call(client, format!("{base}/events"), token, json!({"type": "ADDPRODUCT", "payload": payload(first)}))
                 .await?;
@@ -303,5 +379,46 @@ async fn publish_until_done(
                 (first..last).map(|n| json!({"type": "ADDPRODUCT", "payload": payload(n)})).collect();
             call(client, format!("{base}/events/batch"), token, json!({"events": items})).await?;
         }
+    }
+}
+
+/// Latency percentiles, in milliseconds.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+struct Percentiles {
+    p50_ms: f64,
+    p90_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+impl Percentiles {
+    /// The percentiles of latencies in microseconds (nearest rank).
+    pub(crate) fn of(latencies_us: &[u64]) -> Percentiles {
+        let mut sorted = latencies_us.to_vec();
+        sorted.sort_unstable();
+        let at = |q: f64| -> f64 {
+            if sorted.is_empty() {
+                return 0.0;
+            }
+            let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+            sorted[rank - 1] as f64 / 1_000.0
+        };
+        Percentiles { p50_ms: at(0.50), p90_ms: at(0.90), p99_ms: at(0.99), max_ms: at(1.0) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_by_nearest_rank_and_the_event_number_of_a_body() {
+        let latencies: Vec<u64> = (1..=100).map(|n| n * 1_000).collect();
+        let p = Percentiles::of(&latencies);
+        assert_eq!((p.p50_ms, p.p90_ms, p.p99_ms, p.max_ms), (50.0, 90.0, 99.0, 100.0));
+        assert_eq!(Percentiles::of(&[]), Percentiles::default());
+        let body = br#"{"type":"ADDPRODUCT","timestamp":"x","data":{"barcode":"1","id":4711,"name":"P"}}"#;
+        assert_eq!(event_number(body), Some(4711));
+        assert_eq!(event_number(b"{}"), None);
     }
 }

@@ -13,7 +13,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use serde_json::{json, Value};
 
-use super::{call, http_client, remove_endpoints, Nodes};
+use super::{call, http_client, remove_endpoints, Nodes, Percentiles};
 use crate::cli::BenchArgs;
 
 /// Publish-to-arrival latencies at the healthy receiver, in microseconds.
@@ -96,17 +96,25 @@ pub async fn run(args: &BenchArgs, data_dir: &std::path::Path) -> anyhow::Result
     };
     remove_endpoints(&client, &base, &tenant, &token, &endpoints).await;
     nodes.stop().await?;
-    let mut seen = latencies.0.lock().map(|l| l.clone()).unwrap_or_default();
+    let seen = latencies.0.lock().map(|l| l.clone()).unwrap_or_default();
     if seen.is_empty() {
         bail!("no delivery reached the healthy endpoint");
     }
-    seen.sort_unstable();
-    let at = |q: f64| seen[((seen.len() as f64 * q).ceil() as usize).clamp(1, seen.len()) - 1] as f64 / 1_000.0;
-    println!("healthy deliveries      {arrived} of {total}");
-    println!("latency p50             {:.1} ms", at(0.50));
-    println!("latency p90             {:.1} ms", at(0.90));
-    println!("latency p99             {:.1} ms", at(0.99));
-    println!("latency max             {:.1} ms", at(1.0));
+    let latency = Percentiles::of(&seen);
+    if args.json {
+        let figures = json!({
+            "healthy_deliveries": arrived,
+            "expected": total,
+            "latency_ms": {"p50": latency.p50_ms, "p90": latency.p90_ms, "p99": latency.p99_ms, "max": latency.max_ms},
+        });
+        println!("{figures}");
+    } else {
+        println!("healthy deliveries      {arrived} of {total}");
+        println!("latency p50             {:.1} ms", latency.p50_ms);
+        println!("latency p90             {:.1} ms", latency.p90_ms);
+        println!("latency p99             {:.1} ms", latency.p99_ms);
+        println!("latency max             {:.1} ms", latency.max_ms);
+    }
     if arrived < total {
         bail!("only {arrived} of {total} healthy deliveries arrived within {} s", args.timeout_secs);
     }
