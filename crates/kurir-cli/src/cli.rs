@@ -334,6 +334,10 @@ pub struct BenchArgs {
     /// Print the figures as one JSON object (for scripts) instead of lines for people.
     #[arg(long)]
     pub json: bool,
+
+    /// Run the server with `--fixed-concurrency` (every endpoint gets its whole in-flight limit at once).
+    #[arg(long)]
+    pub fixed_concurrency: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -391,6 +395,11 @@ pub struct ServeArgs {
     /// Seconds that in-flight attempts get to finish at shutdown.
     #[arg(long, env = "KURIR_SHUTDOWN_GRACE_SECS", default_value_t = 10)]
     pub shutdown_grace_secs: u64,
+
+    /// Give every endpoint its whole in-flight limit from the start, instead of a window that starts at 4 attempts
+    /// at once, grows while the receiver answers fast and halves on timeouts, connection errors, 429 and 503.
+    #[arg(long, env = "KURIR_FIXED_CONCURRENCY")]
+    pub fixed_concurrency: bool,
 
     /// Failures in a row that open an endpoint's circuit (its deliveries are then held and probed).
     #[arg(long, env = "KURIR_CIRCUIT_FAILURES", default_value_t = 5)]

@@ -56,6 +56,7 @@ pub async fn serve(
         lease_ms: i64::from(args.lease_secs) * 1_000,
         allow_private_targets: args.allow_private_targets,
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
+        adaptive_concurrency: !args.fixed_concurrency,
         circuit: CircuitPolicy {
             failure_threshold: args.circuit_failures.max(1),
             base_cooldown_ms: i64::from(args.circuit_cooldown_ms),

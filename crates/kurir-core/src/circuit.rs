@@ -13,8 +13,12 @@
 //! and filters on [`Circuit::held_until`] in SQL. A probe carries a deadline, so a probe lost with its node is
 //! replaced instead of holding the endpoint forever.
 //!
+//! The circuit also carries the endpoint's adaptive concurrency [`Window`]: both are what kurir has learned
+//! from the endpoint's answers, kept, claimed on and fed at the same places.
+//!
 //! Pure: the caller passes the time.
 
+use crate::window::Window;
 use crate::CoreError;
 
 /// When to open, and for how long.
@@ -132,11 +136,12 @@ pub enum Admission {
 pub struct Circuit {
     state: State,
     streak: Option<Streak>,
+    window: Window,
 }
 
 impl Default for Circuit {
     fn default() -> Self {
-        Circuit { state: State::Closed { consecutive_failures: 0 }, streak: None }
+        Circuit { state: State::Closed { consecutive_failures: 0 }, streak: None, window: Window::default() }
     }
 }
 
@@ -160,6 +165,15 @@ impl Circuit {
             State::Closed { consecutive_failures } => consecutive_failures,
             State::Open { .. } | State::HalfOpen { .. } => 0,
         }
+    }
+
+    /// The endpoint's adaptive concurrency window.
+    pub fn window(&self) -> &Window {
+        &self.window
+    }
+
+    pub fn window_mut(&mut self) -> &mut Window {
+        &mut self.window
     }
 
     /// The failures in a row, whatever the state; `None` after a success.
@@ -217,8 +231,17 @@ impl Circuit {
     }
 
     /// The circuit as one line of text, for the store: `closed <failures>`, `open <until> <cooldown>` or
-    /// `half <cooldown> <probe until>`, then ` streak <since> <attempts>` while attempts fail.
+    /// `half <cooldown> <probe until>`, then ` streak <since> <attempts>` while attempts fail, then ` window …`
+    /// (see [`Window::encode`]) once the window has left its start.
     pub fn encode(&self) -> String {
+        let circuit = self.encode_circuit();
+        if self.window == Window::default() {
+            return circuit;
+        }
+        format!("{circuit} window {}", self.window.encode())
+    }
+
+    fn encode_circuit(&self) -> String {
         let state = match self.state {
             State::Closed { consecutive_failures } => format!("closed {consecutive_failures}"),
             State::Open { until_ms, cooldown_ms } => format!("open {until_ms} {cooldown_ms}"),
@@ -230,8 +253,13 @@ impl Circuit {
         }
     }
 
-    /// Reads what [`Circuit::encode`] wrote (also without a streak, as kurir wrote it before it had one).
+    /// Reads what [`Circuit::encode`] wrote (also without a streak or a window, as kurir wrote it before it had
+    /// them).
     pub fn decode(text: &str) -> Result<Circuit, CoreError> {
+        let (text, window) = match text.split_once(" window ") {
+            Some((circuit, window)) => (circuit, Window::decode(window)?),
+            None => (text, Window::default()),
+        };
         let invalid = || CoreError::invalid("circuit", format!("`{text}` is not a circuit state"));
         let (text, streak) = match text.split_once(" streak ") {
             Some((state, streak)) => {
@@ -257,7 +285,7 @@ impl Circuit {
             }
             _ => return Err(invalid()),
         };
-        Ok(Circuit { state, streak })
+        Ok(Circuit { state, streak, window })
     }
 
     /// Records an attempt's result. Returns true when this result opened the circuit.
@@ -355,6 +383,17 @@ mod tests {
         assert_eq!(Circuit::decode(&text).ok(), Some(circuit));
         assert_eq!(Circuit::decode("closed 0").ok(), Some(Circuit::default()));
         assert!(Circuit::decode("closed 1 streak x").is_err());
+    }
+
+    #[test]
+    fn the_window_survives_the_text() {
+        let mut circuit = Circuit::default();
+        circuit.record(false, 5, &POLICY);
+        circuit.window_mut().record(crate::window::Signal::Overloaded, 5, 7);
+        let text = circuit.encode();
+        assert_eq!(text, "closed 1 streak 5 1 window 2 2 0 7 0");
+        assert_eq!(Circuit::decode(&text).ok(), Some(circuit));
+        assert!(Circuit::decode("closed 0 window 0 - 0 0 0").is_err());
     }
 
     #[test]

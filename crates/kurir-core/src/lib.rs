@@ -11,6 +11,7 @@
 //! - [`retry`]: the retry schedule and `Retry-After` handling.
 //! - [`ssrf`]: which target addresses an endpoint may reach.
 //! - [`circuit`]: the per-endpoint circuit breaker.
+//! - [`window`]: an endpoint's adaptive concurrency window (how many attempts at once it can take).
 //! - [`rate`]: an endpoint's own rate limit (GCRA over a stored arrival time).
 //! - [`stats`]: delivery statistics per endpoint and minute (counts, latency histograms, percentiles).
 //! - [`operational`]: kurir's own events about a tenant's endpoints (disabled, recovered, failing, dead).
@@ -40,5 +41,6 @@ pub mod ssrf;
 pub mod stats;
 pub mod tenant;
 pub mod time;
+pub mod window;
 
 pub use error::CoreError;

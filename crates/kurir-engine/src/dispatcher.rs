@@ -46,6 +46,9 @@ pub struct EngineConfig {
     pub shutdown_grace: Duration,
     /// Most attempts in flight to one endpoint across all nodes, so that a slow one cannot take every permit.
     pub max_in_flight_per_endpoint: u32,
+    /// Whether each endpoint's attempts at once follow its adaptive window (`kurir_core::window`) under that
+    /// limit, or may use all of it from the start.
+    pub adaptive_concurrency: bool,
     pub circuit: CircuitPolicy,
     /// Where attempts and outcome writes are counted (`/metrics`); `None` counts nothing.
     pub metrics: Option<Arc<kurir_metrics::Metrics>>,
@@ -61,6 +64,7 @@ impl Default for EngineConfig {
             lease_ms: 30_000,
             shutdown_grace: Duration::from_secs(10),
             max_in_flight_per_endpoint: 256,
+            adaptive_concurrency: true,
             circuit: CircuitPolicy::default(),
             metrics: None,
         }
@@ -201,6 +205,7 @@ impl Dispatcher {
             lease_ms: self.config.lease_ms,
             node: self.config.node.clone(),
             max_in_flight_per_endpoint: self.config.max_in_flight_per_endpoint,
+            adaptive_concurrency: self.config.adaptive_concurrency,
             circuit: self.config.circuit,
         };
         let claims = match self.store.claim_due(request).await {

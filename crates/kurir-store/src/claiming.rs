@@ -8,7 +8,11 @@
 //! before any of its deliveries are read, so it costs the others nothing.
 
 use kurir_core::circuit::{Admission, Circuit, CircuitPolicy};
+use kurir_core::delivery::NextStep;
 use kurir_core::rate::RateLimit;
+use kurir_core::window::Signal;
+
+use crate::{ClaimRequest, Outcome};
 
 /// An endpoint's rate limit and its stored state (the next delivery's theoretical time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +42,58 @@ pub struct Gate {
     pub room: u32,
     /// The circuit to store if at least one is leased (a probe moves it to half-open).
     pub circuit: Circuit,
+    in_flight: u32,
+    ceiling: u32,
+}
+
+impl Gate {
+    /// The circuit to store after `taken` deliveries were leased: the gated one, with its window told how full
+    /// the lease made it.
+    pub fn after(&self, taken: u32) -> Circuit {
+        let mut circuit = self.circuit;
+        circuit.window_mut().leased(self.in_flight.saturating_add(taken), self.ceiling);
+        circuit
+    }
+}
+
+/// Feeds one written outcome to its endpoint's circuit and window, when the attempt went out. Returns true when
+/// it opened the circuit.
+pub fn feed(circuit: &mut Circuit, outcome: &Outcome, policy: &CircuitPolicy) -> bool {
+    let attempt = &outcome.attempt;
+    if !attempt.was_sent() {
+        return false;
+    }
+    let finished_at = attempt.started_at_ms + i64::from(attempt.duration_ms);
+    circuit.window_mut().record(Signal::of(attempt), attempt.started_at_ms, finished_at);
+    circuit.record(outcome.next == NextStep::Succeeded, finished_at, policy)
+}
+
+/// How many attempts one endpoint may have in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limit {
+    /// Its own limit when it has one, never above the server's.
+    pub ceiling: u32,
+    /// Whether its adaptive window bounds it below the ceiling.
+    pub adaptive: bool,
+}
+
+impl Limit {
+    /// The limit of an endpoint with its own `max_in_flight`, in a claim asking for `request`.
+    pub fn of(endpoint_limit: Option<u32>, request: &ClaimRequest) -> Limit {
+        Limit {
+            ceiling: ceiling(endpoint_limit, request.max_in_flight_per_endpoint),
+            adaptive: request.adaptive_concurrency,
+        }
+    }
+
+    /// The attempts at once allowed now, for an endpoint with this circuit.
+    fn now(&self, circuit: &Circuit) -> u32 {
+        if self.adaptive {
+            circuit.window().limit(self.ceiling)
+        } else {
+            self.ceiling
+        }
+    }
 }
 
 /// The in-flight limit of one endpoint: its own when it has one, never above the server's.
@@ -45,23 +101,23 @@ pub fn ceiling(endpoint_limit: Option<u32>, server_limit: u32) -> u32 {
     endpoint_limit.map_or(server_limit, |own| own.min(server_limit))
 }
 
-/// How many deliveries an endpoint may have leased now, given its circuit and how many of its attempts are in
-/// flight on every node.
+/// How many deliveries an endpoint may have leased now, given its circuit, its concurrency window under
+/// `max_in_flight`, and how many of its attempts are in flight on every node.
 pub fn gate(
     mut circuit: Circuit,
     in_flight: u32,
-    max_in_flight: u32,
+    limit: Limit,
     now_ms: i64,
     policy: &CircuitPolicy,
     rate: Option<Rate>,
 ) -> Gate {
     let room = match circuit.admit(now_ms, policy) {
-        Admission::Send => max_in_flight.saturating_sub(in_flight),
+        Admission::Send => limit.now(&circuit).saturating_sub(in_flight),
         Admission::Probe => 1,
         Admission::Hold { .. } => 0,
     };
     let room = rate.map_or(room, |rate| room.min(rate.limit.room(rate.tat_ms, now_ms)));
-    Gate { room, circuit }
+    Gate { room, circuit, in_flight, ceiling: limit.ceiling }
 }
 
 /// Shares `limit` among endpoints with `rooms` free places each: an equal share first, then what some could
@@ -87,15 +143,20 @@ pub fn shares(rooms: &[u32], limit: u32) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kurir_core::window::Window;
+
+    fn adaptive(ceiling: u32) -> Limit {
+        Limit { ceiling, adaptive: true }
+    }
 
     #[test]
     fn a_rate_limit_lowers_the_room_and_says_until_when_the_endpoint_waits() {
         let limit = RateLimit::new(2, RateLimit::SECOND).unwrap_or_else(|e| panic!("{e}"));
         let idle = Rate::of(Some(limit), 0);
-        assert_eq!(gate(Circuit::default(), 0, 256, 1_000, &POLICY, idle).room, 2);
+        assert_eq!(gate(Circuit::default(), 0, adaptive(256), 1_000, &POLICY, idle).room, 2);
         let (tat, until) = idle.map(|r| r.after(2, 1_000)).unwrap_or_default();
         assert_eq!((tat, until), (2_000, 1_500));
-        assert_eq!(gate(Circuit::default(), 0, 256, 1_000, &POLICY, Rate::of(Some(limit), tat)).room, 0);
+        assert_eq!(gate(Circuit::default(), 0, adaptive(256), 1_000, &POLICY, Rate::of(Some(limit), tat)).room, 0);
         assert_eq!(Rate::of(None, 0), None);
     }
 
@@ -133,18 +194,44 @@ mod tests {
         }
     }
 
+    /// A circuit whose window has grown to at least `limit`.
+    fn grown(limit: u32) -> Circuit {
+        let mut circuit = Circuit::default();
+        while circuit.window().limit(u32::MAX) < limit {
+            let window = circuit.window_mut();
+            window.leased(window.limit(u32::MAX), u32::MAX);
+            window.record(Signal::Fast, 0, 0);
+        }
+        circuit
+    }
+
+    #[test]
+    fn the_window_bounds_the_room_and_learns_how_full_a_lease_made_it() {
+        let fresh = gate(Circuit::default(), 0, adaptive(256), 0, &POLICY, None);
+        assert_eq!(fresh.room, Window::START, "a new endpoint starts low");
+        assert_eq!(gate(Circuit::default(), 0, adaptive(2), 0, &POLICY, None).room, 2, "never above its ceiling");
+        let fixed = Limit { ceiling: 256, adaptive: false };
+        assert_eq!(gate(Circuit::default(), 0, fixed, 0, &POLICY, None).room, 256, "the whole limit when fixed");
+        let mut circuit = fresh.after(Window::START);
+        circuit.window_mut().record(Signal::Fast, 0, 1);
+        assert_eq!(gate(circuit, 0, adaptive(256), 0, &POLICY, None).room, Window::START + 1, "a full window grows");
+        let mut idle = fresh.after(1);
+        idle.window_mut().record(Signal::Fast, 0, 1);
+        assert_eq!(gate(idle, 0, adaptive(256), 0, &POLICY, None).room, Window::START, "one of four out: it does not");
+    }
+
     #[test]
     fn the_gate_follows_the_circuit_and_the_limit() {
-        let closed = Circuit::default();
-        assert_eq!(gate(closed, 3, 10, 0, &POLICY, None).room, 7);
-        assert_eq!(gate(closed, 12, 10, 0, &POLICY, None).room, 0, "over the limit after a lowered setting");
-        let mut open = Circuit::default();
+        let closed = grown(10);
+        assert_eq!(gate(closed, 3, adaptive(10), 0, &POLICY, None).room, 7);
+        assert_eq!(gate(closed, 12, adaptive(10), 0, &POLICY, None).room, 0, "over the limit after a lowered setting");
+        let mut open = grown(10);
         open.record(false, 0, &POLICY);
         open.record(false, 0, &POLICY);
-        assert_eq!(gate(open, 0, 10, 999, &POLICY, None).room, 0, "held during the cooldown");
-        let probe = gate(open, 4, 10, 1_000, &POLICY, None);
+        assert_eq!(gate(open, 0, adaptive(10), 999, &POLICY, None).room, 0, "held during the cooldown");
+        let probe = gate(open, 4, adaptive(10), 1_000, &POLICY, None);
         assert_eq!(probe.room, 1, "one probe when the cooldown is over");
         assert_eq!(probe.circuit.held_until(1_000), Some(1_500), "then held while the probe is out");
-        assert_eq!(gate(probe.circuit, 0, 10, 1_200, &POLICY, None).room, 0);
+        assert_eq!(gate(probe.circuit, 0, adaptive(10), 1_200, &POLICY, None).room, 0);
     }
 }

@@ -223,6 +223,9 @@ pub struct ClaimRequest {
     pub node: NodeId,
     /// Most attempts in flight to one endpoint, across every node.
     pub max_in_flight_per_endpoint: u32,
+    /// Whether each endpoint's attempts at once follow its adaptive window under that limit (see
+    /// `kurir_core::window`); off, every endpoint may have its whole limit from the start.
+    pub adaptive_concurrency: bool,
     /// The circuit breaker's policy (when a held endpoint is probed, for how long a probe is out).
     pub circuit: CircuitPolicy,
 }

@@ -247,6 +247,7 @@ impl Nodes {
                 lease_secs: 30,
                 admin_token: Some(admin_token.clone()),
                 shutdown_grace_secs: 5,
+                fixed_concurrency: args.fixed_concurrency,
                 circuit_failures: 5,
                 circuit_cooldown_ms: 30_000,
                 disable_after_secs: 0,

@@ -14,7 +14,7 @@ use rand::seq::SliceRandom;
 use super::outcomes::write_circuit;
 use super::rows;
 use super::{pg_error, queue, Cached, PgStore, DISPATCH_SETTINGS};
-use crate::claiming::{ceiling, gate, shares, Rate};
+use crate::claiming::{gate, shares, Gate, Limit, Rate};
 use crate::{Claim, ClaimRequest, Result, StoreError};
 use kurir_core::circuit::CircuitOverrides;
 use kurir_core::rate::RateLimit;
@@ -64,7 +64,7 @@ static ENDPOINT_ROW_SQL: LazyLock<String> =
 struct Locked {
     id: String,
     stored: Circuit,
-    gated: Circuit,
+    gate: Gate,
     room: u32,
     taken: u32,
     rate: Option<Rate>,
@@ -109,8 +109,9 @@ pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result
         }
     }
     for endpoint in &locked {
-        if endpoint.taken > 0 && endpoint.gated != endpoint.stored {
-            write_circuit(&tx, &endpoint.id, &endpoint.gated, now).await?;
+        let circuit = endpoint.gate.after(endpoint.taken);
+        if endpoint.taken > 0 && circuit != endpoint.stored {
+            write_circuit(&tx, &endpoint.id, &circuit, now).await?;
         }
         if let (Some(rate), true) = (endpoint.rate, endpoint.taken > 0) {
             let (tat, until) = rate.after(endpoint.taken, now);
@@ -170,9 +171,9 @@ async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest)
         .map_err(pg_error)?;
     let in_flight: i64 = rows::get(&row, "delivery_queue", 0)?;
     let in_flight = u32::try_from(in_flight).unwrap_or(u32::MAX);
-    let limit = ceiling(own_limit, request.max_in_flight_per_endpoint);
+    let limit = Limit::of(own_limit, request);
     let gate = gate(stored, in_flight, limit, request.now_ms, &request.circuit.for_endpoint(&own_circuit), rate);
-    Ok(Some(Locked { id, stored, gated: gate.circuit, room: gate.room, taken: 0, rate }))
+    Ok(Some(Locked { id, stored, gate, room: gate.room, taken: 0, rate }))
 }
 
 /// Leases up to `limit` of one endpoint's due deliveries: the queue rows (picked by `DUE_SQL`, locked `SKIP

@@ -11,6 +11,7 @@ use kurir_core::tenant::AttemptLog;
 use super::admin::get_tenant;
 use super::rows;
 use super::{pg_error, Cached, PgStore, DISPATCH_SETTINGS};
+use crate::claiming::feed;
 use crate::{EndpointChange, Outcome, Result};
 
 pub(crate) async fn record_outcomes(
@@ -119,8 +120,7 @@ async fn feed_circuits<'o>(
     ids.dedup();
     let feed = |mut circuit: Circuit, endpoint: &str, policy: &CircuitPolicy, announce: bool| {
         for outcome in sent.iter().filter(|o| o.endpoint_id.as_str() == endpoint) {
-            let finished_at = outcome.attempt.started_at_ms + i64::from(outcome.attempt.duration_ms);
-            if circuit.record(outcome.next == NextStep::Succeeded, finished_at, policy) && announce {
+            if feed(&mut circuit, outcome, policy) && announce {
                 tracing::warn!(%endpoint, "circuit opened: the endpoint keeps failing; its deliveries are held and probed");
             }
         }

@@ -16,7 +16,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use super::endpoints;
 use super::rows::{self, collect, ATTEMPT_COLUMNS, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, EVENT_COLUMNS};
 use super::tenants::get_tenant;
-use crate::claiming::{ceiling, gate, shares, Gate, Rate};
+use crate::claiming::{feed, gate, shares, Gate, Limit, Rate};
 use crate::codec::decode_circuit;
 use crate::{sql, Claim, ClaimRequest, DeliveryFilter, EndpointChange, Lease, NodeId, Outcome, StoreError};
 
@@ -257,7 +257,7 @@ pub(crate) fn claim_due(conn: &Connection, request: &ClaimRequest) -> Result<Vec
     let gates: Vec<Gate> = ready
         .iter()
         .map(|e| {
-            let limit = ceiling(e.max_in_flight, request.max_in_flight_per_endpoint);
+            let limit = Limit::of(e.max_in_flight, request);
             gate(e.circuit, e.in_flight, limit, now, &request.circuit.for_endpoint(&e.own_circuit), e.rate)
         })
         .collect();
@@ -282,8 +282,9 @@ pub(crate) fn claim_due(conn: &Connection, request: &ClaimRequest) -> Result<Vec
         }
     }
     for ((endpoint, gate), taken) in ready.iter().zip(&gates).zip(&taken) {
-        if *taken > 0 && gate.circuit != endpoint.circuit {
-            write_circuit(conn, &endpoint.id, &gate.circuit, now)?;
+        let circuit = gate.after(*taken);
+        if *taken > 0 && circuit != endpoint.circuit {
+            write_circuit(conn, &endpoint.id, &circuit, now)?;
         }
         if let (Some(rate), true) = (endpoint.rate, *taken > 0) {
             let (tat, until) = rate.after(*taken, now);
@@ -477,7 +478,7 @@ pub(crate) fn record_outcomes(
                 circuits.insert(endpoint, Fed { tenant, id, stored, circuit: stored, policy });
             }
             if let Some(fed) = circuits.get_mut(endpoint) {
-                if fed.circuit.record(succeeded, finished_at, &fed.policy) {
+                if feed(&mut fed.circuit, outcome, &fed.policy) {
                     tracing::warn!(%endpoint, "circuit opened: the endpoint keeps failing; its deliveries are held and probed");
                 }
             }

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use kurir_core::api_key::ApiKey;
 use kurir_core::backfill::{Backfill, BackfillState};
-use kurir_core::delivery::{DeliveryState, NextStep, SentRequest};
+use kurir_core::delivery::{AttemptErrorKind, DeliveryState, NextStep, SentRequest};
 use kurir_core::event::Event;
 use kurir_core::id::ApiKeyId;
 use kurir_core::tenant::Tenant;
@@ -227,6 +227,31 @@ async fn the_in_flight_limit_holds_across_claimers(backend: Backend) {
     record(&fx, vec![outcome(&first[0], NextStep::Succeeded, first[0].lease_token)]).await;
     let third = other.claim_due(limited("node-b")).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(third.len(), 1, "a finished attempt frees one place");
+}
+
+async fn each_endpoints_window_starts_low_grows_while_used_and_halves_on_overload(backend: Backend) {
+    let fx = fixture(backend).await;
+    publish_many(&fx, 40, None).await;
+    let adaptive = ClaimRequest { adaptive_concurrency: true, ..claim_request(NOW, 100, "node-a") };
+    let claim_adaptive = || async { fx.store.claim_due(adaptive.clone()).await.unwrap_or_else(|e| panic!("{e}")) };
+    let answered = |claim: &kurir_store::Claim, status: u16, kind: Option<AttemptErrorKind>| {
+        let next = if status == 200 { NextStep::Succeeded } else { NextStep::RetryAt { due_ms: NOW + 1_000_000 } };
+        let mut answered = outcome(claim, next, claim.lease_token);
+        (answered.attempt.status, answered.attempt.error_kind) = (Some(status), kind);
+        answered
+    };
+    let first = claim_adaptive().await;
+    assert_eq!(first.len(), 4, "a new endpoint starts with four at once");
+    record(&fx, first.iter().map(|c| answered(c, 200, None)).collect()).await;
+    let second = claim_adaptive().await;
+    assert_eq!(second.len(), 8, "four fast answers to a full window double it");
+    let mut answers: Vec<_> = second.iter().skip(1).map(|c| answered(c, 200, None)).collect();
+    answers.insert(0, answered(&second[0], 503, Some(AttemptErrorKind::Status)));
+    record(&fx, answers).await;
+    let third = claim_adaptive().await;
+    assert_eq!(third.len(), 5, "a 503 halved it to four, and four fast answers after that added one");
+    let fixed = fx.store.claim_due(claim_request(NOW, 100, "node-a")).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(fixed.len(), 40 - 4 - 8 - 5, "without the window, all the rest (the 503 waits for its retry)");
 }
 
 async fn a_retry_by_hand_checks_the_state_it_changes(backend: Backend) {
@@ -655,6 +680,7 @@ crate::on_every_backend!(
     two_claimers_never_lease_the_same_delivery,
     a_held_endpoint_gets_nothing_and_costs_the_others_nothing,
     the_in_flight_limit_holds_across_claimers,
+    each_endpoints_window_starts_low_grows_while_used_and_halves_on_overload,
     a_retry_by_hand_checks_the_state_it_changes,
     racing_publishes_with_one_idempotency_key_get_the_first_event,
     leases_belong_to_their_node,
