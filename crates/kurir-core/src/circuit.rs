@@ -391,9 +391,9 @@ mod tests {
         circuit.record(false, 5, &POLICY);
         circuit.window_mut().record(crate::window::Signal::Overloaded, 5, 7);
         let text = circuit.encode();
-        assert_eq!(text, "closed 1 streak 5 1 window 2 2 0 7 0");
+        assert_eq!(text, "closed 1 streak 5 1 window 2 2 0 7 0 - 0 4");
         assert_eq!(Circuit::decode(&text).ok(), Some(circuit));
-        assert!(Circuit::decode("closed 0 window 0 - 0 0 0").is_err());
+        assert!(Circuit::decode("closed 0 window 0 - 0 0 0 - 0 4").is_err());
     }
 
     #[test]

@@ -5,9 +5,14 @@
 //!
 //! - **Start low**: [`Window::START`] attempts at once.
 //! - **Grow while it answers fast**, and only while the window is in use (a claim filled at least half of it):
-//!   by one per fast success below the threshold (slow start, doubling each round trip), then by one per window
+//!   by one per fast success below the threshold (slow start: at most doubling per [`Window::ROUND_MS`], however
+//!   quick the round trips, so that a flood's first symptoms, a connection that waits a second for the
+//!   receiver's full listen backlog, can show before the window has doubled many more times), then by one per window
 //!   of fast successes (additive increase). An endpoint that idles at a low rate keeps a small window, so the
 //!   burst after a receiver's restart starts gently.
+//! - **Stop doubling when answers queue up**: the window keeps the quickest success it has seen; a success much
+//!   slower than that (see [`Window::queued`]) means requests now wait at the receiver, so slow start ends there
+//!   (as TCP's HyStart does) and the window only grows by fast answers from then on. Nothing is cut for it.
 //! - **Back off on overload** (timeouts, connection errors, 429 and 503): halve the window, and the threshold
 //!   with it. Only an attempt started after the last cut can cut again, so one burst of failures that all went
 //!   out under the old window halves it once, not once per failure.
@@ -23,8 +28,8 @@ use crate::CoreError;
 /// What one attempt's answer says about the receiver's capacity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signal {
-    /// A 2xx within [`Signal::FAST_MS`]: it could take more.
-    Fast,
+    /// A 2xx within [`Signal::FAST_MS`], in this many milliseconds: it could take more, unless it queued.
+    Fast { duration_ms: u32 },
     /// It is overloaded: a timeout, no connection, a 429 or a 503.
     Overloaded,
     /// Anything else: nothing learned about its capacity.
@@ -40,7 +45,9 @@ impl Signal {
         match (attempt.error_kind, attempt.status) {
             (Some(AttemptErrorKind::Timeout | AttemptErrorKind::Connect), _) => Signal::Overloaded,
             (_, Some(429 | 503)) => Signal::Overloaded,
-            (None, Some(200..=299)) if attempt.duration_ms < Signal::FAST_MS => Signal::Fast,
+            (None, Some(200..=299)) if attempt.duration_ms < Signal::FAST_MS => {
+                Signal::Fast { duration_ms: attempt.duration_ms }
+            }
             _ => Signal::Neutral,
         }
     }
@@ -58,17 +65,33 @@ pub struct Window {
     cut_at_ms: i64,
     /// Whether the last claim that leased for this endpoint filled at least half of the window.
     busy: bool,
+    /// The quickest success seen, in milliseconds (`u32::MAX` before the first).
+    quickest_ms: u32,
+    /// When the current slow-start round began, and the limit then: slow start grows to at most twice that.
+    round_at_ms: i64,
+    round_base: u32,
 }
 
 impl Default for Window {
     fn default() -> Self {
-        Window { limit: Window::START, threshold: u32::MAX, credit: 0, cut_at_ms: 0, busy: false }
+        Window {
+            limit: Window::START,
+            threshold: u32::MAX,
+            credit: 0,
+            cut_at_ms: 0,
+            busy: false,
+            quickest_ms: u32::MAX,
+            round_at_ms: 0,
+            round_base: Window::START,
+        }
     }
 }
 
 impl Window {
     /// Attempts at once to an endpoint kurir knows nothing about yet.
     pub const START: u32 = 4;
+    /// Slow start at most doubles the window in this long.
+    pub const ROUND_MS: i64 = 250;
 
     /// How many attempts the endpoint may have at once now, never above `ceiling`.
     pub fn limit(&self, ceiling: u32) -> u32 {
@@ -77,17 +100,25 @@ impl Window {
 
     /// A claim leased for the endpoint and it now has `in_flight` attempts out: the window is in use when they
     /// fill at least half of it. A window above `ceiling` comes down to it, so that growth the ceiling never
-    /// allowed does not have to be cut away first.
+    /// allowed does not have to be cut away first; one at the ceiling has nothing to grow into, so fast answers
+    /// leave it (and its stored text) as it is.
     pub fn leased(&mut self, in_flight: u32, ceiling: u32) {
         self.limit = self.limit.min(ceiling.max(1));
-        self.busy = in_flight.saturating_mul(2) >= self.limit;
+        self.busy = in_flight.saturating_mul(2) >= self.limit && self.limit < ceiling;
     }
 
     /// Learns from one attempt's answer; the attempt started at `started_at_ms` and was answered at `now_ms`.
     pub fn record(&mut self, signal: Signal, started_at_ms: i64, now_ms: i64) {
         match signal {
-            Signal::Fast if self.busy => self.grow(),
-            Signal::Fast | Signal::Neutral => {}
+            Signal::Fast { duration_ms } => {
+                self.quickest_ms = self.quickest_ms.min(duration_ms);
+                if self.queued(duration_ms) {
+                    self.threshold = self.threshold.min(self.limit);
+                } else if self.busy {
+                    self.grow(now_ms);
+                }
+            }
+            Signal::Neutral => {}
             Signal::Overloaded if started_at_ms >= self.cut_at_ms => {
                 self.threshold = (self.limit / 2).max(1);
                 self.limit = self.threshold;
@@ -99,9 +130,20 @@ impl Window {
         }
     }
 
-    fn grow(&mut self) {
+    /// Whether a success this slow waited at the receiver: more than twice the quickest, with 20 ms of slack for
+    /// the noise of a fast receiver.
+    pub fn queued(&self, duration_ms: u32) -> bool {
+        duration_ms > self.quickest_ms.saturating_mul(2).saturating_add(20)
+    }
+
+    fn grow(&mut self, now_ms: i64) {
         if self.limit < self.threshold {
-            self.limit = self.limit.saturating_add(1);
+            if now_ms >= self.round_at_ms.saturating_add(Window::ROUND_MS) {
+                (self.round_at_ms, self.round_base) = (now_ms, self.limit);
+            }
+            if self.limit < self.round_base.saturating_mul(2) {
+                self.limit = self.limit.saturating_add(1);
+            }
             return;
         }
         self.credit += 1;
@@ -111,24 +153,30 @@ impl Window {
         }
     }
 
-    /// The window as text for the store: `<limit> <threshold> <credit> <cut at> <busy 0|1>` (the threshold `-`
-    /// until the first cut).
+    /// The window as text for the store: `<limit> <threshold> <credit> <cut at> <busy 0|1> <quickest> <round at>
+    /// <round base>` (the threshold `-` until slow start ends, the quickest `-` before the first success).
     pub fn encode(&self) -> String {
-        let threshold = if self.threshold == u32::MAX { "-".to_string() } else { self.threshold.to_string() };
-        format!("{} {threshold} {} {} {}", self.limit, self.credit, self.cut_at_ms, u8::from(self.busy))
+        let or_dash = |n: u32| if n == u32::MAX { "-".to_string() } else { n.to_string() };
+        let (threshold, quickest) = (or_dash(self.threshold), or_dash(self.quickest_ms));
+        let (limit, credit, cut_at, busy) = (self.limit, self.credit, self.cut_at_ms, u8::from(self.busy));
+        format!("{limit} {threshold} {credit} {cut_at} {busy} {quickest} {} {}", self.round_at_ms, self.round_base)
     }
 
     /// Reads what [`Window::encode`] wrote.
     pub fn decode(text: &str) -> Result<Window, CoreError> {
         let invalid = || CoreError::invalid("window", format!("`{text}` is not a concurrency window"));
         let words: Vec<&str> = text.split(' ').collect();
-        let [limit, threshold, credit, cut_at_ms, busy] = words.as_slice() else {
+        let [limit, threshold, credit, cut_at_ms, busy, quickest, round_at_ms, round_base] = words.as_slice() else {
             return Err(invalid());
         };
         let number = |word: &str| word.parse::<u32>().map_err(|_| invalid());
+        let or_dash = |word: &str| if word == "-" { Ok(u32::MAX) } else { number(word) };
         let window = Window {
             limit: number(limit)?,
-            threshold: if *threshold == "-" { u32::MAX } else { number(threshold)? },
+            threshold: or_dash(threshold)?,
+            quickest_ms: or_dash(quickest)?,
+            round_at_ms: round_at_ms.parse().map_err(|_| invalid())?,
+            round_base: number(round_base)?,
             credit: number(credit)?,
             cut_at_ms: cut_at_ms.parse().map_err(|_| invalid())?,
             busy: match *busy {
@@ -154,17 +202,47 @@ mod tests {
     }
 
     #[test]
-    fn slow_start_doubles_each_round_trip_while_the_window_is_used() {
+    fn slow_start_doubles_once_a_round_while_the_window_is_used() {
         let mut window = Window::default();
         assert_eq!(window.limit(256), 4);
-        for round in [8, 16, 32] {
+        for (round, doubled) in [(1, 8), (2, 16), (3, 32)] {
             window = busy(window);
-            for _ in 0..window.limit {
-                window.record(Signal::Fast, 0, 0);
+            let at = round * Window::ROUND_MS;
+            for _ in 0..window.limit * 2 {
+                window.record(Signal::Fast { duration_ms: 1 }, at, at + 1);
             }
-            assert_eq!(window.limit(256), round);
+            assert_eq!(window.limit(256), doubled, "however many answers come back within one round");
         }
         assert_eq!(window.limit(20), 20, "never above the ceiling");
+    }
+
+    /// Fast answers over as many rounds as slow start needs to reach `limit`.
+    fn grow_to(window: &mut Window, limit: u32) {
+        let mut at = 0;
+        while window.limit < limit {
+            at += Window::ROUND_MS;
+            window.leased(window.limit, u32::MAX);
+            window.record(Signal::Fast { duration_ms: 1 }, at, at);
+        }
+    }
+
+    #[test]
+    fn answers_that_queue_end_slow_start_without_a_cut() {
+        let mut window = busy(Window::default());
+        for _ in 0..4 {
+            window.record(Signal::Fast { duration_ms: 2 }, 0, 0);
+        }
+        assert_eq!(window.limit(256), 8);
+        assert!(!window.queued(24) && window.queued(25), "twice the quickest, and 20 ms");
+        window = busy(window);
+        window.record(Signal::Fast { duration_ms: 60 }, 0, 0);
+        assert_eq!(window.limit(256), 8, "queued: no growth, and no cut");
+        for _ in 0..7 {
+            window.record(Signal::Fast { duration_ms: 3 }, 0, 0);
+        }
+        assert_eq!(window.limit(256), 8, "slow start is over: a whole window of fast answers adds one");
+        window.record(Signal::Fast { duration_ms: 3 }, 0, 0);
+        assert_eq!(window.limit(256), 9);
     }
 
     #[test]
@@ -172,7 +250,7 @@ mod tests {
         let mut window = Window::default();
         window.leased(1, 256);
         for _ in 0..1_000 {
-            window.record(Signal::Fast, 0, 0);
+            window.record(Signal::Fast { duration_ms: 1 }, 0, 0);
         }
         assert_eq!(window.limit(256), 4, "one attempt at a time never fills half of four");
     }
@@ -180,9 +258,7 @@ mod tests {
     #[test]
     fn overload_halves_once_per_burst_then_growth_is_additive() {
         let mut window = busy(Window::default());
-        for _ in 0..28 {
-            window.record(Signal::Fast, 0, 0);
-        }
+        grow_to(&mut window, 32);
         assert_eq!(window.limit(256), 32);
         for _ in 0..32 {
             window.record(Signal::Overloaded, 100, 200);
@@ -192,10 +268,10 @@ mod tests {
         assert_eq!(window.limit(256), 8, "an attempt sent after the cut cuts again");
         window = busy(window);
         for _ in 0..7 {
-            window.record(Signal::Fast, 400, 400);
+            window.record(Signal::Fast { duration_ms: 1 }, 400, 400);
         }
         assert_eq!(window.limit(256), 8, "above the threshold it takes a whole window of successes");
-        window.record(Signal::Fast, 400, 400);
+        window.record(Signal::Fast { duration_ms: 1 }, 400, 400);
         assert_eq!(window.limit(256), 9);
     }
 
@@ -207,10 +283,11 @@ mod tests {
         }
         assert_eq!(window.limit(256), 1);
         let mut big = busy(Window::default());
-        for _ in 0..500 {
-            big.record(Signal::Fast, 0, 0);
-        }
-        big.leased(0, 16);
+        grow_to(&mut big, 100);
+        big.leased(16, 16);
+        let at_the_ceiling = big;
+        big.record(Signal::Fast { duration_ms: 1 }, 1, 1);
+        assert_eq!(big, at_the_ceiling, "a full window at its ceiling does not change");
         big.record(Signal::Overloaded, 1, 1);
         assert_eq!(big.limit(256), 8, "a cut from the ceiling, not from growth it never allowed");
     }
@@ -231,7 +308,7 @@ mod tests {
             request: None,
             response_headers: Vec::new(),
         };
-        assert_eq!(Signal::of(&attempt(Some(200), None, 20)), Signal::Fast);
+        assert_eq!(Signal::of(&attempt(Some(200), None, 20)), Signal::Fast { duration_ms: 20 });
         assert_eq!(Signal::of(&attempt(Some(204), None, 1_500)), Signal::Neutral, "slow");
         assert_eq!(Signal::of(&attempt(None, Some(AttemptErrorKind::Timeout), 15_000)), Signal::Overloaded);
         assert_eq!(Signal::of(&attempt(None, Some(AttemptErrorKind::Connect), 3)), Signal::Overloaded);
@@ -249,8 +326,10 @@ mod tests {
         for state in [Window::default(), window] {
             assert_eq!(Window::decode(&state.encode()).ok(), Some(state), "{}", state.encode());
         }
-        assert_eq!(Window::default().encode(), "4 - 0 0 0");
-        for bad in ["", "4", "0 - 0 0 0", "4 x 0 0 0", "4 - 0 0 2", "4 - 0 0 0 1"] {
+        assert_eq!(Window::default().encode(), "4 - 0 0 0 - 0 4");
+        for bad in
+            ["", "4", "0 - 0 0 0 - 0 4", "4 x 0 0 0 - 0 4", "4 - 0 0 2 - 0 4", "4 - 0 0 0 - 0", "4 - 0 0 0 - 0 4 1"]
+        {
             assert!(Window::decode(bad).is_err(), "{bad}");
         }
     }

@@ -197,10 +197,12 @@ mod tests {
     /// A circuit whose window has grown to at least `limit`.
     fn grown(limit: u32) -> Circuit {
         let mut circuit = Circuit::default();
+        let mut at = 0;
         while circuit.window().limit(u32::MAX) < limit {
+            at += Window::ROUND_MS;
             let window = circuit.window_mut();
             window.leased(window.limit(u32::MAX), u32::MAX);
-            window.record(Signal::Fast, 0, 0);
+            window.record(Signal::Fast { duration_ms: 1 }, at, at);
         }
         circuit
     }
@@ -213,10 +215,10 @@ mod tests {
         let fixed = Limit { ceiling: 256, adaptive: false };
         assert_eq!(gate(Circuit::default(), 0, fixed, 0, &POLICY, None).room, 256, "the whole limit when fixed");
         let mut circuit = fresh.after(Window::START);
-        circuit.window_mut().record(Signal::Fast, 0, 1);
+        circuit.window_mut().record(Signal::Fast { duration_ms: 1 }, 0, 1);
         assert_eq!(gate(circuit, 0, adaptive(256), 0, &POLICY, None).room, Window::START + 1, "a full window grows");
         let mut idle = fresh.after(1);
-        idle.window_mut().record(Signal::Fast, 0, 1);
+        idle.window_mut().record(Signal::Fast { duration_ms: 1 }, 0, 1);
         assert_eq!(gate(idle, 0, adaptive(256), 0, &POLICY, None).room, Window::START, "one of four out: it does not");
     }
 
