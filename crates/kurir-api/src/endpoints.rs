@@ -210,6 +210,10 @@ struct CircuitOut {
     consecutive_failures: u32,
     /// While open: when the next probe may go.
     held_until: Option<String>,
+    /// Attempts at once kurir lets it have now: its adaptive window (it starts at 4, grows while the endpoint
+    /// answers fast and halves when it is overloaded), never above its `max_in_flight` nor the server's limit.
+    /// A server started with `--fixed-concurrency` gives it that whole limit instead.
+    concurrency_window: u32,
 }
 
 /// The fields of [`EndpointIn`] a PATCH may carry, each optional: a field present replaces the current value, a
@@ -485,12 +489,14 @@ async fn show(
     let endpoint = state.store.get_endpoint(&tenant, &id).await?;
     let circuit = state.store.endpoint_circuit(&tenant, &id).await?;
     let now = kurir_engine::now_ms();
+    let endpoint_limit = endpoint.max_in_flight.unwrap_or(u32::MAX);
     let mut out = EndpointOut::new(endpoint, false);
     // Why deliveries may wait longer than the retry schedule says: an open circuit holds them until its probe.
     out.circuit = Some(CircuitOut {
         state: circuit.state_name(),
         consecutive_failures: circuit.consecutive_failures(),
         held_until: circuit.held_until(now).map(rfc3339),
+        concurrency_window: circuit.window().limit(endpoint_limit),
     });
     Ok(axum::Json(out))
 }

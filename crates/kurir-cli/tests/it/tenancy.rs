@@ -173,12 +173,16 @@ async fn errors_say_the_rule_in_the_users_words_and_name_the_field() {
         assert_eq!(answer["error"]["field"], field, "{body}: {answer}");
         assert!(answer["error"]["message"].as_str().unwrap_or_default().contains(words), "{body}: {answer}");
     }
-    let endpoint = tenant.endpoint("https://example.com/h", json!({"max_in_flight": 4})).await;
-    assert_eq!(endpoint["max_in_flight"], 4);
+    let endpoint = tenant.endpoint("https://example.com/h", json!({"max_in_flight": 2})).await;
+    assert_eq!(endpoint["max_in_flight"], 2);
     let id = endpoint["id"].as_str().unwrap_or_default();
+    let (_, shown) = tenant.api.get(&tenant.path(&format!("/endpoints/{id}"))).await;
+    assert_eq!(shown["circuit"]["concurrency_window"], 2, "the window never above its own limit: {shown}");
     let (_, patched) =
         tenant.api.patch(&tenant.path(&format!("/endpoints/{id}")), json!({"max_in_flight": null})).await;
     assert!(patched["max_in_flight"].is_null(), "null goes back to the server's limit: {patched}");
+    let (_, shown) = tenant.api.get(&tenant.path(&format!("/endpoints/{id}"))).await;
+    assert_eq!(shown["circuit"]["concurrency_window"], 4, "a new endpoint starts at 4 at once: {shown}");
     let (status, answer) = tenant.api.post(&tenant.path(&format!("/endpoints/{id}/recover")), json!({})).await;
     assert_eq!((status, &answer["error"]["field"]), (StatusCode::BAD_REQUEST, &json!("since")), "{answer}");
 }
