@@ -315,6 +315,11 @@ pub struct BenchArgs {
     #[arg(long, default_value_t = 0)]
     pub sick_endpoints: u32,
 
+    /// Latency mode without sick endpoints: one healthy endpoint published to at --rate events/s for
+    /// --duration-secs, and its publish-to-delivery latency reported (the paced targets of BENCHMARKS.md).
+    #[arg(long)]
+    pub paced: bool,
+
     /// Deliveries waiting for each sick endpoint before the measurement starts.
     #[arg(long, default_value_t = 30_000)]
     pub sick_backlog: u64,

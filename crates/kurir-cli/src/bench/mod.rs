@@ -101,7 +101,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<()> {
     let receiver_app = axum::Router::new().fallback(receive).with_state(Arc::clone(&arrivals));
     tokio::spawn(async move { axum::serve(receiver_listener, receiver_app).await });
 
-    if args.sick_endpoints > 0 {
+    if args.sick_endpoints > 0 || args.paced {
         return sick::run(&args, &data_dir).await;
     }
     let nodes = Nodes::start(&args, &data_dir).await?;

@@ -1,4 +1,5 @@
-//! `kurir bench --sick-endpoints N`: does a sick endpoint cost the healthy ones anything?
+//! `kurir bench --sick-endpoints N`: does a sick endpoint cost the healthy ones anything? And `--paced`: the same
+//! measurement with no sick endpoint, for the latency of a paced load on its own.
 //!
 //! N endpoints that answer 500 at once start with a backlog (`--sick-backlog` deliveries each), so their circuits
 //! open and their deliveries wait. Then one healthy endpoint is added, and events are published one by one at
@@ -56,21 +57,29 @@ pub async fn run(args: &BenchArgs, data_dir: &std::path::Path) -> anyhow::Result
     for n in 0..args.sick_endpoints {
         endpoints.push(add_endpoint(&client, &base, &tenant, &token, &format!("{receiver}/sick{n}")).await?);
     }
-    eprintln!("backlog: {} deliveries for each of {} sick endpoint(s)", args.sick_backlog, args.sick_endpoints);
+    let backlog = if args.sick_endpoints > 0 { args.sick_backlog } else { 0 };
+    if backlog > 0 {
+        eprintln!("backlog: {backlog} deliveries for each of {} sick endpoint(s)", args.sick_endpoints);
+    }
     let mut queued = 0;
-    while queued < args.sick_backlog {
-        let batch: Vec<Value> = (0..1_000.min(args.sick_backlog - queued))
+    while queued < backlog {
+        let batch: Vec<Value> = (0..1_000.min(backlog - queued))
             .map(|n| json!({"type": "ADDPRODUCT", "payload": {"id": queued + n}}))
             .collect();
         queued += batch.len() as u64;
         call(&client, format!("{events}/batch"), &token, json!({"events": batch})).await?;
     }
     endpoints.push(add_endpoint(&client, &base, &tenant, &token, &format!("{receiver}/ok")).await?);
-    // Let the sick endpoints' circuits open before measuring.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    if backlog > 0 {
+        // Let the sick endpoints' circuits open before measuring.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+    }
 
     let total = u64::from(args.rate) * args.duration_secs;
-    eprintln!("publishing {total} events at {} events/s to the healthy endpoint and the sick ones", args.rate);
+    eprintln!(
+        "publishing {total} events at {} events/s to the healthy endpoint and {} sick one(s)",
+        args.rate, args.sick_endpoints
+    );
     let started = Instant::now();
     let every = Duration::from_secs_f64(1.0 / f64::from(args.rate));
     let mut publishes = tokio::task::JoinSet::new();

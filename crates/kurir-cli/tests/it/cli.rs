@@ -1,14 +1,32 @@
-//! The command line: the offline commands (`kurir catalog`, `kurir completions`) and `kurir.toml`.
+//! The command line: the offline commands (`kurir catalog`, `kurir completions`), `kurir.toml`, and `kurir bench`
+//! (which runs its own embedded server and receivers on 127.0.0.1).
 
 use std::process::Command;
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// Runs `kurir` with `args`; returns whether it succeeded, its stdout and its stderr.
 fn kurir(args: &[&str]) -> (bool, String, String) {
     let output = Command::new(env!("CARGO_BIN_EXE_kurir")).args(args).output().unwrap_or_else(|err| panic!("{err}"));
     let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
     (output.status.success(), text(&output.stdout), text(&output.stderr))
+}
+
+#[test]
+fn the_bench_loses_nothing_and_reports_latency_in_both_modes() {
+    let (ok, out, said) = kurir(&["bench", "--events", "500", "--json"]);
+    let figures: Value = serde_json::from_str(&out).unwrap_or_else(|err| panic!("{err}: {out} {said}"));
+    assert!(ok, "{said}");
+    assert_eq!(
+        (&figures["deliveries"], &figures["duplicates"], &figures["missing"]),
+        (&json!(500), &json!(0), &json!(0))
+    );
+    let (ok, out, said) = kurir(&["bench", "--paced", "--rate", "200", "--duration-secs", "1", "--json"]);
+    let figures: Value = serde_json::from_str(&out).unwrap_or_else(|err| panic!("{err}: {out} {said}"));
+    assert!(ok, "{said}");
+    assert_eq!((&figures["healthy_deliveries"], &figures["expected"]), (&json!(200), &json!(200)), "{out}");
+    let latency = |q: &str| figures["latency_ms"][q].as_f64().unwrap_or(-1.0);
+    assert!(0.0 < latency("p50") && latency("p50") <= latency("p99") && latency("p99") <= latency("max"), "{out}");
 }
 
 #[test]
