@@ -65,7 +65,6 @@ struct Locked {
     id: String,
     stored: Circuit,
     gate: Gate,
-    room: u32,
     taken: u32,
     rate: Option<Rate>,
 }
@@ -93,7 +92,7 @@ pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result
     let mut endpoints: HashMap<String, Option<Arc<Endpoint>>> = HashMap::new();
     for _ in 0..2 {
         let left = request.limit.saturating_sub(locked.iter().map(|e| e.taken).sum());
-        let rooms: Vec<u32> = locked.iter().map(|e| e.room.saturating_sub(e.taken)).collect();
+        let rooms: Vec<u32> = locked.iter().map(|e| e.gate.room.saturating_sub(e.taken)).collect();
         let mut progressed = false;
         for (index, share) in shares(&rooms, left).into_iter().enumerate() {
             if share == 0 {
@@ -173,7 +172,7 @@ async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest)
     let in_flight = u32::try_from(in_flight).unwrap_or(u32::MAX);
     let limit = Limit::of(own_limit, request);
     let gate = gate(stored, in_flight, limit, request.now_ms, &request.circuit.for_endpoint(&own_circuit), rate);
-    Ok(Some(Locked { id, stored, gate, room: gate.room, taken: 0, rate }))
+    Ok(Some(Locked { id, stored, gate, taken: 0, rate }))
 }
 
 /// Leases up to `limit` of one endpoint's due deliveries: the queue rows (picked by `DUE_SQL`, locked `SKIP
