@@ -43,7 +43,7 @@ use crate::{
     Outcome, Published, Receipt, Refusal, Result, Store, StoreError,
 };
 use kurir_core::circuit::{Circuit, CircuitPolicy};
-use writer::WriterHandle;
+use writer::{Durability, WriterHandle};
 
 /// How SQLite's errors reach callers: a database that stays locked beyond the busy timeout (another process
 /// holds the write lock) is unavailable, and retryable; anything else is the backend's failure.
@@ -155,7 +155,17 @@ impl SqliteStore {
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
     {
-        self.writer.write(work).await
+        self.writer.write(Durability::Synced, work).await
+    }
+
+    /// [`SqliteStore::write`] for the dispatcher's own bookkeeping, committed without an fsync of its own (see
+    /// [`Durability::Relaxed`] for why losing the last of these is safe).
+    async fn write_relaxed<R, F>(&self, work: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+    {
+        self.writer.write(Durability::Relaxed, work).await
     }
 }
 
@@ -448,7 +458,7 @@ impl Store for SqliteStore {
     }
 
     async fn claim_due(&self, request: ClaimRequest) -> Result<Vec<Claim>> {
-        self.write(move |c| deliveries::claim_due(c, &request)).await
+        self.write_relaxed(move |c| deliveries::claim_due(c, &request)).await
     }
 
     async fn record_outcomes(
@@ -456,7 +466,7 @@ impl Store for SqliteStore {
         outcomes: Vec<Outcome>,
         circuit: CircuitPolicy,
     ) -> Result<Vec<crate::EndpointChange>> {
-        self.write(move |c| deliveries::record_outcomes(c, &outcomes, &circuit)).await
+        self.write_relaxed(move |c| deliveries::record_outcomes(c, &outcomes, &circuit)).await
     }
 
     async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>> {
@@ -469,7 +479,7 @@ impl Store for SqliteStore {
 
     async fn renew_leases(&self, node: &NodeId, leases: Vec<Lease>, now_ms: i64, lease_ms: i64) -> Result<u64> {
         let node = node.clone();
-        self.write(move |c| deliveries::renew_leases(c, &node, &leases, now_ms + lease_ms)).await
+        self.write_relaxed(move |c| deliveries::renew_leases(c, &node, &leases, now_ms + lease_ms)).await
     }
 
     async fn release_leases(&self, node: &NodeId, now_ms: i64) -> Result<u64> {

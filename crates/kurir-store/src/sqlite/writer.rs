@@ -3,8 +3,11 @@
 //!
 //! Group commit falls out of the loop: while a commit's fsync runs, new jobs queue up, and the next transaction
 //! takes all of them. Each job runs inside its own savepoint, so one job's failure (a conflict, a bad row) rolls
-//! back only that job. Replies are sent only after the commit is durable: a caller that hears "ok" can tell its
-//! client so. The queue is bounded: a flood of writes makes publishers wait instead of eating memory.
+//! back only that job. Replies are sent only after the commit: a caller that hears "ok" can tell its client so.
+//! The queue is bounded: a flood of writes makes publishers wait instead of eating memory.
+//!
+//! Not every write needs its own fsync (see [`Durability`]): a transaction of only claims, outcomes and lease
+//! renewals commits to the WAL without one, and the next synced commit makes it durable with everything before it.
 
 use std::sync::Arc;
 
@@ -20,10 +23,37 @@ const MAX_JOBS_PER_COMMIT: usize = 512;
 /// How many jobs may wait; senders beyond this wait for room (backpressure).
 pub(crate) const QUEUE_CAPACITY: usize = 4_096;
 
+/// Whether a write must be on the disk before its caller hears back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Durability {
+    /// fsynced before the reply. Everything a client is told was accepted or changed: publishes, receipts, the
+    /// management API's writes. Losing one of these in a power failure would break a promise.
+    Synced,
+    /// Committed to the WAL without an fsync: the dispatcher's claims, outcomes and lease renewals. A power
+    /// failure may lose the last of them, which only means a delivery is leased or sent again after the restart,
+    /// as at-least-once allows. Because the WAL is written in order and a commit's fsync covers every frame before
+    /// it, a lost relaxed write never leaves a later synced one standing without it. PostgreSQL's backend makes
+    /// the same choice with `synchronous_commit = off` for these writes.
+    Relaxed,
+}
+
 /// Runs a job's effect once the transaction holding it has committed (or failed to).
 type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
+
 /// A job: runs on the write connection inside the shared transaction, returns how to answer its caller.
-pub(crate) type Job = Box<dyn FnOnce(&Connection) -> Completion + Send>;
+pub(crate) struct Job {
+    durability: Durability,
+    work: Box<dyn FnOnce(&Connection) -> Completion + Send>,
+}
+
+/// The durability a transaction of `jobs` needs: synced if any of them is.
+fn batch_durability(jobs: &[Job]) -> Durability {
+    if jobs.iter().any(|job| job.durability == Durability::Synced) {
+        Durability::Synced
+    } else {
+        Durability::Relaxed
+    }
+}
 
 #[derive(Clone)]
 pub(crate) struct WriterHandle {
@@ -38,14 +68,14 @@ impl WriterHandle {
         Ok(WriterHandle { queue })
     }
 
-    /// Runs `work` in the next group commit and returns its result once that commit is durable.
-    pub(crate) async fn write<R, F>(&self, work: F) -> Result<R, StoreError>
+    /// Runs `work` in the next group commit and returns its result once that commit is as durable as asked.
+    pub(crate) async fn write<R, F>(&self, durability: Durability, work: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let job: Job = Box::new(move |conn| {
+        let work = Box::new(move |conn: &Connection| -> Completion {
             let result = in_savepoint(conn, work);
             Box::new(move |commit_error| {
                 let outcome = match commit_error {
@@ -56,7 +86,7 @@ impl WriterHandle {
                 let _ = reply.send(outcome);
             })
         });
-        self.queue.send(job).await.map_err(|_| StoreError::Closed)?;
+        self.queue.send(Job { durability, work }).await.map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 }
@@ -65,10 +95,11 @@ fn in_savepoint<R>(
     conn: &Connection,
     work: impl FnOnce(&Connection) -> Result<R, StoreError>,
 ) -> Result<R, StoreError> {
-    conn.execute_batch("SAVEPOINT job")?;
+    // Cached statements: every job runs these two, and parsing them each time showed in the profile.
+    conn.prepare_cached("SAVEPOINT job")?.execute([])?;
     match work(conn) {
         Ok(value) => {
-            conn.execute_batch("RELEASE job")?;
+            conn.prepare_cached("RELEASE job")?.execute([])?;
             Ok(value)
         }
         Err(err) => {
@@ -80,6 +111,8 @@ fn in_savepoint<R>(
 
 fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>, metrics: Option<Arc<Metrics>>) {
     let mut batch = Vec::with_capacity(MAX_JOBS_PER_COMMIT);
+    // The connection is opened with `synchronous = FULL`.
+    let mut syncing = Durability::Synced;
     while let Some(first) = jobs.blocking_recv() {
         batch.push(first);
         while batch.len() < MAX_JOBS_PER_COMMIT {
@@ -89,6 +122,19 @@ fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>, metrics: Option<Arc<Metr
             }
         }
         let (size, started) = (batch.len(), std::time::Instant::now());
+        let durability = batch_durability(&batch);
+        if durability != syncing {
+            match set_synchronous(&conn, durability) {
+                Ok(()) => syncing = durability,
+                // Left as it was: FULL stays safe; NORMAL would make this commit relaxed, so fail it instead.
+                Err(err) if durability == Durability::Synced => {
+                    tracing::error!(error = %err, "cannot turn fsync back on; failing the batch");
+                    fail_batch(&mut batch, &err);
+                    continue;
+                }
+                Err(err) => tracing::warn!(error = %err, "cannot relax fsync; committing with it"),
+            }
+        }
         commit_batch(&conn, &mut batch);
         if let Some(metrics) = &metrics {
             metrics.commit(size, started.elapsed());
@@ -97,19 +143,31 @@ fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>, metrics: Option<Arc<Metr
     tracing::debug!("sqlite writer stopped: every handle was dropped");
 }
 
+/// Sets whether commits fsync the WAL (`FULL`) or leave it to the next synced commit or checkpoint (`NORMAL`).
+fn set_synchronous(conn: &Connection, durability: Durability) -> Result<(), StoreError> {
+    let level = match durability {
+        Durability::Synced => "FULL",
+        Durability::Relaxed => "NORMAL",
+    };
+    conn.pragma_update(None, "synchronous", level)?;
+    Ok(())
+}
+
+/// Answers every caller of `batch` with `err` without running its work.
+fn fail_batch(batch: &mut Vec<Job>, err: &StoreError) {
+    tracing::error!(error = %err, jobs = batch.len(), "a write batch failed before it ran");
+    // Dropping a job drops its reply sender: the caller hears `StoreError::Closed`, a retryable answer.
+    batch.clear();
+}
+
 fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
-    if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
-        let err = StoreError::from(err);
-        tracing::error!(error = %err, "cannot begin a write transaction");
-        for job in batch.drain(..) {
-            // Nothing ran; answer every caller with the failure without running its work.
-            drop(job);
-        }
+    if let Err(err) = conn.prepare_cached("BEGIN IMMEDIATE").and_then(|mut begin| begin.execute([])) {
+        fail_batch(batch, &StoreError::from(err));
         return;
     }
-    let completions: Vec<Completion> = batch.drain(..).map(|job| job(conn)).collect();
-    let commit_error = match conn.execute_batch("COMMIT") {
-        Ok(()) => None,
+    let completions: Vec<Completion> = batch.drain(..).map(|job| (job.work)(conn)).collect();
+    let commit_error = match conn.prepare_cached("COMMIT").and_then(|mut commit| commit.execute([])) {
+        Ok(_) => None,
         Err(err) => {
             tracing::error!(error = %err, "group commit failed; rolling back");
             let _ = conn.execute_batch("ROLLBACK");
@@ -118,5 +176,40 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
     };
     for complete in completions {
         complete(commit_error.as_ref());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(durability: Durability) -> Job {
+        Job { durability, work: Box::new(|_| Box::new(|_| ())) }
+    }
+
+    #[test]
+    fn a_batch_is_synced_when_any_of_its_jobs_must_be() {
+        use Durability::{Relaxed, Synced};
+        assert_eq!(batch_durability(&[job(Relaxed), job(Relaxed)]), Relaxed);
+        assert_eq!(batch_durability(&[job(Relaxed), job(Synced), job(Relaxed)]), Synced);
+        assert_eq!(batch_durability(&[job(Synced)]), Synced);
+    }
+
+    /// The `synchronous` level a job's own transaction runs under: 2 is FULL (fsync at commit), 1 NORMAL.
+    async fn level_seen_by(writer: &WriterHandle, durability: Durability) -> i64 {
+        let read = |c: &Connection| Ok(c.query_row("PRAGMA synchronous", [], |row| row.get::<_, i64>(0))?);
+        writer.write(durability, read).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[tokio::test]
+    async fn relaxed_writes_commit_without_an_fsync_and_synced_ones_turn_it_back_on() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let conn = Connection::open(dir.path().join("w.db")).unwrap_or_else(|e| panic!("{e}"));
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;").unwrap_or_else(|e| panic!("{e}"));
+        let writer = WriterHandle::spawn(conn, None).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(level_seen_by(&writer, Durability::Synced).await, 2);
+        assert_eq!(level_seen_by(&writer, Durability::Relaxed).await, 1);
+        assert_eq!(level_seen_by(&writer, Durability::Relaxed).await, 1);
+        assert_eq!(level_seen_by(&writer, Durability::Synced).await, 2);
     }
 }

@@ -166,3 +166,39 @@ async fn old_secrets_are_bound_on_opening_and_a_value_moved_to_another_tenant_do
     let lifted = store.get_endpoint(&evil, &theirs.id).await;
     assert!(lifted.as_ref().is_err_and(|e| e.to_string().contains("evil/endpoints.secrets")), "{lifted:?}");
 }
+
+fn log_length(dir: &std::path::Path) -> u64 {
+    std::fs::metadata(dir.join("kurir.db-wal")).map(|m| m.len()).unwrap_or_else(|err| panic!("the WAL: {err}"))
+}
+
+/// What a power failure may do now that claims and outcomes commit without an fsync: the write-ahead log loses
+/// what was written after its last fsync. The test makes that happen to a copy of the files (the log cut back to
+/// its length after the synced publish) and opens the copy: the event is there, and its delivery, whose claim and
+/// success were lost, is due and is claimed again, so it is sent a second time (at-least-once), never lost.
+#[tokio::test]
+async fn a_power_failure_may_lose_claims_and_outcomes_but_not_a_publish() {
+    use kurir_core::delivery::{DeliveryState, NextStep};
+    let fx = fixture(Backend::Sqlite).await;
+    let published = publish(&fx, vec![event(&fx.tenant, None, NOW)]).await.unwrap_or_else(|e| panic!("{e}"));
+    let synced_length = log_length(fx.db.dir());
+    let claims = claim(&fx, NOW).await;
+    assert_eq!(claims.len(), 1);
+    record(&fx, vec![outcome(&claims[0], NextStep::Succeeded, claims[0].lease_token)]).await;
+    assert_eq!(state_of(&fx, &claims[0]).await, DeliveryState::Succeeded);
+    assert!(log_length(fx.db.dir()) > synced_length, "the claim and the outcome went to the log after the publish");
+
+    let after_failure = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(fx.db.dir().join("kurir.db"), after_failure.path().join("kurir.db"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut log = std::fs::read(fx.db.dir().join("kurir.db-wal")).unwrap_or_else(|e| panic!("{e}"));
+    log.truncate(synced_length as usize);
+    std::fs::write(after_failure.path().join("kurir.db-wal"), log).unwrap_or_else(|e| panic!("{e}"));
+
+    let reopened = SqliteStore::open(after_failure.path()).unwrap_or_else(|e| panic!("{e}"));
+    let (event, deliveries) =
+        reopened.get_event(&fx.tenant, &published[0].event_id).await.unwrap_or_else(|e| panic!("the publish: {e}"));
+    assert_eq!(event.id, published[0].event_id);
+    assert_eq!(deliveries.iter().map(|d| d.state).collect::<Vec<_>>(), [DeliveryState::Pending]);
+    let again = reopened.claim_due(claim_request(NOW + 1, 100, "node-a")).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(again.iter().map(|c| &c.delivery.id).collect::<Vec<_>>(), [&claims[0].delivery.id]);
+}
