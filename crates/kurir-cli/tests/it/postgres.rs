@@ -27,6 +27,12 @@ async fn on_postgres_a_kill_9_loses_no_accepted_event() {
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
         accepted.insert(body["id"].as_str().unwrap_or_default().to_owned());
     }
+    // Kill while something is in flight (arrived, not yet answered): how soon the first delivery goes out
+    // depends on how loaded the machine is, so wait for it rather than assume it.
+    eventually("a delivery in flight", Duration::from_secs(10), || async {
+        (event_ids(&receiver.received()).len() > event_ids(&receiver.answered()).len()).then_some(())
+    })
+    .await;
     kurir.kill9();
     let answered = event_ids(&receiver.answered());
     let in_flight: HashSet<String> = event_ids(&receiver.received()).difference(&answered).cloned().collect();
