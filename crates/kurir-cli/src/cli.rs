@@ -343,6 +343,28 @@ pub struct BenchArgs {
     /// Run the server with `--fixed-concurrency` (every endpoint gets its whole in-flight limit at once).
     #[arg(long)]
     pub fixed_concurrency: bool,
+
+    /// Measure a kurir already running on this machine (`http://127.0.0.1:8780`) instead of starting one. It must
+    /// run with --allow-private-targets (the bench's receivers are on 127.0.0.1); needs --admin-token.
+    #[arg(long)]
+    pub url: Option<String>,
+
+    /// The admin token of the server at --url (the bench creates a tenant of its own there).
+    #[arg(long, env = "KURIR_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
+    /// The process id of the server at --url, to report its CPU seconds and peak memory (read from /proc).
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+
+    /// Bytes of JSON in each event's payload.
+    #[arg(long, default_value_t = 256)]
+    pub payload_bytes: usize,
+
+    /// Also measure the same run's ceiling: the same HTTP traffic and disk writes with no kurir in between, so
+    /// that each figure can be read as a fraction of what the machine does.
+    #[arg(long)]
+    pub ceiling: bool,
 }
 
 #[derive(Args, Debug, Clone)]

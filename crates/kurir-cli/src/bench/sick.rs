@@ -14,7 +14,10 @@ use axum::extract::State;
 use axum::http::{StatusCode, Uri};
 use serde_json::{json, Value};
 
-use super::{call, http_client, remove_endpoints, Nodes, Percentiles};
+use super::ceiling::Ceiling;
+use super::report::{Percentiles, ServerFigures};
+use super::server::Servers;
+use super::{add_endpoint, call, http_client, remove_endpoints};
 use crate::cli::BenchArgs;
 
 /// Publish-to-arrival latencies at the healthy receiver, in microseconds.
@@ -36,7 +39,7 @@ async fn receive(State(latencies): State<Arc<Latencies>>, uri: Uri, body: axum::
     StatusCode::OK
 }
 
-pub async fn run(args: &BenchArgs, data_dir: &std::path::Path) -> anyhow::Result<()> {
+pub async fn run(args: &BenchArgs, data_dir: &std::path::Path, ceiling: Option<Ceiling>) -> anyhow::Result<()> {
     anyhow::ensure!(args.rate > 0 && args.duration_secs > 0, "--rate and --duration-secs must be positive");
     let latencies = Arc::new(Latencies::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -44,11 +47,11 @@ pub async fn run(args: &BenchArgs, data_dir: &std::path::Path) -> anyhow::Result
     let app = axum::Router::new().fallback(receive).with_state(Arc::clone(&latencies));
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let nodes = Nodes::start(args, data_dir).await?;
-    let base = nodes.bases[0].clone();
+    let servers = Servers::start(args, data_dir).await?;
+    let base = servers.bases[0].clone();
     let client = http_client()?;
     let tenant = format!("bench-{:08x}", rand::random::<u32>());
-    let admin = nodes.admin_token.clone();
+    let admin = servers.admin_token.clone();
     call(&client, format!("{base}/v1/tenants"), &admin, json!({"id": tenant, "name": "Bench"})).await?;
     let key = call(&client, format!("{base}/v1/tenants/{tenant}/api-keys"), &admin, json!({"name": "bench"})).await?;
     let token = key["token"].as_str().context("no token in the API key answer")?.to_owned();
@@ -80,6 +83,7 @@ pub async fn run(args: &BenchArgs, data_dir: &std::path::Path) -> anyhow::Result
         "publishing {total} events at {} events/s to the healthy endpoint and {} sick one(s)",
         args.rate, args.sick_endpoints
     );
+    let before = servers.usage();
     let started = Instant::now();
     let every = Duration::from_secs_f64(1.0 / f64::from(args.rate));
     let mut publishes = tokio::task::JoinSet::new();
@@ -103,8 +107,11 @@ pub async fn run(args: &BenchArgs, data_dir: &std::path::Path) -> anyhow::Result
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
+    // The sick endpoints' deliveries count too: the server did that work.
+    let deliveries = total * (1 + u64::from(args.sick_endpoints));
+    let server = before.zip(servers.usage()).map(|(before, after)| ServerFigures::between(before, after, deliveries));
     remove_endpoints(&client, &base, &tenant, &token, &endpoints).await;
-    nodes.stop().await?;
+    servers.stop().await?;
     let seen = latencies.0.lock().map(|l| l.clone()).unwrap_or_default();
     if seen.is_empty() {
         bail!("no delivery reached the healthy endpoint");
@@ -114,7 +121,10 @@ pub async fn run(args: &BenchArgs, data_dir: &std::path::Path) -> anyhow::Result
         let figures = json!({
             "healthy_deliveries": arrived,
             "expected": total,
-            "latency_ms": {"p50": latency.p50_ms, "p90": latency.p90_ms, "p99": latency.p99_ms, "max": latency.max_ms},
+            "rate": args.rate,
+            "latency_ms": latency,
+            "server": server,
+            "ceiling": ceiling,
         });
         println!("{figures}");
     } else {
@@ -123,20 +133,16 @@ pub async fn run(args: &BenchArgs, data_dir: &std::path::Path) -> anyhow::Result
         println!("latency p90             {:.1} ms", latency.p90_ms);
         println!("latency p99             {:.1} ms", latency.p99_ms);
         println!("latency max             {:.1} ms", latency.max_ms);
+        match server {
+            Some(server) => println!("server                  {}", server.line()),
+            None => println!("server                  not measured (give --server-pid with --url)"),
+        }
+        if let Some(ceiling) = ceiling {
+            println!("ceiling                 fsync {:.2} ms (a durable publish waits at least one)", ceiling.fsync_ms);
+        }
     }
     if arrived < total {
         bail!("only {arrived} of {total} healthy deliveries arrived within {} s", args.timeout_secs);
     }
     Ok(())
-}
-
-async fn add_endpoint(
-    client: &reqwest::Client,
-    base: &str,
-    tenant: &str,
-    token: &str,
-    url: &str,
-) -> anyhow::Result<String> {
-    let endpoint = call(client, format!("{base}/v1/tenants/{tenant}/endpoints"), token, json!({"url": url})).await?;
-    Ok(endpoint["id"].as_str().context("no id in the endpoint answer")?.to_owned())
 }

@@ -21,12 +21,39 @@ fn the_bench_loses_nothing_and_reports_latency_in_both_modes() {
         (&figures["deliveries"], &figures["duplicates"], &figures["missing"]),
         (&json!(500), &json!(0), &json!(0))
     );
+    // The server ran as the bench's child process: its own CPU time and memory are reported.
+    let server = |field: &str| figures["server"][field].as_f64().unwrap_or(-1.0);
+    assert!(server("cpu_secs") > 0.0 && server("peak_rss_mib") > 1.0, "{out}");
+    assert!(figures["steady_deliveries_per_sec"].as_f64().unwrap_or(-1.0) > 0.0, "{out}");
     let (ok, out, said) = kurir(&["bench", "--paced", "--rate", "200", "--duration-secs", "1", "--json"]);
     let figures: Value = serde_json::from_str(&out).unwrap_or_else(|err| panic!("{err}: {out} {said}"));
     assert!(ok, "{said}");
     assert_eq!((&figures["healthy_deliveries"], &figures["expected"]), (&json!(200), &json!(200)), "{out}");
     let latency = |q: &str| figures["latency_ms"][q].as_f64().unwrap_or(-1.0);
     assert!(0.0 < latency("p50") && latency("p50") <= latency("p99") && latency("p99") <= latency("max"), "{out}");
+}
+
+/// `kurir bench --url`: a server that is already running, measured with the same figures; its CPU and memory
+/// through `--server-pid`. A server that is not on this machine is refused (a benchmark loads only loopback).
+#[tokio::test]
+async fn the_bench_measures_a_running_server_at_its_url() {
+    use crate::util::{Kurir, ADMIN_TOKEN};
+    let server = Kurir::start().await;
+    let pid = server.pid().unwrap_or_else(|| panic!("the server runs")).to_string();
+    let url = server.base.clone();
+    let args = ["bench", "--url", &url, "--admin-token", ADMIN_TOKEN, "--server-pid", &pid, "--events", "300"];
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).chain(["--json".into()]).collect();
+    let (ok, out, said) =
+        tokio::task::spawn_blocking(move || kurir(&args.iter().map(String::as_str).collect::<Vec<_>>()))
+            .await
+            .unwrap_or_else(|err| panic!("{err}"));
+    let figures: Value = serde_json::from_str(&out).unwrap_or_else(|err| panic!("{err}: {out} {said}"));
+    assert!(ok, "{said}");
+    assert_eq!((&figures["deliveries"], &figures["missing"]), (&json!(300), &json!(0)), "{out}");
+    assert!(figures["server"]["peak_rss_mib"].as_f64().unwrap_or(-1.0) > 1.0, "{out}");
+
+    let (ok, _, said) = kurir(&["bench", "--url", "http://192.0.2.1:8780", "--admin-token", "x", "--events", "1"]);
+    assert!(!ok && said.contains("--url must be a server on this machine"), "{said}");
 }
 
 #[test]

@@ -175,6 +175,11 @@ impl Kurir {
     }
 
     /// Kills the process with SIGKILL: no graceful shutdown, nothing flushed.
+    /// The server's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
