@@ -357,6 +357,11 @@ pub struct BenchArgs {
     #[arg(long)]
     pub server_pid: Option<u32>,
 
+    /// The backlog case: the receivers are down (connections refused) while the events are published, then come
+    /// up, and each endpoint is resumed; reports how fast the backlog drained, and the server's peak memory.
+    #[arg(long)]
+    pub receivers_down: bool,
+
     /// Bytes of JSON in each event's payload.
     #[arg(long, default_value_t = 256)]
     pub payload_bytes: usize,

@@ -62,7 +62,11 @@ async fn throughput(
     ceiling: Option<ceiling::Ceiling>,
 ) -> anyhow::Result<()> {
     let arrivals = Arc::new(Arrivals::new(args.events));
-    let receiver_url = receiver::start(Arc::clone(&arrivals)).await?;
+    let receivers = receiver::reserve()?;
+    let receiver_url = format!("http://{receivers}");
+    if !args.receivers_down {
+        receiver::start_on(receivers, Arc::clone(&arrivals)).await?;
+    }
     let servers = Servers::start(args, data_dir).await?;
     let base = servers.bases[0].clone();
     let tenant = format!("bench-{:08x}", rand::random::<u32>());
@@ -112,8 +116,12 @@ async fn throughput(
         }
     }
     let published = started.elapsed();
+    let resumed_us = match args.receivers_down {
+        true => Some(bring_receivers_up(&client, &base, &tenant, &token, &endpoints, receivers, &arrivals).await?),
+        false => None,
+    };
 
-    let deadline = started + Duration::from_secs(args.timeout_secs);
+    let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
     while arrivals.count.load(Ordering::Relaxed) < expected || arrivals.distinct() < expected {
         if Instant::now() > deadline {
             progress.done();
@@ -138,6 +146,9 @@ async fn throughput(
     let latency = Percentiles::of(&firsts.iter().map(|a| a.latency_us).collect::<Vec<_>>());
     let steady = steady_rate(&firsts);
     let deliveries_per_sec = per_sec(expected, delivered);
+    // With the receivers down while publishing: how fast the backlog went once they were up.
+    let drain = resumed_us.map(|resumed| Duration::from_micros(last_us.saturating_sub(resumed)));
+    let drain_per_sec = drain.map(|drain| per_sec(expected, drain));
     if args.json {
         let figures = json!({
             "events": args.events,
@@ -151,6 +162,8 @@ async fn throughput(
             "end_to_end_secs": delivered.as_secs_f64(),
             "deliveries_per_sec": deliveries_per_sec,
             "steady_deliveries_per_sec": steady,
+            "drain_secs": drain.map(|d| d.as_secs_f64()),
+            "drain_deliveries_per_sec": drain_per_sec,
             "latency_ms": latency,
             "duplicates": duplicates,
             "missing": missing,
@@ -174,6 +187,12 @@ async fn throughput(
     if let Some(steady) = steady {
         println!("steady middle           {steady:.0} deliveries/s (from the 10th to the 90th percent to arrive)");
     }
+    if let (Some(drain), Some(rate)) = (drain, drain_per_sec) {
+        println!(
+            "backlog drained in      {:.2} s  ({rate:.0} deliveries/s after the receivers came up)",
+            drain.as_secs_f64()
+        );
+    }
     println!("publish → delivery      {}", latency.line());
     println!("duplicates, missing     {duplicates}, {missing}");
     match server {
@@ -192,6 +211,27 @@ async fn throughput(
         );
     }
     Ok(())
+}
+
+/// Starts the receivers that were down while the events were published, and resumes each endpoint (as an
+/// operator does after an outage: its circuit closes and what waits is due now). Returns when, in the receivers'
+/// clock.
+async fn bring_receivers_up(
+    client: &reqwest::Client,
+    base: &str,
+    tenant: &str,
+    token: &str,
+    endpoints: &[String],
+    receivers: std::net::SocketAddr,
+    arrivals: &Arc<Arrivals>,
+) -> anyhow::Result<u64> {
+    receiver::start_on(receivers, Arc::clone(arrivals)).await?;
+    let resumed = arrivals.now_us();
+    for id in endpoints {
+        call(client, format!("{base}/v1/tenants/{tenant}/endpoints/{id}/resume"), token, json!({})).await?;
+    }
+    eprintln!("the receivers are up and the endpoints resumed: draining the backlog");
+    Ok(resumed)
 }
 
 /// A progress bar on the terminal while a run goes (none with `--json` or when stderr is not a terminal).

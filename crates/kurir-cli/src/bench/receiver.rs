@@ -2,10 +2,12 @@
 //! that the run can count duplicates and missing deliveries and time each one from its publish.
 
 use std::collections::HashSet;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use anyhow::Context as _;
 use axum::extract::State;
 use axum::http::StatusCode;
 
@@ -87,13 +89,20 @@ async fn receive(State(arrivals): State<Arc<Arrivals>>, uri: axum::http::Uri, bo
     StatusCode::OK
 }
 
-/// Starts the receivers on 127.0.0.1; returns their base URL. Each endpoint gets its own path under it.
-pub async fn start(arrivals: Arc<Arrivals>) -> anyhow::Result<String> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
+/// An address on 127.0.0.1 for the receivers that nothing listens on yet: connections to it are refused, as to
+/// a receiver that is down, until [`start_on`] starts them there.
+pub fn reserve() -> anyhow::Result<SocketAddr> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port on 127.0.0.1")?;
+    Ok(listener.local_addr()?)
+}
+
+/// Starts the receivers at `address`. Each endpoint gets its own path under `http://{address}`.
+pub async fn start_on(address: SocketAddr, arrivals: Arc<Arrivals>) -> anyhow::Result<()> {
+    let listener =
+        tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;
     let app = axum::Router::new().fallback(receive).with_state(arrivals);
     tokio::spawn(async move { axum::serve(listener, app).await });
-    Ok(url)
+    Ok(())
 }
 
 /// The bench's event number in a delivered body: the payload's `"id"`, found without parsing the whole body.

@@ -25,6 +25,11 @@ fn the_bench_loses_nothing_and_reports_latency_in_both_modes() {
     let server = |field: &str| figures["server"][field].as_f64().unwrap_or(-1.0);
     assert!(server("cpu_secs") > 0.0 && server("peak_rss_mib") > 1.0, "{out}");
     assert!(figures["steady_deliveries_per_sec"].as_f64().unwrap_or(-1.0) > 0.0, "{out}");
+    let (ok, out, said) = kurir(&["bench", "--events", "300", "--receivers-down", "--json"]);
+    let figures: Value = serde_json::from_str(&out).unwrap_or_else(|err| panic!("{err}: {out} {said}"));
+    assert!(ok, "{said}");
+    assert_eq!((&figures["duplicates"], &figures["missing"]), (&json!(0), &json!(0)), "{out}");
+    assert!(figures["drain_deliveries_per_sec"].as_f64().unwrap_or(-1.0) > 0.0, "{out}");
     let (ok, out, said) = kurir(&["bench", "--paced", "--rate", "200", "--duration-secs", "1", "--json"]);
     let figures: Value = serde_json::from_str(&out).unwrap_or_else(|err| panic!("{err}: {out} {said}"));
     assert!(ok, "{said}");
