@@ -137,8 +137,11 @@ pub(crate) fn resume(
     endpoints::get(conn, tenant, endpoint)?;
     write_circuit(conn, endpoint.as_str(), &Circuit::default(), now_ms)?;
     let waiting = conn.execute(
-        "UPDATE deliveries SET next_attempt_at = ?3, updated_at = ?3
-         WHERE tenant_id = ?1 AND endpoint_id = ?2 AND state IN ('pending', 'retrying')",
+        &format!(
+            "UPDATE deliveries INDEXED BY deliveries_queue SET next_attempt_at = ?3, updated_at = ?3
+             WHERE tenant_id = ?1 AND endpoint_id = ?2 AND {} AND state IN ('pending', 'retrying')",
+            sql::unfinished("")
+        ),
         params![tenant.as_str(), endpoint.as_str(), now_ms],
     )?;
     Ok(waiting as u64)
@@ -153,7 +156,7 @@ pub(crate) fn recover(
 ) -> Result<u64, StoreError> {
     endpoints::get(conn, tenant, endpoint)?;
     let changed = conn.execute(
-        "UPDATE deliveries SET state = 'pending', next_attempt_at = ?4, updated_at = ?4
+        "UPDATE deliveries INDEXED BY deliveries_dead SET state = 'pending', next_attempt_at = ?4, updated_at = ?4
          WHERE tenant_id = ?1 AND endpoint_id = ?2 AND state = 'dead' AND created_at >= ?3",
         params![tenant.as_str(), endpoint.as_str(), since_ms, now_ms],
     )?;
@@ -175,17 +178,27 @@ struct ReadyEndpoint {
 // The claim's statements, written once from kurir-core's state lists: a claim runs them per endpoint and per
 // delivery, so they are not formatted again each time.
 
-static READY_SQL: LazyLock<String> = LazyLock::new(|| {
+/// `queued(endpoint_id)`, for a `WITH RECURSIVE`: the distinct endpoints with an unfinished delivery, found by
+/// walking `deliveries_queue` one index seek per endpoint instead of one step per queued row, so a backlog of one
+/// endpoint costs the walk one step. The last row is a NULL. The walk names its index: without statistics the
+/// planner took an index that also holds every finished delivery, and a store of a million delivered events made
+/// each claim step over all of them (the paced p99 was seconds).
+static QUEUED_ENDPOINTS: LazyLock<String> = LazyLock::new(|| {
     let unfinished = sql::unfinished("");
     format!(
-        "WITH RECURSIVE queued(endpoint_id) AS (
+        "queued(endpoint_id) AS (
              SELECT (SELECT endpoint_id FROM deliveries INDEXED BY deliveries_queue WHERE {unfinished}
                      ORDER BY endpoint_id LIMIT 1)
              UNION ALL
              SELECT (SELECT endpoint_id FROM deliveries INDEXED BY deliveries_queue
-                     WHERE {unfinished} AND endpoint_id > queued.endpoint_id
-                     ORDER BY endpoint_id LIMIT 1)
-             FROM queued WHERE queued.endpoint_id IS NOT NULL)
+                     WHERE {unfinished} AND endpoint_id > queued.endpoint_id ORDER BY endpoint_id LIMIT 1)
+             FROM queued WHERE queued.endpoint_id IS NOT NULL)"
+    )
+});
+
+static READY_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH RECURSIVE {}
          SELECT q.endpoint_id, COALESCE(h.circuit, ?2),
                 (SELECT COUNT(*) FROM deliveries f
                  WHERE f.endpoint_id = q.endpoint_id AND f.state = 'in_flight' AND f.next_attempt_at > ?1),
@@ -196,6 +209,7 @@ static READY_SQL: LazyLock<String> = LazyLock::new(|| {
          WHERE q.endpoint_id IS NOT NULL AND COALESCE(h.held_until, 0) <= ?1 AND COALESCE(h.rate_until, 0) <= ?1
            AND EXISTS (SELECT 1 FROM deliveries d
                        WHERE d.endpoint_id = q.endpoint_id AND {} AND d.next_attempt_at <= ?1)",
+        *QUEUED_ENDPOINTS,
         sql::unfinished("d")
     )
 });
@@ -234,11 +248,8 @@ static LOAD_EVENT_SQL: LazyLock<String> =
 static LOAD_ENDPOINT_SQL: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE id = ?1"));
 
-/// The endpoints with an unfinished delivery due now and a circuit that does not hold them. The recursive part
-/// walks the distinct endpoints of `deliveries_queue` (one index seek each) instead of every queued row, so a
-/// backlog of one endpoint costs the walk one step. The walk names its index: without statistics the planner
-/// took `deliveries_endpoint`, which also holds every finished delivery, so each claim stepped over all of them
-/// (a store of a million delivered events made a claim take milliseconds and the paced p99 seconds).
+/// The endpoints with an unfinished delivery due now and a circuit that does not hold them (see
+/// [`QUEUED_ENDPOINTS`] for how they are found).
 fn ready_endpoints(conn: &Connection, now_ms: i64) -> Result<Vec<ReadyEndpoint>, StoreError> {
     let mut stmt = conn.prepare_cached(&READY_SQL)?;
     collect(&mut stmt, params![now_ms, Circuit::default().encode()], |row| {
@@ -523,15 +534,20 @@ pub(crate) fn record_outcomes(
 pub(crate) fn queue_summary(conn: &Connection, now_ms: i64) -> Result<crate::QueueSummary, StoreError> {
     use kurir_core::delivery::DeliveryState;
     let waiting = sql::state_list(&[DeliveryState::Pending, DeliveryState::Retrying]);
-    // Both reads name the index of unfinished deliveries (the condition repeats its `WHERE` so that it applies):
-    // the planner would otherwise count through every delivery ever made.
-    let unfinished = sql::unfinished("");
+    // Both reads go through `deliveries_queue`, which holds only unfinished deliveries (the condition repeats its
+    // `WHERE` so that it applies): the oldest due one is the least of each endpoint's first.
     let sql = format!(
-        "SELECT (SELECT COUNT(*) FROM deliveries INDEXED BY deliveries_due WHERE {unfinished}),
-                (SELECT MIN(next_attempt_at) FROM deliveries INDEXED BY deliveries_due
-                 WHERE {unfinished} AND state IN ({waiting}) AND next_attempt_at <= ?1),
+        "WITH RECURSIVE {}
+         SELECT (SELECT COUNT(*) FROM deliveries INDEXED BY deliveries_queue WHERE {}),
+                (SELECT MIN((SELECT MIN(d.next_attempt_at) FROM deliveries d INDEXED BY deliveries_queue
+                             WHERE d.endpoint_id = q.endpoint_id AND {} AND d.state IN ({waiting})
+                               AND d.next_attempt_at <= ?1))
+                 FROM queued q WHERE q.endpoint_id IS NOT NULL),
                 (SELECT COUNT(*) FROM endpoint_health WHERE {}),
                 (SELECT COUNT(*) FROM endpoints WHERE NOT enabled)",
+        *QUEUED_ENDPOINTS,
+        sql::unfinished(""),
+        sql::unfinished("d"),
         sql::CIRCUIT_NOT_CLOSED
     );
     let count = |n: i64| n.max(0) as u64;
@@ -549,13 +565,17 @@ pub(crate) fn queue_summary(conn: &Connection, now_ms: i64) -> Result<crate::Que
 pub(crate) fn next_due_after(conn: &Connection, now_ms: i64) -> Result<Option<i64>, StoreError> {
     let next: Option<i64> = conn
         .prepare_cached(&format!(
-            "SELECT MIN(t) FROM (
-                 SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE {} AND next_attempt_at > ?1
+            "WITH RECURSIVE {}
+             SELECT MIN(t) FROM (
+                 SELECT (SELECT MIN(d.next_attempt_at) FROM deliveries d INDEXED BY deliveries_queue
+                         WHERE d.endpoint_id = q.endpoint_id AND {} AND d.next_attempt_at > ?1) AS t
+                 FROM queued q WHERE q.endpoint_id IS NOT NULL
                  UNION ALL
                  SELECT MIN(held_until) AS t FROM endpoint_health WHERE held_until > ?1
                  UNION ALL
                  SELECT MIN(rate_until) AS t FROM endpoint_health WHERE rate_until > ?1)",
-            sql::unfinished("")
+            *QUEUED_ENDPOINTS,
+            sql::unfinished("d")
         ))?
         .query_row([now_ms], |row| row.get(0))
         .optional()?
@@ -584,8 +604,8 @@ pub(crate) fn release_leases(conn: &Connection, node: &NodeId, now_ms: i64) -> R
     // A lease without an owner was taken before leases had owners, by the single node of that time.
     let changed = conn.execute(
         &format!(
-            "UPDATE deliveries SET state = {}, next_attempt_at = ?1, lease_token = NULL, lease_owner = NULL,
-                    updated_at = ?1
+            "UPDATE deliveries INDEXED BY deliveries_in_flight
+             SET state = {}, next_attempt_at = ?1, lease_token = NULL, lease_owner = NULL, updated_at = ?1
              WHERE state = 'in_flight' AND (lease_owner = ?2 OR lease_owner IS NULL OR next_attempt_at <= ?1)",
             sql::UNLEASED_STATE
         ),

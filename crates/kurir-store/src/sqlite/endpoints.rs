@@ -90,8 +90,8 @@ pub(crate) fn delete(conn: &Connection, tenant: &TenantId, id: &EndpointId, now_
     // Unfinished deliveries would otherwise stay due forever with nowhere to go.
     conn.execute(
         &format!(
-            "UPDATE deliveries SET state = 'dead', last_error = 'endpoint deleted', lease_token = NULL,
-                    lease_owner = NULL, updated_at = ?3
+            "UPDATE deliveries INDEXED BY deliveries_queue
+             SET state = 'dead', last_error = 'endpoint deleted', lease_token = NULL, lease_owner = NULL, updated_at = ?3
              WHERE tenant_id = ?1 AND endpoint_id = ?2 AND {}",
             crate::sql::unfinished("")
         ),

@@ -267,6 +267,17 @@ ALTER TABLE endpoint_health ADD COLUMN rate_tat INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE endpoint_health ADD COLUMN rate_until INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX endpoint_health_rate ON endpoint_health(rate_until) WHERE rate_until > 0;
 "#,
+    // 18: fewer index entries to write per delivery (issue 16). A delivery changes state three times; each change
+    // rewrote its entries in every index keyed or filtered by state. The dispatcher's reads all go through
+    // `deliveries_queue` and `deliveries_in_flight` now; an endpoint's log is listed by `seq`; a recovery finds
+    // the dead ones in an index that only they enter.
+    r#"
+DROP INDEX deliveries_due;
+DROP INDEX deliveries_lease_owner;
+DROP INDEX deliveries_endpoint;
+CREATE INDEX deliveries_by_endpoint ON deliveries(endpoint_id, seq);
+CREATE INDEX deliveries_dead ON deliveries(endpoint_id, created_at) WHERE state = 'dead';
+"#,
 ];
 
 /// The schema version a fully migrated database has.

@@ -658,7 +658,28 @@ async fn an_endpoints_rate_limit_queues_what_is_over_it_and_lets_it_go_in_time(b
     assert_eq!(waiting, 5, "nothing is dropped: the rest wait or are in flight");
 }
 
+async fn dead_deliveries_are_recovered_since_a_time_and_deleting_an_endpoint_ends_what_waits(backend: Backend) {
+    let fx = fixture(backend).await;
+    publish_many(&fx, 3, None).await;
+    let claims = claim(&fx, NOW).await;
+    assert_eq!(claims.len(), 3);
+    record(&fx, vec![outcome(&claims[0], NextStep::Dead, claims[0].lease_token)]).await;
+    assert_eq!(state_of(&fx, &claims[0]).await, DeliveryState::Dead);
+    let none = fx.store.recover_endpoint(&fx.tenant, &fx.endpoint, NOW + 1, NOW + 2).await;
+    assert_eq!(none.unwrap_or_else(|e| panic!("{e}")), 0, "nothing died after its creation time");
+    let recovered = fx.store.recover_endpoint(&fx.tenant, &fx.endpoint, NOW, NOW + 2).await;
+    assert_eq!(recovered.unwrap_or_else(|e| panic!("{e}")), 1);
+    assert_eq!(state_of(&fx, &claims[0]).await, DeliveryState::Pending);
+
+    fx.store.delete_endpoint(&fx.tenant, &fx.endpoint, NOW + 3).await.unwrap_or_else(|e| panic!("{e}"));
+    for claim in &claims {
+        assert_eq!(state_of(&fx, claim).await, DeliveryState::Dead, "nothing waits for a deleted endpoint");
+    }
+    assert!(fx.store.next_due_after(NOW).await.unwrap_or_else(|e| panic!("{e}")).is_none());
+}
+
 crate::on_every_backend!(
+    dead_deliveries_are_recovered_since_a_time_and_deleting_an_endpoint_ends_what_waits,
     an_endpoints_rate_limit_queues_what_is_over_it_and_lets_it_go_in_time,
     an_endpoints_own_circuit_settings_replace_the_servers,
     an_endpoints_own_in_flight_limit_holds_below_the_servers,
