@@ -105,6 +105,8 @@ fn fsync_ms(dir: &Path) -> anyhow::Result<f64> {
 
 fn durable_rows_per_sec(dir: &Path, size: usize) -> anyhow::Result<f64> {
     let path = dir.join("ceiling.db");
+    // What an interrupted run left would make the table exist already.
+    remove_ceiling_db(dir);
     let mut conn = rusqlite::Connection::open(&path)?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;
@@ -125,8 +127,13 @@ fn durable_rows_per_sec(dir: &Path, size: usize) -> anyhow::Result<f64> {
     }
     let per_sec = rows as f64 / started.elapsed().as_secs_f64().max(1e-9);
     drop(conn);
+    remove_ceiling_db(dir);
+    Ok(per_sec)
+}
+
+fn remove_ceiling_db(dir: &Path) {
     for suffix in ["", "-wal", "-shm"] {
+        // Absent is fine: nothing to remove.
         let _ = std::fs::remove_file(dir.join(format!("ceiling.db{suffix}")));
     }
-    Ok(per_sec)
 }

@@ -62,12 +62,13 @@ async fn throughput(
     ceiling: Option<ceiling::Ceiling>,
 ) -> anyhow::Result<()> {
     let arrivals = Arc::new(Arrivals::new(args.events));
+    let servers = Servers::start(args, data_dir).await?;
+    // Reserved after the nodes listen, so that no node can be given the receivers' port.
     let receivers = receiver::reserve()?;
     let receiver_url = format!("http://{receivers}");
     if !args.receivers_down {
         receiver::start_on(receivers, Arc::clone(&arrivals)).await?;
     }
-    let servers = Servers::start(args, data_dir).await?;
     let base = servers.bases[0].clone();
     let tenant = format!("bench-{:08x}", rand::random::<u32>());
     let place = match (&args.url, &args.database_url) {
@@ -103,7 +104,14 @@ async fn throughput(
         };
         publishers.spawn(async move { publisher.run().await });
     }
+    let deadline = started + Duration::from_secs(args.timeout_secs);
     while !publishers.is_empty() {
+        if Instant::now() > deadline {
+            progress.done();
+            publishers.abort_all();
+            remove_endpoints(&client, &base, &tenant, &token, &endpoints).await;
+            bail!("publishing did not finish within {} s (--timeout-secs)", args.timeout_secs);
+        }
         tokio::select! {
             joined = publishers.join_next() => {
                 if let Some(joined) = joined {
@@ -121,7 +129,7 @@ async fn throughput(
         false => None,
     };
 
-    let deadline = Instant::now() + Duration::from_secs(args.timeout_secs);
+    let deadline = deadline.max(Instant::now() + Duration::from_secs(args.timeout_secs / 2));
     while arrivals.count.load(Ordering::Relaxed) < expected || arrivals.distinct() < expected {
         if Instant::now() > deadline {
             progress.done();
@@ -262,9 +270,16 @@ impl Progress {
     }
 }
 
+/// The bench's HTTP client. Every request has a time limit, so a server that accepts and never answers ends the
+/// run with an error instead of holding it forever.
 pub(crate) fn http_client() -> anyhow::Result<reqwest::Client> {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    Ok(reqwest::Client::builder().no_proxy().pool_max_idle_per_host(256).build()?)
+    Ok(reqwest::Client::builder()
+        .no_proxy()
+        .pool_max_idle_per_host(256)
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(60))
+        .build()?)
 }
 
 async fn call(client: &reqwest::Client, url: String, token: &str, body: Value) -> anyhow::Result<Value> {
@@ -279,7 +294,7 @@ async fn call(client: &reqwest::Client, url: String, token: &str, body: Value) -
     let status = response.status();
     let text = response.text().await?;
     anyhow::ensure!(status.is_success(), "POST {url} answered {status}: {text}");
-    Ok(serde_json::from_str(&text)?)
+    serde_json::from_str(&text).with_context(|| format!("POST {url} answered something that is not JSON: {text}"))
 }
 
 /// Creates the tenant, a key and the endpoints; returns the key's token and the endpoints' ids.

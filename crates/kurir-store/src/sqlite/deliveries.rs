@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use kurir_core::circuit::{Circuit, CircuitChange, CircuitOverrides, CircuitPolicy};
-use kurir_core::delivery::{Attempt, Delivery, NextStep};
+use kurir_core::delivery::{Attempt, Delivery, DeliveryState, NextStep};
 use kurir_core::endpoint::Endpoint;
 use kurir_core::event::Event;
 use kurir_core::id::{DeliveryId, EndpointId, TenantId};
@@ -21,9 +21,16 @@ use crate::codec::decode_circuit;
 use crate::{sql, Claim, ClaimRequest, DeliveryFilter, EndpointChange, Lease, NodeId, Outcome, StoreError};
 
 pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError> {
-    let mut sql = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE tenant_id = ?");
+    let mut sql = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries{} WHERE tenant_id = ?", list_index(filter));
     let mut args = vec![SqlValue::from(tenant.as_str().to_owned())];
     if let Some(state) = filter.state {
+        // Repeats the named index's condition as a literal, so that it applies (a bound `state = ?` cannot show
+        // the planner that it does).
+        if DeliveryState::UNFINISHED.contains(&state) {
+            sql.push_str(&format!(" AND {}", sql::unfinished("")));
+        } else if state == DeliveryState::Dead {
+            sql.push_str(" AND state = 'dead'");
+        }
         sql.push_str(" AND state = ?");
         args.push(state.as_str().to_owned().into());
     }
@@ -43,6 +50,16 @@ pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &DeliveryFilter
     args.push(i64::from(filter.limit).into());
     let mut stmt = conn.prepare_cached(&sql)?;
     collect(&mut stmt, params_from_iter(args), rows::delivery)
+}
+
+/// The index for one endpoint's deliveries in one state: its unfinished ones or its dead ones have an index of
+/// their own, so that such a page does not walk back through the endpoint's whole history to find them.
+fn list_index(filter: &DeliveryFilter) -> &'static str {
+    match (&filter.endpoint, filter.state) {
+        (Some(_), Some(state)) if DeliveryState::UNFINISHED.contains(&state) => " INDEXED BY deliveries_queue",
+        (Some(_), Some(DeliveryState::Dead)) => " INDEXED BY deliveries_dead",
+        _ => "",
+    }
 }
 
 pub(crate) fn get(conn: &Connection, tenant: &TenantId, id: &DeliveryId) -> Result<Delivery, StoreError> {
@@ -200,14 +217,14 @@ static READY_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH RECURSIVE {}
          SELECT q.endpoint_id, COALESCE(h.circuit, ?2),
-                (SELECT COUNT(*) FROM deliveries f
+                (SELECT COUNT(*) FROM deliveries f INDEXED BY deliveries_in_flight
                  WHERE f.endpoint_id = q.endpoint_id AND f.state = 'in_flight' AND f.next_attempt_at > ?1),
                 n.max_in_flight, n.circuit_failures, n.circuit_cooldown_ms, n.rate_count, n.rate_period_ms,
                 COALESCE(h.rate_tat, 0)
          FROM queued q LEFT JOIN endpoint_health h ON h.endpoint_id = q.endpoint_id
               LEFT JOIN endpoints n ON n.id = q.endpoint_id
          WHERE q.endpoint_id IS NOT NULL AND COALESCE(h.held_until, 0) <= ?1 AND COALESCE(h.rate_until, 0) <= ?1
-           AND EXISTS (SELECT 1 FROM deliveries d
+           AND EXISTS (SELECT 1 FROM deliveries d INDEXED BY deliveries_queue
                        WHERE d.endpoint_id = q.endpoint_id AND {} AND d.next_attempt_at <= ?1)",
         *QUEUED_ENDPOINTS,
         sql::unfinished("d")
@@ -218,7 +235,7 @@ static READY_SQL: LazyLock<String> = LazyLock::new(|| {
 /// (lower `seq`) of the same endpoint and key is unfinished; the `deliveries_ordering` index answers that per row.
 static DUE_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
-        "SELECT d.seq FROM deliveries d
+        "SELECT d.seq FROM deliveries d INDEXED BY deliveries_queue
          WHERE d.endpoint_id = ?1 AND {} AND d.next_attempt_at <= ?2
            AND (d.ordering_key IS NULL OR NOT EXISTS (
                  SELECT 1 FROM deliveries e
@@ -532,7 +549,6 @@ pub(crate) fn record_outcomes(
 
 /// The queue and the endpoints' health, for `/metrics`.
 pub(crate) fn queue_summary(conn: &Connection, now_ms: i64) -> Result<crate::QueueSummary, StoreError> {
-    use kurir_core::delivery::DeliveryState;
     let waiting = sql::state_list(&[DeliveryState::Pending, DeliveryState::Retrying]);
     // Both reads go through `deliveries_queue`, which holds only unfinished deliveries (the condition repeats its
     // `WHERE` so that it applies): the oldest due one is the least of each endpoint's first.

@@ -2,10 +2,11 @@
 //!
 //! # Design
 //!
-//! - **Durability.** WAL journal with `synchronous=FULL`: a commit is on disk before the writer answers, so a
-//!   publish answered 2xx survives `kill -9` and power loss.
+//! - **Durability.** WAL journal. A publish or a management write is fsynced (`synchronous=FULL`) before the
+//!   writer answers, so what was answered 2xx survives `kill -9` and power loss. The dispatcher's claims, outcomes
+//!   and lease renewals commit without an fsync of their own (`writer::Durability` says why that is safe).
 //! - **One writer.** [`writer`] owns the only write connection and group-commits everything queued (publishes,
-//!   claims, outcomes) in one transaction and one fsync.
+//!   claims, outcomes) in one transaction, with one fsync when any of it needs one.
 //! - **Many readers.** Reads run on a small pool of read-only connections on blocking threads; WAL lets them read
 //!   while the writer writes.
 

@@ -1,5 +1,5 @@
 //! The single writer. SQLite allows one writer at a time, so kurir gives it exactly one: a thread that owns the
-//! write connection and turns whatever is queued into one transaction and one fsync.
+//! write connection and turns whatever is queued into one transaction, with at most one fsync.
 //!
 //! Group commit falls out of the loop: while a commit's fsync runs, new jobs queue up, and the next transaction
 //! takes all of them. Each job runs inside its own savepoint, so one job's failure (a conflict, a bad row) rolls
@@ -111,8 +111,15 @@ fn in_savepoint<R>(
 
 fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>, metrics: Option<Arc<Metrics>>) {
     let mut batch = Vec::with_capacity(MAX_JOBS_PER_COMMIT);
-    // The connection is opened with `synchronous = FULL`.
-    let mut syncing = Durability::Synced;
+    // Starts safe whatever the connection was opened with; a failure leaves `Relaxed` recorded, so the first
+    // synced batch tries again and is failed if it cannot.
+    let mut syncing = match set_synchronous(&conn, Durability::Synced) {
+        Ok(()) => Durability::Synced,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot set synchronous=FULL on the write connection");
+            Durability::Relaxed
+        }
+    };
     while let Some(first) = jobs.blocking_recv() {
         batch.push(first);
         while batch.len() < MAX_JOBS_PER_COMMIT {
@@ -161,6 +168,12 @@ fn fail_batch(batch: &mut Vec<Job>, err: &StoreError) {
 }
 
 fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
+    if !conn.is_autocommit() {
+        // A transaction left open by a failed rollback would make every later BEGIN fail: end it first.
+        if let Err(err) = conn.execute_batch("ROLLBACK") {
+            tracing::error!(error = %err, "a write transaction is stuck open and cannot be rolled back");
+        }
+    }
     if let Err(err) = conn.prepare_cached("BEGIN IMMEDIATE").and_then(|mut begin| begin.execute([])) {
         fail_batch(batch, &StoreError::from(err));
         return;

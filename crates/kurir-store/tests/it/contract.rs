@@ -667,9 +667,27 @@ async fn dead_deliveries_are_recovered_since_a_time_and_deleting_an_endpoint_end
     assert_eq!(state_of(&fx, &claims[0]).await, DeliveryState::Dead);
     let none = fx.store.recover_endpoint(&fx.tenant, &fx.endpoint, NOW + 1, NOW + 2).await;
     assert_eq!(none.unwrap_or_else(|e| panic!("{e}")), 0, "nothing died after its creation time");
+    // An endpoint's deliveries in one state, as the dashboard filters them (each state has its own index path).
+    let listed = |state: DeliveryState| {
+        let filter = DeliveryFilter {
+            state: Some(state),
+            endpoint: Some(fx.endpoint.clone()),
+            event_type: None,
+            before: None,
+            limit: 10,
+        };
+        fx.store.list_deliveries(&fx.tenant, filter)
+    };
+    let dead = listed(DeliveryState::Dead).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(dead.iter().map(|d| &d.id).collect::<Vec<_>>(), [&claims[0].delivery.id]);
+    let in_flight = listed(DeliveryState::InFlight).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(in_flight.len(), 2, "newest first, the two still leased");
+    assert!(in_flight.iter().all(|d| d.state == DeliveryState::InFlight));
     let recovered = fx.store.recover_endpoint(&fx.tenant, &fx.endpoint, NOW, NOW + 2).await;
     assert_eq!(recovered.unwrap_or_else(|e| panic!("{e}")), 1);
     assert_eq!(state_of(&fx, &claims[0]).await, DeliveryState::Pending);
+    let pending = listed(DeliveryState::Pending).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(pending.iter().map(|d| &d.id).collect::<Vec<_>>(), [&claims[0].delivery.id]);
 
     fx.store.delete_endpoint(&fx.tenant, &fx.endpoint, NOW + 3).await.unwrap_or_else(|e| panic!("{e}"));
     for claim in &claims {
