@@ -3,18 +3,14 @@
 //! catalog schema. They guard against regressions on the hot path; `cargo bench -p kurir-wire` runs them, and
 //! BENCHMARKS.md keeps the figures. The end-to-end figures come from `kurir bench`.
 
-use std::collections::BTreeMap;
-
 use criterion::{criterion_group, criterion_main, Criterion};
 use kurir_core::catalog::Catalog;
-use kurir_core::endpoint::{Dialect, Endpoint, SigningSecret, DEFAULT_TIMEOUT_MS};
+use kurir_core::endpoint::Dialect;
 use kurir_core::event::Event;
-use kurir_core::id::{EndpointId, EventId};
 use kurir_wire::signature::{self, SignedHeaders};
+use kurir_wire::test_support::{endpoint, SECRET};
 use kurir_wire::WebhookSecret;
 
-/// The Standard Webhooks repository's test secret.
-const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 const NOW_MS: i64 = 1_732_350_000_123;
 
 /// A product payload of about 256 bytes, the size `kurir bench` publishes by default.
@@ -24,49 +20,13 @@ fn payload() -> String {
         .into()
 }
 
-fn event(event_type: &str) -> Event {
-    Event {
-        id: EventId::generate(NOW_MS as u64, 7),
-        tenant: "acme".parse().unwrap_or_else(|_| unreachable!("a valid tenant id")),
-        event_type: event_type.into(),
-        payload: payload(),
-        ordering_key: None,
-        origin_key: None,
-        idempotency_key: None,
-        params: None,
-        created_at_ms: NOW_MS,
-        subject_endpoint: None,
-    }
-}
-
-fn endpoint(dialect: Dialect) -> Endpoint {
-    Endpoint {
-        id: EndpointId::generate(0, 0),
-        tenant: "acme".parse().unwrap_or_else(|_| unreachable!("a valid tenant id")),
-        url: "https://example.com/hooks/{event}".into(),
-        dialect,
-        description: String::new(),
-        event_types: None,
-        headers: BTreeMap::from([("X-Store".to_owned(), "42".to_owned())]),
-        secrets: vec![SigningSecret { secret: SECRET.into(), expires_at_ms: None }],
-        retry_schedule: None,
-        timeout_ms: DEFAULT_TIMEOUT_MS,
-        enabled: true,
-        disabled_reason: None,
-        owner_key: None,
-        zort_keys: None,
-        signature_headers: true,
-        auth: None,
-        max_in_flight: None,
-        circuit: Default::default(),
-        rate_limit: None,
-        created_at_ms: 0,
-        updated_at_ms: 0,
-    }
+/// The known-answer tests' `productCreated` event, with the bench's payload.
+fn event() -> Event {
+    Event { payload: payload(), ..kurir_wire::test_support::event() }
 }
 
 fn encoding(c: &mut Criterion) {
-    let event = event("productCreated");
+    let event = event();
     for dialect in [Dialect::Standard, Dialect::Dealpos] {
         let endpoint = endpoint(dialect);
         c.bench_function(&format!("encode and sign, {} dialect", dialect.as_str()), |b| {

@@ -24,8 +24,10 @@ pub mod request;
 pub mod standard;
 pub mod zort;
 
-#[cfg(test)]
-mod test_support;
+/// Fixtures for the dialects' known-answer tests and the crate's benchmarks (which, as a separate target,
+/// cannot see a `#[cfg(test)]` module). Not part of the API.
+#[doc(hidden)]
+pub mod test_support;
 
 pub use error::WireError;
 pub use kurir_verify::{secret, signature, SignKey, SigningKey, WebhookSecret};

@@ -1,4 +1,4 @@
-//! An event and an endpoint for the dialects' known-answer tests.
+//! An event and an endpoint for the dialects' known-answer tests and the benchmarks.
 
 use std::collections::BTreeMap;
 
