@@ -64,7 +64,7 @@ async fn throughput(
     let arrivals = Arc::new(Arrivals::new(args.events));
     let servers = Servers::start(args, data_dir).await?;
     // Reserved after the nodes listen, so that no node can be given the receivers' port.
-    let receivers = receiver::reserve()?;
+    let receivers = free_loopback_address()?;
     let receiver_url = format!("http://{receivers}");
     if !args.receivers_down {
         receiver::start_on(receivers, Arc::clone(&arrivals)).await?;
@@ -268,6 +268,12 @@ impl Progress {
     fn done(&self) {
         self.0.finish_and_clear();
     }
+}
+
+/// An address on 127.0.0.1 that was free a moment ago, for a node or the receivers to listen on later.
+fn free_loopback_address() -> anyhow::Result<std::net::SocketAddr> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port on 127.0.0.1")?;
+    Ok(listener.local_addr()?)
 }
 
 /// The bench's HTTP client. Every request has a time limit, so a server that accepts and never answers ends the

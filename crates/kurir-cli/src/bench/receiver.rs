@@ -89,14 +89,8 @@ async fn receive(State(arrivals): State<Arc<Arrivals>>, uri: axum::http::Uri, bo
     StatusCode::OK
 }
 
-/// An address on 127.0.0.1 for the receivers that nothing listens on yet: connections to it are refused, as to
-/// a receiver that is down, until [`start_on`] starts them there.
-pub fn reserve() -> anyhow::Result<SocketAddr> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port on 127.0.0.1")?;
-    Ok(listener.local_addr()?)
-}
-
-/// Starts the receivers at `address`. Each endpoint gets its own path under `http://{address}`.
+/// Starts the receivers at `address` (until then, connections to it are refused, as to a receiver that is down).
+/// Each endpoint gets its own path under `http://{address}`.
 pub async fn start_on(address: SocketAddr, arrivals: Arc<Arrivals>) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(address).await.with_context(|| format!("cannot listen on {address}"))?;

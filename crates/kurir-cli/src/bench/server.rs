@@ -90,7 +90,7 @@ impl Servers {
         let mut servers =
             Servers { bases: Vec::new(), admin_token: admin_token.clone(), measured: Vec::new(), children: Vec::new() };
         for node in 0..args.nodes {
-            let port = free_port()?;
+            let port = super::free_loopback_address()?.port();
             let base = format!("http://127.0.0.1:{port}");
             let node_dir = data_dir.join(format!("node-{node}"));
             std::fs::create_dir_all(&node_dir).with_context(|| format!("cannot create {}", node_dir.display()))?;
@@ -204,12 +204,6 @@ impl Drop for Servers {
             }
         }
     }
-}
-
-/// A port on 127.0.0.1 that was free a moment ago, for a node to listen on.
-fn free_port() -> anyhow::Result<u16> {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").context("cannot find a free port on 127.0.0.1")?;
-    Ok(listener.local_addr()?.port())
 }
 
 /// `/proc/PID/stat`'s user and system time (fields 14 and 15, in clock ticks, which Linux fixes at 100 a second
