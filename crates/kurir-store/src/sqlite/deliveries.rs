@@ -21,16 +21,14 @@ use crate::codec::decode_circuit;
 use crate::{sql, Claim, ClaimRequest, DeliveryFilter, EndpointChange, Lease, NodeId, Outcome, StoreError};
 
 pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError> {
-    let mut sql = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries{} WHERE tenant_id = ?", list_index(filter));
+    let index = state_index(filter);
+    let named = index.as_ref().map_or(String::new(), |(name, _)| format!(" INDEXED BY {name}"));
+    let mut sql = format!("SELECT {DELIVERY_COLUMNS} FROM deliveries{named} WHERE tenant_id = ?");
     let mut args = vec![SqlValue::from(tenant.as_str().to_owned())];
+    if let Some((_, condition)) = &index {
+        sql.push_str(&format!(" AND {condition}"));
+    }
     if let Some(state) = filter.state {
-        // Repeats the named index's condition as a literal, so that it applies (a bound `state = ?` cannot show
-        // the planner that it does).
-        if DeliveryState::UNFINISHED.contains(&state) {
-            sql.push_str(&format!(" AND {}", sql::unfinished("")));
-        } else if state == DeliveryState::Dead {
-            sql.push_str(" AND state = 'dead'");
-        }
         sql.push_str(" AND state = ?");
         args.push(state.as_str().to_owned().into());
     }
@@ -52,13 +50,16 @@ pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &DeliveryFilter
     collect(&mut stmt, params_from_iter(args), rows::delivery)
 }
 
-/// The index for one endpoint's deliveries in one state: its unfinished ones or its dead ones have an index of
-/// their own, so that such a page does not walk back through the endpoint's whole history to find them.
-fn list_index(filter: &DeliveryFilter) -> &'static str {
+/// For one endpoint's deliveries in one state, the index of their own that unfinished and dead deliveries have,
+/// with its condition written as a literal: a bound `state = ?` cannot show the planner that the partial index
+/// applies. Without it such a page walks back through the endpoint's whole history.
+fn state_index(filter: &DeliveryFilter) -> Option<(&'static str, String)> {
     match (&filter.endpoint, filter.state) {
-        (Some(_), Some(state)) if DeliveryState::UNFINISHED.contains(&state) => " INDEXED BY deliveries_queue",
-        (Some(_), Some(DeliveryState::Dead)) => " INDEXED BY deliveries_dead",
-        _ => "",
+        (Some(_), Some(state)) if DeliveryState::UNFINISHED.contains(&state) => {
+            Some(("deliveries_queue", sql::unfinished("")))
+        }
+        (Some(_), Some(DeliveryState::Dead)) => Some(("deliveries_dead", "state = 'dead'".to_owned())),
+        _ => None,
     }
 }
 
