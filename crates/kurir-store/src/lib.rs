@@ -204,6 +204,29 @@ impl std::fmt::Display for NodeId {
     }
 }
 
+/// One turn of a node's dispatcher ([`Store::dispatch_turn`]): write back the outcomes of finished attempts, then
+/// claim what is due.
+#[derive(Debug, Clone)]
+pub struct DispatchTurn {
+    /// Shared, so that a turn the store refused can be taken again with the same outcomes without copying them.
+    pub outcomes: std::sync::Arc<[Outcome]>,
+    /// When a written outcome opens its endpoint's circuit.
+    pub circuit: CircuitPolicy,
+    /// What to claim after the outcomes are written; a limit of 0 claims nothing.
+    pub claim: ClaimRequest,
+}
+
+/// What a [`DispatchTurn`] did.
+#[derive(Debug, Default)]
+pub struct TurnTaken {
+    /// What writing the outcomes did to endpoints (as [`Store::record_outcomes`] returns).
+    pub changes: Vec<EndpointChange>,
+    pub claims: Vec<Claim>,
+    /// When the claim took fewer than its limit: the earliest time after the claim's `now_ms` at which something
+    /// may become due (as [`Store::next_due_after`]). `None` when nothing waits, or when the claim was full.
+    pub next_due_ms: Option<i64>,
+}
+
 /// A lease a node holds: which delivery, and the token that fences its outcome.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Lease {
@@ -498,6 +521,33 @@ pub trait Store: Send + Sync + 'static {
     /// Returns what it did to endpoints: each endpoint disabled by this write (it was enabled before), and each
     /// whose open circuit closed.
     async fn record_outcomes(&self, outcomes: Vec<Outcome>, circuit: CircuitPolicy) -> Result<Vec<EndpointChange>>;
+    /// One turn of the dispatcher: [`Store::record_outcomes`], then [`Store::claim_due`] (skipped for a limit of
+    /// 0), then [`Store::next_due_after`] when the claim did not fill its limit. A backend that can does all of it
+    /// in one transaction. Either way an error means that no outcome of the turn was written, so the turn can be
+    /// taken again; a claim that fails after the outcomes were written is logged and claims nothing.
+    async fn dispatch_turn(&self, turn: DispatchTurn) -> Result<TurnTaken> {
+        let DispatchTurn { outcomes, circuit, claim } = turn;
+        let changes =
+            if outcomes.is_empty() { Vec::new() } else { self.record_outcomes(outcomes.to_vec(), circuit).await? };
+        let (now_ms, limit) = (claim.now_ms, claim.limit);
+        let claims = if limit == 0 {
+            Vec::new()
+        } else {
+            self.claim_due(claim).await.unwrap_or_else(|err| {
+                tracing::error!(error = %err, "cannot claim due deliveries");
+                Vec::new()
+            })
+        };
+        let next_due_ms = if limit > 0 && claims.len() < limit as usize {
+            self.next_due_after(now_ms).await.unwrap_or_else(|err| {
+                tracing::error!(error = %err, "cannot read the next due time");
+                None
+            })
+        } else {
+            None
+        };
+        Ok(TurnTaken { changes, claims, next_due_ms })
+    }
     /// The earliest time after `now_ms` at which something may become due (a retry, a lease expiring, an
     /// endpoint's circuit letting a probe out).
     async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>>;

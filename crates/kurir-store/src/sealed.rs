@@ -112,6 +112,31 @@ impl SealedStore {
         Ok(resealed)
     }
 
+    /// Opens the claims' endpoint secrets. Claims of one endpoint share one Arc; each endpoint's secrets are opened
+    /// once. An endpoint whose secrets do not open costs only its own claims: they are left out (their leases
+    /// expire, and the next claim tries again), and the rest go out.
+    fn open_claims(&self, claims: Vec<Claim>) -> Vec<Claim> {
+        let mut opened: HashMap<EndpointId, Option<Arc<Endpoint>>> = HashMap::new();
+        let mut sendable = Vec::with_capacity(claims.len());
+        for mut claim in claims {
+            let endpoint = opened
+                .entry(claim.endpoint.id.clone())
+                .or_insert_with(|| match self.secrets.open_endpoint(Endpoint::clone(&claim.endpoint)) {
+                    Ok(endpoint) => Some(Arc::new(endpoint)),
+                    Err(err) => {
+                        tracing::error!(endpoint = %claim.endpoint.id, error = %err, "cannot open the endpoint's secrets; its deliveries wait");
+                        None
+                    }
+                })
+                .clone();
+            if let Some(endpoint) = endpoint {
+                claim.endpoint = endpoint;
+                sendable.push(claim);
+            }
+        }
+        sendable
+    }
+
     fn map_all<T>(&self, items: Vec<T>, seal: impl Fn(&SecretBox, T) -> Result<T>) -> Result<Vec<T>> {
         items.into_iter().map(|item| seal(&self.secrets, item)).collect()
     }
@@ -406,28 +431,13 @@ impl Store for SealedStore {
 
     async fn claim_due(&self, request: ClaimRequest) -> Result<Vec<Claim>> {
         let claims = self.backend.claim_due(request).await?;
-        // Claims of one endpoint share one Arc; open each endpoint's secrets once. An endpoint whose secrets do
-        // not open costs only its own claims: they are left out (their leases expire, and the next claim tries
-        // again), and the rest go out.
-        let mut opened: HashMap<EndpointId, Option<Arc<Endpoint>>> = HashMap::new();
-        let mut sendable = Vec::with_capacity(claims.len());
-        for mut claim in claims {
-            let endpoint = opened
-                .entry(claim.endpoint.id.clone())
-                .or_insert_with(|| match self.secrets.open_endpoint(Endpoint::clone(&claim.endpoint)) {
-                    Ok(endpoint) => Some(Arc::new(endpoint)),
-                    Err(err) => {
-                        tracing::error!(endpoint = %claim.endpoint.id, error = %err, "cannot open the endpoint's secrets; its deliveries wait");
-                        None
-                    }
-                })
-                .clone();
-            if let Some(endpoint) = endpoint {
-                claim.endpoint = endpoint;
-                sendable.push(claim);
-            }
-        }
-        Ok(sendable)
+        Ok(self.open_claims(claims))
+    }
+
+    async fn dispatch_turn(&self, turn: crate::DispatchTurn) -> Result<crate::TurnTaken> {
+        let mut taken = self.backend.dispatch_turn(turn).await?;
+        taken.claims = self.open_claims(std::mem::take(&mut taken.claims));
+        Ok(taken)
     }
 
     async fn record_outcomes(

@@ -214,7 +214,7 @@ static QUEUED_ENDPOINTS: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-static READY_SQL: LazyLock<String> = LazyLock::new(|| {
+pub(super) static READY_SQL: LazyLock<String> = LazyLock::new(|| {
     format!(
         "WITH RECURSIVE {}
          SELECT q.endpoint_id, COALESCE(h.circuit, ?2),
@@ -579,24 +579,27 @@ pub(crate) fn queue_summary(conn: &Connection, now_ms: i64) -> Result<crate::Que
     Ok(summary)
 }
 
+/// The earliest time after `?1` at which something may become due: a queued delivery, a held circuit's end, a
+/// rate limit's end.
+pub(super) static NEXT_DUE_SQL: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH RECURSIVE {}
+         SELECT MIN(t) FROM (
+             SELECT (SELECT MIN(d.next_attempt_at) FROM deliveries d INDEXED BY deliveries_queue
+                     WHERE d.endpoint_id = q.endpoint_id AND {} AND d.next_attempt_at > ?1) AS t
+             FROM queued q WHERE q.endpoint_id IS NOT NULL
+             UNION ALL
+             SELECT MIN(held_until) AS t FROM endpoint_health WHERE held_until > ?1
+             UNION ALL
+             SELECT MIN(rate_until) AS t FROM endpoint_health WHERE rate_until > ?1)",
+        *QUEUED_ENDPOINTS,
+        sql::unfinished("d")
+    )
+});
+
 pub(crate) fn next_due_after(conn: &Connection, now_ms: i64) -> Result<Option<i64>, StoreError> {
-    let next: Option<i64> = conn
-        .prepare_cached(&format!(
-            "WITH RECURSIVE {}
-             SELECT MIN(t) FROM (
-                 SELECT (SELECT MIN(d.next_attempt_at) FROM deliveries d INDEXED BY deliveries_queue
-                         WHERE d.endpoint_id = q.endpoint_id AND {} AND d.next_attempt_at > ?1) AS t
-                 FROM queued q WHERE q.endpoint_id IS NOT NULL
-                 UNION ALL
-                 SELECT MIN(held_until) AS t FROM endpoint_health WHERE held_until > ?1
-                 UNION ALL
-                 SELECT MIN(rate_until) AS t FROM endpoint_health WHERE rate_until > ?1)",
-            *QUEUED_ENDPOINTS,
-            sql::unfinished("d")
-        ))?
-        .query_row([now_ms], |row| row.get(0))
-        .optional()?
-        .flatten();
+    let next: Option<i64> =
+        conn.prepare_cached(&NEXT_DUE_SQL)?.query_row([now_ms], |row| row.get(0)).optional()?.flatten();
     Ok(next)
 }
 
