@@ -1,32 +1,38 @@
 //! The dispatcher loop.
 //!
 //! ```text
-//!            ┌────────── wake (publish, outcome written) ──────────┐
-//!            ▼                                                      │
-//!   claim due (≤ free permits) ──▶ spawn attempt ──▶ outcome queue ─┘
-//!            │ nothing due
-//!            ▼
-//!   sleep until the next due time (or 1 s, or a wake, or shutdown)
+//!          ┌──── an attempt finished, a publish woke it, or the next due time came ────┐
+//!          ▼                                                                           │
+//!   one turn (one store write): the finished attempts' outcomes, then a claim          │
+//!   of due deliveries (≤ free permits) ──▶ spawn attempts ──▶ outcomes ────────────────┘
+//!          │ claim not full
+//!          ▼
+//!   sleep until the next due time the turn found (or 1 s, an outcome, a wake, or shutdown)
 //! ```
 //!
 //! Concurrency is bounded by a semaphore, so a flood of due deliveries is leased no faster than it can be sent.
 //! Which endpoints may have deliveries handed out (circuit breaker, per-endpoint in-flight limit) is decided by
 //! the store's claim, for the endpoint as a whole across every node sharing the database; a delivery that is
-//! claimed is sent. A second task renews this node's leases while its attempts run.
+//! claimed is sent. Writing outcomes and claiming share a turn because an outcome is what frees room for the
+//! next claim, and one store write per turn is one hand-off to the writer and one commit instead of three. A
+//! second task renews this node's leases while its attempts run; a third publishes notices
+//! ([`crate::notices`]).
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use kurir_core::catalog::Catalog;
 use kurir_core::circuit::CircuitPolicy;
-use kurir_store::{ClaimRequest, Lease, NodeId, Store};
+use kurir_store::{Claim, ClaimRequest, DispatchTurn, EndpointChange, Lease, NodeId, Outcome, Store};
 use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::leases::Leases;
+use crate::notices::Teller;
 use crate::oauth::TokenCache;
-use crate::{attempt, client, now_ms, outcomes, EngineError, Waker};
+use crate::outcomes::{Batch, Refused};
+use crate::{attempt, client, now_ms, EngineError, Waker};
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -102,18 +108,9 @@ pub async fn run(
             "resuming deliveries that were in flight when this node stopped or whose lease expired"
         );
     }
-    let (outcome_tx, outcome_rx) = mpsc::channel(config.max_in_flight.max(1));
+    let (outcome_tx, mut outcome_rx) = mpsc::channel(config.max_in_flight.max(1));
     let leases = Arc::new(Leases::default());
-    let writer = tokio::spawn(outcomes::run(
-        outcomes::Writer {
-            store: Arc::clone(&store),
-            waker: waker.clone(),
-            circuit: config.circuit,
-            leases: Arc::clone(&leases),
-            metrics: config.metrics.clone(),
-        },
-        outcome_rx,
-    ));
+    let (teller, teller_task) = Teller::start(Arc::clone(&store), waker.clone());
     // The renewer outlives the drain and the last outcome write, so no lease expires while it is still used.
     let renewer_stop = CancellationToken::new();
     let renewer = tokio::spawn(renew_leases(
@@ -123,41 +120,39 @@ pub async fn run(
         config.lease_ms,
         renewer_stop.clone(),
     ));
-    let dispatcher = Dispatcher {
+    let mut dispatcher = Dispatcher {
         leases,
         permits: Arc::new(Semaphore::new(config.max_in_flight)),
-        store: Arc::clone(&store),
+        store,
         context,
-        config: config.clone(),
+        config,
         outcome_tx,
+        teller,
+        attempts: JoinSet::new(),
+        unwritten: None,
     };
-    let mut attempts = JoinSet::new();
 
+    let mut arrived = None;
     while !shutdown.is_cancelled() {
-        while attempts.try_join_next().is_some() {}
-        let free = dispatcher.permits.available_permits().min(config.claim_batch as usize) as u32;
-        let claimed = if free == 0 { 0 } else { dispatcher.dispatch_due(&mut attempts, free).await };
-        if claimed > 0 && claimed == free as usize {
-            continue; // more may be due right now
-        }
-        let sleep = match store.next_due_after(now_ms()).await {
-            Ok(Some(due_ms)) => Duration::from_millis(u64::try_from(due_ms - now_ms()).unwrap_or(0)).min(IDLE_POLL),
-            Ok(None) => IDLE_POLL,
-            Err(err) => {
-                tracing::error!(error = %err, "cannot read the next due time");
-                IDLE_POLL
-            }
-        };
-        tokio::select! {
-            () = tokio::time::sleep(sleep) => {}
-            () = waker.woken() => {}
-            () = shutdown.cancelled() => {}
+        match dispatcher.turn(arrived.take(), &mut outcome_rx).await {
+            Next::Now => {}
+            Next::Sleep(sleep) => tokio::select! {
+                () = tokio::time::sleep(sleep) => {}
+                () = waker.woken() => {}
+                Some(outcome) = outcome_rx.recv() => arrived = Some(outcome),
+                () = shutdown.cancelled() => {}
+            },
+            Next::Pause(pause) => tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                () = shutdown.cancelled() => {}
+            },
         }
     }
 
-    drain(&mut attempts, config.shutdown_grace).await;
-    drop(dispatcher); // the last outcome sender: the writer finishes what it holds and stops
-    let _ = writer.await;
+    drain(&mut dispatcher.attempts, dispatcher.config.shutdown_grace).await;
+    dispatcher.write_the_rest(arrived, &mut outcome_rx).await;
+    drop(dispatcher); // the teller: it tells what it holds and stops
+    let _ = teller_task.await;
     renewer_stop.cancel();
     let _ = renewer.await;
     Ok(())
@@ -184,7 +179,17 @@ async fn renew_leases(
     }
 }
 
-/// What one round of claiming and spawning needs.
+/// What the loop does after a turn.
+enum Next {
+    /// Take another turn at once: the claim was full, or a refused batch was given up.
+    Now,
+    /// Sleep at most this long; a finished attempt, a wake or shutdown ends it sooner.
+    Sleep(Duration),
+    /// The store refused the outcomes: wait this long before trying them again, whatever happens meanwhile.
+    Pause(Duration),
+}
+
+/// What the dispatcher's turns need.
 struct Dispatcher {
     store: Arc<dyn Store>,
     context: Arc<attempt::Context>,
@@ -193,13 +198,50 @@ struct Dispatcher {
     /// The leases of the attempts spawned and not yet written back.
     leases: Arc<Leases>,
     config: EngineConfig,
-    outcome_tx: mpsc::Sender<kurir_store::Outcome>,
+    outcome_tx: mpsc::Sender<Outcome>,
+    teller: Teller,
+    attempts: JoinSet<()>,
+    /// Outcomes the store refused, kept for the next turn.
+    unwritten: Option<Batch>,
 }
 
 impl Dispatcher {
-    /// Claims up to `limit` due deliveries and spawns an attempt for each. Returns how many were claimed.
-    async fn dispatch_due(&self, attempts: &mut JoinSet<()>, limit: u32) -> usize {
-        let request = ClaimRequest {
+    /// One turn: writes the outcomes that are ready (with `arrived`, one the loop already took off the channel)
+    /// and claims as many due deliveries as there are free permits, in one store call; spawns an attempt for each
+    /// claim.
+    async fn turn(&mut self, arrived: Option<Outcome>, outcomes: &mut mpsc::Receiver<Outcome>) -> Next {
+        while self.attempts.try_join_next().is_some() {}
+        if self.unwritten.is_none() {
+            self.unwritten = Batch::ready(arrived, outcomes);
+        }
+        let free = self.permits.available_permits().min(self.config.claim_batch as usize) as u32;
+        if free == 0 && self.unwritten.is_none() {
+            return Next::Sleep(IDLE_POLL); // every permit is out: the next finished attempt ends the sleep
+        }
+        let turn = DispatchTurn {
+            outcomes: self.unwritten.as_ref().map_or_else(|| Arc::from([]), Batch::outcomes),
+            circuit: self.config.circuit,
+            claim: self.claim_request(free),
+        };
+        let started = Instant::now();
+        match self.store.dispatch_turn(turn).await {
+            Ok(taken) => {
+                if let Some(batch) = self.unwritten.take() {
+                    self.written(batch, taken.changes, started).await;
+                }
+                let claimed = taken.claims.len();
+                self.spawn(taken.claims);
+                if claimed > 0 && claimed == free as usize {
+                    return Next::Now; // more may be due right now
+                }
+                Next::Sleep(until(taken.next_due_ms))
+            }
+            Err(err) => self.refused(&err),
+        }
+    }
+
+    fn claim_request(&self, limit: u32) -> ClaimRequest {
+        ClaimRequest {
             now_ms: now_ms(),
             limit,
             lease_ms: self.config.lease_ms,
@@ -207,15 +249,40 @@ impl Dispatcher {
             max_in_flight_per_endpoint: self.config.max_in_flight_per_endpoint,
             adaptive_concurrency: self.config.adaptive_concurrency,
             circuit: self.config.circuit,
+        }
+    }
+
+    /// After a batch was written: its leases are no longer this node's to renew, and its notices are told.
+    async fn written(&self, batch: Batch, changes: Vec<EndpointChange>, started: Instant) {
+        if let Some(metrics) = &self.config.metrics {
+            metrics.outcomes_written(batch.len(), started.elapsed());
+        }
+        self.leases.release(&batch.leases());
+        self.teller.written(batch.outcomes(), changes).await;
+    }
+
+    /// The store refused a turn: its outcomes wait and are tried again, or are given up after a while.
+    fn refused(&mut self, err: &kurir_store::StoreError) -> Next {
+        let Some(batch) = &mut self.unwritten else {
+            tracing::error!(error = %err, "cannot claim due deliveries");
+            return Next::Sleep(IDLE_POLL);
         };
-        let claims = match self.store.claim_due(request).await {
-            Ok(claims) => claims,
-            Err(err) => {
-                tracing::error!(error = %err, "cannot claim due deliveries");
-                return 0;
+        match batch.refused(Instant::now()) {
+            Refused::RetryAfter(pause) => {
+                tracing::warn!(error = %err, count = batch.len(), "cannot write attempt outcomes yet; trying again");
+                Next::Pause(pause)
             }
-        };
-        let count = claims.len();
+            Refused::GiveUp => {
+                tracing::error!(error = %err, count = batch.len(), "giving up writing attempt outcomes; their deliveries will be sent again");
+                self.leases.release(&batch.leases());
+                self.unwritten = None;
+                Next::Now
+            }
+        }
+    }
+
+    /// Spawns an attempt for each claim, each holding a permit until it has sent its outcome.
+    fn spawn(&mut self, claims: Vec<Claim>) {
         for claim in claims {
             let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() else {
                 // Cannot happen (we claimed no more than the free permits); the lease expires and it is resent.
@@ -225,15 +292,47 @@ impl Dispatcher {
             self.leases.hold(Lease { delivery_id: claim.delivery.id.clone(), lease_token: claim.lease_token });
             let context = Arc::clone(&self.context);
             let outcome_tx = self.outcome_tx.clone();
-            attempts.spawn(async move {
+            self.attempts.spawn(async move {
                 let outcome = attempt::run(&context, &claim).await;
                 drop(permit);
-                // The writer only stops after this sender is dropped, so this send fails only at teardown.
+                // The channel holds an outcome per permit, and the loop reads it until the last attempt is done.
                 let _ = outcome_tx.send(outcome).await;
             });
         }
-        count
     }
+
+    /// At shutdown, after the drain: writes every outcome still waiting, claiming nothing, until each batch is
+    /// written or given up.
+    async fn write_the_rest(&mut self, arrived: Option<Outcome>, outcomes: &mut mpsc::Receiver<Outcome>) {
+        let mut arrived = arrived;
+        loop {
+            if self.unwritten.is_none() {
+                self.unwritten = Batch::ready(arrived.take(), outcomes);
+            }
+            let Some(batch) = &self.unwritten else { return };
+            let turn =
+                DispatchTurn { outcomes: batch.outcomes(), circuit: self.config.circuit, claim: self.claim_request(0) };
+            let started = Instant::now();
+            match self.store.dispatch_turn(turn).await {
+                Ok(taken) => {
+                    if let Some(batch) = self.unwritten.take() {
+                        self.written(batch, taken.changes, started).await;
+                    }
+                }
+                Err(err) => {
+                    if let Next::Pause(pause) = self.refused(&err) {
+                        tokio::time::sleep(pause).await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// How long to sleep before the next due time, at most [`IDLE_POLL`].
+fn until(next_due_ms: Option<i64>) -> Duration {
+    next_due_ms
+        .map_or(IDLE_POLL, |due_ms| Duration::from_millis(u64::try_from(due_ms - now_ms()).unwrap_or(0)).min(IDLE_POLL))
 }
 
 /// Waits for in-flight attempts, up to `grace`; what is still running then is abandoned and will be resent.

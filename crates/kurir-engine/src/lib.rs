@@ -2,17 +2,18 @@
 //!
 //! # Layout
 //!
-//! - [`dispatcher`]: the loop. Woken in-process after every publish ([`Waker`]), it leases due deliveries in
-//!   batches, hands each to a task bounded by a semaphore, and otherwise sleeps until the next due time.
+//! - [`dispatcher`]: the loop. Woken in-process after every publish ([`Waker`]) and by every finished attempt, it
+//!   takes turns: each writes the outcomes that are ready and leases due deliveries in one store call, hands each
+//!   to a task bounded by a semaphore, and otherwise sleeps until the next due time.
 //! - [`attempt`]: one HTTP try: encode with the endpoint's dialect, send, classify, decide the next step.
 //! - [`client`]: the one pooled HTTP client, whose DNS resolver refuses private addresses (SSRF).
 //! - [`leases`]: the leases this node works on, which a renewer keeps alive.
 //! - [`oauth`]: OAuth 2.0 client-credentials tokens for endpoints that need them, cached per endpoint.
-//! - [`outcomes`]: a task that batches outcomes into one store write (group commit) and wakes the dispatcher.
+//! - [`outcomes`]: the batch of outcomes waiting for the next turn, and when a batch the store refused is given up.
 //! - [`backfills`]: a task that works the running backfills, one bounded batch at a time.
 //! - [`retention`]: a task that purges each tenant's history older than its retention, in small batches.
 //! - [`notices`]: after a write, kurir's operational events (failing and dead deliveries, disabled and recovered
-//!   endpoints) published to the tenants' endpoints that ask for them.
+//!   endpoints) published, by a task of their own, to the tenants' endpoints that ask for them.
 //!
 //! # Design
 //!

@@ -7,6 +7,7 @@
 //! (the deliveries themselves are safe); the dashboard and the API show the same facts.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use kurir_core::circuit::CircuitChange;
 use kurir_core::delivery::NextStep;
@@ -15,15 +16,53 @@ use kurir_core::event::Event;
 use kurir_core::id::{EventId, TenantId};
 use kurir_core::operational::{self, DeliveryNotice, DeliveryRef, EndpointRef, Notice};
 use kurir_store::{EndpointChange, Outcome, Store};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::Waker;
+
+/// A written batch's outcomes and the endpoint changes its write reported.
+type Written = (Arc<[Outcome]>, Vec<EndpointChange>);
+
+/// Hands written batches to a task of their own, so that publishing notices never holds up the dispatcher's
+/// turns. The channel is bounded: a flood of notices slows the turns rather than piling up.
+pub struct Teller(mpsc::Sender<Written>);
+
+impl Teller {
+    /// Starts the task; it stops once the teller is dropped and what it holds is told. After each batch it wakes
+    /// the dispatcher, since notices are deliveries too.
+    pub fn start(store: Arc<dyn Store>, waker: Waker) -> (Teller, JoinHandle<()>) {
+        let (tx, mut rx) = mpsc::channel::<Written>(64);
+        let task = tokio::spawn(async move {
+            while let Some((outcomes, changes)) = rx.recv().await {
+                tell(store.as_ref(), &outcomes, changes).await;
+                waker.wake();
+            }
+        });
+        (Teller(tx), task)
+    }
+
+    /// Passes on a written batch, if it has anything to tell.
+    pub async fn written(&self, outcomes: Arc<[Outcome]>, changes: Vec<EndpointChange>) {
+        if changes.is_empty() && !outcomes.iter().any(makes_notice) {
+            return;
+        }
+        // The task stops only after the teller is dropped, so this fails only at teardown.
+        let _ = self.0.send((outcomes, changes)).await;
+    }
+}
+
+/// Whether an outcome makes its delivery "failing" or "dead" in the tenant's eyes.
+fn makes_notice(outcome: &Outcome) -> bool {
+    outcome.attempt.was_sent()
+        && operational::for_attempt(&outcome.event_type, outcome.attempt.attempt_no, outcome.next).is_some()
+}
 
 /// Publishes the notices of a written batch.
-pub async fn tell(store: &dyn Store, outcomes: &[Outcome], changes: Vec<EndpointChange>) {
+async fn tell(store: &dyn Store, outcomes: &[Outcome], changes: Vec<EndpointChange>) {
     let mut by_tenant: BTreeMap<&TenantId, (Vec<&Outcome>, Vec<&EndpointChange>)> = BTreeMap::new();
-    for outcome in outcomes {
-        let sent = outcome.attempt.was_sent();
-        if sent && operational::for_attempt(&outcome.event_type, outcome.attempt.attempt_no, outcome.next).is_some() {
-            by_tenant.entry(&outcome.tenant).or_default().0.push(outcome);
-        }
+    for outcome in outcomes.iter().filter(|o| makes_notice(o)) {
+        by_tenant.entry(&outcome.tenant).or_default().0.push(outcome);
     }
     for change in &changes {
         by_tenant.entry(&change.tenant).or_default().1.push(change);

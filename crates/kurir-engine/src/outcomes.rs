@@ -1,79 +1,111 @@
-//! Writes attempt outcomes back in batches: every outcome that finished while the previous write was committing
-//! goes into the next one, so a thousand deliveries finishing at once cost a few fsyncs, not a thousand. A batch
-//! the store refuses is tried again with a growing pause (the database may be away), for up to a minute; then
-//! it is given up and its leases are let go, so they expire and the deliveries are sent again (at least once).
-//! After a write, what it showed about endpoints (failing and dead deliveries, disabled and recovered endpoints)
-//! is told to their tenants ([`crate::notices`]).
+//! The outcomes waiting to be written back, and what happens when the store refuses them.
+//!
+//! The dispatcher writes outcomes in its own turns ([`kurir_store::Store::dispatch_turn`]): every outcome that
+//! finished since the previous turn goes into the next one, so a thousand deliveries finishing at once cost a few
+//! commits, not a thousand. A batch the store refuses is kept and tried again with a growing pause (the database
+//! may be away), for up to a minute; then it is given up and its leases let go, so they expire and the
+//! deliveries are sent again (at least once).
 
 use std::sync::Arc;
-
 use std::time::{Duration, Instant};
 
-use kurir_core::circuit::CircuitPolicy;
-use kurir_store::{EndpointChange, Lease, Outcome, Store};
+use kurir_store::{Lease, Outcome};
 use tokio::sync::mpsc;
 
-use crate::leases::Leases;
-use crate::Waker;
-
-/// Most outcomes in one store write.
-const MAX_BATCH: usize = 1_024;
+/// Most outcomes in one turn.
+pub const MAX_BATCH: usize = 1_024;
 
 /// How long a batch is tried before it is given up.
 const GIVE_UP_AFTER: Duration = Duration::from_secs(60);
 
-/// What the outcome writer works with.
-pub struct Writer {
-    pub store: Arc<dyn Store>,
-    /// Woken after each write: ordered successors and freed capacity may now be due.
-    pub waker: Waker,
-    /// When a written outcome opens its endpoint's circuit.
-    pub circuit: CircuitPolicy,
-    /// The leases of written (or given up) outcomes are released from here.
-    pub leases: Arc<Leases>,
-    pub metrics: Option<Arc<kurir_metrics::Metrics>>,
+/// The first pause after a refused write; it doubles up to [`LONGEST_PAUSE`].
+const FIRST_PAUSE: Duration = Duration::from_millis(100);
+const LONGEST_PAUSE: Duration = Duration::from_secs(5);
+
+/// A batch of outcomes on its way to the store, with its retry state.
+#[derive(Debug)]
+pub struct Batch {
+    outcomes: Arc<[Outcome]>,
+    first_refused: Option<Instant>,
+    pause: Duration,
 }
 
-/// Writes outcomes back in batches until every sender is dropped, then returns after writing what it holds.
-pub async fn run(writer: Writer, mut outcomes: mpsc::Receiver<Outcome>) {
-    let mut batch = Vec::with_capacity(MAX_BATCH);
-    while outcomes.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let written = std::mem::take(&mut batch);
-        let held: Vec<Lease> =
-            written.iter().map(|o| Lease { delivery_id: o.delivery_id.clone(), lease_token: o.lease_token }).collect();
-        let (count, started) = (written.len(), Instant::now());
-        let changes = write_with_retries(writer.store.as_ref(), &written, writer.circuit).await;
-        if let Some(metrics) = &writer.metrics {
-            metrics.outcomes_written(count, started.elapsed());
+/// What to do after the store refused a batch.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// Wait this long, then try the same batch again.
+    RetryAfter(Duration),
+    /// Stop trying: the leases are let go and the deliveries will be sent again.
+    GiveUp,
+}
+
+impl Batch {
+    /// `first` (an outcome already taken off the channel) and what the channel holds now, up to [`MAX_BATCH`],
+    /// without waiting; `None` when there is nothing.
+    pub fn ready(first: Option<Outcome>, outcomes: &mut mpsc::Receiver<Outcome>) -> Option<Batch> {
+        let mut taken: Vec<Outcome> = first.into_iter().collect();
+        while taken.len() < MAX_BATCH {
+            match outcomes.try_recv() {
+                Ok(outcome) => taken.push(outcome),
+                Err(_) => break,
+            }
         }
-        writer.leases.release(&held);
-        writer.waker.wake();
-        if let Some(changes) = changes {
-            crate::notices::tell(writer.store.as_ref(), &written, changes).await;
+        (!taken.is_empty()).then(|| Batch::of(taken))
+    }
+
+    pub fn of(outcomes: Vec<Outcome>) -> Batch {
+        Batch { outcomes: outcomes.into(), first_refused: None, pause: FIRST_PAUSE }
+    }
+
+    /// The outcomes, to hand to the store (a cheap copy of a shared slice).
+    pub fn outcomes(&self) -> Arc<[Outcome]> {
+        Arc::clone(&self.outcomes)
+    }
+
+    pub fn len(&self) -> usize {
+        self.outcomes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.outcomes.is_empty()
+    }
+
+    /// The leases the batch's attempts held, released once it is written or given up.
+    pub fn leases(&self) -> Vec<Lease> {
+        self.outcomes.iter().map(|o| Lease { delivery_id: o.delivery_id.clone(), lease_token: o.lease_token }).collect()
+    }
+
+    /// The store refused the batch at `now`: how long to wait before trying again, or to give it up.
+    pub fn refused(&mut self, now: Instant) -> Refused {
+        let first = *self.first_refused.get_or_insert(now);
+        if now.duration_since(first) >= GIVE_UP_AFTER {
+            return Refused::GiveUp;
         }
+        let pause = self.pause;
+        self.pause = (self.pause * 2).min(LONGEST_PAUSE);
+        Refused::RetryAfter(pause)
     }
 }
 
-/// Writes a batch; what it did to endpoints, or `None` when it was given up.
-async fn write_with_retries(
-    store: &dyn Store,
-    outcomes: &[Outcome],
-    circuit: CircuitPolicy,
-) -> Option<Vec<EndpointChange>> {
-    let started = Instant::now();
-    let mut pause = Duration::from_millis(100);
-    loop {
-        match store.record_outcomes(outcomes.to_vec(), circuit).await {
-            Ok(changes) => return Some(changes),
-            Err(err) if started.elapsed() < GIVE_UP_AFTER => {
-                tracing::warn!(error = %err, count = outcomes.len(), "cannot write attempt outcomes yet; trying again");
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(Duration::from_secs(5));
-            }
-            Err(err) => {
-                tracing::error!(error = %err, count = outcomes.len(), "giving up writing attempt outcomes; their deliveries will be sent again");
-                return None;
-            }
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_batch_waits_longer_each_time_then_is_given_up_after_a_minute() {
+        let mut batch = Batch::of(Vec::new());
+        let start = Instant::now();
+        let pauses: Vec<Refused> = (0..7).map(|_| batch.refused(start)).collect();
+        let expected =
+            [100, 200, 400, 800, 1_600, 3_200, 5_000].map(|ms| Refused::RetryAfter(Duration::from_millis(ms)));
+        assert_eq!(pauses, expected);
+        assert_eq!(batch.refused(start + Duration::from_secs(59)), Refused::RetryAfter(LONGEST_PAUSE));
+        assert_eq!(batch.refused(start + GIVE_UP_AFTER), Refused::GiveUp);
+    }
+
+    #[tokio::test]
+    async fn a_ready_batch_takes_what_is_queued_without_waiting() {
+        let (_tx, mut rx) = mpsc::channel::<Outcome>(4);
+        assert!(Batch::ready(None, &mut rx).is_none(), "an empty channel makes no batch");
     }
 }
