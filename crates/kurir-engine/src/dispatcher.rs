@@ -15,7 +15,8 @@
 //! the store's claim, for the endpoint as a whole across every node sharing the database; a delivery that is
 //! claimed is sent. Writing outcomes and claiming share a turn because an outcome is what frees room for the
 //! next claim, and one store write per turn is one hand-off to the writer and one commit instead of three. A
-//! second task renews this node's leases while its attempts run; a third publishes notices
+//! publish in this process claims its own deliveries when it can ([`crate::lane::publish`]); the dispatcher
+//! claims the rest. A second task renews this node's leases while its attempts run; a third publishes notices
 //! ([`crate::notices`]).
 
 use std::sync::Arc;
@@ -23,11 +24,12 @@ use std::time::{Duration, Instant};
 
 use kurir_core::catalog::Catalog;
 use kurir_core::circuit::CircuitPolicy;
-use kurir_store::{Claim, ClaimRequest, DispatchTurn, EndpointChange, Lease, NodeId, Outcome, Store};
+use kurir_store::{DispatchTurn, EndpointChange, NodeId, Outcome, Store};
 use tokio::sync::{mpsc, Semaphore};
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
+use crate::lane::Lane;
 use crate::leases::Leases;
 use crate::notices::Teller;
 use crate::oauth::TokenCache;
@@ -120,17 +122,17 @@ pub async fn run(
         config.lease_ms,
         renewer_stop.clone(),
     ));
-    let mut dispatcher = Dispatcher {
-        leases,
+    let lane = Arc::new(Lane {
         permits: Arc::new(Semaphore::new(config.max_in_flight)),
-        store,
         context,
-        config,
+        leases,
         outcome_tx,
-        teller,
-        attempts: JoinSet::new(),
-        unwritten: None,
-    };
+        attempts: TaskTracker::new(),
+        abandon: CancellationToken::new(),
+        config,
+    });
+    waker.set_lane(Some(Arc::clone(&lane)));
+    let mut dispatcher = Dispatcher { store, lane: Arc::clone(&lane), teller, unwritten: None };
 
     let mut arrived = None;
     while !shutdown.is_cancelled() {
@@ -149,7 +151,10 @@ pub async fn run(
         }
     }
 
-    drain(&mut dispatcher.attempts, dispatcher.config.shutdown_grace).await;
+    // No publish starts attempts from here on (closing the semaphore refuses their reservations).
+    waker.set_lane(None);
+    lane.permits.close();
+    drain(&lane).await;
     dispatcher.write_the_rest(arrived, &mut outcome_rx).await;
     drop(dispatcher); // the teller: it tells what it holds and stops
     let _ = teller_task.await;
@@ -192,36 +197,30 @@ enum Next {
 /// What the dispatcher's turns need.
 struct Dispatcher {
     store: Arc<dyn Store>,
-    context: Arc<attempt::Context>,
-    /// One permit per attempt in flight, across all endpoints.
-    permits: Arc<Semaphore>,
-    /// The leases of the attempts spawned and not yet written back.
-    leases: Arc<Leases>,
-    config: EngineConfig,
-    outcome_tx: mpsc::Sender<Outcome>,
+    /// Where its claims start (shared with this process's publishes).
+    lane: Arc<Lane>,
     teller: Teller,
-    attempts: JoinSet<()>,
     /// Outcomes the store refused, kept for the next turn.
     unwritten: Option<Batch>,
 }
 
 impl Dispatcher {
     /// One turn: writes the outcomes that are ready (with `arrived`, one the loop already took off the channel)
-    /// and claims as many due deliveries as there are free permits, in one store call; spawns an attempt for each
-    /// claim.
+    /// and claims as many due deliveries as it could reserve permits for, in one store call; starts an attempt
+    /// for each claim.
     async fn turn(&mut self, arrived: Option<Outcome>, outcomes: &mut mpsc::Receiver<Outcome>) -> Next {
-        while self.attempts.try_join_next().is_some() {}
         if self.unwritten.is_none() {
             self.unwritten = Batch::ready(arrived, outcomes);
         }
-        let free = self.permits.available_permits().min(self.config.claim_batch as usize) as u32;
+        let reserved = self.lane.reserve(self.lane.config.claim_batch as usize);
+        let free = reserved.as_ref().map_or(0, |permits| permits.num_permits() as u32);
         if free == 0 && self.unwritten.is_none() {
             return Next::Sleep(IDLE_POLL); // every permit is out: the next finished attempt ends the sleep
         }
         let turn = DispatchTurn {
             outcomes: self.unwritten.as_ref().map_or_else(|| Arc::from([]), Batch::outcomes),
-            circuit: self.config.circuit,
-            claim: self.claim_request(free),
+            circuit: self.lane.config.circuit,
+            claim: self.lane.claim_request(free),
         };
         let started = Instant::now();
         match self.store.dispatch_turn(turn).await {
@@ -230,7 +229,9 @@ impl Dispatcher {
                     self.written(batch, taken.changes, started).await;
                 }
                 let claimed = taken.claims.len();
-                self.spawn(taken.claims);
+                if let Some(permits) = reserved {
+                    self.lane.start(taken.claims, permits);
+                }
                 if claimed > 0 && claimed == free as usize {
                     return Next::Now; // more may be due right now
                 }
@@ -240,24 +241,12 @@ impl Dispatcher {
         }
     }
 
-    fn claim_request(&self, limit: u32) -> ClaimRequest {
-        ClaimRequest {
-            now_ms: now_ms(),
-            limit,
-            lease_ms: self.config.lease_ms,
-            node: self.config.node.clone(),
-            max_in_flight_per_endpoint: self.config.max_in_flight_per_endpoint,
-            adaptive_concurrency: self.config.adaptive_concurrency,
-            circuit: self.config.circuit,
-        }
-    }
-
     /// After a batch was written: its leases are no longer this node's to renew, and its notices are told.
     async fn written(&self, batch: Batch, changes: Vec<EndpointChange>, started: Instant) {
-        if let Some(metrics) = &self.config.metrics {
+        if let Some(metrics) = &self.lane.config.metrics {
             metrics.outcomes_written(batch.len(), started.elapsed());
         }
-        self.leases.release(&batch.leases());
+        self.lane.leases.release(&batch.leases());
         self.teller.written(batch.outcomes(), changes).await;
     }
 
@@ -274,30 +263,10 @@ impl Dispatcher {
             }
             Refused::GiveUp => {
                 tracing::error!(error = %err, count = batch.len(), "giving up writing attempt outcomes; their deliveries will be sent again");
-                self.leases.release(&batch.leases());
+                self.lane.leases.release(&batch.leases());
                 self.unwritten = None;
                 Next::Now
             }
-        }
-    }
-
-    /// Spawns an attempt for each claim, each holding a permit until it has sent its outcome.
-    fn spawn(&mut self, claims: Vec<Claim>) {
-        for claim in claims {
-            let Ok(permit) = Arc::clone(&self.permits).try_acquire_owned() else {
-                // Cannot happen (we claimed no more than the free permits); the lease expires and it is resent.
-                tracing::warn!(delivery = %claim.delivery.id, "no free permit for a claimed delivery");
-                continue;
-            };
-            self.leases.hold(Lease { delivery_id: claim.delivery.id.clone(), lease_token: claim.lease_token });
-            let context = Arc::clone(&self.context);
-            let outcome_tx = self.outcome_tx.clone();
-            self.attempts.spawn(async move {
-                let outcome = attempt::run(&context, &claim).await;
-                drop(permit);
-                // The channel holds an outcome per permit, and the loop reads it until the last attempt is done.
-                let _ = outcome_tx.send(outcome).await;
-            });
         }
     }
 
@@ -310,8 +279,11 @@ impl Dispatcher {
                 self.unwritten = Batch::ready(arrived.take(), outcomes);
             }
             let Some(batch) = &self.unwritten else { return };
-            let turn =
-                DispatchTurn { outcomes: batch.outcomes(), circuit: self.config.circuit, claim: self.claim_request(0) };
+            let turn = DispatchTurn {
+                outcomes: batch.outcomes(),
+                circuit: self.lane.config.circuit,
+                claim: self.lane.claim_request(0),
+            };
             let started = Instant::now();
             match self.store.dispatch_turn(turn).await {
                 Ok(taken) => {
@@ -335,15 +307,20 @@ fn until(next_due_ms: Option<i64>) -> Duration {
         .map_or(IDLE_POLL, |due_ms| Duration::from_millis(u64::try_from(due_ms - now_ms()).unwrap_or(0)).min(IDLE_POLL))
 }
 
-/// Waits for in-flight attempts, up to `grace`; what is still running then is abandoned and will be resent.
-async fn drain(attempts: &mut JoinSet<()>, grace: Duration) {
-    if attempts.is_empty() {
+/// Waits for in-flight attempts, up to the shutdown grace; what is still running then is abandoned and will be
+/// resent.
+async fn drain(lane: &Lane) {
+    lane.attempts.close();
+    if lane.attempts.is_empty() {
         return;
     }
-    tracing::info!(in_flight = attempts.len(), "waiting for in-flight attempts to finish");
-    let finished = tokio::time::timeout(grace, async { while attempts.join_next().await.is_some() {} }).await;
-    if finished.is_err() {
-        tracing::warn!(abandoned = attempts.len(), "shutdown grace ran out; the rest will be resent at next start");
-        attempts.abort_all();
+    tracing::info!(in_flight = lane.attempts.len(), "waiting for in-flight attempts to finish");
+    if tokio::time::timeout(lane.config.shutdown_grace, lane.attempts.wait()).await.is_err() {
+        tracing::warn!(
+            abandoned = lane.attempts.len(),
+            "shutdown grace ran out; the rest will be resent at next start"
+        );
+        lane.abandon.cancel();
+        lane.attempts.wait().await;
     }
 }

@@ -6,6 +6,8 @@
 //!   takes turns: each writes the outcomes that are ready and leases due deliveries in one store call, hands each
 //!   to a task bounded by a semaphore, and otherwise sleeps until the next due time.
 //! - [`attempt`]: one HTTP try: encode with the endpoint's dialect, send, classify, decide the next step.
+//! - [`lane`]: where attempts start, whoever claimed them; [`publish`] claims a publish's deliveries in its own
+//!   transaction and starts them there, sparing the dispatcher a claim.
 //! - [`client`]: the one pooled HTTP client, whose DNS resolver refuses private addresses (SSRF).
 //! - [`leases`]: the leases this node works on, which a renewer keeps alive.
 //! - [`oauth`]: OAuth 2.0 client-credentials tokens for endpoints that need them, cached per endpoint.
@@ -28,17 +30,19 @@ pub mod attempt;
 pub mod backfills;
 pub mod client;
 pub mod dispatcher;
+pub mod lane;
 pub mod leases;
 pub mod notices;
 pub mod oauth;
 pub mod outcomes;
 pub mod retention;
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::Notify;
 
 pub use dispatcher::{run, EngineConfig};
+pub use lane::publish;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -49,18 +53,40 @@ pub enum EngineError {
     Client(#[source] reqwest::Error),
 }
 
-/// Wakes the dispatcher: the API calls it after a publish so that new deliveries go out at once, without
-/// waiting for a poll.
-#[derive(Debug, Clone, Default)]
-pub struct Waker(Arc<Notify>);
+/// The line from the rest of the process to its dispatcher: the API wakes it after a publish so that new
+/// deliveries go out at once, without waiting for a poll, and [`publish`] starts the deliveries a publish claimed
+/// for itself on the dispatcher's [`lane::Lane`] while one runs.
+#[derive(Clone, Default)]
+pub struct Waker {
+    notify: Arc<Notify>,
+    lane: Arc<Mutex<Option<Arc<lane::Lane>>>>,
+}
+
+impl std::fmt::Debug for Waker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Waker").field("dispatching", &self.lane().is_some()).finish()
+    }
+}
 
 impl Waker {
     pub fn wake(&self) {
-        self.0.notify_one();
+        self.notify.notify_one();
     }
 
     pub(crate) async fn woken(&self) {
-        self.0.notified().await;
+        self.notify.notified().await;
+    }
+
+    /// The running dispatcher's lane, if one runs in this process.
+    pub(crate) fn lane(&self) -> Option<Arc<lane::Lane>> {
+        self.lane.lock().ok().and_then(|lane| lane.clone())
+    }
+
+    /// Opens (`Some`) or closes (`None`) the lane publishes start attempts on.
+    pub(crate) fn set_lane(&self, lane: Option<Arc<lane::Lane>>) {
+        if let Ok(mut slot) = self.lane.lock() {
+            *slot = lane;
+        }
     }
 }
 

@@ -461,6 +461,20 @@ pub trait Store: Send + Sync + 'static {
     async fn publish(&self, tenant: &TenantId, events: Vec<Event>) -> Result<Vec<Published>>;
     /// Stores an event with one delivery to `endpoint` alone, whatever its filters say ("Test Webhook").
     async fn publish_to(&self, tenant: &TenantId, event: Event, endpoint: &EndpointId) -> Result<DeliveryId>;
+    /// [`Store::publish`], and in the same transaction a claim ([`Store::claim_due`], with every rule of it)
+    /// limited to the endpoints the events were routed to, so that the publishing node sends them at once with no
+    /// claim of its own. A backend may claim nothing (the default); whatever is not claimed here is due, and the
+    /// dispatchers claim it as usual.
+    async fn publish_and_claim(
+        &self,
+        tenant: &TenantId,
+        events: Vec<Event>,
+        claim: ClaimRequest,
+    ) -> Result<(Vec<Published>, Vec<Claim>)> {
+        let _ = claim;
+        Ok((self.publish(tenant, events).await?, Vec::new()))
+    }
+
     async fn list_events(&self, tenant: &TenantId, filter: EventFilter) -> Result<Vec<Event>>;
     async fn get_event(&self, tenant: &TenantId, event: &EventId) -> Result<(Event, Vec<Delivery>)>;
 

@@ -351,6 +351,16 @@ impl Store for SealedStore {
         self.backend.publish(tenant, events).await
     }
 
+    async fn publish_and_claim(
+        &self,
+        tenant: &TenantId,
+        events: Vec<Event>,
+        claim: ClaimRequest,
+    ) -> Result<(Vec<Published>, Vec<Claim>)> {
+        let (published, claims) = self.backend.publish_and_claim(tenant, events, claim).await?;
+        Ok((published, self.open_claims(claims)))
+    }
+
     async fn publish_to(&self, tenant: &TenantId, event: Event, endpoint: &EndpointId) -> Result<DeliveryId> {
         self.backend.publish_to(tenant, event, endpoint).await
     }

@@ -214,9 +214,10 @@ static QUEUED_ENDPOINTS: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-pub(super) static READY_SQL: LazyLock<String> = LazyLock::new(|| {
+/// The endpoints of `queued` (a CTE) that are ready, with what their gate needs.
+fn ready_sql(queued: &str) -> String {
     format!(
-        "WITH RECURSIVE {}
+        "WITH RECURSIVE {queued}
          SELECT q.endpoint_id, COALESCE(h.circuit, ?2),
                 (SELECT COUNT(*) FROM deliveries f INDEXED BY deliveries_in_flight
                  WHERE f.endpoint_id = q.endpoint_id AND f.state = 'in_flight' AND f.next_attempt_at > ?1),
@@ -227,10 +228,15 @@ pub(super) static READY_SQL: LazyLock<String> = LazyLock::new(|| {
          WHERE q.endpoint_id IS NOT NULL AND COALESCE(h.held_until, 0) <= ?1 AND COALESCE(h.rate_until, 0) <= ?1
            AND EXISTS (SELECT 1 FROM deliveries d INDEXED BY deliveries_queue
                        WHERE d.endpoint_id = q.endpoint_id AND {} AND d.next_attempt_at <= ?1)",
-        *QUEUED_ENDPOINTS,
         sql::unfinished("d")
     )
-});
+}
+
+/// Every ready endpoint, found by walking the queue.
+pub(super) static READY_SQL: LazyLock<String> = LazyLock::new(|| ready_sql(&QUEUED_ENDPOINTS));
+
+/// One endpoint (`?3`), if it is ready: a publish's own claim asks this for each endpoint it routed to.
+static READY_ONE_SQL: LazyLock<String> = LazyLock::new(|| ready_sql("queued(endpoint_id) AS (SELECT ?3)"));
 
 /// One endpoint's due deliveries, oldest due first. A delivery with an ordering key waits while an earlier one
 /// (lower `seq`) of the same endpoint and key is unfinished; the `deliveries_ordering` index answers that per row.
@@ -267,10 +273,10 @@ static LOAD_ENDPOINT_SQL: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE id = ?1"));
 
 /// The endpoints with an unfinished delivery due now and a circuit that does not hold them (see
-/// [`QUEUED_ENDPOINTS`] for how they are found).
-fn ready_endpoints(conn: &Connection, now_ms: i64) -> Result<Vec<ReadyEndpoint>, StoreError> {
-    let mut stmt = conn.prepare_cached(&READY_SQL)?;
-    collect(&mut stmt, params![now_ms, Circuit::default().encode()], |row| {
+/// [`QUEUED_ENDPOINTS`] for how they are found), or those of `only` that are.
+fn ready_endpoints(conn: &Connection, now_ms: i64, only: Option<&[String]>) -> Result<Vec<ReadyEndpoint>, StoreError> {
+    let circuit = Circuit::default().encode();
+    let read = |row: &rusqlite::Row<'_>| {
         let circuit: String = row.get(1)?;
         Ok(ReadyEndpoint {
             id: row.get(0)?,
@@ -280,12 +286,31 @@ fn ready_endpoints(conn: &Connection, now_ms: i64) -> Result<Vec<ReadyEndpoint>,
             own_circuit: CircuitOverrides { failures: row.get(4)?, cooldown_ms: row.get(5)? },
             rate: Rate::of(stored_rate(row.get(6)?, row.get(7)?), row.get(8)?),
         })
-    })
+    };
+    let Some(only) = only else {
+        let mut stmt = conn.prepare_cached(&READY_SQL)?;
+        return collect(&mut stmt, params![now_ms, circuit], read);
+    };
+    let mut stmt = conn.prepare_cached(&READY_ONE_SQL)?;
+    let mut ready = Vec::new();
+    for endpoint in only {
+        ready.extend(collect(&mut stmt, params![now_ms, circuit, endpoint], read)?);
+    }
+    Ok(ready)
 }
 
 pub(crate) fn claim_due(conn: &Connection, request: &ClaimRequest) -> Result<Vec<Claim>, StoreError> {
+    claim_due_among(conn, request, None)
+}
+
+/// A claim, of every ready endpoint or only of those in `only`.
+pub(crate) fn claim_due_among(
+    conn: &Connection,
+    request: &ClaimRequest,
+    only: Option<&[String]>,
+) -> Result<Vec<Claim>, StoreError> {
     let now = request.now_ms;
-    let mut ready = ready_endpoints(conn, now)?;
+    let mut ready = ready_endpoints(conn, now, only)?;
     ready.shuffle(&mut rand::rng());
     let gates: Vec<Gate> = ready
         .iter()

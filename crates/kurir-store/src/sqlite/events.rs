@@ -13,9 +13,20 @@ use crate::{EventFilter, Published, StoreError, IDEMPOTENCY_WINDOW_MS};
 
 /// Writes `events` and their deliveries. Runs inside one writer job, so the whole batch commits or none of it.
 pub(crate) fn publish(conn: &Connection, tenant: &TenantId, events: &[Event]) -> Result<Vec<Published>, StoreError> {
+    publish_routed(conn, tenant, events).map(|(published, _)| published)
+}
+
+/// [`publish`], and the endpoints the events were routed to (each once).
+pub(crate) fn publish_routed(
+    conn: &Connection,
+    tenant: &TenantId,
+    events: &[Event],
+) -> Result<(Vec<Published>, Vec<String>), StoreError> {
     get_tenant(conn, tenant)?;
     let routes = routes(conn, tenant)?;
-    events.iter().map(|event| publish_one(conn, &routes, event)).collect()
+    let published = events.iter().map(|event| publish_one(conn, &routes, event)).collect::<Result<Vec<_>, _>>()?;
+    let routed = routes.iter().filter(|route| events.iter().any(|event| route.receives(event)));
+    Ok((published, routed.map(|route| route.id.clone()).collect()))
 }
 
 pub(crate) fn publish_one(conn: &Connection, routes: &[Route], event: &Event) -> Result<Published, StoreError> {

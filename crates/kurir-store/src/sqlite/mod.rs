@@ -378,6 +378,23 @@ impl Store for SqliteStore {
         self.write(move |c| events::publish(c, &tenant, &events)).await
     }
 
+    async fn publish_and_claim(
+        &self,
+        tenant: &TenantId,
+        events: Vec<Event>,
+        claim: ClaimRequest,
+    ) -> Result<(Vec<Published>, Vec<Claim>)> {
+        let tenant = tenant.clone();
+        // One synced job: the claim's leases commit with the publish, under its fsync.
+        self.write(move |c| {
+            let (published, routed) = events::publish_routed(c, &tenant, &events)?;
+            let claims =
+                if claim.limit == 0 { Vec::new() } else { deliveries::claim_due_among(c, &claim, Some(&routed))? };
+            Ok((published, claims))
+        })
+        .await
+    }
+
     async fn publish_to(&self, tenant: &TenantId, event: Event, endpoint: &EndpointId) -> Result<DeliveryId> {
         let (tenant, endpoint) = (tenant.clone(), endpoint.clone());
         self.write(move |c| events::publish_to(c, &tenant, &event, &endpoint)).await

@@ -10,7 +10,7 @@ use kurir_core::event::Event;
 use kurir_core::id::ApiKeyId;
 use kurir_core::tenant::Tenant;
 use kurir_store::{
-    ClaimRequest, DeliveryFilter, EventFilter, Lease, Refusal, StoreError, IDEMPOTENCY_WINDOW_MS, REFUSALS_KEPT,
+    Claim, ClaimRequest, DeliveryFilter, EventFilter, Lease, Refusal, StoreError, IDEMPOTENCY_WINDOW_MS, REFUSALS_KEPT,
 };
 
 use crate::backends::*;
@@ -213,6 +213,44 @@ async fn a_held_endpoint_gets_nothing_and_costs_the_others_nothing(backend: Back
     assert!(claim(&fx, cooldown_end + 1).await.is_empty(), "nothing more while the probe is out");
     record(&fx, vec![outcome(&probe[0], NextStep::Succeeded, probe[0].lease_token)]).await;
     assert_eq!(claim(&fx, cooldown_end + 2).await.len(), 9, "a successful probe closes the circuit");
+}
+
+async fn a_publish_claims_only_what_a_claim_may_and_leaves_the_rest_due(backend: Backend) {
+    let fx = fixture(backend).await;
+    let healthy = add_endpoint(fx.store.as_ref(), &fx.tenant, None).await;
+    publish_many(&fx, 3, None).await;
+    // Three failures open the fixture's endpoint's circuit; the healthy endpoint's first three succeed.
+    let first = claim(&fx, NOW).await;
+    let step = |c: &Claim| {
+        if c.endpoint.id == fx.endpoint {
+            NextStep::RetryAt { due_ms: NOW + 1 }
+        } else {
+            NextStep::Succeeded
+        }
+    };
+    record(&fx, first.iter().map(|c| outcome(c, step(c), c.lease_token)).collect()).await;
+
+    let later = NOW + 100;
+    let events = vec![event(&fx.tenant, None, later), event(&fx.tenant, None, later)];
+    let (published, own) = fx
+        .store
+        .publish_and_claim(&fx.tenant, events, claim_request(later, 1, "node-a"))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let made: HashSet<_> = published.iter().flat_map(|p| p.delivery_ids.clone()).collect();
+    assert_eq!(made.len(), 4);
+    assert!(own.len() <= 1, "no more than the limit: {}", own.len());
+    if matches!(backend, Backend::Sqlite) {
+        assert_eq!(own.len(), 1, "SQLite claims in the publish's transaction");
+    }
+    assert!(own.iter().all(|c| c.endpoint.id == healthy), "nothing of the held endpoint");
+    assert!(own.iter().all(|c| made.contains(&c.delivery.id) && c.event.tenant == fx.tenant));
+
+    let rest = claim(&fx, later).await;
+    let own_ids: HashSet<_> = own.iter().map(|c| c.delivery.id.clone()).collect();
+    assert!(rest.iter().all(|c| !own_ids.contains(&c.delivery.id)), "what the publish claimed is not claimed again");
+    let healthy_made = made.len() - 2;
+    assert_eq!(own.len() + rest.len(), healthy_made, "the healthy endpoint's new deliveries, each claimed once");
 }
 
 async fn the_in_flight_limit_holds_across_claimers(backend: Backend) {
@@ -718,6 +756,7 @@ crate::on_every_backend!(
     concurrent_publishes_share_commits_and_all_land,
     two_claimers_never_lease_the_same_delivery,
     a_held_endpoint_gets_nothing_and_costs_the_others_nothing,
+    a_publish_claims_only_what_a_claim_may_and_leaves_the_rest_due,
     the_in_flight_limit_holds_across_claimers,
     each_endpoints_window_starts_low_grows_while_used_and_halves_on_overload,
     a_retry_by_hand_checks_the_state_it_changes,
