@@ -116,7 +116,8 @@ impl SqliteStore {
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
-             PRAGMA busy_timeout = 5000;",
+             PRAGMA busy_timeout = 5000;
+             PRAGMA temp_store = MEMORY;",
         )?;
         schema::migrate(&mut conn)?;
         let writer = WriterHandle::spawn(conn, metrics)?;
