@@ -133,5 +133,6 @@ async fn revoke(
 pub async fn revoke_key(state: &AppState, tenant: &TenantId, key: &str) -> Result<(), ApiError> {
     let key: ApiKeyId = key.parse().map_err(|_| ApiError::not_found("api key"))?;
     state.store.revoke_api_key(tenant, &key, kurir_engine::now_ms()).await?;
+    state.api_keys.forget(key.as_str());
     Ok(())
 }

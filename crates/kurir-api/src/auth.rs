@@ -102,7 +102,15 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Caller, ApiEr
 /// The API key `key_id` when `secret` is its secret and it is not revoked; `None` for anything else, without
 /// saying which part was wrong. Bearer tokens and ZORT's `apikey`/`apisecret` headers both come through here.
 pub async fn verify_key(state: &AppState, key_id: &str, secret: &str) -> Result<Option<ApiKey>, ApiError> {
-    let Some(key) = state.store.find_api_key(key_id).await? else { return Ok(None) };
+    let now = std::time::Instant::now();
+    let key = match state.api_keys.get(key_id, now) {
+        Some(key) => key,
+        None => {
+            let Some(key) = state.store.find_api_key(key_id).await? else { return Ok(None) };
+            state.api_keys.remember(key.clone(), now);
+            key
+        }
+    };
     let matches: bool = sha256(secret).ct_eq(&key.secret_hash).into();
     Ok((matches && key.is_active()).then_some(key))
 }

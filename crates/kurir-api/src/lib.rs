@@ -25,6 +25,7 @@ pub mod event_types;
 pub mod events;
 pub mod extract;
 pub mod inbound;
+pub mod key_cache;
 pub mod metrics;
 pub mod openapi;
 pub mod publish_limit;

@@ -48,6 +48,8 @@ pub struct AppState {
     /// The tenants' publish allowances, and their rates as last read.
     pub publish_limits: Arc<crate::publish_limit::PublishLimits>,
     pub publish_rates: Arc<crate::publish_limit::RateCache>,
+    /// API keys verified lately (see [`crate::key_cache`]).
+    pub api_keys: Arc<crate::key_cache::KeyCache>,
 }
 
 impl AppState {
@@ -72,6 +74,7 @@ impl AppState {
             custom_types: Arc::default(),
             publish_limits: Arc::default(),
             publish_rates: Arc::default(),
+            api_keys: Arc::default(),
         }
     }
 
