@@ -115,7 +115,8 @@ async fn list(
     Ok(List::of(keys))
 }
 
-/// Revokes a key: it stops working at once.
+/// Revokes a key: it stops working at once on the node that revoked it, and within a second on the others sharing
+/// the database.
 #[utoipa::path(delete, path = "/v1/tenants/{tenant}/api-keys/{key}", tag = "api-keys", operation_id = "revoke_api_key",
     params(TenantParam, ("key" = String, Path, description = "The key's id.")),
     responses((status = 204, description = "Revoked.")))]
@@ -129,7 +130,8 @@ async fn revoke(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Revokes one of a tenant's API keys: it stops working at once, and the dashboard sessions made with it end.
+/// Revokes one of a tenant's API keys: it stops working at once here (within a second on other nodes, whose
+/// [`crate::key_cache`] may hold it), and the dashboard sessions made with it end.
 pub async fn revoke_key(state: &AppState, tenant: &TenantId, key: &str) -> Result<(), ApiError> {
     let key: ApiKeyId = key.parse().map_err(|_| ApiError::not_found("api key"))?;
     state.store.revoke_api_key(tenant, &key, kurir_engine::now_ms()).await?;
