@@ -116,8 +116,7 @@ impl SqliteStore {
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
              PRAGMA foreign_keys = ON;
-             PRAGMA busy_timeout = 5000;
-             PRAGMA temp_store = MEMORY;",
+             PRAGMA busy_timeout = 5000;",
         )?;
         schema::migrate(&mut conn)?;
         let writer = WriterHandle::spawn(conn, metrics)?;
@@ -172,6 +171,15 @@ impl SqliteStore {
         F: FnOnce(&Connection) -> Result<R> + Send + 'static,
     {
         self.writer.write(Durability::Synced, work).await
+    }
+
+    /// [`SqliteStore::write`] for a statement over every delivery of an endpoint (see [`writer::Size::Bulk`]).
+    async fn write_bulk<R, F>(&self, work: F) -> Result<R>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+    {
+        self.writer.write_sized(Durability::Synced, writer::Size::Bulk, work).await
     }
 
     /// [`SqliteStore::write`] for the dispatcher's own bookkeeping, committed without an fsync of its own (see
@@ -277,12 +285,12 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> Result<()> {
         let (tenant, owner) = (tenant.clone(), owner.clone());
-        self.write(move |c| endpoints::replace_owned(c, &tenant, &owner, dialect, &endpoints, now_ms)).await
+        self.write_bulk(move |c| endpoints::replace_owned(c, &tenant, &owner, dialect, &endpoints, now_ms)).await
     }
 
     async fn delete_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<()> {
         let (tenant, endpoint) = (tenant.clone(), endpoint.clone());
-        self.write(move |c| endpoints::delete(c, &tenant, &endpoint, now_ms)).await
+        self.write_bulk(move |c| endpoints::delete(c, &tenant, &endpoint, now_ms)).await
     }
 
     async fn create_event_type(&self, event_type: CustomEventType) -> Result<()> {
@@ -443,7 +451,7 @@ impl Store for SqliteStore {
 
     async fn resume_endpoint(&self, tenant: &TenantId, endpoint: &EndpointId, now_ms: i64) -> Result<u64> {
         let (tenant, endpoint) = (tenant.clone(), endpoint.clone());
-        self.write(move |c| deliveries::resume(c, &tenant, &endpoint, now_ms)).await
+        self.write_bulk(move |c| deliveries::resume(c, &tenant, &endpoint, now_ms)).await
     }
 
     async fn create_backfill(&self, backfill: Backfill) -> Result<()> {
@@ -487,7 +495,7 @@ impl Store for SqliteStore {
         now_ms: i64,
     ) -> Result<u64> {
         let (tenant, endpoint) = (tenant.clone(), endpoint.clone());
-        self.write(move |c| deliveries::recover(c, &tenant, &endpoint, since_ms, now_ms)).await
+        self.write_bulk(move |c| deliveries::recover(c, &tenant, &endpoint, since_ms, now_ms)).await
     }
 
     async fn claim_due(&self, request: ClaimRequest) -> Result<Vec<Claim>> {
@@ -560,6 +568,9 @@ mod tests {
                 adaptive_concurrency: true,
                 circuit: CircuitPolicy::default(),
             };
+            // The writer moves its sub-journals between memory and files (`writer::Size`) between transactions.
+            let temp_store = if now_ms == 2_000 { "FILE" } else { "MEMORY" };
+            conn.pragma_update(None, "temp_store", temp_store).unwrap_or_else(|e| panic!("{e}"));
             deliveries::claim_due(&conn, &request).unwrap_or_else(|e| panic!("{e}"));
             deliveries::next_due_after(&conn, now_ms).unwrap_or_else(|e| panic!("{e}"));
         }
