@@ -16,6 +16,10 @@ mod store_copy;
 
 use std::process::ExitCode;
 
+/// jemalloc instead of glibc's malloc: see BENCHMARKS.md (session 6) for the measurement.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use clap::Parser;
 
 fn main() -> ExitCode {
