@@ -279,7 +279,7 @@ async fn publish(
     };
     let event = prepare(&state, &tenant, caller.key(), input, idempotency_key).await?;
     let (event_type, origin) = (event.event_type.clone(), event.origin_key.clone());
-    let published = kurir_engine::publish(state.store.as_ref(), &state.waker, &tenant, vec![event]).await?;
+    let published = kurir_engine::publish(&state.store, &state.waker, &tenant, vec![event]).await?;
     let first = published.into_iter().next().ok_or_else(|| ApiError::internal(&kurir_store::StoreError::Closed))?;
     state.metrics.published(u64::from(!first.duplicate), started.elapsed());
     let delivery_ids: Vec<String> = first.delivery_ids.iter().map(ToString::to_string).collect();
@@ -353,7 +353,7 @@ async fn publish_batch(
         })?;
         events.push(event);
     }
-    let published = kurir_engine::publish(state.store.as_ref(), &state.waker, &tenant, events).await?;
+    let published = kurir_engine::publish(&state.store, &state.waker, &tenant, events).await?;
     state.metrics.published(published.iter().filter(|p| !p.duplicate).count() as u64, started.elapsed());
     let events = published
         .into_iter()

@@ -24,12 +24,12 @@ use std::time::{Duration, Instant};
 
 use kurir_core::catalog::Catalog;
 use kurir_core::circuit::CircuitPolicy;
-use kurir_store::{DispatchTurn, EndpointChange, NodeId, Outcome, Store};
+use kurir_store::{DispatchTurn, EndpointChange, NodeId, Store};
 use tokio::sync::{mpsc, Semaphore};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::lane::Lane;
+use crate::lane::{Finished, Lane, Reservation};
 use crate::leases::Leases;
 use crate::notices::Teller;
 use crate::oauth::TokenCache;
@@ -131,7 +131,7 @@ pub async fn run(
         abandon: CancellationToken::new(),
         config,
     });
-    waker.set_lane(Some(Arc::clone(&lane)));
+    let open = OpenLane::open(&waker, &lane);
     let mut dispatcher = Dispatcher { store, lane: Arc::clone(&lane), teller, unwritten: None };
 
     let mut arrived = None;
@@ -151,9 +151,8 @@ pub async fn run(
         }
     }
 
-    // No publish starts attempts from here on (closing the semaphore refuses their reservations).
-    waker.set_lane(None);
-    lane.permits.close();
+    // No publish starts attempts from here on, but those that reserved permits already are waited for.
+    drop(open);
     drain(&lane).await;
     dispatcher.write_the_rest(arrived, &mut outcome_rx).await;
     drop(dispatcher); // the teller: it tells what it holds and stops
@@ -184,6 +183,27 @@ async fn renew_leases(
     }
 }
 
+/// The lane open to this process's publishes while the dispatcher runs; closed when dropped, also if the
+/// dispatcher's task ends early (a panic), so that no publish starts attempts whose outcomes nobody reads.
+struct OpenLane {
+    waker: Waker,
+    lane: Arc<Lane>,
+}
+
+impl OpenLane {
+    fn open(waker: &Waker, lane: &Arc<Lane>) -> OpenLane {
+        waker.set_lane(Some(Arc::clone(lane)));
+        OpenLane { waker: waker.clone(), lane: Arc::clone(lane) }
+    }
+}
+
+impl Drop for OpenLane {
+    fn drop(&mut self) {
+        self.waker.set_lane(None);
+        self.lane.permits.close(); // refuses every later reservation
+    }
+}
+
 /// What the loop does after a turn.
 enum Next {
     /// Take another turn at once: the claim was full, or a refused batch was given up.
@@ -200,7 +220,7 @@ struct Dispatcher {
     /// Where its claims start (shared with this process's publishes).
     lane: Arc<Lane>,
     teller: Teller,
-    /// Outcomes the store refused, kept for the next turn.
+    /// The outcomes of the turn under way, or those the store refused, kept for the next turn.
     unwritten: Option<Batch>,
 }
 
@@ -208,12 +228,14 @@ impl Dispatcher {
     /// One turn: writes the outcomes that are ready (with `arrived`, one the loop already took off the channel)
     /// and claims as many due deliveries as it could reserve permits for, in one store call; starts an attempt
     /// for each claim.
-    async fn turn(&mut self, arrived: Option<Outcome>, outcomes: &mut mpsc::Receiver<Outcome>) -> Next {
-        if self.unwritten.is_none() {
-            self.unwritten = Batch::ready(arrived, outcomes);
+    async fn turn(&mut self, arrived: Option<Finished>, outcomes: &mut mpsc::Receiver<Finished>) -> Next {
+        match (&mut self.unwritten, arrived) {
+            (None, arrived) => self.unwritten = Batch::ready(arrived, outcomes),
+            (Some(batch), Some(arrived)) => batch.push(arrived),
+            (Some(_), None) => {}
         }
         let reserved = self.lane.reserve(self.lane.config.claim_batch as usize);
-        let free = reserved.as_ref().map_or(0, |permits| permits.num_permits() as u32);
+        let free = reserved.as_ref().map_or(0, Reservation::count);
         if free == 0 && self.unwritten.is_none() {
             return Next::Sleep(IDLE_POLL); // every permit is out: the next finished attempt ends the sleep
         }
@@ -225,12 +247,13 @@ impl Dispatcher {
         let started = Instant::now();
         match self.store.dispatch_turn(turn).await {
             Ok(taken) => {
+                // Started before the notices are handed on, which may wait for room.
+                let claimed = taken.claims.len();
+                if let Some(reservation) = reserved {
+                    self.lane.start(taken.claims, reservation);
+                }
                 if let Some(batch) = self.unwritten.take() {
                     self.written(batch, taken.changes, started).await;
-                }
-                let claimed = taken.claims.len();
-                if let Some(permits) = reserved {
-                    self.lane.start(taken.claims, permits);
                 }
                 if claimed > 0 && claimed == free as usize {
                     return Next::Now; // more may be due right now
@@ -272,7 +295,7 @@ impl Dispatcher {
 
     /// At shutdown, after the drain: writes every outcome still waiting, claiming nothing, until each batch is
     /// written or given up.
-    async fn write_the_rest(&mut self, arrived: Option<Outcome>, outcomes: &mut mpsc::Receiver<Outcome>) {
+    async fn write_the_rest(&mut self, arrived: Option<Finished>, outcomes: &mut mpsc::Receiver<Finished>) {
         let mut arrived = arrived;
         loop {
             if self.unwritten.is_none() {

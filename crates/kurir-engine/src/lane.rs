@@ -2,9 +2,12 @@
 //! deliveries in its transaction ([`kurir_store::Store::publish_and_claim`], through [`publish`]), which spares
 //! the dispatcher a claim, a commit and a wake-up per event when the queue is short.
 //!
-//! Every attempt holds one of the node's permits (a semaphore of `max_in_flight`) until its outcome is queued for
-//! the dispatcher, and its lease is held for the renewer until that outcome is written. Whoever claims reserves
-//! the permits first, so a claimed delivery always has one.
+//! Whoever claims first reserves permits (a semaphore of `max_in_flight`), so a claimed delivery always has one.
+//! An attempt's permit travels with its outcome ([`Finished`]) and is given back when the dispatcher takes the
+//! outcome off the channel: attempts running plus outcomes waiting never exceed the channel's capacity, so
+//! sending an outcome never waits, even while the dispatcher is busy or draining. A reservation also holds a token
+//! of the attempts' tracker, so the drain at shutdown waits for a publish that is about to start attempts.
+//! An attempt's lease is held for the renewer until its outcome is written.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -12,8 +15,9 @@ use std::sync::Arc;
 use kurir_core::event::Event;
 use kurir_core::id::{DeliveryId, TenantId};
 use kurir_store::{Claim, ClaimRequest, Lease, Outcome, Published, Store, StoreError};
-use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{mpsc, OwnedSemaphorePermit, Semaphore, TryAcquireError};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::task_tracker::TaskTrackerToken;
 use tokio_util::task::TaskTracker;
 
 use crate::leases::Leases;
@@ -23,21 +27,41 @@ use crate::{attempt, now_ms, EngineConfig, Waker};
 /// What it does not claim is due, and the dispatcher claims it.
 const OWN_CLAIMS_PER_EVENT: usize = 8;
 
-/// A publish claims for itself only while fewer attempts than this are in flight on this node. Its claim saves a
-/// dispatcher turn's fixed cost (a transaction, a commit, two wake-ups), which is most of a turn at light load;
-/// under load a turn carries hundreds of deliveries, while a claim in every publish would count the endpoint's
-/// in-flight rows every time (measured: 7,300 → 6,900 deliveries/s with single publishes at saturation).
+/// A publish claims for itself only while fewer permits than this are taken on this node (by attempts in flight,
+/// outcomes not yet taken by the dispatcher, or a claim under way). Its claim saves a dispatcher turn's fixed cost
+/// (a transaction, a commit, two wake-ups), which is most of a turn at light load; under load a turn carries
+/// hundreds of deliveries, while a claim in every publish would count the endpoint's in-flight rows every time
+/// (measured: 7,300 → 6,900 deliveries/s with single publishes at saturation).
 const PUBLISHES_CLAIM_BELOW_IN_FLIGHT: usize = 16;
+
+/// A finished attempt's outcome, with the permit it held until the dispatcher takes it.
+pub(crate) struct Finished {
+    pub outcome: Outcome,
+    /// Held, not read: dropping it gives the permit back.
+    pub _permit: OwnedSemaphorePermit,
+}
+
+/// Permits reserved for a claim, and a token that keeps the drain waiting until they are used or given back.
+pub(crate) struct Reservation {
+    permits: OwnedSemaphorePermit,
+    _drain: TaskTrackerToken,
+}
+
+impl Reservation {
+    pub fn count(&self) -> u32 {
+        u32::try_from(self.permits.num_permits()).unwrap_or(u32::MAX)
+    }
+}
 
 /// What starting an attempt needs, shared by the dispatcher and the publishes of this process.
 pub(crate) struct Lane {
-    /// One permit per attempt in flight, across all endpoints.
+    /// One permit per attempt in flight or outcome not yet taken, across all endpoints.
     pub permits: Arc<Semaphore>,
     pub context: Arc<attempt::Context>,
     /// The leases of the attempts started and not yet written back.
     pub leases: Arc<Leases>,
-    pub outcome_tx: mpsc::Sender<Outcome>,
-    /// Every attempt started, for the drain at shutdown.
+    pub outcome_tx: mpsc::Sender<Finished>,
+    /// Every attempt started, and every reservation not yet used, for the drain at shutdown.
     pub attempts: TaskTracker,
     /// Ends the attempts still running when the shutdown grace is over.
     pub abandon: CancellationToken,
@@ -57,22 +81,30 @@ impl Lane {
         }
     }
 
-    /// Attempts in flight on this node now.
+    /// Permits taken now.
     pub fn in_flight(&self) -> usize {
         self.config.max_in_flight.saturating_sub(self.permits.available_permits())
     }
 
-    /// Reserves up to `most` free permits; `None` when none is free (or the dispatcher has stopped).
-    pub fn reserve(&self, most: usize) -> Option<OwnedSemaphorePermit> {
-        let free = self.permits.available_permits().min(most);
-        if free == 0 {
-            return None;
+    /// Reserves up to `most` free permits; `None` when none is free or the dispatcher has stopped.
+    pub fn reserve(&self, most: usize) -> Option<Reservation> {
+        loop {
+            let free = self.permits.available_permits().min(most);
+            if free == 0 {
+                return None;
+            }
+            match Arc::clone(&self.permits).try_acquire_many_owned(u32::try_from(free).unwrap_or(u32::MAX)) {
+                Ok(permits) => return Some(Reservation { permits, _drain: self.attempts.token() }),
+                // Another claimer took some between the count and the take: count again.
+                Err(TryAcquireError::NoPermits) => continue,
+                Err(TryAcquireError::Closed) => return None,
+            }
         }
-        Arc::clone(&self.permits).try_acquire_many_owned(free as u32).ok()
     }
 
-    /// Starts an attempt per claim, each with one of `permits`; the permits left over go back.
-    pub fn start(&self, claims: Vec<Claim>, mut permits: OwnedSemaphorePermit) {
+    /// Starts an attempt per claim, each with one of the reserved permits; the permits left over go back.
+    pub fn start(&self, claims: Vec<Claim>, reservation: Reservation) {
+        let mut permits = reservation.permits;
         for claim in claims {
             let Some(permit) = permits.split(1) else {
                 // Cannot happen (no more is claimed than reserved); the lease expires and the delivery is resent.
@@ -83,13 +115,13 @@ impl Lane {
             let (context, outcome_tx) = (Arc::clone(&self.context), self.outcome_tx.clone());
             let abandon = self.abandon.clone();
             self.attempts.spawn(async move {
+                let outcome = tokio::select! {
+                    outcome = attempt::run(&context, &claim) => outcome,
+                    () = abandon.cancelled() => return,
+                };
+                // Never waits (see the module's docs); an abandoned attempt's outcome is not written.
                 tokio::select! {
-                    outcome = attempt::run(&context, &claim) => {
-                        drop(permit);
-                        // The channel holds an outcome per permit, and the dispatcher reads it until the last
-                        // attempt is done.
-                        let _ = outcome_tx.send(outcome).await;
-                    }
+                    _ = outcome_tx.send(Finished { outcome, _permit: permit }) => {}
                     () = abandon.cancelled() => {}
                 }
             });
@@ -100,20 +132,26 @@ impl Lane {
 /// Publishes `events` and, when this process runs a dispatcher with free permits, claims their deliveries in the
 /// same transaction and starts them at once. The dispatcher is woken for whatever was not claimed so.
 pub async fn publish(
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     waker: &Waker,
     tenant: &TenantId,
     events: Vec<Event>,
 ) -> Result<Vec<Published>, StoreError> {
     let lane = waker.lane().filter(|lane| lane.in_flight() < PUBLISHES_CLAIM_BELOW_IN_FLIGHT);
     let reserved = lane.as_ref().and_then(|lane| lane.reserve(events.len().saturating_mul(OWN_CLAIMS_PER_EVENT)));
-    let (published, claimed) = match (&lane, reserved) {
-        (Some(lane), Some(permits)) => {
-            let request = lane.claim_request(permits.num_permits() as u32);
-            let (published, claims) = store.publish_and_claim(tenant, events, request).await?;
-            let claimed: HashSet<DeliveryId> = claims.iter().map(|c| c.delivery.id.clone()).collect();
-            lane.start(claims, permits);
-            (published, claimed)
+    let (published, claimed) = match (lane, reserved) {
+        (Some(lane), Some(reservation)) => {
+            // In a task of its own: a caller that goes away (a client hanging up) cannot leave claims committed
+            // and never started; they would wait for their lease to expire.
+            let (store, tenant) = (Arc::clone(store), tenant.clone());
+            let own = tokio::spawn(async move {
+                let request = lane.claim_request(reservation.count());
+                let (published, claims) = store.publish_and_claim(&tenant, events, request).await?;
+                let claimed: HashSet<DeliveryId> = claims.iter().map(|c| c.delivery.id.clone()).collect();
+                lane.start(claims, reservation);
+                Ok::<_, StoreError>((published, claimed))
+            });
+            own.await.map_err(|_| StoreError::Closed)??
         }
         _ => (store.publish(tenant, events).await?, HashSet::new()),
     };

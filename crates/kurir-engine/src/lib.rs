@@ -2,8 +2,8 @@
 //!
 //! # Layout
 //!
-//! - [`dispatcher`]: the loop. Woken in-process after every publish ([`Waker`]) and by every finished attempt, it
-//!   takes turns: each writes the outcomes that are ready and leases due deliveries in one store call, hands each
+//! - [`dispatcher`]: the loop. Woken in-process after a publish that left deliveries due ([`Waker`]) and by every
+//!   finished attempt, it takes turns: each writes the outcomes that are ready and leases due deliveries in one store call, hands each
 //!   to a task bounded by a semaphore, and otherwise sleeps until the next due time.
 //! - [`attempt`]: one HTTP try: encode with the endpoint's dialect, send, classify, decide the next step.
 //! - [`lane`]: where attempts start, whoever claimed them; [`publish`] claims a publish's deliveries in its own

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use kurir_store::{Lease, Outcome};
 use tokio::sync::mpsc;
 
+use crate::lane::Finished;
+
 /// Most outcomes in one turn.
 pub const MAX_BATCH: usize = 1_024;
 
@@ -41,16 +43,21 @@ pub enum Refused {
 
 impl Batch {
     /// `first` (an outcome already taken off the channel) and what the channel holds now, up to [`MAX_BATCH`],
-    /// without waiting; `None` when there is nothing.
-    pub fn ready(first: Option<Outcome>, outcomes: &mut mpsc::Receiver<Outcome>) -> Option<Batch> {
-        let mut taken: Vec<Outcome> = first.into_iter().collect();
+    /// without waiting; `None` when there is nothing. Taking an outcome gives its attempt's permit back.
+    pub(crate) fn ready(first: Option<Finished>, outcomes: &mut mpsc::Receiver<Finished>) -> Option<Batch> {
+        let mut taken: Vec<Outcome> = first.into_iter().map(|f| f.outcome).collect();
         while taken.len() < MAX_BATCH {
             match outcomes.try_recv() {
-                Ok(outcome) => taken.push(outcome),
+                Ok(finished) => taken.push(finished.outcome),
                 Err(_) => break,
             }
         }
         (!taken.is_empty()).then(|| Batch::of(taken))
+    }
+
+    /// Adds an outcome that finished while this batch waited to be tried again (a copy, but only then).
+    pub(crate) fn push(&mut self, finished: Finished) {
+        self.outcomes = self.outcomes.iter().cloned().chain(std::iter::once(finished.outcome)).collect();
     }
 
     pub fn of(outcomes: Vec<Outcome>) -> Batch {
@@ -105,7 +112,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_ready_batch_takes_what_is_queued_without_waiting() {
-        let (_tx, mut rx) = mpsc::channel::<Outcome>(4);
+        let (_tx, mut rx) = mpsc::channel::<Finished>(4);
         assert!(Batch::ready(None, &mut rx).is_none(), "an empty channel makes no batch");
     }
 }

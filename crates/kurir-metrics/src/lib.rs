@@ -131,7 +131,7 @@ impl Metrics {
         let outcome_write_seconds = seconds();
         registry.register(
             "outcome_write_duration_seconds",
-            "Time to write a batch of outcomes back",
+            "Time of a dispatcher turn that wrote outcomes back (with its claim and the next due time)",
             outcome_write_seconds.clone(),
         );
         let queued = Gauge::default();
