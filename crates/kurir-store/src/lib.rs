@@ -204,6 +204,14 @@ impl std::fmt::Display for NodeId {
     }
 }
 
+impl ClaimRequest {
+    /// Whether `claimed` deliveries fill this claim, so that more may be due right now (a limit of 0 claims
+    /// nothing and is filled at once). The next due time is worth reading only when it is not.
+    pub fn is_filled_by(&self, claimed: usize) -> bool {
+        claimed >= self.limit as usize
+    }
+}
+
 /// One turn of a node's dispatcher ([`Store::dispatch_turn`]): write back the outcomes of finished attempts, then
 /// claim what is due.
 #[derive(Debug, Clone)]
@@ -223,7 +231,8 @@ pub struct TurnTaken {
     pub changes: Vec<EndpointChange>,
     pub claims: Vec<Claim>,
     /// When the claim took fewer than its limit: the earliest time after the claim's `now_ms` at which something
-    /// may become due (as [`Store::next_due_after`]). `None` when nothing waits, or when the claim was full.
+    /// may become due (as [`Store::next_due_after`]). `None` when nothing waits, or when the claim was filled
+    /// (a limit of 0 included).
     pub next_due_ms: Option<i64>,
 }
 
@@ -547,12 +556,13 @@ pub trait Store: Send + Sync + 'static {
         let claims = if limit == 0 {
             Vec::new()
         } else {
-            self.claim_due(claim).await.unwrap_or_else(|err| {
+            self.claim_due(claim.clone()).await.unwrap_or_else(|err| {
                 tracing::error!(error = %err, "cannot claim due deliveries");
                 Vec::new()
             })
         };
-        let next_due_ms = if limit > 0 && claims.len() < limit as usize {
+        let claim_filled = claim.is_filled_by(claims.len());
+        let next_due_ms = if !claim_filled {
             self.next_due_after(now_ms).await.unwrap_or_else(|err| {
                 tracing::error!(error = %err, "cannot read the next due time");
                 None

@@ -85,6 +85,26 @@ fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// A claim made in the same job as other writes (outcomes, a publish), in a savepoint of its own: a claim that
+/// fails is logged and claims nothing, and the other writes stand, as [`Store::dispatch_turn`] promises.
+fn claim_beside(conn: &Connection, claim: &ClaimRequest, only: Option<&[String]>) -> Result<Vec<Claim>> {
+    if claim.limit == 0 {
+        return Ok(Vec::new());
+    }
+    conn.prepare_cached("SAVEPOINT claim")?.execute([])?;
+    match deliveries::claim_due_among(conn, claim, only) {
+        Ok(claims) => {
+            conn.prepare_cached("RELEASE claim")?.execute([])?;
+            Ok(claims)
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "cannot claim due deliveries; the rest of the write stands");
+            conn.execute_batch("ROLLBACK TO claim; RELEASE claim")?;
+            Ok(Vec::new())
+        }
+    }
+}
+
 pub struct SqliteStore {
     path: PathBuf,
     writer: WriterHandle,
@@ -397,8 +417,7 @@ impl Store for SqliteStore {
         // One synced job: the claim's leases commit with the publish, under its fsync.
         self.write(move |c| {
             let (published, routed) = events::publish_routed(c, &tenant, &events)?;
-            let claims =
-                if claim.limit == 0 { Vec::new() } else { deliveries::claim_due_among(c, &claim, Some(&routed))? };
+            let claims = claim_beside(c, &claim, Some(&routed))?;
             Ok((published, claims))
         })
         .await
@@ -517,9 +536,15 @@ impl Store for SqliteStore {
             let crate::DispatchTurn { outcomes, circuit, claim } = turn;
             let changes =
                 if outcomes.is_empty() { Vec::new() } else { deliveries::record_outcomes(c, &outcomes, &circuit)? };
-            let claims = if claim.limit == 0 { Vec::new() } else { deliveries::claim_due(c, &claim)? };
-            let full = claim.limit == 0 || claims.len() >= claim.limit as usize;
-            let next_due_ms = if full { None } else { deliveries::next_due_after(c, claim.now_ms)? };
+            let claims = claim_beside(c, &claim, None)?;
+            let next_due_ms = if claim.is_filled_by(claims.len()) {
+                None
+            } else {
+                deliveries::next_due_after(c, claim.now_ms).unwrap_or_else(|err| {
+                    tracing::error!(error = %err, "cannot read the next due time");
+                    None
+                })
+            };
             Ok(crate::TurnTaken { changes, claims, next_due_ms })
         })
         .await

@@ -43,9 +43,9 @@ pub(crate) enum Durability {
 /// then in a temporary file, and once in a file every later job of the transaction writes there too: a `pwrite`
 /// per page, 13–17 % of the server's CPU with single publishes (each publish changes about twenty pages of
 /// tables and indexes). So transactions of ordinary jobs run with `temp_store = MEMORY`, which keeps the
-/// sub-journal in memory whatever its size. A bulk job (one statement over every delivery of an endpoint: resume,
-/// recover, delete) could copy hundreds of megabytes there, so a transaction holding one runs with
-/// `temp_store = FILE`.
+/// sub-journal in memory whatever its size. A bulk job (one statement over every delivery of an endpoint:
+/// resuming, recovering, deleting or replacing endpoints) could copy hundreds of megabytes there, so a
+/// transaction holding one runs with `temp_store = FILE`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Size {
     /// A bounded number of rows: everything but the bulk jobs below.
@@ -156,8 +156,15 @@ fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>, metrics: Option<Arc<Metr
             Durability::Relaxed
         }
     };
-    // Starts with files, as the connection was opened; the first batch of bounded jobs moves it to memory.
-    let mut journaling = Size::Bulk;
+    // Starts with files whatever the build's default, so that a first bulk batch cannot journal into memory; a
+    // failure leaves `Bounded` recorded, so the first bulk batch tries again and is failed if it cannot.
+    let mut journaling = match set_temp_store(&conn, Size::Bulk) {
+        Ok(()) => Size::Bulk,
+        Err(err) => {
+            tracing::error!(error = %err, "cannot set where sub-journals are kept");
+            Size::Bounded
+        }
+    };
     while let Some(first) = jobs.blocking_recv() {
         batch.push(first);
         while batch.len() < MAX_JOBS_PER_COMMIT {
@@ -166,7 +173,7 @@ fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>, metrics: Option<Arc<Metr
                 Err(_) => break,
             }
         }
-        let (size, started) = (batch.len(), std::time::Instant::now());
+        let (jobs_in_batch, started) = (batch.len(), std::time::Instant::now());
         let durability = batch_durability(&batch);
         if durability != syncing {
             match set_synchronous(&conn, durability) {
@@ -195,7 +202,7 @@ fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>, metrics: Option<Arc<Metr
         }
         commit_batch(&conn, &mut batch);
         if let Some(metrics) = &metrics {
-            metrics.commit(size, started.elapsed());
+            metrics.commit(jobs_in_batch, started.elapsed());
         }
     }
     tracing::debug!("sqlite writer stopped: every handle was dropped");
