@@ -106,8 +106,9 @@ pub async fn verify_key(state: &AppState, key_id: &str, secret: &str) -> Result<
     let key = match state.api_keys.get(key_id, now) {
         Some(key) => key,
         None => {
+            let reading = state.api_keys.reading();
             let Some(key) = state.store.find_api_key(key_id).await? else { return Ok(None) };
-            state.api_keys.remember(key.clone(), now);
+            state.api_keys.remember(key.clone(), reading, now);
             key
         }
     };

@@ -18,33 +18,53 @@ pub const FRESH_FOR: Duration = Duration::from_secs(1);
 const MAX_KEYS: usize = 10_000;
 
 #[derive(Debug, Default)]
-pub struct KeyCache(Mutex<HashMap<String, (ApiKey, Instant)>>);
+pub struct KeyCache(Mutex<Keys>);
+
+#[derive(Debug, Default)]
+struct Keys {
+    read: HashMap<String, (ApiKey, Instant)>,
+    /// Counts revocations: a key read before one is not kept, since it may be the one revoked (a request that
+    /// read it while it was still active must not bring it back after [`KeyCache::forget`]).
+    revocations: u64,
+}
+
+/// When a key was read, in [`KeyCache::reading`]'s terms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reading(u64);
 
 impl KeyCache {
+    /// Call before reading a key from the database; hand the answer to [`KeyCache::remember`].
+    pub fn reading(&self) -> Reading {
+        Reading(self.0.lock().map(|keys| keys.revocations).unwrap_or(u64::MAX))
+    }
+
     /// The key `key_id` as read within [`FRESH_FOR`] before `now`.
     pub fn get(&self, key_id: &str, now: Instant) -> Option<ApiKey> {
         let keys = self.0.lock().ok()?;
-        let (key, read_at) = keys.get(key_id)?;
+        let (key, read_at) = keys.read.get(key_id)?;
         (now.saturating_duration_since(*read_at) < FRESH_FOR).then(|| key.clone())
     }
 
-    /// Keeps `key`, read from the database at `now`.
-    pub fn remember(&self, key: ApiKey, now: Instant) {
-        if let Ok(mut keys) = self.0.lock() {
-            if keys.len() >= MAX_KEYS {
-                keys.retain(|_, (_, read_at)| now.saturating_duration_since(*read_at) < FRESH_FOR);
-                if keys.len() >= MAX_KEYS {
-                    keys.clear();
-                }
-            }
-            keys.insert(key.id.to_string(), (key, now));
+    /// Keeps `key`, read from the database at `now` after `reading`, unless a key was revoked since.
+    pub fn remember(&self, key: ApiKey, reading: Reading, now: Instant) {
+        let Ok(mut keys) = self.0.lock() else { return };
+        if keys.revocations != reading.0 {
+            return;
         }
+        if keys.read.len() >= MAX_KEYS {
+            keys.read.retain(|_, (_, read_at)| now.saturating_duration_since(*read_at) < FRESH_FOR);
+            if keys.read.len() >= MAX_KEYS {
+                keys.read.clear();
+            }
+        }
+        keys.read.insert(key.id.to_string(), (key, now));
     }
 
     /// Drops `key_id` (it was revoked here), so that the next request reads it again.
     pub fn forget(&self, key_id: &str) {
         if let Ok(mut keys) = self.0.lock() {
-            keys.remove(key_id);
+            keys.read.remove(key_id);
+            keys.revocations += 1;
         }
     }
 }
@@ -70,7 +90,7 @@ mod tests {
         let (cache, start, key) = (KeyCache::default(), Instant::now(), key());
         let id = key.id.to_string();
         assert!(cache.get(&id, start).is_none());
-        cache.remember(key.clone(), start);
+        cache.remember(key.clone(), cache.reading(), start);
         assert_eq!(cache.get(&id, start + FRESH_FOR / 2), Some(key));
         assert!(cache.get(&id, start + FRESH_FOR).is_none(), "stale after FRESH_FOR");
     }
@@ -79,8 +99,18 @@ mod tests {
     fn a_forgotten_key_is_read_again_at_once() {
         let (cache, now, key) = (KeyCache::default(), Instant::now(), key());
         let id = key.id.to_string();
-        cache.remember(key, now);
+        cache.remember(key, cache.reading(), now);
         cache.forget(&id);
         assert!(cache.get(&id, now).is_none());
+    }
+
+    #[test]
+    fn a_key_read_before_a_revocation_is_not_kept() {
+        let (cache, now, key) = (KeyCache::default(), Instant::now(), key());
+        let id = key.id.to_string();
+        let reading = cache.reading(); // a request reads the key while it is still active…
+        cache.forget(&id); // …the key is revoked meanwhile…
+        cache.remember(key, reading, now); // …and the request's answer comes back
+        assert!(cache.get(&id, now).is_none(), "the revoked key must be read again");
     }
 }
