@@ -239,13 +239,8 @@ impl Dispatcher {
         if free == 0 && self.unwritten.is_none() {
             return Next::Sleep(IDLE_POLL); // every permit is out: the next finished attempt ends the sleep
         }
-        let turn = DispatchTurn {
-            outcomes: self.unwritten.as_ref().map_or_else(|| Arc::from([]), Batch::outcomes),
-            circuit: self.lane.config.circuit,
-            claim: self.lane.claim_request(free),
-        };
         let started = Instant::now();
-        match self.store.dispatch_turn(turn).await {
+        match self.store.dispatch_turn(self.turn_claiming(free)).await {
             Ok(taken) => {
                 // Started before the notices are handed on, which may wait for room.
                 let claimed = taken.claims.len();
@@ -261,6 +256,15 @@ impl Dispatcher {
                 Next::Sleep(until(taken.next_due_ms))
             }
             Err(err) => self.refused(&err),
+        }
+    }
+
+    /// A turn of the outcomes waiting (if any) and a claim of up to `limit` deliveries.
+    fn turn_claiming(&self, limit: u32) -> DispatchTurn {
+        DispatchTurn {
+            outcomes: self.unwritten.as_ref().map_or_else(|| Arc::from([]), Batch::outcomes),
+            circuit: self.lane.config.circuit,
+            claim: self.lane.claim_request(limit),
         }
     }
 
@@ -301,14 +305,11 @@ impl Dispatcher {
             if self.unwritten.is_none() {
                 self.unwritten = Batch::ready(arrived.take(), outcomes);
             }
-            let Some(batch) = &self.unwritten else { return };
-            let turn = DispatchTurn {
-                outcomes: batch.outcomes(),
-                circuit: self.lane.config.circuit,
-                claim: self.lane.claim_request(0),
-            };
+            if self.unwritten.is_none() {
+                return;
+            }
             let started = Instant::now();
-            match self.store.dispatch_turn(turn).await {
+            match self.store.dispatch_turn(self.turn_claiming(0)).await {
                 Ok(taken) => {
                     if let Some(batch) = self.unwritten.take() {
                         self.written(batch, taken.changes, started).await;

@@ -137,7 +137,8 @@ pub async fn publish(
     tenant: &TenantId,
     events: Vec<Event>,
 ) -> Result<Vec<Published>, StoreError> {
-    let lane = waker.lane().filter(|lane| lane.in_flight() < PUBLISHES_CLAIM_BELOW_IN_FLIGHT);
+    let lane =
+        waker.lane().filter(|lane| store.claims_in_publish() && lane.in_flight() < PUBLISHES_CLAIM_BELOW_IN_FLIGHT);
     let reserved = lane.as_ref().and_then(|lane| lane.reserve(events.len().saturating_mul(OWN_CLAIMS_PER_EVENT)));
     let (published, claimed) = match (lane, reserved) {
         (Some(lane), Some(reservation)) => {

@@ -29,14 +29,15 @@ type Written = (Arc<[Outcome]>, Vec<EndpointChange>);
 pub struct Teller(mpsc::Sender<Written>);
 
 impl Teller {
-    /// Starts the task; it stops once the teller is dropped and what it holds is told. After each batch it wakes
-    /// the dispatcher, since notices are deliveries too.
+    /// Starts the task; it stops once the teller is dropped and what it holds is told. After a batch that
+    /// published notices it wakes the dispatcher, since notices are deliveries too.
     pub fn start(store: Arc<dyn Store>, waker: Waker) -> (Teller, JoinHandle<()>) {
         let (tx, mut rx) = mpsc::channel::<Written>(64);
         let task = tokio::spawn(async move {
             while let Some((outcomes, changes)) = rx.recv().await {
-                tell(store.as_ref(), &outcomes, changes).await;
-                waker.wake();
+                if tell(store.as_ref(), &outcomes, changes).await {
+                    waker.wake();
+                }
             }
         });
         (Teller(tx), task)
@@ -58,8 +59,8 @@ fn makes_notice(outcome: &Outcome) -> bool {
         && operational::for_attempt(&outcome.event_type, outcome.attempt.attempt_no, outcome.next).is_some()
 }
 
-/// Publishes the notices of a written batch.
-async fn tell(store: &dyn Store, outcomes: &[Outcome], changes: Vec<EndpointChange>) {
+/// Publishes the notices of a written batch; whether it published any.
+async fn tell(store: &dyn Store, outcomes: &[Outcome], changes: Vec<EndpointChange>) -> bool {
     let mut by_tenant: BTreeMap<&TenantId, (Vec<&Outcome>, Vec<&EndpointChange>)> = BTreeMap::new();
     for outcome in outcomes.iter().filter(|o| makes_notice(o)) {
         by_tenant.entry(&outcome.tenant).or_default().0.push(outcome);
@@ -67,11 +68,14 @@ async fn tell(store: &dyn Store, outcomes: &[Outcome], changes: Vec<EndpointChan
     for change in &changes {
         by_tenant.entry(&change.tenant).or_default().1.push(change);
     }
+    let mut published = false;
     for (tenant, (outcomes, changes)) in by_tenant {
-        if let Err(err) = tell_tenant(store, tenant, &outcomes, &changes).await {
-            tracing::warn!(%tenant, error = %err, "cannot publish operational events");
+        match tell_tenant(store, tenant, &outcomes, &changes).await {
+            Ok(told) => published |= told,
+            Err(err) => tracing::warn!(%tenant, error = %err, "cannot publish operational events"),
         }
     }
+    published
 }
 
 async fn tell_tenant(
@@ -79,7 +83,7 @@ async fn tell_tenant(
     tenant: &TenantId,
     outcomes: &[&Outcome],
     changes: &[&EndpointChange],
-) -> Result<(), kurir_store::StoreError> {
+) -> Result<bool, kurir_store::StoreError> {
     let endpoints = store.list_endpoints(tenant).await?;
     let reference = |id: &str| {
         endpoints.iter().find(|e| e.id.as_str() == id).map(|e| EndpointRef { id: id.to_owned(), url: e.url.clone() })
@@ -118,11 +122,12 @@ async fn tell_tenant(
     }
     let events: Vec<Event> =
         notices.iter().map(|notice| event(tenant, notice)).filter(|event| anyone_receives(&endpoints, event)).collect();
-    if !events.is_empty() {
-        tracing::info!(%tenant, count = events.len(), "publishing operational events");
-        store.publish(tenant, events).await?;
+    if events.is_empty() {
+        return Ok(false);
     }
-    Ok(())
+    tracing::info!(%tenant, count = events.len(), "publishing operational events");
+    store.publish(tenant, events).await?;
+    Ok(true)
 }
 
 fn event(tenant: &TenantId, notice: &Notice) -> Event {

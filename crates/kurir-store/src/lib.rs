@@ -470,6 +470,11 @@ pub trait Store: Send + Sync + 'static {
     async fn publish(&self, tenant: &TenantId, events: Vec<Event>) -> Result<Vec<Published>>;
     /// Stores an event with one delivery to `endpoint` alone, whatever its filters say ("Test Webhook").
     async fn publish_to(&self, tenant: &TenantId, event: Event, endpoint: &EndpointId) -> Result<DeliveryId>;
+    /// Whether [`Store::publish_and_claim`] claims anything on this backend, so that a caller need not reserve
+    /// room for claims that never come.
+    fn claims_in_publish(&self) -> bool {
+        false
+    }
     /// [`Store::publish`], and in the same transaction a claim ([`Store::claim_due`], with every rule of it)
     /// limited to the endpoints the events were routed to, so that the publishing node sends them at once with no
     /// claim of its own. A backend may claim nothing (the default); whatever is not claimed here is due, and the
@@ -481,6 +486,7 @@ pub trait Store: Send + Sync + 'static {
         claim: ClaimRequest,
     ) -> Result<(Vec<Published>, Vec<Claim>)> {
         let _ = claim;
+        debug_assert!(!self.claims_in_publish(), "a backend that claims in publishes implements it");
         Ok((self.publish(tenant, events).await?, Vec::new()))
     }
 

@@ -351,6 +351,10 @@ impl Store for SealedStore {
         self.backend.publish(tenant, events).await
     }
 
+    fn claims_in_publish(&self) -> bool {
+        self.backend.claims_in_publish()
+    }
+
     async fn publish_and_claim(
         &self,
         tenant: &TenantId,

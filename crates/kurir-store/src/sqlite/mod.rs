@@ -407,6 +407,10 @@ impl Store for SqliteStore {
         self.write(move |c| events::publish(c, &tenant, &events)).await
     }
 
+    fn claims_in_publish(&self) -> bool {
+        true
+    }
+
     async fn publish_and_claim(
         &self,
         tenant: &TenantId,
