@@ -16,7 +16,8 @@ mod store_copy;
 
 use std::process::ExitCode;
 
-/// jemalloc instead of glibc's malloc: see BENCHMARKS.md (session 6) for the measurement.
+/// jemalloc instead of glibc's malloc, with `--features jemalloc`: see BENCHMARKS.md (session 6).
+#[cfg(feature = "jemalloc")]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
