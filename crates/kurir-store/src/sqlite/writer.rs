@@ -147,24 +147,9 @@ fn in_savepoint<R>(
 
 fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>, metrics: Option<Arc<Metrics>>) {
     let mut batch = Vec::with_capacity(MAX_JOBS_PER_COMMIT);
-    // Starts safe whatever the connection was opened with; a failure leaves `Relaxed` recorded, so the first
-    // synced batch tries again and is failed if it cannot.
-    let mut syncing = match set_synchronous(&conn, Durability::Synced) {
-        Ok(()) => Durability::Synced,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot set synchronous=FULL on the write connection");
-            Durability::Relaxed
-        }
-    };
-    // Starts with files whatever the build's default, so that a first bulk batch cannot journal into memory; a
-    // failure leaves `Bounded` recorded, so the first bulk batch tries again and is failed if it cannot.
-    let mut journaling = match set_temp_store(&conn, Size::Bulk) {
-        Ok(()) => Size::Bulk,
-        Err(err) => {
-            tracing::error!(error = %err, "cannot set where sub-journals are kept");
-            Size::Bounded
-        }
-    };
+    let mut syncing =
+        BatchSetting::start(&conn, "synchronous", Durability::Synced, Durability::Relaxed, set_synchronous);
+    let mut journaling = BatchSetting::start(&conn, "temp_store", Size::Bulk, Size::Bounded, set_temp_store);
     while let Some(first) = jobs.blocking_recv() {
         batch.push(first);
         while batch.len() < MAX_JOBS_PER_COMMIT {
@@ -174,31 +159,11 @@ fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>, metrics: Option<Arc<Metr
             }
         }
         let (jobs_in_batch, started) = (batch.len(), std::time::Instant::now());
-        let durability = batch_durability(&batch);
-        if durability != syncing {
-            match set_synchronous(&conn, durability) {
-                Ok(()) => syncing = durability,
-                // Left as it was: FULL stays safe; NORMAL would make this commit relaxed, so fail it instead.
-                Err(err) if durability == Durability::Synced => {
-                    tracing::error!(error = %err, "cannot turn fsync back on; failing the batch");
-                    fail_batch(&mut batch, &err);
-                    continue;
-                }
-                Err(err) => tracing::warn!(error = %err, "cannot relax fsync; committing with it"),
-            }
-        }
-        let pages = batch_size(&batch);
-        if pages != journaling {
-            // Left as it was, a bulk job would keep its copies in memory: fail the batch instead.
-            match set_temp_store(&conn, pages) {
-                Ok(()) => journaling = pages,
-                Err(err) if pages == Size::Bulk => {
-                    tracing::error!(error = %err, "cannot keep sub-journals in files; failing the batch");
-                    fail_batch(&mut batch, &err);
-                    continue;
-                }
-                Err(err) => tracing::warn!(error = %err, "cannot keep sub-journals in memory; using files"),
-            }
+        let settled =
+            syncing.settle(&conn, batch_durability(&batch)).and_then(|()| journaling.settle(&conn, batch_size(&batch)));
+        if let Err(err) = settled {
+            fail_batch(&mut batch, &err);
+            continue;
         }
         commit_batch(&conn, &mut batch);
         if let Some(metrics) = &metrics {
@@ -206,6 +171,58 @@ fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>, metrics: Option<Arc<Metr
         }
     }
     tracing::debug!("sqlite writer stopped: every handle was dropped");
+}
+
+/// A connection setting the writer chooses per batch (`synchronous`, `temp_store`), with one value that is safe
+/// for every batch: FULL (fsync) and FILE (sub-journals on disk). Moving to the safe value must work or the batch
+/// fails; moving away from it may fail, and the batch then runs under the safe value.
+struct BatchSetting<T> {
+    name: &'static str,
+    current: T,
+    safe: T,
+    apply: fn(&Connection, T) -> Result<(), StoreError>,
+}
+
+impl<T: Copy + PartialEq> BatchSetting<T> {
+    /// Sets the safe value whatever the connection was opened with. A failure records `other`, so the first
+    /// batch that needs the safe value tries again and is failed if it cannot have it.
+    fn start(
+        conn: &Connection,
+        name: &'static str,
+        safe: T,
+        other: T,
+        apply: fn(&Connection, T) -> Result<(), StoreError>,
+    ) -> Self {
+        let current = match apply(conn, safe) {
+            Ok(()) => safe,
+            Err(err) => {
+                tracing::error!(error = %err, setting = name, "cannot set the safe value on the write connection");
+                other
+            }
+        };
+        BatchSetting { name, current, safe, apply }
+    }
+
+    /// Puts `wanted` in force for the next batch; an error means the batch cannot run safely.
+    fn settle(&mut self, conn: &Connection, wanted: T) -> Result<(), StoreError> {
+        if wanted == self.current {
+            return Ok(());
+        }
+        match (self.apply)(conn, wanted) {
+            Ok(()) => {
+                self.current = wanted;
+                Ok(())
+            }
+            Err(err) if wanted == self.safe => {
+                tracing::error!(error = %err, setting = self.name, "cannot set the safe value; failing the batch");
+                Err(err)
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, setting = self.name, "cannot leave the safe value; committing with it");
+                Ok(())
+            }
+        }
+    }
 }
 
 /// Sets whether commits fsync the WAL (`FULL`) or leave it to the next synced commit or checkpoint (`NORMAL`).
@@ -266,6 +283,34 @@ mod tests {
 
     fn job(durability: Durability) -> Job {
         Job { durability, size: Size::Bounded, work: Box::new(|_| Box::new(|_| ())) }
+    }
+
+    /// Applies `true` (the safe value here) and refuses `false`.
+    fn only_safe(_: &Connection, value: bool) -> Result<(), StoreError> {
+        if value {
+            Ok(())
+        } else {
+            Err(StoreError::Closed)
+        }
+    }
+
+    /// Refuses everything.
+    fn nothing(_: &Connection, _: bool) -> Result<(), StoreError> {
+        Err(StoreError::Closed)
+    }
+
+    #[test]
+    fn a_setting_that_cannot_leave_its_safe_value_keeps_it_and_one_that_cannot_reach_it_fails_the_batch() {
+        let conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        let mut setting = BatchSetting::start(&conn, "test", true, false, only_safe);
+        assert!(setting.current);
+        assert!(setting.settle(&conn, false).is_ok(), "leaving the safe value may fail: the batch runs safely");
+        assert!(setting.current, "and the safe value stays recorded");
+
+        let mut broken = BatchSetting::start(&conn, "test", true, false, nothing);
+        assert!(!broken.current, "a failed start records the other value");
+        assert!(broken.settle(&conn, true).is_err(), "a batch that needs the safe value fails without it");
+        assert!(broken.settle(&conn, false).is_ok());
     }
 
     #[test]
