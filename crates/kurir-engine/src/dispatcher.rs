@@ -229,11 +229,7 @@ impl Dispatcher {
     /// and claims as many due deliveries as it could reserve permits for, in one store call; starts an attempt
     /// for each claim.
     async fn turn(&mut self, arrived: Option<Finished>, outcomes: &mut mpsc::Receiver<Finished>) -> Next {
-        match (&mut self.unwritten, arrived) {
-            (None, arrived) => self.unwritten = Batch::ready(arrived, outcomes),
-            (Some(batch), Some(arrived)) => batch.push(arrived),
-            (Some(_), None) => {}
-        }
+        self.gather(arrived, outcomes);
         let reserved = self.lane.reserve(self.lane.config.claim_batch as usize);
         let free = reserved.as_ref().map_or(0, Reservation::count);
         if free == 0 && self.unwritten.is_none() {
@@ -300,14 +296,8 @@ impl Dispatcher {
     /// At shutdown, after the drain: writes every outcome still waiting, claiming nothing, until each batch is
     /// written or given up.
     async fn write_the_rest(&mut self, arrived: Option<Finished>, outcomes: &mut mpsc::Receiver<Finished>) {
-        let mut arrived = arrived;
-        loop {
-            if self.unwritten.is_none() {
-                self.unwritten = Batch::ready(arrived.take(), outcomes);
-            }
-            if self.unwritten.is_none() {
-                return;
-            }
+        self.gather(arrived, outcomes);
+        while self.unwritten.is_some() {
             let started = Instant::now();
             match self.store.dispatch_turn(self.turn_claiming(0)).await {
                 Ok(taken) => {
@@ -321,6 +311,17 @@ impl Dispatcher {
                     }
                 }
             }
+            self.gather(None, outcomes);
+        }
+    }
+
+    /// Adds `arrived` (an outcome the loop already took off the channel) to the outcomes waiting; when none wait,
+    /// takes what the channel holds now as the next batch.
+    fn gather(&mut self, arrived: Option<Finished>, outcomes: &mut mpsc::Receiver<Finished>) {
+        match (&mut self.unwritten, arrived) {
+            (None, arrived) => self.unwritten = Batch::ready(arrived, outcomes),
+            (Some(batch), Some(arrived)) => batch.push(arrived),
+            (Some(_), None) => {}
         }
     }
 }
