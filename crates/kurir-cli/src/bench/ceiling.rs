@@ -18,6 +18,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use super::report::per_sec;
 use super::{http_client, payload};
 use crate::cli::BenchArgs;
 
@@ -82,7 +83,7 @@ async fn post_many(url: &str, count: u64, concurrency: usize, events: u64, size:
     while let Some(joined) = senders.join_next().await {
         joined.context("a ceiling sender panicked")?.context("the ceiling receiver")?;
     }
-    Ok(count as f64 / started.elapsed().as_secs_f64().max(1e-9))
+    Ok(per_sec(count, started.elapsed()))
 }
 
 fn fsync_ms(dir: &Path) -> anyhow::Result<f64> {
@@ -125,10 +126,10 @@ fn durable_rows_per_sec(dir: &Path, size: usize) -> anyhow::Result<f64> {
         }
         tx.commit()?;
     }
-    let per_sec = rows as f64 / started.elapsed().as_secs_f64().max(1e-9);
+    let rate = per_sec(rows, started.elapsed());
     drop(conn);
     remove_ceiling_db(dir);
-    Ok(per_sec)
+    Ok(rate)
 }
 
 fn remove_ceiling_db(dir: &Path) {

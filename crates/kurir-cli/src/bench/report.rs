@@ -43,6 +43,11 @@ impl Percentiles {
     }
 }
 
+/// `n` things in `elapsed`, a second (a zero duration counts as a nanosecond).
+pub fn per_sec(n: u64, elapsed: std::time::Duration) -> f64 {
+    n as f64 / elapsed.as_secs_f64().max(1e-9)
+}
+
 /// Deliveries a second in the steady middle of a run: between the arrival of the 10th and the 90th percent of
 /// the deliveries, leaving out the ramp at the start and the tail at the end. `None` with too few arrivals.
 pub fn steady_rate(arrivals: &[Arrival]) -> Option<f64> {

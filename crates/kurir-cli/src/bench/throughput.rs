@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::ceiling::Ceiling;
 use super::receiver::{self, Arrivals};
-use super::report::{steady_rate, Percentiles, ServerFigures};
+use super::report::{per_sec, steady_rate, Percentiles, ServerFigures};
 use super::server::Servers;
 use super::{call, free_loopback_address, http_client, payload, remove_endpoints, setup};
 use crate::cli::BenchArgs;
@@ -195,10 +195,6 @@ struct Report {
     missing: u64,
     server: Option<ServerFigures>,
     ceiling: Option<Ceiling>,
-}
-
-fn per_sec(n: u64, d: Duration) -> f64 {
-    n as f64 / d.as_secs_f64().max(1e-9)
 }
 
 impl Report {
