@@ -285,6 +285,14 @@ ALTER TABLE endpoint_health ADD COLUMN rate_tat BIGINT NOT NULL DEFAULT 0,
                             ADD COLUMN rate_until BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX endpoint_health_rate ON endpoint_health(rate_until) WHERE rate_until > 0;
 "#,
+    // 13: a claim counts an endpoint's leased rows in an index of exactly those (issue 16). Once PostgreSQL
+    // planned the count generically (after five uses of the statement), it walked `delivery_queue_owner`, every
+    // node's leases, filtering by endpoint. The new index also serves what the old one did: releasing a node's
+    // leases reads only leased rows.
+    r#"
+DROP INDEX delivery_queue_owner;
+CREATE INDEX delivery_queue_leased ON delivery_queue(endpoint_id, next_attempt_at) WHERE leased;
+"#,
 ];
 
 /// Brings the database up to the current schema, holding the migration lock meanwhile.
