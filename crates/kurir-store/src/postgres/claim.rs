@@ -81,10 +81,17 @@ struct Locked {
 }
 
 pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result<Vec<Claim>> {
-    let now = request.now_ms;
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
     tx.batch_execute(DISPATCH_SETTINGS).await.map_err(pg_error)?;
+    let claims = claim(&tx, request).await?;
+    tx.commit().await.map_err(pg_error)?;
+    Ok(claims)
+}
+
+/// Claims in `tx`; the endpoints' locks are held until it ends.
+pub(crate) async fn claim(tx: &Transaction<'_>, request: &ClaimRequest) -> Result<Vec<Claim>> {
+    let now = request.now_ms;
     let mut ready: Vec<String> = tx
         .query_cached(READY_SQL, &[&now])
         .await
@@ -95,7 +102,7 @@ pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result
     ready.shuffle(&mut rand::rng());
     let mut locked = Vec::new();
     for id in ready {
-        if let Some(endpoint) = lock_endpoint(&tx, id, request).await? {
+        if let Some(endpoint) = lock_endpoint(tx, id, request).await? {
             locked.push(endpoint);
         }
     }
@@ -110,7 +117,7 @@ pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result
                 continue;
             }
             let endpoint = &mut locked[index];
-            let got = lease_endpoint(&tx, &endpoint.id, share, request, &mut endpoints, &mut claims).await?;
+            let got = lease_endpoint(tx, &endpoint.id, share, request, &mut endpoints, &mut claims).await?;
             endpoint.taken += got;
             progressed |= got == share;
         }
@@ -121,7 +128,7 @@ pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result
     for endpoint in &locked {
         let circuit = endpoint.gate.after(endpoint.taken);
         if endpoint.taken > 0 && circuit != endpoint.stored {
-            write_circuit(&tx, &endpoint.id, &circuit, now).await?;
+            write_circuit(tx, &endpoint.id, &circuit, now).await?;
         }
         if let (Some(rate), true) = (endpoint.rate, endpoint.taken > 0) {
             let (tat, until) = rate.after(endpoint.taken, now);
@@ -133,7 +140,6 @@ pub(crate) async fn claim_due(store: &PgStore, request: &ClaimRequest) -> Result
             .map_err(pg_error)?;
         }
     }
-    tx.commit().await.map_err(pg_error)?;
     Ok(claims)
 }
 

@@ -21,6 +21,7 @@ pub(crate) mod queue;
 mod retention;
 mod rows;
 mod schema;
+mod turn;
 mod wakeups;
 
 use std::sync::Arc;
@@ -483,6 +484,9 @@ mod store_impl {
         }
         async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>> {
             queue::next_due_after(self, now_ms).await
+        }
+        async fn dispatch_turn(&self, turn: crate::DispatchTurn) -> Result<crate::TurnTaken> {
+            super::turn::dispatch_turn(self, turn).await
         }
         async fn queue_summary(&self, now_ms: i64) -> Result<crate::QueueSummary> {
             queue::summary(self, now_ms).await

@@ -22,11 +22,25 @@ pub(crate) async fn record_outcomes(
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
     tx.batch_execute(DISPATCH_SETTINGS).await.map_err(pg_error)?;
+    let changes = write(&tx, outcomes, policy).await?;
+    add_stats(&tx, outcomes).await?;
+    tx.commit().await.map_err(pg_error)?;
+    Ok(changes)
+}
+
+/// Writes outcomes in `tx`, all but their statistics ([`add_stats`], which a transaction runs last: every batch
+/// of a busy endpoint adds to the same statistics row, so its lock is best held only until the commit that
+/// follows). Returns what they did to endpoints.
+pub(crate) async fn write(
+    tx: &Transaction<'_>,
+    outcomes: &[Outcome],
+    policy: &CircuitPolicy,
+) -> Result<Vec<EndpointChange>> {
     let mut log_modes: HashMap<String, AttemptLog> = HashMap::new();
     for outcome in outcomes {
         let tenant = outcome.tenant.as_str();
         if !log_modes.contains_key(tenant) {
-            let mode = get_tenant(&tx, &outcome.tenant).await.map(|t| t.attempt_log).unwrap_or_default();
+            let mode = get_tenant(tx, &outcome.tenant).await.map(|t| t.attempt_log).unwrap_or_default();
             log_modes.insert(tenant.to_owned(), mode);
         }
     }
@@ -35,14 +49,14 @@ pub(crate) async fn record_outcomes(
         .filter(|o| log_modes.get(o.tenant.as_str()).copied().unwrap_or_default().keeps(o.next == NextStep::Succeeded))
         .map(|o| &o.attempt)
         .collect();
-    insert_attempts(&tx, &kept).await?;
-    update_delivery_states(&tx, outcomes).await?;
+    insert_attempts(tx, &kept).await?;
+    update_delivery_states(tx, outcomes).await?;
     let mut changes = Vec::new();
-    for (outcome, change) in feed_circuits(&tx, outcomes, policy).await? {
+    for (outcome, change) in feed_circuits(tx, outcomes, policy).await? {
         let at_ms = finished_at(outcome);
         let change = match change {
             CircuitChange::Disable { reason } => {
-                disable(&tx, outcome, &reason, at_ms).await?.then_some(CircuitChange::Disable { reason })
+                disable(tx, outcome, &reason, at_ms).await?.then_some(CircuitChange::Disable { reason })
             }
             recovered => Some(recovered),
         };
@@ -51,17 +65,13 @@ pub(crate) async fn record_outcomes(
     }
     for outcome in outcomes {
         if let Some(reason) = &outcome.disable_endpoint {
-            if disable(&tx, outcome, reason, finished_at(outcome)).await? {
+            if disable(tx, outcome, reason, finished_at(outcome)).await? {
                 let change = CircuitChange::Disable { reason: reason.clone() };
                 let (tenant, endpoint) = (outcome.tenant.clone(), outcome.endpoint_id.clone());
                 changes.push(EndpointChange { tenant, endpoint, change, at_ms: finished_at(outcome) });
             }
         }
     }
-    // Last: every batch of a busy endpoint adds to the same statistics row, so its lock is held only until the
-    // commit that follows.
-    add_stats(&tx, outcomes).await?;
-    tx.commit().await.map_err(pg_error)?;
     Ok(changes)
 }
 
@@ -79,7 +89,7 @@ async fn disable(tx: &Transaction<'_>, outcome: &Outcome, reason: &str, at_ms: i
 }
 
 /// Adds a batch's attempts to the statistics, in one statement whose rows come in (endpoint, minute) order.
-async fn add_stats(tx: &Transaction<'_>, outcomes: &[Outcome]) -> Result<()> {
+pub(crate) async fn add_stats(tx: &Transaction<'_>, outcomes: &[Outcome]) -> Result<()> {
     let tallies = crate::stats::tally(outcomes);
     if tallies.is_empty() {
         return Ok(());

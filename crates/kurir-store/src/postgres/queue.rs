@@ -81,7 +81,11 @@ pub(crate) async fn end_orphans(client: &impl GenericClient, endpoint: &str, now
 }
 
 pub(crate) async fn next_due_after(store: &PgStore, now_ms: i64) -> Result<Option<i64>> {
-    let client = store.client().await?;
+    next_due(&store.client().await?, now_ms).await
+}
+
+/// The earliest time after `now_ms` at which a queued delivery falls due, a lease ends or a hold lifts.
+pub(crate) async fn next_due(client: &impl GenericClient, now_ms: i64) -> Result<Option<i64>> {
     let row = client
         .query_one_cached(
             "SELECT LEAST((SELECT MIN(next_attempt_at) FROM delivery_queue WHERE next_attempt_at > $1),
