@@ -82,6 +82,9 @@ impl Default for EngineConfig {
 /// The longest the dispatcher sleeps without looking at the store: a safety net, not the hot path.
 const IDLE_POLL: Duration = Duration::from_secs(1);
 
+/// The longest a turn woken by a finished attempt waits for the attempts still running ([`Dispatcher::linger`]).
+const LINGER_CAP: Duration = Duration::from_millis(5);
+
 /// Runs the engine until `shutdown` is cancelled, then lets in-flight attempts finish within the grace period.
 pub async fn run(
     store: Arc<dyn Store>,
@@ -132,7 +135,8 @@ pub async fn run(
         config,
     });
     let open = OpenLane::open(&waker, &lane);
-    let mut dispatcher = Dispatcher { store, lane: Arc::clone(&lane), teller, unwritten: None };
+    let mut dispatcher =
+        Dispatcher { store, lane: Arc::clone(&lane), teller, unwritten: None, last_turn: Duration::ZERO };
 
     let mut arrived = None;
     while !shutdown.is_cancelled() {
@@ -222,6 +226,8 @@ struct Dispatcher {
     teller: Teller,
     /// The outcomes of the turn under way, or those the store refused, kept for the next turn.
     unwritten: Option<Batch>,
+    /// How long the last turn's store call took.
+    last_turn: Duration,
 }
 
 impl Dispatcher {
@@ -229,7 +235,13 @@ impl Dispatcher {
     /// and claims as many due deliveries as it could reserve permits for, in one store call; starts an attempt
     /// for each claim.
     async fn turn(&mut self, arrived: Option<Finished>, outcomes: &mut mpsc::Receiver<Finished>) -> Next {
-        self.gather(arrived, outcomes);
+        match arrived {
+            Some(first) if self.unwritten.is_none() => {
+                let taken = self.linger(first, outcomes).await;
+                self.unwritten = Batch::ready(taken, outcomes);
+            }
+            arrived => self.gather(arrived, outcomes),
+        }
         let reserved = self.lane.reserve(self.lane.config.claim_batch as usize);
         let free = reserved.as_ref().map_or(0, Reservation::count);
         if free == 0 && self.unwritten.is_none() {
@@ -238,6 +250,7 @@ impl Dispatcher {
         let started = Instant::now();
         match self.store.dispatch_turn(self.turn_claiming(free)).await {
             Ok(taken) => {
+                self.last_turn = started.elapsed();
                 // Started before the notices are handed on, which may wait for room.
                 let claimed = taken.claims.len();
                 if let Some(reservation) = reserved {
@@ -253,6 +266,24 @@ impl Dispatcher {
             }
             Err(err) => self.refused(&err),
         }
+    }
+
+    /// A turn woken by a finished attempt (`first`) waits while others are still running, up to half as long
+    /// as the last turn took (at most [`LINGER_CAP`]), taking their outcomes as they come, so that one turn
+    /// writes them all. When turns are long (a database over the network), an outcome that just missed a turn
+    /// would otherwise keep its lease, and its endpoint's in-flight room, through the whole next turn. At light
+    /// load nothing else is running and the turn starts at once; when turns are short, so is the wait.
+    async fn linger(&self, first: Finished, outcomes: &mut mpsc::Receiver<Finished>) -> Vec<Finished> {
+        let mut taken = vec![first];
+        let deadline = tokio::time::Instant::now() + (self.last_turn / 2).min(LINGER_CAP);
+        // Permits taken are the attempts running, the outcomes in the channel, and those taken here.
+        while self.lane.in_flight() > outcomes.len() + taken.len() && taken.len() < crate::outcomes::MAX_BATCH {
+            match tokio::time::timeout_at(deadline, outcomes.recv()).await {
+                Ok(Some(finished)) => taken.push(finished),
+                _ => break,
+            }
+        }
+        taken
     }
 
     /// A turn of the outcomes waiting (if any) and a claim of up to `limit` deliveries.

@@ -42,9 +42,12 @@ pub enum Refused {
 }
 
 impl Batch {
-    /// `first` (an outcome already taken off the channel) and what the channel holds now, up to [`MAX_BATCH`],
+    /// `first` (outcomes already taken off the channel) and what the channel holds now, up to [`MAX_BATCH`],
     /// without waiting; `None` when there is nothing. Taking an outcome gives its attempt's permit back.
-    pub(crate) fn ready(first: Option<Finished>, outcomes: &mut mpsc::Receiver<Finished>) -> Option<Batch> {
+    pub(crate) fn ready(
+        first: impl IntoIterator<Item = Finished>,
+        outcomes: &mut mpsc::Receiver<Finished>,
+    ) -> Option<Batch> {
         let mut taken: Vec<Outcome> = first.into_iter().map(|f| f.outcome).collect();
         while taken.len() < MAX_BATCH {
             match outcomes.try_recv() {
