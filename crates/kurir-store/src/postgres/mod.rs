@@ -22,6 +22,7 @@ mod retention;
 mod rows;
 mod schema;
 mod turn;
+mod vacuum;
 mod wakeups;
 
 use std::sync::Arc;
@@ -54,6 +55,8 @@ pub struct PgStore {
     node_session: tokio::sync::Mutex<Option<tokio_postgres::Client>>,
     /// Where the database is, for messages (never the password).
     target: String,
+    /// Vacuums `delivery_queue` when this node's turns changed enough of it.
+    queue_vacuum: vacuum::QueueVacuum,
 }
 
 impl Drop for PgStore {
@@ -117,6 +120,7 @@ impl PgStore {
             listener: std::sync::Mutex::new(None),
             node_session: tokio::sync::Mutex::new(None),
             target,
+            queue_vacuum: vacuum::QueueVacuum::default(),
         };
         let mut client = store.client().await.map_err(|err| store.at_start(err))?;
         schema::migrate(&mut client).await.map_err(|err| store.at_start(err))?;

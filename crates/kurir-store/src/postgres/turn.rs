@@ -29,6 +29,7 @@ pub(crate) async fn dispatch_turn(store: &PgStore, turn: DispatchTurn) -> Result
         })
     };
     tx.commit().await.map_err(pg_error)?;
+    store.queue_vacuum.changed((outcomes.len() + claims.len()) as u64, &store.pool);
     Ok(TurnTaken { changes, claims, next_due_ms })
 }
 
