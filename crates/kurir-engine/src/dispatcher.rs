@@ -135,8 +135,9 @@ pub async fn run(
         config,
     });
     let open = OpenLane::open(&waker, &lane);
+    let lingers = store.turns_are_costly();
     let mut dispatcher =
-        Dispatcher { store, lane: Arc::clone(&lane), teller, unwritten: None, last_turn: Duration::ZERO };
+        Dispatcher { store, lane: Arc::clone(&lane), teller, unwritten: None, lingers, last_turn: Duration::ZERO };
 
     let mut arrived = None;
     while !shutdown.is_cancelled() {
@@ -226,6 +227,8 @@ struct Dispatcher {
     teller: Teller,
     /// The outcomes of the turn under way, or those the store refused, kept for the next turn.
     unwritten: Option<Batch>,
+    /// Whether a turn woken by a finished attempt waits for the others running ([`Dispatcher::linger`]).
+    lingers: bool,
     /// How long the last turn's store call took.
     last_turn: Duration,
 }
@@ -236,7 +239,7 @@ impl Dispatcher {
     /// for each claim.
     async fn turn(&mut self, arrived: Option<Finished>, outcomes: &mut mpsc::Receiver<Finished>) -> Next {
         match arrived {
-            Some(first) if self.unwritten.is_none() => {
+            Some(first) if self.lingers && self.unwritten.is_none() => {
                 let taken = self.linger(first, outcomes).await;
                 self.unwritten = Batch::ready(taken, outcomes);
             }
@@ -272,7 +275,8 @@ impl Dispatcher {
     /// as the last turn took (at most [`LINGER_CAP`]), taking their outcomes as they come, so that one turn
     /// writes them all. When turns are long (a database over the network), an outcome that just missed a turn
     /// would otherwise keep its lease, and its endpoint's in-flight room, through the whole next turn. At light
-    /// load nothing else is running and the turn starts at once; when turns are short, so is the wait.
+    /// load nothing else is running and the turn starts at once; when turns are short, so is the wait. Only
+    /// where the store says its turns are costly ([`Store::turns_are_costly`]).
     async fn linger(&self, first: Finished, outcomes: &mut mpsc::Receiver<Finished>) -> Vec<Finished> {
         let mut taken = vec![first];
         let deadline = tokio::time::Instant::now() + (self.last_turn / 2).min(LINGER_CAP);

@@ -354,6 +354,9 @@ impl Store for SealedStore {
     fn claims_in_publish(&self) -> bool {
         self.backend.claims_in_publish()
     }
+    fn turns_are_costly(&self) -> bool {
+        self.backend.turns_are_costly()
+    }
 
     async fn publish_and_claim(
         &self,

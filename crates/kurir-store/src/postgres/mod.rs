@@ -489,6 +489,9 @@ mod store_impl {
         async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>> {
             queue::next_due_after(self, now_ms).await
         }
+        fn turns_are_costly(&self) -> bool {
+            true
+        }
         async fn dispatch_turn(&self, turn: crate::DispatchTurn) -> Result<crate::TurnTaken> {
             super::turn::dispatch_turn(self, turn).await
         }
