@@ -1,6 +1,6 @@
-//! A dispatcher's turn on PostgreSQL ([`crate::Store::dispatch_turn`]): the finished attempts' outcomes, a claim
-//! and the next due time in one transaction on one connection, where three transactions took twice the round
-//! trips. The time a delivery stays leased after its attempt ended is mostly the turn that writes its outcome,
+//! A dispatcher's turn on PostgreSQL ([`crate::Store::dispatch_turn`]): the finished attempts' outcomes and a
+//! claim in one transaction, then the next due time, on one connection, where three transactions took twice the
+//! round trips. The time a delivery stays leased after its attempt ended is mostly the turn that writes its outcome,
 //! and an endpoint's in-flight limit counts those leases: shorter turns are more deliveries a second.
 //!
 //! The order is the one that never waits in a cycle with another node's turn: outcomes (which may wait for an
@@ -20,16 +20,18 @@ pub(crate) async fn dispatch_turn(store: &PgStore, turn: DispatchTurn) -> Result
     if !outcomes.is_empty() {
         outcomes::add_stats(&tx, &outcomes).await?;
     }
+    tx.commit().await.map_err(pg_error)?;
+    store.queue_vacuum.changed((outcomes.len() + claims.len()) as u64, &store.pool);
+    // After the commit, outside the transaction: a statement that failed inside it would abort the transaction,
+    // and PostgreSQL would then answer the `COMMIT` with a rollback that the driver does not report as an error.
     let next_due_ms = if request.is_filled_by(claims.len()) {
         None
     } else {
-        queue::next_due(&tx, request.now_ms).await.unwrap_or_else(|err| {
+        queue::next_due(&client, request.now_ms).await.unwrap_or_else(|err| {
             tracing::error!(error = %err, "cannot read the next due time");
             None
         })
     };
-    tx.commit().await.map_err(pg_error)?;
-    store.queue_vacuum.changed((outcomes.len() + claims.len()) as u64, &store.pool);
     Ok(TurnTaken { changes, claims, next_due_ms })
 }
 
