@@ -320,18 +320,28 @@ mod tests {
         assert_eq!(batch_size(&[job(Durability::Relaxed), bulk]), Size::Bulk);
     }
 
+    /// A writer on a fresh database file set up with `pragmas`; the directory lives as long as the first value.
+    fn writer_on_a_file(pragmas: &str) -> (tempfile::TempDir, WriterHandle) {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let conn = Connection::open(dir.path().join("w.db")).unwrap_or_else(|e| panic!("{e}"));
+        conn.execute_batch(pragmas).unwrap_or_else(|e| panic!("{e}"));
+        (dir, WriterHandle::spawn(conn, None).unwrap_or_else(|e| panic!("{e}")))
+    }
+
+    /// The value of `pragma` (a number) in the transaction of a job of this durability and size.
+    async fn pragma_seen_by(writer: &WriterHandle, pragma: &'static str, durability: Durability, size: Size) -> i64 {
+        let read = move |c: &Connection| Ok(c.query_row(&format!("PRAGMA {pragma}"), [], |row| row.get::<_, i64>(0))?);
+        writer.write_sized(durability, size, read).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// The `temp_store` a job's own transaction runs under: 2 is MEMORY, 1 FILE.
     async fn temp_store_seen_by(writer: &WriterHandle, size: Size) -> i64 {
-        let read = |c: &Connection| Ok(c.query_row("PRAGMA temp_store", [], |row| row.get::<_, i64>(0))?);
-        writer.write_sized(Durability::Relaxed, size, read).await.unwrap_or_else(|e| panic!("{e}"))
+        pragma_seen_by(writer, "temp_store", Durability::Relaxed, size).await
     }
 
     #[tokio::test]
     async fn bulk_jobs_journal_to_files_and_the_others_in_memory() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let conn = Connection::open(dir.path().join("w.db")).unwrap_or_else(|e| panic!("{e}"));
-        conn.execute_batch("PRAGMA journal_mode = WAL;").unwrap_or_else(|e| panic!("{e}"));
-        let writer = WriterHandle::spawn(conn, None).unwrap_or_else(|e| panic!("{e}"));
+        let (_dir, writer) = writer_on_a_file("PRAGMA journal_mode = WAL;");
         assert_eq!(temp_store_seen_by(&writer, Size::Bounded).await, 2);
         assert_eq!(temp_store_seen_by(&writer, Size::Bulk).await, 1);
         assert_eq!(temp_store_seen_by(&writer, Size::Bounded).await, 2);
@@ -347,16 +357,12 @@ mod tests {
 
     /// The `synchronous` level a job's own transaction runs under: 2 is FULL (fsync at commit), 1 NORMAL.
     async fn level_seen_by(writer: &WriterHandle, durability: Durability) -> i64 {
-        let read = |c: &Connection| Ok(c.query_row("PRAGMA synchronous", [], |row| row.get::<_, i64>(0))?);
-        writer.write(durability, read).await.unwrap_or_else(|e| panic!("{e}"))
+        pragma_seen_by(writer, "synchronous", durability, Size::Bounded).await
     }
 
     #[tokio::test]
     async fn relaxed_writes_commit_without_an_fsync_and_synced_ones_turn_it_back_on() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let conn = Connection::open(dir.path().join("w.db")).unwrap_or_else(|e| panic!("{e}"));
-        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;").unwrap_or_else(|e| panic!("{e}"));
-        let writer = WriterHandle::spawn(conn, None).unwrap_or_else(|e| panic!("{e}"));
+        let (_dir, writer) = writer_on_a_file("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
         assert_eq!(level_seen_by(&writer, Durability::Synced).await, 2);
         assert_eq!(level_seen_by(&writer, Durability::Relaxed).await, 1);
         assert_eq!(level_seen_by(&writer, Durability::Relaxed).await, 1);
