@@ -212,6 +212,15 @@ impl ClaimRequest {
     }
 }
 
+/// A turn's next due time as read ([`TurnTaken::next_due_ms`]), on every backend: a failed read is logged and
+/// taken as none, since the turn's writes stand and the dispatcher looks at the store again within a second.
+pub(crate) fn next_due_or_none(read: Result<Option<i64>>) -> Option<i64> {
+    read.unwrap_or_else(|err| {
+        tracing::error!(error = %err, "cannot read the next due time");
+        None
+    })
+}
+
 /// One turn of a node's dispatcher ([`Store::dispatch_turn`]): write back the outcomes of finished attempts, then
 /// claim what is due.
 #[derive(Debug, Clone)]
@@ -574,15 +583,8 @@ pub trait Store: Send + Sync + 'static {
                 Vec::new()
             })
         };
-        let claim_filled = claim.is_filled_by(claims.len());
-        let next_due_ms = if !claim_filled {
-            self.next_due_after(now_ms).await.unwrap_or_else(|err| {
-                tracing::error!(error = %err, "cannot read the next due time");
-                None
-            })
-        } else {
-            None
-        };
+        let next_due_ms =
+            if claim.is_filled_by(claims.len()) { None } else { next_due_or_none(self.next_due_after(now_ms).await) };
         Ok(TurnTaken { changes, claims, next_due_ms })
     }
     /// The earliest time after `now_ms` at which something may become due (a retry, a lease expiring, an

@@ -27,10 +27,7 @@ pub(crate) async fn dispatch_turn(store: &PgStore, turn: DispatchTurn) -> Result
     let next_due_ms = if request.is_filled_by(claims.len()) {
         None
     } else {
-        queue::next_due(&client, request.now_ms).await.unwrap_or_else(|err| {
-            tracing::error!(error = %err, "cannot read the next due time");
-            None
-        })
+        crate::next_due_or_none(queue::next_due(&client, request.now_ms).await)
     };
     Ok(TurnTaken { changes, claims, next_due_ms })
 }

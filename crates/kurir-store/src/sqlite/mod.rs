@@ -544,10 +544,7 @@ impl Store for SqliteStore {
             let next_due_ms = if claim.is_filled_by(claims.len()) {
                 None
             } else {
-                deliveries::next_due_after(c, claim.now_ms).unwrap_or_else(|err| {
-                    tracing::error!(error = %err, "cannot read the next due time");
-                    None
-                })
+                crate::next_due_or_none(deliveries::next_due_after(c, claim.now_ms))
             };
             Ok(crate::TurnTaken { changes, claims, next_due_ms })
         })
