@@ -3,22 +3,20 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
-use kurir_core::circuit::{Circuit, CircuitChange, CircuitOverrides, CircuitPolicy};
-use kurir_core::delivery::{Attempt, Delivery, DeliveryState, NextStep};
+use kurir_core::circuit::{Circuit, CircuitOverrides};
+use kurir_core::delivery::{Attempt, Delivery, DeliveryState};
 use kurir_core::endpoint::Endpoint;
 use kurir_core::event::Event;
 use kurir_core::id::{DeliveryId, EndpointId, TenantId};
-use kurir_core::tenant::AttemptLog;
 use rand::seq::SliceRandom;
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use super::endpoints;
 use super::rows::{self, collect, ATTEMPT_COLUMNS, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, EVENT_COLUMNS};
-use super::tenants::get_tenant;
-use crate::claiming::{feed, gate, shares, Gate, Limit, Rate};
+use crate::claiming::{gate, shares, Gate, Limit, Rate};
 use crate::codec::decode_circuit;
-use crate::{sql, Claim, ClaimRequest, DeliveryFilter, EndpointChange, Lease, NodeId, Outcome, StoreError};
+use crate::{sql, Claim, ClaimRequest, DeliveryFilter, Lease, NodeId, StoreError};
 
 pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &DeliveryFilter) -> Result<Vec<Delivery>, StoreError> {
     let index = state_index(filter);
@@ -128,22 +126,6 @@ pub(crate) fn attempt_stats(
         out.push(crate::EndpointMinute { endpoint_id, minute, tally: crate::stats::from_counts(&counts) });
     }
     Ok(out)
-}
-
-/// Adds a batch's attempts to the statistics.
-fn add_stats(conn: &Connection, outcomes: &[Outcome]) -> Result<(), StoreError> {
-    let width = crate::stats::count_columns().len();
-    let placeholders: Vec<String> = (1..=3 + width).map(|i| format!("?{i}")).collect();
-    let mut upsert =
-        conn.prepare_cached(&crate::stats::upsert_sql(&format!("VALUES ({})", placeholders.join(", "))))?;
-    for ((endpoint, minute), (tenant, tally)) in crate::stats::tally(outcomes) {
-        let counts = crate::stats::counts(&tally);
-        let tenant = tenant.as_str();
-        let mut values: Vec<&dyn rusqlite::ToSql> = vec![&tenant, &endpoint, &minute];
-        values.extend(counts.iter().map(|n| n as &dyn rusqlite::ToSql));
-        upsert.execute(values.as_slice())?;
-    }
-    Ok(())
 }
 
 pub(crate) fn resume(
@@ -430,7 +412,12 @@ impl<'c> Leaser<'c> {
     }
 }
 
-fn write_circuit(conn: &Connection, endpoint: &str, circuit: &Circuit, now_ms: i64) -> Result<(), StoreError> {
+pub(super) fn write_circuit(
+    conn: &Connection,
+    endpoint: &str,
+    circuit: &Circuit,
+    now_ms: i64,
+) -> Result<(), StoreError> {
     conn.prepare_cached(
         "INSERT INTO endpoint_health (endpoint_id, circuit, held_until) VALUES (?1, ?2, ?3)
          ON CONFLICT (endpoint_id) DO UPDATE SET circuit = excluded.circuit, held_until = excluded.held_until",
@@ -440,7 +427,7 @@ fn write_circuit(conn: &Connection, endpoint: &str, circuit: &Circuit, now_ms: i
 }
 
 /// An endpoint's stored circuit and its own circuit settings.
-fn read_circuit(conn: &Connection, endpoint: &str) -> Result<(Circuit, CircuitOverrides), StoreError> {
+pub(super) fn read_circuit(conn: &Connection, endpoint: &str) -> Result<(Circuit, CircuitOverrides), StoreError> {
     let found: Option<(Option<String>, CircuitOverrides)> = conn
         .prepare_cached(
             "SELECT h.circuit, n.circuit_failures, n.circuit_cooldown_ms
@@ -457,120 +444,6 @@ fn read_circuit(conn: &Connection, endpoint: &str) -> Result<(Circuit, CircuitOv
 /// A stored rate limit (both columns or neither); an invalid one reads as none rather than stopping the claim.
 fn stored_rate(count: Option<u32>, period_ms: Option<i64>) -> Option<kurir_core::rate::RateLimit> {
     kurir_core::rate::RateLimit::new(count?, period_ms?).ok()
-}
-
-/// One endpoint's circuit while a batch of outcomes is fed to it.
-struct Fed<'a> {
-    tenant: &'a TenantId,
-    id: &'a EndpointId,
-    stored: Circuit,
-    circuit: Circuit,
-    policy: CircuitPolicy,
-}
-
-pub(crate) fn record_outcomes(
-    conn: &Connection,
-    outcomes: &[Outcome],
-    policy: &CircuitPolicy,
-) -> Result<Vec<EndpointChange>, StoreError> {
-    let mut insert_attempt = conn.prepare_cached(&format!(
-        "INSERT INTO attempts ({ATTEMPT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
-    ))?;
-    let mut update = conn.prepare_cached(
-        "UPDATE deliveries SET state = ?3, attempts = attempts + 1, next_attempt_at = ?4, lease_token = NULL,
-                lease_owner = NULL, last_status = ?5, last_error = ?6, updated_at = ?7
-         WHERE id = ?1 AND lease_token = ?2 AND state = 'in_flight'",
-    )?;
-    let mut log_modes: HashMap<&str, AttemptLog> = HashMap::new();
-    // Each endpoint's circuit is read once, fed every sent attempt of the batch in order, and written once.
-    let mut circuits: HashMap<&str, Fed> = HashMap::new();
-    let mut changes = Vec::new();
-    for outcome in outcomes {
-        let attempt = &outcome.attempt;
-        let succeeded = outcome.next == NextStep::Succeeded;
-        let mode = match log_modes.get(outcome.tenant.as_str()) {
-            Some(mode) => *mode,
-            None => {
-                let mode = get_tenant(conn, &outcome.tenant).map(|t| t.attempt_log).unwrap_or_default();
-                *log_modes.entry(outcome.tenant.as_str()).or_insert(mode)
-            }
-        };
-        if mode.keeps(succeeded) {
-            insert_attempt.execute(params![
-                attempt.id.as_str(),
-                attempt.tenant.as_str(),
-                attempt.delivery_id.as_str(),
-                attempt.attempt_no,
-                attempt.started_at_ms,
-                attempt.duration_ms,
-                attempt.status,
-                attempt.error_kind.map(|k| k.as_str()),
-                attempt.error,
-                attempt.response_excerpt,
-                crate::codec::request_json(attempt.request.as_ref()),
-                crate::codec::header_list_json(&attempt.response_headers),
-            ])?;
-        }
-        let finished_at = attempt.started_at_ms + i64::from(attempt.duration_ms);
-        let next_at = match outcome.next {
-            NextStep::RetryAt { due_ms } => due_ms,
-            NextStep::Succeeded | NextStep::Dead => finished_at,
-        };
-        let changed = update.execute(params![
-            outcome.delivery_id.as_str(),
-            outcome.lease_token,
-            outcome.next.state().as_str(),
-            next_at,
-            attempt.status,
-            attempt.error,
-            finished_at,
-        ])?;
-        if changed == 0 {
-            tracing::warn!(delivery = %outcome.delivery_id, "outcome of an expired lease ignored; another claim owns it");
-        }
-        if attempt.was_sent() {
-            let endpoint = outcome.endpoint_id.as_str();
-            if !circuits.contains_key(endpoint) {
-                let (stored, own) = read_circuit(conn, endpoint)?;
-                let (tenant, id, policy) = (&outcome.tenant, &outcome.endpoint_id, policy.for_endpoint(&own));
-                circuits.insert(endpoint, Fed { tenant, id, stored, circuit: stored, policy });
-            }
-            if let Some(fed) = circuits.get_mut(endpoint) {
-                if feed(&mut fed.circuit, outcome, &fed.policy) {
-                    tracing::warn!(%endpoint, "circuit opened: the endpoint keeps failing; its deliveries are held and probed");
-                }
-            }
-        }
-        if let Some(reason) = &outcome.disable_endpoint {
-            if endpoints::disable(conn, &outcome.tenant, &outcome.endpoint_id, reason, finished_at)? {
-                let change = CircuitChange::Disable { reason: reason.clone() };
-                changes.push(EndpointChange {
-                    tenant: outcome.tenant.clone(),
-                    endpoint: outcome.endpoint_id.clone(),
-                    change,
-                    at_ms: finished_at,
-                });
-            }
-        }
-    }
-    let now = outcomes.iter().map(|o| o.attempt.started_at_ms + i64::from(o.attempt.duration_ms)).max().unwrap_or(0);
-    for (endpoint, Fed { tenant, id, stored, circuit, policy }) in circuits {
-        if circuit != stored {
-            write_circuit(conn, endpoint, &circuit, now)?;
-        }
-        // A long enough failure streak disables the endpoint, once: an endpoint disabled already is not news.
-        let change = match circuit.change(&stored, now, &policy) {
-            Some(CircuitChange::Disable { reason }) if endpoints::disable(conn, tenant, id, &reason, now)? => {
-                Some(CircuitChange::Disable { reason })
-            }
-            Some(CircuitChange::Disable { .. }) | None => None,
-            recovered => recovered,
-        };
-        let (tenant, endpoint) = (tenant.clone(), id.clone());
-        changes.extend(change.map(|change| EndpointChange { tenant, endpoint, change, at_ms: now }));
-    }
-    add_stats(conn, outcomes)?;
-    Ok(changes)
 }
 
 /// The queue and the endpoints' health, for `/metrics`.

@@ -15,12 +15,14 @@ mod callouts;
 mod deliveries;
 mod endpoints;
 mod events;
+mod outcomes;
 mod rows;
 mod schema;
 pub use schema::SCHEMA_VERSION;
 mod retention;
 mod sources;
 mod tenants;
+mod values;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -530,7 +532,7 @@ impl Store for SqliteStore {
         outcomes: Vec<Outcome>,
         circuit: CircuitPolicy,
     ) -> Result<Vec<crate::EndpointChange>> {
-        self.write_relaxed(move |c| deliveries::record_outcomes(c, &outcomes, &circuit)).await
+        self.write_relaxed(move |c| outcomes::record_outcomes(c, &outcomes, &circuit)).await
     }
 
     async fn dispatch_turn(&self, turn: crate::DispatchTurn) -> Result<crate::TurnTaken> {
@@ -539,7 +541,7 @@ impl Store for SqliteStore {
         self.write_relaxed(move |c| {
             let crate::DispatchTurn { outcomes, circuit, claim } = turn;
             let changes =
-                if outcomes.is_empty() { Vec::new() } else { deliveries::record_outcomes(c, &outcomes, &circuit)? };
+                if outcomes.is_empty() { Vec::new() } else { outcomes::record_outcomes(c, &outcomes, &circuit)? };
             let claims = claim_beside(c, &claim, None)?;
             let next_due_ms = if claim.is_filled_by(claims.len()) {
                 None
