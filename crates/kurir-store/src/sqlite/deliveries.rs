@@ -10,10 +10,11 @@ use kurir_core::event::Event;
 use kurir_core::id::{DeliveryId, EndpointId, TenantId};
 use rand::seq::SliceRandom;
 use rusqlite::types::Value as SqlValue;
-use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, ToSql};
 
 use super::endpoints;
 use super::rows::{self, collect, ATTEMPT_COLUMNS, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, EVENT_COLUMNS};
+use super::values::Chunked;
 use crate::claiming::{gate, shares, Gate, Limit, Rate};
 use crate::codec::decode_circuit;
 use crate::{sql, Claim, ClaimRequest, DeliveryFilter, Lease, NodeId, StoreError};
@@ -237,20 +238,24 @@ static DUE_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// Leases one delivery if it is still unfinished and due.
-static LEASE_SQL: LazyLock<String> = LazyLock::new(|| {
+/// Leases deliveries (`v`: their `seq` and a new lease token each) that are still unfinished and due; returns
+/// what sending them needs. `?1` is the lease's end, `?2` the node, `?3` now.
+fn lease_sql(rows: &str) -> String {
     format!(
-        "UPDATE deliveries SET state = 'in_flight', next_attempt_at = ?2, lease_token = ?3, lease_owner = ?4,
-                updated_at = ?5
-         WHERE seq = ?1 AND {} AND next_attempt_at <= ?5",
-        sql::unfinished("")
+        "UPDATE deliveries SET state = 'in_flight', next_attempt_at = ?1, lease_token = v.column2, lease_owner = ?2,
+                updated_at = ?3
+         FROM (VALUES {rows}) AS v
+         WHERE deliveries.seq = v.column1 AND {} AND deliveries.next_attempt_at <= ?3
+         RETURNING {DELIVERY_COLUMNS}, event_seq, deliveries.seq, lease_token",
+        sql::unfinished("deliveries")
     )
-});
+}
 
-static LOAD_DELIVERY_SQL: LazyLock<String> =
-    LazyLock::new(|| format!("SELECT {DELIVERY_COLUMNS}, event_seq FROM deliveries WHERE seq = ?1"));
-static LOAD_EVENT_SQL: LazyLock<String> =
-    LazyLock::new(|| format!("SELECT {EVENT_COLUMNS} FROM events WHERE seq = ?1"));
+/// Events by `seq` (the last column).
+fn load_events_sql(rows: &str) -> String {
+    format!("SELECT {EVENT_COLUMNS}, seq FROM events WHERE seq IN (VALUES {rows})")
+}
+
 static LOAD_ENDPOINT_SQL: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {ENDPOINT_COLUMNS} FROM endpoints WHERE id = ?1"));
 
@@ -366,39 +371,43 @@ impl<'c> Leaser<'c> {
             }
             return Ok(0);
         };
-        let mut leased = 0;
-        for seq in seqs {
-            if let Some(claim) = self.lease_one(seq, &endpoint)? {
-                self.claims.push(claim);
-                leased += 1;
-            }
-        }
+        let claims = self.lease(&seqs, &endpoint)?;
+        let leased = u32::try_from(claims.len()).unwrap_or(u32::MAX);
+        self.claims.extend(claims);
         Ok(leased)
     }
 
-    /// Leases one delivery, if it is still unfinished and due: the check is in the UPDATE, so of two claimers
-    /// (threads or processes) only one changes the row.
-    fn lease_one(&self, seq: i64, endpoint: &Arc<Endpoint>) -> Result<Option<Claim>, StoreError> {
+    /// Leases those of `seqs` still unfinished and due, in that order: the check is in the UPDATE, so of two
+    /// claimers (threads or processes) only one changes a row. Each lease gets a token of its own.
+    fn lease(&self, seqs: &[i64], endpoint: &Arc<Endpoint>) -> Result<Vec<Claim>, StoreError> {
         let request = self.request;
-        let token: i64 = rand::random();
-        let mut lease = self.conn.prepare_cached(&LEASE_SQL)?;
-        let changed = lease.execute(params![
-            seq,
-            request.now_ms + request.lease_ms,
-            token,
-            request.node.as_str(),
-            request.now_ms
-        ])?;
-        if changed == 0 {
-            return Ok(None);
-        }
-        let mut load = self.conn.prepare_cached(&LOAD_DELIVERY_SQL)?;
-        let (delivery, event_seq) = load.query_row([seq], |row| Ok((rows::delivery(row), row.get::<_, i64>(13)?)))?;
-        let mut load_event = self.conn.prepare_cached(&LOAD_EVENT_SQL)?;
-        let event: Event = collect(&mut load_event, [event_seq], rows::event)?
-            .pop()
-            .ok_or_else(|| StoreError::corrupt("deliveries", format!("event {event_seq} is missing")))?;
-        Ok(Some(Claim { delivery: delivery?, lease_token: token, event, endpoint: Arc::clone(endpoint) }))
+        let tokens: Vec<i64> = seqs.iter().map(|_| rand::random()).collect();
+        let values: Vec<&dyn ToSql> = seqs.iter().zip(&tokens).flat_map(|(s, t)| [s as &dyn ToSql, t]).collect();
+        let (lease_end, owner) = (request.now_ms + request.lease_ms, request.node.as_str());
+        let shared: [&dyn ToSql; 3] = [&lease_end, &owner, &request.now_ms];
+        let lease = Chunked { shared: &shared, width: 2, values: &values, sql: lease_sql };
+        let mut leased = lease.query(self.conn, |row| {
+            Ok((rows::delivery(row)?, row.get::<_, i64>(13)?, row.get::<_, i64>(14)?, row.get::<_, i64>(15)?))
+        })?;
+        let position: HashMap<i64, usize> = seqs.iter().enumerate().map(|(index, seq)| (*seq, index)).collect();
+        leased.sort_by_key(|(_, _, seq, _)| position.get(seq).copied());
+        let mut event_seqs: Vec<i64> = leased.iter().map(|(_, event_seq, _, _)| *event_seq).collect();
+        event_seqs.sort_unstable();
+        event_seqs.dedup();
+        let values: Vec<&dyn ToSql> = event_seqs.iter().map(|seq| seq as &dyn ToSql).collect();
+        let load = Chunked { shared: &[], width: 1, values: &values, sql: load_events_sql };
+        let events: HashMap<i64, Event> =
+            load.query(self.conn, |row| Ok((row.get::<_, i64>(9)?, rows::event(row)?)))?.into_iter().collect();
+        leased
+            .into_iter()
+            .map(|(delivery, event_seq, _, lease_token)| {
+                let event = events
+                    .get(&event_seq)
+                    .cloned()
+                    .ok_or_else(|| StoreError::corrupt("deliveries", format!("event {event_seq} is missing")))?;
+                Ok(Claim { delivery, lease_token, event, endpoint: Arc::clone(endpoint) })
+            })
+            .collect()
     }
 
     fn endpoint(&mut self, id: &str) -> Result<Option<Arc<Endpoint>>, StoreError> {

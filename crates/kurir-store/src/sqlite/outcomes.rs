@@ -14,7 +14,7 @@ use super::deliveries::{read_circuit, write_circuit};
 use super::endpoints;
 use super::rows::ATTEMPT_COLUMNS;
 use super::tenants::get_tenant;
-use super::values::execute_in_chunks;
+use super::values::Chunked;
 use crate::claiming::feed;
 use crate::{EndpointChange, Outcome, StoreError};
 
@@ -86,7 +86,8 @@ fn insert_attempts(conn: &Connection, outcomes: &[&Outcome]) -> Result<(), Store
             &headers[index],
         ]);
     }
-    execute_in_chunks(conn, 12, &values, |rows| format!("INSERT INTO attempts ({ATTEMPT_COLUMNS}) VALUES {rows}"))?;
+    let insert = |rows: &str| format!("INSERT INTO attempts ({ATTEMPT_COLUMNS}) VALUES {rows}");
+    Chunked { shared: &[], width: 12, values: &values, sql: insert }.execute(conn)?;
     Ok(())
 }
 
@@ -117,7 +118,7 @@ fn update_deliveries(conn: &Connection, outcomes: &[Outcome]) -> Result<usize, S
             &finished[index],
         ]);
     }
-    execute_in_chunks(conn, 7, &values, |rows| {
+    let update = |rows: &str| {
         format!(
             "UPDATE deliveries SET state = v.column3, attempts = attempts + 1, next_attempt_at = v.column4,
                     lease_token = NULL, lease_owner = NULL, last_status = v.column5, last_error = v.column6,
@@ -125,7 +126,8 @@ fn update_deliveries(conn: &Connection, outcomes: &[Outcome]) -> Result<usize, S
              FROM (VALUES {rows}) AS v
              WHERE deliveries.id = v.column1 AND deliveries.lease_token = v.column2 AND deliveries.state = 'in_flight'"
         )
-    })
+    };
+    Chunked { shared: &[], width: 7, values: &values, sql: update }.execute(conn)
 }
 
 /// Feeds every sent attempt to its endpoint's circuit (each circuit read once and written once), disables the

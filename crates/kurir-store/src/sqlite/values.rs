@@ -5,8 +5,9 @@
 //! a dozen cursors per row when each row is its own statement. A list of rows pays it once per chunk. The sizes
 //! are few so that each statement text stays prepared in the connection's cache.
 
-use rusqlite::{Connection, ToSql};
+use rusqlite::{Connection, Row, ToSql};
 
+use super::rows::collect;
 use crate::StoreError;
 
 /// Chunk sizes, largest first: any number of rows is a sum of these (the last is 1).
@@ -25,29 +26,62 @@ pub(crate) fn chunks(rows: usize) -> Vec<usize> {
     sizes
 }
 
-/// `(?, ?), (?, ?)`: `rows` rows of `width` placeholders.
-pub(crate) fn placeholders(rows: usize, width: usize) -> String {
-    let row = format!("({})", vec!["?"; width].join(", "));
-    vec![row; rows].join(", ")
+/// `(?3, ?4), (?5, ?6)`: `rows` rows of `width` numbered placeholders, the first numbered `first`.
+pub(crate) fn placeholders(rows: usize, width: usize, first: usize) -> String {
+    let row = |r: usize| {
+        let numbers: Vec<String> = (0..width).map(|c| format!("?{}", first + r * width + c)).collect();
+        format!("({})", numbers.join(", "))
+    };
+    (0..rows).map(row).collect::<Vec<_>>().join(", ")
 }
 
-/// Runs `sql` (given the placeholders of a chunk) over `values`, `width` of them per row, chunk by chunk; returns
-/// how many rows the statements changed.
-pub(crate) fn execute_in_chunks(
-    conn: &Connection,
-    width: usize,
-    values: &[&dyn ToSql],
-    sql: impl Fn(&str) -> String,
-) -> Result<usize, StoreError> {
-    debug_assert_eq!(values.len() % width.max(1), 0, "a row of {width} values each");
-    let mut changed = 0;
-    let mut start = 0;
-    for rows in chunks(values.len() / width.max(1)) {
-        let end = start + rows * width;
-        changed += conn.prepare_cached(&sql(&placeholders(rows, width)))?.execute(&values[start..end])?;
-        start = end;
+/// A statement run over many rows, a chunk at a time: `shared` values are `?1`, `?2`... in every chunk, and
+/// `sql` is given the placeholders of a chunk's rows (numbered after them), `width` values of `values` each.
+pub(crate) struct Chunked<'v, F> {
+    pub shared: &'v [&'v dyn ToSql],
+    pub width: usize,
+    pub values: &'v [&'v dyn ToSql],
+    pub sql: F,
+}
+
+impl<F: Fn(&str) -> String> Chunked<'_, F> {
+    /// Runs every chunk; returns how many rows the statements changed.
+    pub(crate) fn execute(&self, conn: &Connection) -> Result<usize, StoreError> {
+        let mut changed = 0;
+        for (sql, params) in self.chunks() {
+            changed += conn.prepare_cached(&sql)?.execute(params.as_slice())?;
+        }
+        Ok(changed)
     }
-    Ok(changed)
+
+    /// Runs every chunk and reads the rows they return (a query, or a statement with `RETURNING`).
+    pub(crate) fn query<T>(
+        &self,
+        conn: &Connection,
+        read: impl Fn(&Row<'_>) -> Result<T, StoreError>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut out = Vec::new();
+        for (sql, params) in self.chunks() {
+            let mut stmt = conn.prepare_cached(&sql)?;
+            out.extend(collect(&mut stmt, params.as_slice(), &read)?);
+        }
+        Ok(out)
+    }
+
+    /// Each chunk's statement text and its values.
+    fn chunks(&self) -> impl Iterator<Item = (String, Vec<&dyn ToSql>)> + '_ {
+        let width = self.width.max(1);
+        debug_assert_eq!(self.values.len() % width, 0, "a row of {width} values each");
+        let mut start = 0;
+        chunks(self.values.len() / width).into_iter().map(move |rows| {
+            let end = start + rows * width;
+            let mut params: Vec<&dyn ToSql> = Vec::with_capacity(self.shared.len() + end - start);
+            params.extend_from_slice(self.shared);
+            params.extend_from_slice(&self.values[start..end]);
+            start = end;
+            ((self.sql)(&placeholders(rows, width, self.shared.len() + 1)), params)
+        })
+    }
 }
 
 #[cfg(test)]
@@ -70,8 +104,8 @@ mod tests {
 
     #[test]
     fn placeholders_make_rows_of_the_width() {
-        assert_eq!(placeholders(2, 3), "(?, ?, ?), (?, ?, ?)");
-        assert_eq!(placeholders(1, 1), "(?)");
+        assert_eq!(placeholders(2, 3, 1), "(?1, ?2, ?3), (?4, ?5, ?6)");
+        assert_eq!(placeholders(1, 1, 3), "(?3)");
     }
 
     #[test]
@@ -81,12 +115,13 @@ mod tests {
         let numbers: Vec<i64> = (0..87).collect();
         let names: Vec<String> = numbers.iter().map(|n| format!("n{n}")).collect();
         let values: Vec<&dyn ToSql> = numbers.iter().zip(&names).flat_map(|(n, s)| [n as &dyn ToSql, s]).collect();
-        let inserted = execute_in_chunks(&conn, 2, &values, |rows| format!("INSERT INTO t (a, b) VALUES {rows}"))?;
-        assert_eq!(inserted, 87);
-        let updated = execute_in_chunks(&conn, 2, &values[..10], |rows| {
-            format!("UPDATE t SET b = v.column2 || '!' FROM (VALUES {rows}) AS v WHERE t.a = v.column1")
-        })?;
-        assert_eq!(updated, 5);
+        let insert = |rows: &str| format!("INSERT INTO t (a, b) VALUES {rows}");
+        assert_eq!(Chunked { shared: &[], width: 2, values: &values, sql: insert }.execute(&conn)?, 87);
+        let mark = |rows: &str| {
+            format!("UPDATE t SET b = v.column2 || ?1 FROM (VALUES {rows}) AS v WHERE t.a = v.column1 RETURNING a")
+        };
+        let marked = Chunked { shared: &[&"!"], width: 2, values: &values[..10], sql: mark };
+        assert_eq!(marked.query(&conn, |row| Ok(row.get::<_, i64>(0)?))?.len(), 5);
         let marked: i64 = conn.query_row("SELECT COUNT(*) FROM t WHERE b LIKE '%!'", [], |r| r.get(0))?;
         let last: String = conn.query_row("SELECT b FROM t WHERE a = 86", [], |r| r.get(0))?;
         assert_eq!((marked, last.as_str()), (5, "n86"));
