@@ -1,4 +1,5 @@
-//! Deliveries and attempts: the tenant's view (list, retry, recover) and the dispatcher's (claim, write back).
+//! Deliveries and attempts: the tenant's view (list, retry, recover) and the dispatcher's claims (its outcomes are
+//! written back by `outcomes.rs`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};

@@ -48,7 +48,7 @@ impl<F: Fn(&str) -> String> Chunked<'_, F> {
     /// Runs every chunk; returns how many rows the statements changed.
     pub(crate) fn execute(&self, conn: &Connection) -> Result<usize, StoreError> {
         let mut changed = 0;
-        for (sql, params) in self.chunks() {
+        for (sql, params) in self.chunks()? {
             changed += conn.prepare_cached(&sql)?.execute(params.as_slice())?;
         }
         Ok(changed)
@@ -61,26 +61,31 @@ impl<F: Fn(&str) -> String> Chunked<'_, F> {
         read: impl Fn(&Row<'_>) -> Result<T, StoreError>,
     ) -> Result<Vec<T>, StoreError> {
         let mut out = Vec::new();
-        for (sql, params) in self.chunks() {
+        for (sql, params) in self.chunks()? {
             let mut stmt = conn.prepare_cached(&sql)?;
             out.extend(collect(&mut stmt, params.as_slice(), &read)?);
         }
         Ok(out)
     }
 
-    /// Each chunk's statement text and its values.
-    fn chunks(&self) -> impl Iterator<Item = (String, Vec<&dyn ToSql>)> + '_ {
+    /// Each chunk's statement text and its values; a list that is not whole rows is refused, not cut short.
+    fn chunks(&self) -> Result<impl Iterator<Item = (String, Vec<&dyn ToSql>)> + '_, StoreError> {
         let width = self.width.max(1);
-        debug_assert_eq!(self.values.len() % width, 0, "a row of {width} values each");
+        if self.values.len() % width != 0 {
+            return Err(StoreError::Config(format!(
+                "{} values do not make rows of {width} (a bug in the statement's caller)",
+                self.values.len()
+            )));
+        }
         let mut start = 0;
-        chunks(self.values.len() / width).into_iter().map(move |rows| {
+        Ok(chunks(self.values.len() / width).into_iter().map(move |rows| {
             let end = start + rows * width;
             let mut params: Vec<&dyn ToSql> = Vec::with_capacity(self.shared.len() + end - start);
             params.extend_from_slice(self.shared);
             params.extend_from_slice(&self.values[start..end]);
             start = end;
             ((self.sql)(&placeholders(rows, width, self.shared.len() + 1)), params)
-        })
+        }))
     }
 }
 
@@ -122,6 +127,8 @@ mod tests {
         };
         let marked = Chunked { shared: &[&"!"], width: 2, values: &values[..10], sql: mark };
         assert_eq!(marked.query(&conn, |row| Ok(row.get::<_, i64>(0)?))?.len(), 5);
+        let ragged = Chunked { shared: &[], width: 2, values: &values[..3], sql: insert };
+        assert!(matches!(ragged.execute(&conn), Err(StoreError::Config(_))), "three values are not rows of two");
         let marked: i64 = conn.query_row("SELECT COUNT(*) FROM t WHERE b LIKE '%!'", [], |r| r.get(0))?;
         let last: String = conn.query_row("SELECT b FROM t WHERE a = 86", [], |r| r.get(0))?;
         assert_eq!((marked, last.as_str()), (5, "n86"));
