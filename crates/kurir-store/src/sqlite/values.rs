@@ -71,7 +71,7 @@ impl<F: Fn(&str) -> String> Chunked<'_, F> {
     /// Each chunk's statement text and its values; a list that is not whole rows is refused, not cut short.
     fn chunks(&self) -> Result<impl Iterator<Item = (String, Vec<&dyn ToSql>)> + '_, StoreError> {
         let width = self.width.max(1);
-        if self.values.len() % width != 0 {
+        if !self.values.len().is_multiple_of(width) {
             return Err(StoreError::Config(format!(
                 "{} values do not make rows of {width} (a bug in the statement's caller)",
                 self.values.len()
