@@ -301,6 +301,11 @@ CREATE INDEX delivery_queue_leased ON delivery_queue(endpoint_id, next_attempt_a
     // ones until the table is rewritten). The change takes a lock that waits behind a vacuum of the table; a
     // bounded wait fails the start with PostgreSQL's lock timeout error rather than hanging it.
     "SET LOCAL lock_timeout = '30s'; ALTER TABLE deliveries SET (fillfactor = 50);",
+    // 15: deleting an event checks that no delivery still references it (the foreign key), and without an index
+    // on the referencing column each check reads all of `deliveries`: retention's purge slowed with the store.
+    // Built in the migration's transaction, which blocks writes to `deliveries` while it runs (seconds for
+    // millions of rows).
+    "CREATE INDEX deliveries_event_seq ON deliveries(event_seq);",
 ];
 
 /// Brings the database up to the current schema, holding the migration lock meanwhile.
@@ -330,4 +335,35 @@ async fn run_missing(client: &mut Client) -> Result<(), StoreError> {
         tx.execute("INSERT INTO kurir_schema (version) VALUES ($1)", &[&(index as i64 + 1)]).await.map_err(pg_error)?;
     }
     tx.commit().await.map_err(pg_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::PgStore;
+
+    /// Deleting a referenced row makes PostgreSQL look for the rows that reference it; without an index leading
+    /// with the referencing column, that is a read of the whole referencing table per row.
+    #[tokio::test]
+    async fn every_foreign_key_has_an_index_on_its_column() {
+        let cluster = kurir_testpg::TestCluster::shared()
+            .unwrap_or_else(|err| panic!("PostgreSQL is needed for this test and none could be had: {err}"));
+        let url = cluster.fresh_database("foreign_keys").unwrap_or_else(|err| panic!("{err}"));
+        let store = PgStore::open(&url).await.unwrap_or_else(|err| panic!("{err}"));
+        let client = store.client().await.unwrap_or_else(|err| panic!("{err}"));
+        let rows = client
+            .query(
+                "SELECT c.conrelid::regclass::text, a.attname,
+                        EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1])
+                 FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+                 WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace",
+                &[],
+            )
+            .await
+            .unwrap_or_else(|err| panic!("{err}"));
+        assert!(rows.len() >= 7, "the schema's foreign keys were found ({})", rows.len());
+        for row in rows {
+            let (table, column, indexed): (String, String, bool) = (row.get(0), row.get(1), row.get(2));
+            assert!(indexed, "{table}.{column} references another table but leads no index");
+        }
+    }
 }
