@@ -29,12 +29,12 @@ impl TimeUnit {
     }
 }
 
-/// Up to `{p}3` ids of a tenant's (`{p}1`) events published before the event id `{p}2` whose deliveries are all
-/// finished, oldest first.
+/// Up to `{p}3` `seq`s of a tenant's (`{p}1`) events published before the event id `{p}2` whose deliveries are
+/// all finished, oldest first.
 pub(crate) fn expired_events_sql(p: char) -> String {
     format!(
-        "SELECT e.id FROM events e WHERE e.tenant_id = {p}1 AND e.id < {p}2
-           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND {})
+        "SELECT e.seq FROM events e WHERE e.tenant_id = {p}1 AND e.id < {p}2
+           AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND {})
          ORDER BY e.id LIMIT {p}3",
         sql::unfinished("d")
     )

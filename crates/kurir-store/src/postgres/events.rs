@@ -301,7 +301,8 @@ pub(crate) async fn get(store: &PgStore, tenant: &TenantId, id: &EventId) -> Res
     let row = client.query_opt_cached(&sql, &[&tenant.as_str(), &id.as_str()]).await.map_err(pg_error)?;
     let event = row.map(|row| rows::event(&row)).transpose()?.ok_or(StoreError::NotFound("event"))?;
     let sql = format!(
-        "SELECT {} FROM deliveries WHERE tenant_id = $1 AND event_id = $2 ORDER BY seq",
+        "SELECT {} FROM deliveries
+         WHERE tenant_id = $1 AND event_seq = (SELECT seq FROM events WHERE id = $2) ORDER BY seq",
         rows::DELIVERY_COLUMNS
     );
     let deliveries =

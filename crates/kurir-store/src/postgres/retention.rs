@@ -11,7 +11,7 @@ pub(crate) async fn purge(store: &PgStore, tenant: &TenantId, before_ms: i64, li
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
     let limit = i64::from(limit);
-    let expired: Vec<String> = tx
+    let expired: Vec<i64> = tx
         .query(&expired_events_sql('$'), &[&tenant.as_str(), &event_id_boundary(before_ms), &limit])
         .await
         .map_err(pg_error)?
@@ -22,9 +22,9 @@ pub(crate) async fn purge(store: &PgStore, tenant: &TenantId, before_ms: i64, li
     if !expired.is_empty() {
         // Children first: deliveries reference their event.
         for sql in [
-            "DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = ANY($1))",
-            "DELETE FROM deliveries WHERE event_id = ANY($1)",
-            "DELETE FROM events WHERE id = ANY($1)",
+            "DELETE FROM attempts WHERE delivery_id = ANY(ARRAY(SELECT id FROM deliveries WHERE event_seq = ANY($1)))",
+            "DELETE FROM deliveries WHERE event_seq = ANY($1)",
+            "DELETE FROM events WHERE seq = ANY($1)",
         ] {
             gone += tx.execute(sql, &[&expired]).await.map_err(pg_error)?;
         }

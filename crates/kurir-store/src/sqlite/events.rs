@@ -113,11 +113,9 @@ fn remembered_publish(conn: &Connection, event: &Event, key: &str) -> Result<Pub
     let (seq, id): (i64, String) = conn
         .prepare_cached("SELECT seq, id FROM events WHERE tenant_id = ?1 AND idempotency_key = ?2")?
         .query_row(params![event.tenant.as_str(), key], |row| Ok((row.get(0)?, row.get(1)?)))?;
-    // By `event_id`, which is indexed: `event_seq` is not, and reading by it scanned every delivery.
-    let mut stmt =
-        conn.prepare_cached("SELECT id FROM deliveries WHERE event_id = ?1 AND event_seq = ?2 ORDER BY seq")?;
+    let mut stmt = conn.prepare_cached("SELECT id FROM deliveries WHERE event_seq = ?1 ORDER BY seq")?;
     let delivery_ids: Vec<DeliveryId> =
-        collect(&mut stmt, params![id, seq], |row| rows::parse("deliveries", row.get::<_, String>(0)?))?;
+        collect(&mut stmt, params![seq], |row| rows::parse("deliveries", row.get::<_, String>(0)?))?;
     let deliveries = delivery_ids.len() as u32;
     Ok(Published { event_id: rows::parse("events", id)?, deliveries, delivery_ids, duplicate: true })
 }
@@ -159,7 +157,8 @@ pub(crate) fn get(conn: &Connection, tenant: &TenantId, id: &EventId) -> Result<
         .pop()
         .ok_or(StoreError::NotFound("event"))?;
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE tenant_id = ?1 AND event_id = ?2 ORDER BY seq"
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries
+         WHERE tenant_id = ?1 AND event_seq = (SELECT seq FROM events WHERE id = ?2) ORDER BY seq"
     ))?;
     let deliveries = collect(&mut stmt, params![tenant.as_str(), id.as_str()], rows::delivery)?;
     Ok((event, deliveries))

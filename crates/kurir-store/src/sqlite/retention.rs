@@ -9,17 +9,17 @@ use crate::StoreError;
 
 pub(crate) fn purge(conn: &Connection, tenant: &TenantId, before_ms: i64, limit: u32) -> Result<u64, StoreError> {
     let mut gone = 0;
-    let expired: Vec<String> = conn
+    let expired: Vec<i64> = conn
         .prepare_cached(&expired_events_sql('?'))?
         .query_map(params![tenant.as_str(), event_id_boundary(before_ms), limit], |row| row.get(0))?
         .collect::<Result<_, _>>()?;
     let mut attempts = conn
-        .prepare_cached("DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_id = ?1)")?;
-    let mut deliveries = conn.prepare_cached("DELETE FROM deliveries WHERE event_id = ?1")?;
-    let mut events = conn.prepare_cached("DELETE FROM events WHERE id = ?1")?;
-    for id in &expired {
+        .prepare_cached("DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE event_seq = ?1)")?;
+    let mut deliveries = conn.prepare_cached("DELETE FROM deliveries WHERE event_seq = ?1")?;
+    let mut events = conn.prepare_cached("DELETE FROM events WHERE seq = ?1")?;
+    for seq in &expired {
         // Children first: deliveries reference their event.
-        gone += attempts.execute([id])? + deliveries.execute([id])? + events.execute([id])?;
+        gone += attempts.execute([seq])? + deliveries.execute([seq])? + events.execute([seq])?;
     }
     for (sql, unit) in log_deletes('?') {
         gone += conn.prepare_cached(&sql)?.execute(params![tenant.as_str(), unit.of(before_ms), limit])?;
