@@ -307,8 +307,10 @@ CREATE INDEX delivery_queue_leased ON delivery_queue(endpoint_id, next_attempt_a
     // millions of rows).
     "CREATE INDEX deliveries_event_seq ON deliveries(event_seq);",
     // 16: an event's deliveries are read by `event_seq` (migration 15's index) everywhere, so the index by
-    // `event_id` only cost every publish an entry.
-    "DROP INDEX deliveries_event;",
+    // `event_id` only cost every publish an entry. Dropping it waits for every running statement on the table, at
+    // most 30 s. Nodes still running an older kurir read an event's deliveries by `event_id`, by a scan now,
+    // until they are upgraded too.
+    "SET LOCAL lock_timeout = '30s'; DROP INDEX deliveries_event;",
 ];
 
 /// Brings the database up to the current schema, holding the migration lock meanwhile.
@@ -356,7 +358,8 @@ mod tests {
         let rows = client
             .query(
                 "SELECT c.conrelid::regclass::text, a.attname,
-                        EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1])
+                        EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.conrelid AND i.indkey[0] = c.conkey[1]
+                                                          AND i.indpred IS NULL AND i.indisvalid)
                  FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
                  WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace",
                 &[],

@@ -108,12 +108,23 @@ fn release_expired_key(conn: &Connection, event: &Event, key: &str) -> Result<()
     Ok(())
 }
 
+/// The deliveries of the event `?1` (by `seq`), in publish order.
+pub(super) const REMEMBERED_DELIVERIES_SQL: &str = "SELECT id FROM deliveries WHERE event_seq = ?1 ORDER BY seq";
+
+/// A tenant's (`?1`) deliveries of the event with id `?2`, in publish order.
+pub(super) static EVENT_DELIVERIES_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {DELIVERY_COLUMNS} FROM deliveries
+         WHERE tenant_id = ?1 AND event_seq = (SELECT seq FROM events WHERE id = ?2) ORDER BY seq"
+    )
+});
+
 /// The first publish with this idempotency key, which holds it.
 fn remembered_publish(conn: &Connection, event: &Event, key: &str) -> Result<Published, StoreError> {
     let (seq, id): (i64, String) = conn
         .prepare_cached("SELECT seq, id FROM events WHERE tenant_id = ?1 AND idempotency_key = ?2")?
         .query_row(params![event.tenant.as_str(), key], |row| Ok((row.get(0)?, row.get(1)?)))?;
-    let mut stmt = conn.prepare_cached("SELECT id FROM deliveries WHERE event_seq = ?1 ORDER BY seq")?;
+    let mut stmt = conn.prepare_cached(REMEMBERED_DELIVERIES_SQL)?;
     let delivery_ids: Vec<DeliveryId> =
         collect(&mut stmt, params![seq], |row| rows::parse("deliveries", row.get::<_, String>(0)?))?;
     let deliveries = delivery_ids.len() as u32;
@@ -156,10 +167,7 @@ pub(crate) fn get(conn: &Connection, tenant: &TenantId, id: &EventId) -> Result<
     let event = collect(&mut stmt, params![tenant.as_str(), id.as_str()], rows::event)?
         .pop()
         .ok_or(StoreError::NotFound("event"))?;
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {DELIVERY_COLUMNS} FROM deliveries
-         WHERE tenant_id = ?1 AND event_seq = (SELECT seq FROM events WHERE id = ?2) ORDER BY seq"
-    ))?;
+    let mut stmt = conn.prepare_cached(&EVENT_DELIVERIES_SQL)?;
     let deliveries = collect(&mut stmt, params![tenant.as_str(), id.as_str()], rows::delivery)?;
     Ok((event, deliveries))
 }
