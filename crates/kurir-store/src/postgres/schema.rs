@@ -311,6 +311,12 @@ CREATE INDEX delivery_queue_leased ON delivery_queue(endpoint_id, next_attempt_a
     // most 30 s. Nodes still running an older kurir read an event's deliveries by `event_id`, by a scan now,
     // until they are upgraded too.
     "SET LOCAL lock_timeout = '30s'; DROP INDEX deliveries_event;",
+    // 17: retention deletes a tenant's log rows older than its cutoff; with no index by tenant and time it read
+    // the tenant's whole inbound and call-out logs on every pass, even when nothing was old enough.
+    r#"
+CREATE INDEX inbound_received ON inbound(tenant_id, received_at);
+CREATE INDEX callout_log_at ON callout_log(tenant_id, at);
+"#,
 ];
 
 /// Brings the database up to the current schema, holding the migration lock meanwhile.

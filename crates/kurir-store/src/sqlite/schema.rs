@@ -285,6 +285,13 @@ CREATE INDEX deliveries_dead ON deliveries(endpoint_id, created_at) WHERE state 
     // 20: an event's deliveries are read by `event_seq` (migration 19's index) everywhere, so the index by
     // `event_id` only cost every publish an entry.
     "DROP INDEX deliveries_event;",
+    // 21: retention deletes a tenant's log rows older than its cutoff; with no index by tenant and time it read
+    // the tenant's whole inbound and call-out logs on every pass, even when nothing was old enough (0.27 s of
+    // the writer for 1,000,000 inbound rows, every five minutes, growing with the log).
+    r#"
+CREATE INDEX inbound_received ON inbound(tenant_id, received_at);
+CREATE INDEX callout_log_at ON callout_log(tenant_id, at);
+"#,
 ];
 
 /// The schema version a fully migrated database has.
@@ -372,6 +379,27 @@ mod tests {
             let mut reads = plan.iter().filter(on_deliveries).peekable();
             assert!(reads.peek().is_some(), "{sql} reads deliveries: {plan:?}");
             assert!(reads.all(|step| step.contains("deliveries_event_seq (event_seq=?)")), "{sql}: {plan:?}");
+        }
+        Ok(())
+    }
+
+    /// Retention's bounded deletes of the logs find old rows by tenant and time, not by reading the tenant's log.
+    #[test]
+    fn retention_finds_old_log_rows_by_tenant_and_time() -> Result<(), StoreError> {
+        let mut conn = Connection::open_in_memory()?;
+        migrate(&mut conn)?;
+        for (sql, _) in crate::retention::log_deletes('?') {
+            let plan: Vec<String> = conn
+                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?
+                .query_map(
+                    rusqlite::params![rusqlite::types::Null, rusqlite::types::Null, rusqlite::types::Null],
+                    |row| row.get(3),
+                )?
+                .collect::<Result<_, _>>()?;
+            // The inner select's step: by tenant, and by time within it (`tenant_id=? AND at<?`).
+            let by_tenant: Vec<&String> = plan.iter().filter(|step| step.contains("tenant_id=?")).collect();
+            assert!(!by_tenant.is_empty(), "{sql}: {plan:?}");
+            assert!(by_tenant.iter().all(|step| step.contains("<?)")), "{sql}: {plan:?}");
         }
         Ok(())
     }
