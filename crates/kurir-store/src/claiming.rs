@@ -63,7 +63,7 @@ pub fn feed(circuit: &mut Circuit, outcome: &Outcome, policy: &CircuitPolicy) ->
     if !attempt.was_sent() {
         return false;
     }
-    let finished_at = attempt.started_at_ms + i64::from(attempt.duration_ms);
+    let finished_at = outcome.finished_at_ms();
     circuit.window_mut().record(Signal::of(attempt), attempt.started_at_ms, finished_at);
     circuit.record(outcome.next == NextStep::Succeeded, finished_at, policy)
 }

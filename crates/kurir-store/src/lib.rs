@@ -153,6 +153,21 @@ pub struct Outcome {
     pub event_type: String,
 }
 
+impl Outcome {
+    /// When the attempt ended.
+    pub fn finished_at_ms(&self) -> i64 {
+        self.attempt.started_at_ms + i64::from(self.attempt.duration_ms)
+    }
+
+    /// When the delivery is next looked at: its retry time, or when the attempt ended.
+    pub fn next_attempt_at_ms(&self) -> i64 {
+        match self.next {
+            NextStep::RetryAt { due_ms } => due_ms,
+            NextStep::Succeeded | NextStep::Dead => self.finished_at_ms(),
+        }
+    }
+}
+
 /// What writing outcomes did to an endpoint beyond its deliveries: it was disabled (410 Gone, or a failure streak
 /// long enough) or it recovered. The engine tells the tenant with an operational event.
 #[derive(Debug, Clone, PartialEq, Eq)]

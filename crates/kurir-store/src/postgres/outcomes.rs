@@ -53,7 +53,7 @@ pub(crate) async fn write(
     update_delivery_states(tx, outcomes).await?;
     let mut changes = Vec::new();
     for (outcome, change) in feed_circuits(tx, outcomes, policy).await? {
-        let at_ms = finished_at(outcome);
+        let at_ms = outcome.finished_at_ms();
         let change = match change {
             CircuitChange::Disable { reason } => {
                 disable(tx, outcome, &reason, at_ms).await?.then_some(CircuitChange::Disable { reason })
@@ -65,10 +65,10 @@ pub(crate) async fn write(
     }
     for outcome in outcomes {
         if let Some(reason) = &outcome.disable_endpoint {
-            if disable(tx, outcome, reason, finished_at(outcome)).await? {
+            if disable(tx, outcome, reason, outcome.finished_at_ms()).await? {
                 let change = CircuitChange::Disable { reason: reason.clone() };
                 let (tenant, endpoint) = (outcome.tenant.clone(), outcome.endpoint_id.clone());
-                changes.push(EndpointChange { tenant, endpoint, change, at_ms: finished_at(outcome) });
+                changes.push(EndpointChange { tenant, endpoint, change, at_ms: outcome.finished_at_ms() });
             }
         }
     }
@@ -146,7 +146,7 @@ async fn feed_circuits<'o>(
     if changed.is_empty() {
         return Ok(changes);
     }
-    let latest = sent.iter().map(|o| o.attempt.started_at_ms + i64::from(o.attempt.duration_ms)).max().unwrap_or(0);
+    let latest = sent.iter().map(|o| o.finished_at_ms()).max().unwrap_or(0);
     for (id, (stored, own)) in read_circuits(tx, &changed, true).await? {
         let policy = policy.for_endpoint(&own);
         let fed = feed(stored, &id, &policy, true);
@@ -228,7 +228,8 @@ async fn insert_attempts(tx: &Transaction<'_>, attempts: &[&Attempt]) -> Result<
 /// deliveries' records are updated.
 async fn update_delivery_states(tx: &Transaction<'_>, outcomes: &[Outcome]) -> Result<()> {
     let seq_of = seqs_by_id(tx, outcomes).await?;
-    let fence = |o: &&Outcome| seq_of.get(o.delivery_id.as_str()).map(|seq| (*seq, o.lease_token, next_at(o)));
+    let fence =
+        |o: &&Outcome| seq_of.get(o.delivery_id.as_str()).map(|seq| (*seq, o.lease_token, o.next_attempt_at_ms()));
     let (finished, retrying): (Vec<&Outcome>, Vec<&Outcome>) =
         outcomes.iter().partition(|o| !matches!(o.next, NextStep::RetryAt { .. }));
     let finished: Vec<(i64, i64, i64)> = finished.iter().filter_map(fence).collect();
@@ -271,10 +272,10 @@ async fn update_delivery_states(tx: &Transaction<'_>, outcomes: &[Outcome]) -> R
         outcomes.iter().filter(|o| seq_of.get(o.delivery_id.as_str()).is_some_and(|seq| kept.contains(seq))).collect();
     let seqs: Vec<i64> = written.iter().filter_map(|o| seq_of.get(o.delivery_id.as_str()).copied()).collect();
     let states: Vec<&str> = written.iter().map(|o| o.next.state().as_str()).collect();
-    let next: Vec<i64> = written.iter().map(|o| next_at(o)).collect();
+    let next: Vec<i64> = written.iter().map(|o| o.next_attempt_at_ms()).collect();
     let statuses: Vec<Option<i64>> = written.iter().map(|o| o.attempt.status.map(i64::from)).collect();
     let errors: Vec<Option<&str>> = written.iter().map(|o| o.attempt.error.as_deref()).collect();
-    let finished_at: Vec<i64> = written.iter().map(|o| finished_at(o)).collect();
+    let finished_at: Vec<i64> = written.iter().map(|o| o.finished_at_ms()).collect();
     tx.execute_cached(
         "UPDATE deliveries d SET state = o.state, attempts = d.attempts + 1, next_attempt_at = o.next_at,
                 last_status = o.status, last_error = o.error, updated_at = o.finished
@@ -293,18 +294,6 @@ async fn seqs_by_id(tx: &Transaction<'_>, outcomes: &[Outcome]) -> Result<HashMa
     let ids: Vec<&str> = outcomes.iter().map(|o| o.delivery_id.as_str()).collect();
     let rows = tx.query_cached("SELECT id, seq FROM deliveries WHERE id = ANY($1)", &[&ids]).await.map_err(pg_error)?;
     rows.iter().map(|row| Ok((rows::get(row, "deliveries", 0)?, rows::get(row, "deliveries", 1)?))).collect()
-}
-
-fn finished_at(outcome: &Outcome) -> i64 {
-    outcome.attempt.started_at_ms + i64::from(outcome.attempt.duration_ms)
-}
-
-/// When the delivery is next looked at: its retry time, or when it finished.
-fn next_at(outcome: &Outcome) -> i64 {
-    match outcome.next {
-        NextStep::RetryAt { due_ms } => due_ms,
-        NextStep::Succeeded | NextStep::Dead => finished_at(outcome),
-    }
 }
 
 pub(crate) async fn write_circuit(

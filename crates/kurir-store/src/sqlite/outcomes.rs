@@ -95,16 +95,8 @@ fn insert_attempts(conn: &Connection, outcomes: &[&Outcome]) -> Result<(), Store
 /// lease may have been claimed again since); returns how many were.
 fn update_deliveries(conn: &Connection, outcomes: &[Outcome]) -> Result<usize, StoreError> {
     let states: Vec<&str> = outcomes.iter().map(|o| o.next.state().as_str()).collect();
-    let finished: Vec<i64> =
-        outcomes.iter().map(|o| o.attempt.started_at_ms + i64::from(o.attempt.duration_ms)).collect();
-    let next_at: Vec<i64> = outcomes
-        .iter()
-        .zip(&finished)
-        .map(|(o, finished)| match o.next {
-            NextStep::RetryAt { due_ms } => due_ms,
-            NextStep::Succeeded | NextStep::Dead => *finished,
-        })
-        .collect();
+    let finished: Vec<i64> = outcomes.iter().map(Outcome::finished_at_ms).collect();
+    let next_at: Vec<i64> = outcomes.iter().map(Outcome::next_attempt_at_ms).collect();
     let ids: Vec<&str> = outcomes.iter().map(|o| o.delivery_id.as_str()).collect();
     let mut values: Vec<&dyn ToSql> = Vec::with_capacity(outcomes.len() * 7);
     for (index, outcome) in outcomes.iter().enumerate() {
@@ -140,9 +132,8 @@ fn feed_circuits(
     let mut circuits: HashMap<&str, Fed> = HashMap::new();
     let mut changes = Vec::new();
     for outcome in outcomes {
-        let attempt = &outcome.attempt;
-        let finished_at = attempt.started_at_ms + i64::from(attempt.duration_ms);
-        if attempt.was_sent() {
+        let finished_at = outcome.finished_at_ms();
+        if outcome.attempt.was_sent() {
             let endpoint = outcome.endpoint_id.as_str();
             if !circuits.contains_key(endpoint) {
                 let (stored, own) = read_circuit(conn, endpoint)?;
@@ -163,7 +154,7 @@ fn feed_circuits(
             }
         }
     }
-    let now = outcomes.iter().map(|o| o.attempt.started_at_ms + i64::from(o.attempt.duration_ms)).max().unwrap_or(0);
+    let now = outcomes.iter().map(Outcome::finished_at_ms).max().unwrap_or(0);
     for (endpoint, Fed { tenant, id, stored, circuit, policy }) in circuits {
         if circuit != stored {
             write_circuit(conn, endpoint, &circuit, now)?;
