@@ -298,19 +298,19 @@ CREATE INDEX delivery_queue_leased ON delivery_queue(endpoint_id, next_attempt_a
     // page as a heap-only tuple and add nothing to the five indexes, but only if the page has room. Pages filled
     // to 80 % (migration 2) made 54 % of those updates write an entry in every index; to 70 %, 41 %; to 50 %,
     // none. The table takes about 1.6 times the space. Only pages written from now on keep half free (existing
-    // ones until the table is rewritten). The change takes a lock that waits behind a vacuum of the table; a
-    // bounded wait fails the start with PostgreSQL's lock timeout error rather than hanging it.
-    "SET LOCAL lock_timeout = '30s'; ALTER TABLE deliveries SET (fillfactor = 50);",
+    // ones until the table is rewritten). The change takes a lock that waits behind a vacuum of the table (see
+    // `run_missing` for how long).
+    "ALTER TABLE deliveries SET (fillfactor = 50);",
     // 15: deleting an event checks that no delivery still references it (the foreign key), and without an index
     // on the referencing column each check reads all of `deliveries`: retention's purge slowed with the store.
     // Built in the migration's transaction, which blocks writes to `deliveries` while it runs (seconds for
     // millions of rows).
     "CREATE INDEX deliveries_event_seq ON deliveries(event_seq);",
     // 16: an event's deliveries are read by `event_seq` (migration 15's index) everywhere, so the index by
-    // `event_id` only cost every publish an entry. Dropping it waits for every running statement on the table, at
-    // most 30 s. Nodes still running an older kurir read an event's deliveries by `event_id`, by a scan now,
-    // until they are upgraded too.
-    "SET LOCAL lock_timeout = '30s'; DROP INDEX deliveries_event;",
+    // `event_id` only cost every publish an entry. Dropping it waits for every running statement on the table.
+    // Nodes still running an older kurir read an event's deliveries by `event_id`, by a scan now, until they are
+    // upgraded too.
+    "DROP INDEX deliveries_event;",
     // 17: retention deletes a tenant's log rows older than its cutoff; with no index by tenant and time it read
     // the tenant's whole inbound and call-out logs on every pass, even when nothing was old enough.
     r#"
@@ -341,6 +341,10 @@ async fn run_missing(client: &mut Client) -> Result<(), StoreError> {
         )));
     }
     let tx = client.transaction().await.map_err(pg_error)?;
+    // A migration that changes a table waits for the statements using it, and behind a vacuum of it (an
+    // anti-wraparound one is never cancelled), while every other node waits for the migration lock: a bounded
+    // wait fails the start with PostgreSQL's lock timeout error, to be tried again, rather than hanging it.
+    tx.batch_execute("SET LOCAL lock_timeout = '30s'").await.map_err(pg_error)?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied as usize) {
         tx.batch_execute(sql).await.map_err(pg_error)?;
         tx.execute("INSERT INTO kurir_schema (version) VALUES ($1)", &[&(index as i64 + 1)]).await.map_err(pg_error)?;
