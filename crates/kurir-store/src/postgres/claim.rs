@@ -281,11 +281,7 @@ mod tests {
 
     #[tokio::test]
     async fn the_claims_statements_keep_their_index_in_a_generic_plan() {
-        let cluster = kurir_testpg::TestCluster::shared()
-            .unwrap_or_else(|err| panic!("PostgreSQL is needed for this test and none could be had: {err}"));
-        let url = cluster.fresh_database("plans").unwrap_or_else(|err| panic!("{err}"));
-        let store = PgStore::open(&url).await.unwrap_or_else(|err| panic!("{err}"));
-        let client = store.client().await.unwrap_or_else(|err| panic!("{err}"));
+        let (_store, client) = super::super::test_store("plans").await;
         // A backlog of one endpoint (the case in which the estimates favour the wrong index): 20,000 queued rows,
         // the first 256 leased.
         client

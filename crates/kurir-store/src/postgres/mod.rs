@@ -213,6 +213,18 @@ impl<T: GenericClient> Cached for T {}
 pub(crate) type Params<'a> = &'a [&'a (dyn tokio_postgres::types::ToSql + Sync)];
 
 /// An error with its causes, on one line (tokio-postgres's own message is only its kind).
+/// For this backend's own tests: a store on a fresh database (`name`) of the shared test cluster, and one of its
+/// connections.
+#[cfg(test)]
+pub(crate) async fn test_store(name: &str) -> (PgStore, Object) {
+    let cluster = kurir_testpg::TestCluster::shared()
+        .unwrap_or_else(|err| panic!("PostgreSQL is needed for this test and none could be had: {err}"));
+    let url = cluster.fresh_database(name).unwrap_or_else(|err| panic!("{err}"));
+    let store = PgStore::open(&url).await.unwrap_or_else(|err| panic!("{err}"));
+    let client = store.client().await.unwrap_or_else(|err| panic!("{err}"));
+    (store, client)
+}
+
 fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
     let mut source = err.source();

@@ -354,17 +354,11 @@ async fn run_missing(client: &mut Client) -> Result<(), StoreError> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::PgStore;
-
     /// Deleting a referenced row makes PostgreSQL look for the rows that reference it; without an index leading
     /// with the referencing column, that is a read of the whole referencing table per row.
     #[tokio::test]
     async fn every_foreign_key_has_an_index_on_its_column() {
-        let cluster = kurir_testpg::TestCluster::shared()
-            .unwrap_or_else(|err| panic!("PostgreSQL is needed for this test and none could be had: {err}"));
-        let url = cluster.fresh_database("foreign_keys").unwrap_or_else(|err| panic!("{err}"));
-        let store = PgStore::open(&url).await.unwrap_or_else(|err| panic!("{err}"));
-        let client = store.client().await.unwrap_or_else(|err| panic!("{err}"));
+        let (_store, client) = super::super::test_store("foreign_keys").await;
         let rows = client
             .query(
                 "SELECT c.conrelid::regclass::text, a.attname,

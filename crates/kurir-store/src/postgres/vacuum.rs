@@ -107,11 +107,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_node_vacuums_the_queue_once_its_turns_changed_enough() {
-        let cluster = kurir_testpg::TestCluster::shared()
-            .unwrap_or_else(|err| panic!("PostgreSQL is needed for this test and none could be had: {err}"));
-        let url = cluster.fresh_database("vacuum").unwrap_or_else(|err| panic!("{err}"));
-        let store = super::super::PgStore::open(&url).await.unwrap_or_else(|err| panic!("{err}"));
-        let client = store.client().await.unwrap_or_else(|err| panic!("{err}"));
+        let (store, client) = super::super::test_store("vacuum").await;
         let vacuums = || async {
             let row = client
                 .query_one("SELECT vacuum_count FROM pg_stat_user_tables WHERE relname = 'delivery_queue'", &[])
