@@ -319,6 +319,14 @@ pub(crate) fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 mod tests {
     use super::*;
 
+    /// The steps of `sql`'s query plan, its parameters unbound.
+    fn query_plan(conn: &Connection, sql: &str) -> Result<Vec<String>, StoreError> {
+        let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let unbound = vec![rusqlite::types::Null; explain.parameter_count()];
+        let plan = explain.query_map(rusqlite::params_from_iter(unbound), |row| row.get(3))?;
+        Ok(plan.collect::<Result<_, _>>()?)
+    }
+
     /// The first column of each index of `table` that is not partial (a partial index cannot answer a foreign
     /// key's check); an index on an expression has none.
     fn leading_columns(conn: &Connection, table: &str) -> Result<Vec<String>, StoreError> {
@@ -368,10 +376,7 @@ mod tests {
         statements.push(super::super::events::REMEMBERED_DELIVERIES_SQL);
         statements.extend(super::super::retention::PURGE_EVENT_SQL);
         for sql in statements {
-            let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
-            let unbound = vec![rusqlite::types::Null; explain.parameter_count()];
-            let plan: Vec<String> =
-                explain.query_map(rusqlite::params_from_iter(unbound), |row| row.get(3))?.collect::<Result<_, _>>()?;
+            let plan = query_plan(&conn, sql)?;
             // A step on `deliveries`, by name or by the alias `d` (`expired_events_sql`).
             let on_deliveries = |step: &&String| {
                 ["SCAN deliveries", "SEARCH deliveries", "SCAN d ", "SEARCH d "].iter().any(|s| step.starts_with(s))
@@ -389,13 +394,7 @@ mod tests {
         let mut conn = Connection::open_in_memory()?;
         migrate(&mut conn)?;
         for (sql, _) in crate::retention::log_deletes('?') {
-            let plan: Vec<String> = conn
-                .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?
-                .query_map(
-                    rusqlite::params![rusqlite::types::Null, rusqlite::types::Null, rusqlite::types::Null],
-                    |row| row.get(3),
-                )?
-                .collect::<Result<_, _>>()?;
+            let plan = query_plan(&conn, &sql)?;
             // The inner select's step: by tenant, and by time within it (`tenant_id=? AND at<?`).
             let by_tenant: Vec<&String> = plan.iter().filter(|step| step.contains("tenant_id=?")).collect();
             assert!(!by_tenant.is_empty(), "{sql}: {plan:?}");
