@@ -127,6 +127,7 @@ pub async fn run(
     ));
     let lane = Arc::new(Lane {
         permits: Arc::new(Semaphore::new(config.max_in_flight)),
+        reserved: Arc::default(),
         context,
         leases,
         outcome_tx,
