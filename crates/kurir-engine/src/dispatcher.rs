@@ -85,6 +85,10 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 /// The longest a turn woken by a finished attempt waits for the attempts still running ([`Dispatcher::linger`]).
 const LINGER_CAP: Duration = Duration::from_millis(5);
 
+/// How long a quiet turn may wait in the store for a publish to share a commit with ([`Dispatcher::may_wait`]).
+/// At 1,000 events a second one comes within a millisecond.
+const SHARE_A_COMMIT_WITHIN: Duration = Duration::from_millis(2);
+
 /// Runs the engine until `shutdown` is cancelled, then lets in-flight attempts finish within the grace period.
 pub async fn run(
     store: Arc<dyn Store>,
@@ -137,8 +141,15 @@ pub async fn run(
     });
     let open = OpenLane::open(&waker, &lane);
     let lingers = store.turns_are_costly();
-    let mut dispatcher =
-        Dispatcher { store, lane: Arc::clone(&lane), teller, unwritten: None, lingers, last_turn: Duration::ZERO };
+    let mut dispatcher = Dispatcher {
+        store,
+        lane: Arc::clone(&lane),
+        teller,
+        unwritten: None,
+        lingers,
+        last_turn: Duration::ZERO,
+        quiet: false,
+    };
 
     let mut arrived = None;
     while !shutdown.is_cancelled() {
@@ -232,6 +243,8 @@ struct Dispatcher {
     lingers: bool,
     /// How long the last turn's store call took.
     last_turn: Duration,
+    /// Whether the last turn claimed nothing: no delivery was due that this process's publishes had not claimed.
+    quiet: bool,
 }
 
 impl Dispatcher {
@@ -252,11 +265,13 @@ impl Dispatcher {
             return Next::Sleep(IDLE_POLL); // every permit is out: the next finished attempt ends the sleep
         }
         let started = Instant::now();
-        match self.store.dispatch_turn(self.turn_claiming(free)).await {
+        let turn = DispatchTurn { may_wait: self.may_wait(), ..self.turn_claiming(free) };
+        match self.store.dispatch_turn(turn).await {
             Ok(taken) => {
                 self.last_turn = started.elapsed();
                 // Started before the notices are handed on, which may wait for room.
                 let claimed = taken.claims.len();
+                self.quiet = free > 0 && claimed == 0;
                 if let Some(reservation) = reserved {
                     self.lane.start(taken.claims, reservation);
                 }
@@ -291,12 +306,18 @@ impl Dispatcher {
         taken
     }
 
+    /// How long this turn may wait in the store to share a commit with the next publish ([`may_wait`]).
+    fn may_wait(&self) -> Option<Duration> {
+        may_wait(self.unwritten.is_some(), self.quiet, self.lane.in_flight())
+    }
+
     /// A turn of the outcomes waiting (if any) and a claim of up to `limit` deliveries.
     fn turn_claiming(&self, limit: u32) -> DispatchTurn {
         DispatchTurn {
             outcomes: self.unwritten.as_ref().map_or_else(|| Arc::from([]), Batch::outcomes),
             circuit: self.lane.config.circuit,
             claim: self.lane.claim_request(limit),
+            may_wait: None,
         }
     }
 
@@ -362,6 +383,16 @@ impl Dispatcher {
     }
 }
 
+/// Whether a turn may wait in the store to share a commit with the next publish, and how long: only a turn that
+/// carries outcomes, when the last turn found nothing due (`quiet`) and few attempts are in flight, so that this
+/// process's publishes claim their own deliveries. Then a turn's own commit is most of its cost, and the wait
+/// delays no delivery: the outcomes' deliveries were sent, and only their leases are held a little longer. A turn
+/// with deliveries to claim does not wait, nor does one woken by a publish (it carries no outcomes).
+fn may_wait(carries_outcomes: bool, quiet: bool, in_flight: usize) -> Option<Duration> {
+    let light = in_flight < crate::lane::PUBLISHES_CLAIM_BELOW_IN_FLIGHT;
+    (carries_outcomes && quiet && light).then_some(SHARE_A_COMMIT_WITHIN)
+}
+
 /// How long to sleep before the next due time, at most [`IDLE_POLL`].
 fn until(next_due_ms: Option<i64>) -> Duration {
     next_due_ms
@@ -383,5 +414,18 @@ async fn drain(lane: &Lane) {
         );
         lane.abandon.cancel();
         lane.attempts.wait().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_a_quiet_turn_of_outcomes_at_light_load_may_wait_for_a_publish() {
+        assert_eq!(may_wait(true, true, 3), Some(SHARE_A_COMMIT_WITHIN));
+        assert_eq!(may_wait(false, true, 3), None, "a turn woken by a publish or a due time claims at once");
+        assert_eq!(may_wait(true, false, 3), None, "the last turn claimed deliveries: more may be due");
+        assert_eq!(may_wait(true, true, crate::lane::PUBLISHES_CLAIM_BELOW_IN_FLIGHT), None, "under load");
     }
 }

@@ -246,6 +246,11 @@ pub struct DispatchTurn {
     pub circuit: CircuitPolicy,
     /// What to claim after the outcomes are written; a limit of 0 claims nothing.
     pub claim: ClaimRequest,
+    /// How long the backend may hold the turn so that it shares a commit with the next write (a publish) instead
+    /// of paying for one of its own; `None` takes it at once. The dispatcher offers this at light load, when a
+    /// turn carries a few outcomes and nothing else was due (see `kurir_engine`'s dispatcher). A backend whose
+    /// writes do not share commits ignores it.
+    pub may_wait: Option<std::time::Duration>,
 }
 
 /// What a [`DispatchTurn`] did.
@@ -586,7 +591,7 @@ pub trait Store: Send + Sync + 'static {
     /// in one transaction. Either way an error means that no outcome of the turn was written, so the turn can be
     /// taken again; a claim that fails after the outcomes were written is logged and claims nothing.
     async fn dispatch_turn(&self, turn: DispatchTurn) -> Result<TurnTaken> {
-        let DispatchTurn { outcomes, circuit, claim } = turn;
+        let DispatchTurn { outcomes, circuit, claim, may_wait: _ } = turn;
         let changes =
             if outcomes.is_empty() { Vec::new() } else { self.record_outcomes(outcomes.to_vec(), circuit).await? };
         let (now_ms, limit) = (claim.now_ms, claim.limit);

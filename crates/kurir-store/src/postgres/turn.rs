@@ -11,7 +11,8 @@ use super::{claim, outcomes, pg_error, queue, PgStore, DISPATCH_SETTINGS};
 use crate::{DispatchTurn, Result, TurnTaken};
 
 pub(crate) async fn dispatch_turn(store: &PgStore, turn: DispatchTurn) -> Result<TurnTaken> {
-    let DispatchTurn { outcomes, circuit, claim: request } = turn;
+    // Each turn is a transaction on a connection of its own: there is no later write to share a commit with.
+    let DispatchTurn { outcomes, circuit, claim: request, may_wait: _ } = turn;
     let mut client = store.client().await?;
     let mut tx = client.transaction().await.map_err(pg_error)?;
     tx.batch_execute(DISPATCH_SETTINGS).await.map_err(pg_error)?;

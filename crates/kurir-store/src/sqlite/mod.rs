@@ -536,10 +536,12 @@ impl Store for SqliteStore {
     }
 
     async fn dispatch_turn(&self, turn: crate::DispatchTurn) -> Result<crate::TurnTaken> {
+        let turn_may_wait = turn.may_wait;
         // One writer job: the outcomes, the claim and the next due time share a transaction, so a turn costs one
-        // hand-off to the writer thread and one commit, and fails or succeeds as a whole.
-        self.write_relaxed(move |c| {
-            let crate::DispatchTurn { outcomes, circuit, claim } = turn;
+        // hand-off to the writer thread and one commit, and fails or succeeds as a whole. A turn that may wait
+        // does so in the writer's queue, where the next publish takes it into its own transaction.
+        let work = move |c: &Connection| {
+            let crate::DispatchTurn { outcomes, circuit, claim, may_wait: _ } = turn;
             let changes =
                 if outcomes.is_empty() { Vec::new() } else { outcomes::record_outcomes(c, &outcomes, &circuit)? };
             let claims = claim_beside(c, &claim, None)?;
@@ -549,8 +551,11 @@ impl Store for SqliteStore {
                 crate::next_due_or_none(deliveries::next_due_after(c, claim.now_ms))
             };
             Ok(crate::TurnTaken { changes, claims, next_due_ms })
-        })
-        .await
+        };
+        match turn_may_wait {
+            Some(patience) => self.writer.write_patiently(patience, work).await,
+            None => self.write_relaxed(work).await,
+        }
     }
 
     async fn next_due_after(&self, now_ms: i64) -> Result<Option<i64>> {

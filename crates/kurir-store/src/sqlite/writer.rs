@@ -8,8 +8,14 @@
 //!
 //! Not every write needs its own fsync (see [`Durability`]): a transaction of only claims, outcomes and lease
 //! renewals commits to the WAL without one, and the next synced commit makes it durable with everything before it.
+//!
+//! At light load a commit of its own is most of what a small job costs (writing the WAL's pages, the flip of
+//! `synchronous`, waking threads). A job that can wait says how long ([`WriterHandle::write_patiently`]); a
+//! transaction of only such jobs waits that long for one more job, and commits with it. The dispatcher's turns
+//! use this to ride along with the next publish.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use kurir_metrics::Metrics;
 use rusqlite::Connection;
@@ -61,6 +67,8 @@ type Completion = Box<dyn FnOnce(Option<&StoreError>) + Send>;
 pub(crate) struct Job {
     durability: Durability,
     size: Size,
+    /// How long the job may wait for company before its transaction starts; `None` for not at all.
+    patience: Option<Duration>,
     work: Box<dyn FnOnce(&Connection) -> Completion + Send>,
 }
 
@@ -80,6 +88,12 @@ fn batch_size(jobs: &[Job]) -> Size {
     } else {
         Size::Bounded
     }
+}
+
+/// How long a transaction of `jobs` may wait for one more job: the shortest patience among them, and not at all if
+/// any of them cannot wait.
+fn batch_patience(jobs: &[Job]) -> Option<Duration> {
+    jobs.iter().try_fold(Duration::MAX, |shortest, job| Some(shortest.min(job.patience?)))
 }
 
 #[derive(Clone)]
@@ -110,6 +124,29 @@ impl WriterHandle {
         R: Send + 'static,
         F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
     {
+        self.submit(durability, size, None, work).await
+    }
+
+    /// A relaxed job that may wait up to `patience` for another job to share its commit with.
+    pub(crate) async fn write_patiently<R, F>(&self, patience: Duration, work: F) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        self.submit(Durability::Relaxed, Size::Bounded, Some(patience), work).await
+    }
+
+    async fn submit<R, F>(
+        &self,
+        durability: Durability,
+        size: Size,
+        patience: Option<Duration>,
+        work: F,
+    ) -> Result<R, StoreError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection) -> Result<R, StoreError> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let work = Box::new(move |conn: &Connection| -> Completion {
             let result = in_savepoint(conn, work);
@@ -122,7 +159,7 @@ impl WriterHandle {
                 let _ = reply.send(outcome);
             })
         });
-        self.queue.send(Job { durability, size, work }).await.map_err(|_| StoreError::Closed)?;
+        self.queue.send(Job { durability, size, patience, work }).await.map_err(|_| StoreError::Closed)?;
         answer.await.map_err(|_| StoreError::Closed)?
     }
 }
@@ -150,12 +187,14 @@ fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>, metrics: Option<Arc<Metr
     let mut syncing =
         BatchSetting::start(&conn, "synchronous", Durability::Synced, Durability::Relaxed, set_synchronous);
     let mut journaling = BatchSetting::start(&conn, "temp_store", Size::Bulk, Size::Bounded, set_temp_store);
+    let waiting = Waiting::start();
     while let Some(first) = jobs.blocking_recv() {
         batch.push(first);
-        while batch.len() < MAX_JOBS_PER_COMMIT {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
+        take_queued(&mut jobs, &mut batch);
+        if let Some(patience) = batch_patience(&batch) {
+            if let Some(company) = waiting.for_one_more(&mut jobs, patience) {
+                batch.push(company);
+                take_queued(&mut jobs, &mut batch);
             }
         }
         let (jobs_in_batch, started) = (batch.len(), std::time::Instant::now());
@@ -171,6 +210,38 @@ fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>, metrics: Option<Arc<Metr
         }
     }
     tracing::debug!("sqlite writer stopped: every handle was dropped");
+}
+
+/// Adds what is queued now to `batch`, up to [`MAX_JOBS_PER_COMMIT`], without waiting.
+fn take_queued(jobs: &mut mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
+    while batch.len() < MAX_JOBS_PER_COMMIT {
+        match jobs.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+}
+
+/// A timer for the writer thread, which runs outside tokio's runtime: a runtime of its own on this thread, with a
+/// clock and nothing else.
+struct Waiting {
+    clock: Option<tokio::runtime::Runtime>,
+}
+
+impl Waiting {
+    fn start() -> Self {
+        let clock = tokio::runtime::Builder::new_current_thread().enable_time().build();
+        if let Err(err) = &clock {
+            tracing::warn!(error = %err, "the writer has no timer; jobs that could wait for company commit at once");
+        }
+        Waiting { clock: clock.ok() }
+    }
+
+    /// The next job, if one comes within `patience` (or is queued already).
+    fn for_one_more(&self, jobs: &mut mpsc::Receiver<Job>, patience: Duration) -> Option<Job> {
+        let clock = self.clock.as_ref()?;
+        clock.block_on(async { tokio::time::timeout(patience, jobs.recv()).await.ok().flatten() })
+    }
 }
 
 /// A connection setting the writer chooses per batch (`synchronous`, `temp_store`), with one value that is safe
@@ -282,7 +353,7 @@ mod tests {
     use super::*;
 
     fn job(durability: Durability) -> Job {
-        Job { durability, size: Size::Bounded, work: Box::new(|_| Box::new(|_| ())) }
+        Job { durability, size: Size::Bounded, patience: None, work: Box::new(|_| Box::new(|_| ())) }
     }
 
     /// Applies `true` (the safe value here) and refuses `false`.
@@ -367,5 +438,38 @@ mod tests {
         assert_eq!(level_seen_by(&writer, Durability::Relaxed).await, 1);
         assert_eq!(level_seen_by(&writer, Durability::Relaxed).await, 1);
         assert_eq!(level_seen_by(&writer, Durability::Synced).await, 2);
+    }
+
+    #[test]
+    fn a_batch_waits_for_company_only_as_long_as_its_least_patient_job_and_not_if_one_cannot() {
+        let patient = |ms| Job { patience: Some(Duration::from_millis(ms)), ..job(Durability::Relaxed) };
+        assert_eq!(batch_patience(&[patient(5), patient(2)]), Some(Duration::from_millis(2)));
+        assert_eq!(batch_patience(&[patient(5), job(Durability::Relaxed)]), None);
+        assert_eq!(batch_patience(&[job(Durability::Synced)]), None);
+    }
+
+    #[tokio::test]
+    async fn a_patient_job_shares_the_commit_of_the_next_job_that_comes() {
+        let (_dir, writer) = writer_on_a_file("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+        assert_eq!(level_seen_by(&writer, Durability::Relaxed).await, 1, "a relaxed job alone commits unsynced");
+        let read_level = |c: &Connection| Ok(c.query_row("PRAGMA synchronous", [], |row| row.get::<_, i64>(0))?);
+        let patient = tokio::spawn({
+            let writer = writer.clone();
+            async move { writer.write_patiently(Duration::from_secs(600), read_level).await }
+        });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!patient.is_finished(), "a patient job alone waits for company");
+        assert_eq!(level_seen_by(&writer, Durability::Synced).await, 2);
+        let shared = tokio::time::timeout(Duration::from_secs(60), patient).await;
+        let level = shared.unwrap_or_else(|_| panic!("the patient job kept waiting after a job came")).ok();
+        assert_eq!(level.and_then(Result::ok), Some(2), "it ran in the synced job's transaction");
+    }
+
+    #[tokio::test]
+    async fn a_patient_job_that_finds_no_company_commits_on_its_own() {
+        let (_dir, writer) = writer_on_a_file("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+        let read_level = |c: &Connection| Ok(c.query_row("PRAGMA synchronous", [], |row| row.get::<_, i64>(0))?);
+        let alone = writer.write_patiently(Duration::from_millis(20), read_level).await;
+        assert_eq!(alone.ok(), Some(1), "committed without an fsync, as a relaxed job");
     }
 }
