@@ -13,7 +13,7 @@ use crate::{DispatchTurn, Result, TurnTaken};
 pub(crate) async fn dispatch_turn(store: &PgStore, turn: DispatchTurn) -> Result<TurnTaken> {
     // Each turn is a transaction on a connection of its own: there is no later write to share a commit with.
     let DispatchTurn { outcomes, circuit, claim: request, may_wait: _ } = turn;
-    let mut client = store.client().await?;
+    let mut client = store.dispatch_client().await?;
     let mut tx = client.transaction().await.map_err(pg_error)?;
     tx.batch_execute(DISPATCH_SETTINGS).await.map_err(pg_error)?;
     let changes = if outcomes.is_empty() { Vec::new() } else { outcomes::write(&tx, &outcomes, &circuit).await? };
