@@ -148,18 +148,23 @@ pub async fn run(
         unwritten: None,
         lingers,
         last_turn: Duration::ZERO,
-        quiet: false,
+        nothing_due: false,
+        next_due_ms: None,
     };
 
     let mut arrived = None;
     while !shutdown.is_cancelled() {
-        match dispatcher.turn(arrived.take(), &mut outcome_rx).await {
+        let only_outcomes_woke = arrived.is_some();
+        match dispatcher.turn(arrived.take(), only_outcomes_woke, &mut outcome_rx).await {
             Next::Now => {}
+            // In this order: a wake or a due time that came with a finished attempt is what ended the sleep, so
+            // that the turn claims at once (see `may_wait`); the outcome is taken from the channel by the turn.
             Next::Sleep(sleep) => tokio::select! {
-                () = tokio::time::sleep(sleep) => {}
-                () = waker.woken() => {}
-                Some(outcome) = outcome_rx.recv() => arrived = Some(outcome),
+                biased;
                 () = shutdown.cancelled() => {}
+                () = waker.woken() => {}
+                () = tokio::time::sleep(sleep) => {}
+                Some(outcome) = outcome_rx.recv() => arrived = Some(outcome),
             },
             Next::Pause(pause) => tokio::select! {
                 () = tokio::time::sleep(pause) => {}
@@ -243,15 +248,22 @@ struct Dispatcher {
     lingers: bool,
     /// How long the last turn's store call took.
     last_turn: Duration,
-    /// Whether the last turn claimed nothing: no delivery was due that this process's publishes had not claimed.
-    quiet: bool,
+    /// Whether the last turn's claim found nothing due ([`kurir_store::TurnTaken::nothing_due`]).
+    nothing_due: bool,
+    /// The last turn's next due time, if it read one.
+    next_due_ms: Option<i64>,
 }
 
 impl Dispatcher {
     /// One turn: writes the outcomes that are ready (with `arrived`, one the loop already took off the channel)
     /// and claims as many due deliveries as it could reserve permits for, in one store call; starts an attempt
-    /// for each claim.
-    async fn turn(&mut self, arrived: Option<Finished>, outcomes: &mut mpsc::Receiver<Finished>) -> Next {
+    /// for each claim. `only_outcomes_woke`: nothing but finished attempts woke it (no publish, no due time).
+    async fn turn(
+        &mut self,
+        arrived: Option<Finished>,
+        only_outcomes_woke: bool,
+        outcomes: &mut mpsc::Receiver<Finished>,
+    ) -> Next {
         match arrived {
             Some(first) if self.lingers && self.unwritten.is_none() => {
                 let taken = self.linger(first, outcomes).await;
@@ -265,13 +277,14 @@ impl Dispatcher {
             return Next::Sleep(IDLE_POLL); // every permit is out: the next finished attempt ends the sleep
         }
         let started = Instant::now();
-        let turn = DispatchTurn { may_wait: self.may_wait(), ..self.turn_claiming(free) };
+        let patience = may_wait(only_outcomes_woke, self.nothing_due, self.lane.in_flight(), until(self.next_due_ms));
+        let turn = DispatchTurn { may_wait: patience, ..self.turn_claiming(free) };
         match self.store.dispatch_turn(turn).await {
             Ok(taken) => {
                 self.last_turn = started.elapsed();
                 // Started before the notices are handed on, which may wait for room.
                 let claimed = taken.claims.len();
-                self.quiet = free > 0 && claimed == 0;
+                (self.nothing_due, self.next_due_ms) = (taken.nothing_due, taken.next_due_ms);
                 if let Some(reservation) = reserved {
                     self.lane.start(taken.claims, reservation);
                 }
@@ -304,11 +317,6 @@ impl Dispatcher {
             }
         }
         taken
-    }
-
-    /// How long this turn may wait in the store to share a commit with the next publish ([`may_wait`]).
-    fn may_wait(&self) -> Option<Duration> {
-        may_wait(self.unwritten.is_some(), self.quiet, self.lane.in_flight())
     }
 
     /// A turn of the outcomes waiting (if any) and a claim of up to `limit` deliveries.
@@ -383,14 +391,21 @@ impl Dispatcher {
     }
 }
 
-/// Whether a turn may wait in the store to share a commit with the next publish, and how long: only a turn that
-/// carries outcomes, when the last turn found nothing due (`quiet`) and few attempts are in flight, so that this
-/// process's publishes claim their own deliveries. Then a turn's own commit is most of its cost, and the wait
-/// delays no delivery: the outcomes' deliveries were sent, and only their leases are held a little longer. A turn
-/// with deliveries to claim does not wait, nor does one woken by a publish (it carries no outcomes).
-fn may_wait(carries_outcomes: bool, quiet: bool, in_flight: usize) -> Option<Duration> {
+/// Whether a turn may wait in the store to share a commit with the next publish, and how long. Only a turn that
+/// finished attempts alone woke (so it carries their outcomes, and no publish or due time asked for a claim), when
+/// the last turn's claim found nothing due (not even behind an endpoint's in-flight limit) and few attempts are in
+/// flight, so that this process's publishes claim their own deliveries. Then a turn's own commit is most of its
+/// cost, and the wait delays no delivery: the outcomes' deliveries were sent, and only their leases are held a
+/// little longer. It waits no longer than until the next due time (`until_next_due`).
+fn may_wait(
+    only_outcomes_woke: bool,
+    nothing_due: bool,
+    in_flight: usize,
+    until_next_due: Duration,
+) -> Option<Duration> {
     let light = in_flight < crate::lane::PUBLISHES_CLAIM_BELOW_IN_FLIGHT;
-    (carries_outcomes && quiet && light).then_some(SHARE_A_COMMIT_WITHIN)
+    let patience = SHARE_A_COMMIT_WITHIN.min(until_next_due);
+    (only_outcomes_woke && nothing_due && light && !patience.is_zero()).then_some(patience)
 }
 
 /// How long to sleep before the next due time, at most [`IDLE_POLL`].
@@ -422,10 +437,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_quiet_turn_of_outcomes_at_light_load_may_wait_for_a_publish() {
-        assert_eq!(may_wait(true, true, 3), Some(SHARE_A_COMMIT_WITHIN));
-        assert_eq!(may_wait(false, true, 3), None, "a turn woken by a publish or a due time claims at once");
-        assert_eq!(may_wait(true, false, 3), None, "the last turn claimed deliveries: more may be due");
-        assert_eq!(may_wait(true, true, crate::lane::PUBLISHES_CLAIM_BELOW_IN_FLIGHT), None, "under load");
+    fn only_a_turn_of_outcomes_with_nothing_due_at_light_load_may_wait_for_a_publish() {
+        let (light, later) = (crate::lane::PUBLISHES_CLAIM_BELOW_IN_FLIGHT - 1, IDLE_POLL);
+        assert_eq!(may_wait(true, true, light, later), Some(SHARE_A_COMMIT_WITHIN));
+        assert_eq!(may_wait(false, true, light, later), None, "a publish or a due time woke it: it claims at once");
+        assert_eq!(may_wait(true, false, light, later), None, "something was due at the last claim");
+        assert_eq!(may_wait(true, true, light + 1, later), None, "under load");
+        let soon = Duration::from_millis(1);
+        assert_eq!(may_wait(true, true, light, soon), Some(soon), "no longer than until the next due time");
+        assert_eq!(may_wait(true, true, light, Duration::ZERO), None, "something is due now");
     }
 }

@@ -247,9 +247,9 @@ pub struct DispatchTurn {
     /// What to claim after the outcomes are written; a limit of 0 claims nothing.
     pub claim: ClaimRequest,
     /// How long the backend may hold the turn so that it shares a commit with the next write (a publish) instead
-    /// of paying for one of its own; `None` takes it at once. The dispatcher offers this at light load, when a
-    /// turn carries a few outcomes and nothing else was due (see `kurir_engine`'s dispatcher). A backend whose
-    /// writes do not share commits ignores it.
+    /// of paying for one of its own; `None` takes it at once. The dispatcher offers this at light load, for a turn
+    /// woken by finished attempts when the last turn found nothing due ([`TurnTaken::nothing_due`]; see
+    /// `kurir_engine`'s dispatcher). A backend whose writes do not share commits ignores it.
     pub may_wait: Option<std::time::Duration>,
 }
 
@@ -263,6 +263,10 @@ pub struct TurnTaken {
     /// may become due (as [`Store::next_due_after`]). `None` when nothing waits, or when the claim was filled
     /// (a limit of 0 included).
     pub next_due_ms: Option<i64>,
+    /// Whether the claim found no endpoint with a delivery due (those whose circuit holds them aside): nothing
+    /// waits to be claimed, not even behind an endpoint's in-flight limit. `false` when not known (no claim ran,
+    /// or the backend does not tell).
+    pub nothing_due: bool,
 }
 
 /// A lease a node holds: which delivery, and the token that fences its outcome.
@@ -605,7 +609,7 @@ pub trait Store: Send + Sync + 'static {
         };
         let next_due_ms =
             if claim.is_filled_by(claims.len()) { None } else { next_due_or_none(self.next_due_after(now_ms).await) };
-        Ok(TurnTaken { changes, claims, next_due_ms })
+        Ok(TurnTaken { changes, claims, next_due_ms, nothing_due: false })
     }
     /// The earliest time after `now_ms` at which something may become due (a retry, a lease expiring, an
     /// endpoint's circuit letting a probe out).

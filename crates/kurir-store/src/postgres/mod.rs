@@ -45,8 +45,8 @@ pub(crate) const FLUSH_WAIT: &str = "SET LOCAL synchronous_commit = on";
 /// Connections per node for everything but the dispatcher's turns.
 const POOL_SIZE: usize = 16;
 
-/// Connections per node for the dispatcher's turns: one turn runs at a time, and a second connection lets the next
-/// turn start while the last one's connection is handed back.
+/// Connections per node for the dispatcher's turns. One turn runs at a time; the second is spare (a connection
+/// the server dropped is replaced while the other serves).
 const DISPATCH_POOL_SIZE: usize = 2;
 
 pub struct PgStore {

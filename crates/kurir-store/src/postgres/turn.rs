@@ -30,7 +30,8 @@ pub(crate) async fn dispatch_turn(store: &PgStore, turn: DispatchTurn) -> Result
     } else {
         crate::next_due_or_none(queue::next_due(&client, request.now_ms).await)
     };
-    Ok(TurnTaken { changes, claims, next_due_ms })
+    // Only SQLite's turns can wait for company (`DispatchTurn::may_wait`), so this one does not tell.
+    Ok(TurnTaken { changes, claims, next_due_ms, nothing_due: false })
 }
 
 /// The claim, in a savepoint: if it fails, the outcomes before it are still written (and nothing is claimed).

@@ -288,7 +288,15 @@ fn ready_endpoints(conn: &Connection, now_ms: i64, only: Option<&[String]>) -> R
 }
 
 pub(crate) fn claim_due(conn: &Connection, request: &ClaimRequest) -> Result<Vec<Claim>, StoreError> {
-    claim_due_among(conn, request, None)
+    Ok(claim_due_among(conn, request, None)?.claims)
+}
+
+/// What a claim took, and whether it found anything due at all.
+#[derive(Debug, Default)]
+pub(crate) struct Claimed {
+    pub claims: Vec<Claim>,
+    /// No endpoint it looked at had a delivery due (those whose circuit holds them aside).
+    pub nothing_due: bool,
 }
 
 /// A claim, of every ready endpoint or only of those in `only`.
@@ -296,9 +304,10 @@ pub(crate) fn claim_due_among(
     conn: &Connection,
     request: &ClaimRequest,
     only: Option<&[String]>,
-) -> Result<Vec<Claim>, StoreError> {
+) -> Result<Claimed, StoreError> {
     let now = request.now_ms;
     let mut ready = ready_endpoints(conn, now, only)?;
+    let nothing_due = ready.is_empty();
     ready.shuffle(&mut rand::rng());
     let gates: Vec<Gate> = ready
         .iter()
@@ -338,7 +347,7 @@ pub(crate) fn claim_due_among(
                 .execute(params![endpoint.id, tat, until])?;
         }
     }
-    Ok(leaser.claims)
+    Ok(Claimed { claims: leaser.claims, nothing_due })
 }
 
 /// Leases deliveries and loads what sending them needs, caching endpoints across one claim.

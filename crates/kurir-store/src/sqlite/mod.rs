@@ -73,6 +73,18 @@ const READERS: usize = 4;
 /// outcomes, statistics) uses more than that, and a statement evicted is parsed again on its next use.
 const STATEMENT_CACHE: usize = 256;
 
+/// How many pages the WAL collects before a commit copies them into the database file (SQLite's default is 1,000).
+/// A delivery's pages (its record, the queue's index) are rewritten at its publish, lease and outcome, and a
+/// checkpoint copies each page once however often it changed since the last one: with ten times the interval a
+/// backlog drained 3–8 % faster (three pairs), with no higher tail at 1,000 events a second. The price: the WAL
+/// file grows to about 40 MiB between checkpoints, a checkpoint (run by the writer at a commit, while publishes
+/// wait) copies more pages at once, and recovery after a crash reads a longer WAL.
+const CHECKPOINT_EVERY_PAGES: u32 = 10_000;
+
+/// What is left of the WAL file on disk after a checkpoint emptied it, so that one that grew large (a long read
+/// kept the checkpoint from finishing) does not stay that size.
+const WAL_KEPT_BYTES: u64 = 64 * 1024 * 1024;
+
 /// What every connection of the store (the writer and each reader) is set up with.
 ///
 /// The query planner stability guarantee (QPSG) is on. Without it, a statement whose plan could depend on a bound
@@ -81,17 +93,6 @@ const STATEMENT_CACHE: usize = 256;
 /// every use, a fifth of the writer's time at 1,000 events/s. kurir's plans do not depend on bound values (the
 /// dispatcher's queries name their index, and partial-index conditions are written as literals), so nothing is
 /// lost.
-/// How many pages the WAL collects before a commit copies them into the database file (SQLite's default is 1,000).
-/// A delivery's pages (its record, the queue's index) are rewritten at its publish, lease and outcome, and a
-/// checkpoint copies each page once however often it changed since the last one: with ten times the interval a
-/// backlog drained 3–8 % faster (three pairs), with no higher tail at 1,000 events a second. The WAL file grows to
-/// about 40 MiB between checkpoints.
-const CHECKPOINT_EVERY_PAGES: u32 = 10_000;
-
-/// What is left of the WAL file on disk after a checkpoint emptied it, so that one that grew large (a long read
-/// kept the checkpoint from finishing) does not stay that size.
-const WAL_KEPT_BYTES: u64 = 64 * 1024 * 1024;
-
 fn configure(conn: &Connection) -> Result<()> {
     conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
@@ -99,21 +100,22 @@ fn configure(conn: &Connection) -> Result<()> {
 }
 
 /// A claim made in the same job as other writes (outcomes, a publish), in a savepoint of its own: a claim that
-/// fails is logged and claims nothing, and the other writes stand, as [`Store::dispatch_turn`] promises.
-fn claim_beside(conn: &Connection, claim: &ClaimRequest, only: Option<&[String]>) -> Result<Vec<Claim>> {
+/// fails is logged and claims nothing, and the other writes stand, as [`Store::dispatch_turn`] promises. A claim
+/// that did not run (a limit of 0, or a failure) says nothing about what is due.
+fn claim_beside(conn: &Connection, claim: &ClaimRequest, only: Option<&[String]>) -> Result<deliveries::Claimed> {
     if claim.limit == 0 {
-        return Ok(Vec::new());
+        return Ok(deliveries::Claimed::default());
     }
     conn.prepare_cached("SAVEPOINT claim")?.execute([])?;
     match deliveries::claim_due_among(conn, claim, only) {
-        Ok(claims) => {
+        Ok(claimed) => {
             conn.prepare_cached("RELEASE claim")?.execute([])?;
-            Ok(claims)
+            Ok(claimed)
         }
         Err(err) => {
             tracing::error!(error = %err, "cannot claim due deliveries; the rest of the write stands");
             conn.execute_batch("ROLLBACK TO claim; RELEASE claim")?;
-            Ok(Vec::new())
+            Ok(deliveries::Claimed::default())
         }
     }
 }
@@ -437,7 +439,7 @@ impl Store for SqliteStore {
         // One synced job: the claim's leases commit with the publish, under its fsync.
         self.write(move |c| {
             let (published, routed) = events::publish_routed(c, &tenant, &events)?;
-            let claims = claim_beside(c, &claim, Some(&routed))?;
+            let claims = claim_beside(c, &claim, Some(&routed))?.claims;
             Ok((published, claims))
         })
         .await
@@ -558,13 +560,13 @@ impl Store for SqliteStore {
             let crate::DispatchTurn { outcomes, circuit, claim, may_wait: _ } = turn;
             let changes =
                 if outcomes.is_empty() { Vec::new() } else { outcomes::record_outcomes(c, &outcomes, &circuit)? };
-            let claims = claim_beside(c, &claim, None)?;
+            let deliveries::Claimed { claims, nothing_due } = claim_beside(c, &claim, None)?;
             let next_due_ms = if claim.is_filled_by(claims.len()) {
                 None
             } else {
                 crate::next_due_or_none(deliveries::next_due_after(c, claim.now_ms))
             };
-            Ok(crate::TurnTaken { changes, claims, next_due_ms })
+            Ok(crate::TurnTaken { changes, claims, next_due_ms, nothing_due })
         };
         match turn_may_wait {
             Some(patience) => self.writer.write_patiently(patience, work).await,

@@ -469,7 +469,9 @@ mod tests {
     async fn a_patient_job_that_finds_no_company_commits_on_its_own() {
         let (_dir, writer) = writer_on_a_file("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
         let read_level = |c: &Connection| Ok(c.query_row("PRAGMA synchronous", [], |row| row.get::<_, i64>(0))?);
+        let started = std::time::Instant::now();
         let alone = writer.write_patiently(Duration::from_millis(20), read_level).await;
+        assert!(started.elapsed() >= Duration::from_millis(20), "it waited for company first");
         assert_eq!(alone.ok(), Some(1), "committed without an fsync, as a relaxed job");
     }
 }

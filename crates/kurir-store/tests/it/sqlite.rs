@@ -202,3 +202,30 @@ async fn a_power_failure_may_lose_claims_and_outcomes_but_not_a_publish() {
     let again = reopened.claim_due(claim_request(NOW + 1, 100, "node-a")).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(again.iter().map(|c| &c.delivery.id).collect::<Vec<_>>(), [&claims[0].delivery.id]);
 }
+
+#[tokio::test]
+async fn a_turn_says_when_nothing_is_due_not_even_behind_an_endpoints_in_flight_limit() {
+    let fx = fixture(Backend::Sqlite).await;
+    let turn = |limit, per_endpoint| kurir_store::DispatchTurn {
+        outcomes: std::sync::Arc::from([]),
+        circuit: kurir_core::circuit::CircuitPolicy::default(),
+        claim: kurir_store::ClaimRequest {
+            max_in_flight_per_endpoint: per_endpoint,
+            ..claim_request(NOW, limit, "node-a")
+        },
+        may_wait: None,
+    };
+    let take = |limit, per_endpoint| {
+        let store = std::sync::Arc::clone(&fx.store);
+        async move { store.dispatch_turn(turn(limit, per_endpoint)).await.unwrap_or_else(|e| panic!("{e}")) }
+    };
+    assert!(take(10, 10).await.nothing_due, "an empty queue");
+    publish_many(&fx, 2, None).await;
+    assert!(!take(0, 10).await.nothing_due, "no claim ran, so the turn does not know");
+    let first = take(10, 1).await;
+    assert_eq!((first.claims.len(), first.nothing_due), (1, false), "two were due");
+    let held = take(10, 1).await;
+    assert_eq!((held.claims.len(), held.nothing_due), (0, false), "one waits behind the in-flight limit");
+    assert_eq!(take(10, 10).await.claims.len(), 1);
+    assert!(take(10, 10).await.nothing_due, "both are leased: neither is due until its lease runs out");
+}
