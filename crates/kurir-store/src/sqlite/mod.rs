@@ -73,18 +73,6 @@ const READERS: usize = 4;
 /// outcomes, statistics) uses more than that, and a statement evicted is parsed again on its next use.
 const STATEMENT_CACHE: usize = 256;
 
-/// How many pages the WAL collects before a commit copies them into the database file (SQLite's default is 1,000).
-/// A delivery's pages (its record, the queue's index) are rewritten at its publish, lease and outcome, and a
-/// checkpoint copies each page once however often it changed since the last one: with ten times the interval a
-/// backlog drained 3–8 % faster (three pairs), with no higher tail at 1,000 events a second. The price: the WAL
-/// file grows to about 40 MiB between checkpoints, a checkpoint (run by the writer at a commit, while publishes
-/// wait) copies more pages at once, and recovery after a crash reads a longer WAL.
-const CHECKPOINT_EVERY_PAGES: u32 = 10_000;
-
-/// What is left of the WAL file on disk after a checkpoint emptied it, so that one that grew large (a long read
-/// kept the checkpoint from finishing) does not stay that size.
-const WAL_KEPT_BYTES: u64 = 64 * 1024 * 1024;
-
 /// What every connection of the store (the writer and each reader) is set up with.
 ///
 /// The query planner stability guarantee (QPSG) is on. Without it, a statement whose plan could depend on a bound
@@ -153,9 +141,6 @@ impl SqliteStore {
              PRAGMA foreign_keys = ON;
              PRAGMA busy_timeout = 5000;",
         )?;
-        conn.execute_batch(&format!(
-            "PRAGMA wal_autocheckpoint = {CHECKPOINT_EVERY_PAGES}; PRAGMA journal_size_limit = {WAL_KEPT_BYTES};"
-        ))?;
         schema::migrate(&mut conn)?;
         let writer = WriterHandle::spawn(conn, metrics)?;
         Ok(SqliteStore {
@@ -630,17 +615,6 @@ mod tests {
                 stmt.get_status(StatementStatus::RePrepare)
             })
             .sum()
-    }
-
-    #[tokio::test]
-    async fn the_writer_checkpoints_every_ten_thousand_pages_and_trims_the_wal() {
-        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
-        let store = SqliteStore::open(dir.path()).unwrap_or_else(|e| panic!("{e}"));
-        let pragma = |name: &'static str| {
-            store.write(move |c| Ok(c.query_row(&format!("PRAGMA {name}"), [], |row| row.get::<_, i64>(0))?))
-        };
-        assert_eq!(pragma("wal_autocheckpoint").await.ok(), Some(i64::from(CHECKPOINT_EVERY_PAGES)));
-        assert_eq!(pragma("journal_size_limit").await.ok(), i64::try_from(WAL_KEPT_BYTES).ok());
     }
 
     #[test]
