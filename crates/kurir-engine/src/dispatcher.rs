@@ -85,7 +85,7 @@ const IDLE_POLL: Duration = Duration::from_secs(1);
 /// The longest a turn woken by a finished attempt waits for the attempts still running ([`Dispatcher::linger`]).
 const LINGER_CAP: Duration = Duration::from_millis(5);
 
-/// How long a quiet turn may wait in the store for a publish to share a commit with ([`Dispatcher::may_wait`]).
+/// How long a quiet turn may wait in the store for a publish to share a commit with ([`may_wait`]).
 /// At 1,000 events a second one comes within a millisecond.
 const SHARE_A_COMMIT_WITHIN: Duration = Duration::from_millis(2);
 
@@ -154,8 +154,7 @@ pub async fn run(
 
     let mut arrived = None;
     while !shutdown.is_cancelled() {
-        let only_outcomes_woke = arrived.is_some();
-        match dispatcher.turn(arrived.take(), only_outcomes_woke, &mut outcome_rx).await {
+        match dispatcher.turn(arrived.take(), &mut outcome_rx).await {
             Next::Now => {}
             // In this order: a wake or a due time that came with a finished attempt is what ended the sleep, so
             // that the turn claims at once (see `may_wait`); the outcome is taken from the channel by the turn.
@@ -257,13 +256,10 @@ struct Dispatcher {
 impl Dispatcher {
     /// One turn: writes the outcomes that are ready (with `arrived`, one the loop already took off the channel)
     /// and claims as many due deliveries as it could reserve permits for, in one store call; starts an attempt
-    /// for each claim. `only_outcomes_woke`: nothing but finished attempts woke it (no publish, no due time).
-    async fn turn(
-        &mut self,
-        arrived: Option<Finished>,
-        only_outcomes_woke: bool,
-        outcomes: &mut mpsc::Receiver<Finished>,
-    ) -> Next {
+    /// for each claim. A turn with `arrived` is one that nothing but finished attempts woke (the loop's sleep
+    /// prefers a wake and a due time to them).
+    async fn turn(&mut self, arrived: Option<Finished>, outcomes: &mut mpsc::Receiver<Finished>) -> Next {
+        let only_outcomes_woke = arrived.is_some();
         match arrived {
             Some(first) if self.lingers && self.unwritten.is_none() => {
                 let taken = self.linger(first, outcomes).await;

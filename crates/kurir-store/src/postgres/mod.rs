@@ -230,7 +230,6 @@ impl<T: GenericClient> Cached for T {}
 /// Statement parameters.
 pub(crate) type Params<'a> = &'a [&'a (dyn tokio_postgres::types::ToSql + Sync)];
 
-/// An error with its causes, on one line (tokio-postgres's own message is only its kind).
 /// For this backend's own tests: a store on a fresh database (`name`) of the shared test cluster, and one of its
 /// connections.
 #[cfg(test)]
@@ -243,6 +242,7 @@ pub(crate) async fn test_store(name: &str) -> (PgStore, Object) {
     (store, client)
 }
 
+/// An error with its causes, on one line (tokio-postgres's own message is only its kind).
 fn chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
     let mut source = err.source();

@@ -537,12 +537,11 @@ impl Store for SqliteStore {
     }
 
     async fn dispatch_turn(&self, turn: crate::DispatchTurn) -> Result<crate::TurnTaken> {
-        let turn_may_wait = turn.may_wait;
+        let crate::DispatchTurn { outcomes, circuit, claim, may_wait } = turn;
         // One writer job: the outcomes, the claim and the next due time share a transaction, so a turn costs one
         // hand-off to the writer thread and one commit, and fails or succeeds as a whole. A turn that may wait
         // does so in the writer's queue, where the next publish takes it into its own transaction.
         let work = move |c: &Connection| {
-            let crate::DispatchTurn { outcomes, circuit, claim, may_wait: _ } = turn;
             let changes =
                 if outcomes.is_empty() { Vec::new() } else { outcomes::record_outcomes(c, &outcomes, &circuit)? };
             let deliveries::Claimed { claims, nothing_due } = claim_beside(c, &claim, None)?;
@@ -553,7 +552,7 @@ impl Store for SqliteStore {
             };
             Ok(crate::TurnTaken { changes, claims, next_due_ms, nothing_due })
         };
-        match turn_may_wait {
+        match may_wait {
             Some(patience) => self.writer.write_patiently(patience, work).await,
             None => self.write_relaxed(work).await,
         }

@@ -14,7 +14,7 @@ use super::deliveries::{read_circuit, write_circuit};
 use super::endpoints;
 use super::rows::ATTEMPT_COLUMNS;
 use super::tenants::get_tenant;
-use super::values::Chunked;
+use super::values::{placeholders, Chunked};
 use crate::claiming::feed;
 use crate::{EndpointChange, Outcome, StoreError};
 
@@ -175,10 +175,9 @@ fn feed_circuits(
 
 /// Adds a batch's attempts to the statistics.
 fn add_stats(conn: &Connection, outcomes: &[Outcome]) -> Result<(), StoreError> {
-    let width = crate::stats::count_columns().len();
-    let placeholders: Vec<String> = (1..=3 + width).map(|i| format!("?{i}")).collect();
+    let width = 3 + crate::stats::count_columns().len();
     let mut upsert =
-        conn.prepare_cached(&crate::stats::upsert_sql(&format!("VALUES ({})", placeholders.join(", "))))?;
+        conn.prepare_cached(&crate::stats::upsert_sql(&format!("VALUES {}", placeholders(1, width, 1))))?;
     for ((endpoint, minute), (tenant, tally)) in crate::stats::tally(outcomes) {
         let counts = crate::stats::counts(&tally);
         let tenant = tenant.as_str();
