@@ -191,7 +191,7 @@ impl SqliteStore {
     async fn write<R, F>(&self, work: F) -> Result<R>
     where
         R: Send + 'static,
-        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+        F: Fn(&Connection) -> Result<R> + Send + 'static,
     {
         self.writer.write(Durability::Synced, work).await
     }
@@ -200,7 +200,7 @@ impl SqliteStore {
     async fn write_bulk<R, F>(&self, work: F) -> Result<R>
     where
         R: Send + 'static,
-        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+        F: Fn(&Connection) -> Result<R> + Send + 'static,
     {
         self.writer.write_sized(Durability::Synced, writer::Size::Bulk, work).await
     }
@@ -210,7 +210,7 @@ impl SqliteStore {
     async fn write_relaxed<R, F>(&self, work: F) -> Result<R>
     where
         R: Send + 'static,
-        F: FnOnce(&Connection) -> Result<R> + Send + 'static,
+        F: Fn(&Connection) -> Result<R> + Send + 'static,
     {
         self.writer.write(Durability::Relaxed, work).await
     }
