@@ -240,10 +240,11 @@ static DUE_SQL: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// Leases deliveries (`v`: their `seq` and a new lease token each) that are still unfinished and due; returns
-/// what sending them needs. `?1` is the lease's end, `?2` the node, `?3` now.
+/// what sending them needs. `?1` is the lease's end, `?2` the node, `?3` now. `OR FAIL`: no statement journal,
+/// since a failure undoes the whole claim (its savepoint; see `writer`).
 fn lease_sql(rows: &str) -> String {
     format!(
-        "UPDATE deliveries SET state = 'in_flight', next_attempt_at = ?1, lease_token = v.column2, lease_owner = ?2,
+        "UPDATE OR FAIL deliveries SET state = 'in_flight', next_attempt_at = ?1, lease_token = v.column2, lease_owner = ?2,
                 updated_at = ?3
          FROM (VALUES {rows}) AS v
          WHERE deliveries.seq = v.column1 AND {} AND deliveries.next_attempt_at <= ?3

@@ -59,7 +59,8 @@ fn kept_attempts<'o>(conn: &Connection, outcomes: &'o [Outcome]) -> Vec<&'o Outc
     kept
 }
 
-/// Inserts the attempts of `outcomes`.
+/// Inserts the attempts of `outcomes`; `OR FAIL` (no statement journal), since a failure fails the whole job (see
+/// `writer`).
 fn insert_attempts(conn: &Connection, outcomes: &[&Outcome]) -> Result<(), StoreError> {
     let attempts: Vec<_> = outcomes.iter().map(|o| &o.attempt).collect();
     let names: Vec<[&str; 3]> =
@@ -86,13 +87,13 @@ fn insert_attempts(conn: &Connection, outcomes: &[&Outcome]) -> Result<(), Store
             &headers[index],
         ]);
     }
-    let insert = |rows: &str| format!("INSERT INTO attempts ({ATTEMPT_COLUMNS}) VALUES {rows}");
+    let insert = |rows: &str| format!("INSERT OR FAIL INTO attempts ({ATTEMPT_COLUMNS}) VALUES {rows}");
     Chunked { shared: &[], width: 12, values: &values, sql: insert }.execute(conn)?;
     Ok(())
 }
 
 /// Moves each outcome's delivery to its next state, if the outcome's lease is still the delivery's (an expired
-/// lease may have been claimed again since); returns how many were.
+/// lease may have been claimed again since); returns how many were. `OR FAIL`, as [`insert_attempts`].
 fn update_deliveries(conn: &Connection, outcomes: &[Outcome]) -> Result<usize, StoreError> {
     let states: Vec<&str> = outcomes.iter().map(|o| o.next.state().as_str()).collect();
     let finished: Vec<i64> = outcomes.iter().map(Outcome::finished_at_ms).collect();
@@ -112,7 +113,7 @@ fn update_deliveries(conn: &Connection, outcomes: &[Outcome]) -> Result<usize, S
     }
     let update = |rows: &str| {
         format!(
-            "UPDATE deliveries SET state = v.column3, attempts = attempts + 1, next_attempt_at = v.column4,
+            "UPDATE OR FAIL deliveries SET state = v.column3, attempts = attempts + 1, next_attempt_at = v.column4,
                     lease_token = NULL, lease_owner = NULL, last_status = v.column5, last_error = v.column6,
                     updated_at = v.column7
              FROM (VALUES {rows}) AS v

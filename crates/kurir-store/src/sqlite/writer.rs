@@ -6,7 +6,10 @@
 //! costs a copy of every page the job changes (see [`Size`]; 5-7 % of the server's CPU with single publishes), and
 //! jobs almost never fail. So a transaction first runs its jobs without savepoints; if one fails, it is rolled back
 //! and every job runs again, each in a savepoint of its own ([`commit_batch`]). A job's work is therefore `Fn`, a
-//! function of the database and what it captured. Replies are sent only after the commit: a caller that hears "ok"
+//! function of the database and what it captured. For the same reason the dispatcher's statements over many rows
+//! are `OR FAIL`: SQLite then keeps no statement journal (another copy of every page the statement changes, so
+//! that a row that fails undoes the rows before it), since a job whose statement failed is undone whole anyway, by
+//! its transaction's rollback or its savepoint's. Replies are sent only after the commit: a caller that hears "ok"
 //! can tell its client so.
 //! The queue is bounded: a flood of writes makes publishers wait instead of eating memory.
 //!
