@@ -229,3 +229,31 @@ async fn a_turn_says_when_nothing_is_due_not_even_behind_an_endpoints_in_flight_
     assert_eq!(take(10, 10).await.claims.len(), 1);
     assert!(take(10, 10).await.nothing_due, "both are leased: neither is due until its lease runs out");
 }
+
+/// A turn's claim that fails (here: a due delivery whose event is gone) claims nothing, and the turn's outcomes
+/// are written all the same (the claim runs in a savepoint of its own).
+#[tokio::test]
+async fn a_claim_that_fails_in_a_turn_leaves_the_turns_outcomes_written() {
+    use kurir_core::delivery::{DeliveryState, NextStep};
+    let fx = fixture(Backend::Sqlite).await;
+    publish_many(&fx, 2, None).await;
+    let first = fx.store.claim_due(claim_request(NOW, 1, "node-a")).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(first.len(), 1);
+    let conn = rusqlite::Connection::open(fx.db.dir().join("kurir.db")).unwrap_or_else(|e| panic!("{e}"));
+    // Without foreign keys on this connection, the event goes and its pending delivery stays.
+    conn.pragma_update(None, "foreign_keys", false).unwrap_or_else(|e| panic!("{e}"));
+    let removed = conn
+        .execute("DELETE FROM events WHERE seq IN (SELECT event_seq FROM deliveries WHERE state = 'pending')", [])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(removed, 1);
+
+    let turn = kurir_store::DispatchTurn {
+        outcomes: std::sync::Arc::from([outcome(&first[0], NextStep::Succeeded, first[0].lease_token)]),
+        circuit: kurir_core::circuit::CircuitPolicy::default(),
+        claim: claim_request(NOW, 10, "node-a"),
+        may_wait: None,
+    };
+    let taken = fx.store.dispatch_turn(turn).await.unwrap_or_else(|e| panic!("the turn stands: {e}"));
+    assert!(taken.claims.is_empty(), "the claim failed: {} claimed", taken.claims.len());
+    assert_eq!(state_of(&fx, &first[0]).await, DeliveryState::Succeeded, "the outcome was written");
+}
