@@ -5,11 +5,12 @@
 //! takes all of them. One job's failure (a conflict, a bad row) must undo only that job, but a savepoint per job
 //! costs a copy of every page the job changes (see [`Size`]; 5-7 % of the server's CPU with single publishes), and
 //! jobs almost never fail. So a transaction first runs its jobs without savepoints; if one fails, it is rolled back
-//! and every job runs again, each in a savepoint of its own ([`commit_batch`]). A job's work is therefore `Fn`, a
-//! function of the database and what it captured. For the same reason the dispatcher's statements over many rows
-//! are `OR FAIL`: SQLite then keeps no statement journal (another copy of every page the statement changes, so
-//! that a row that fails undoes the rows before it), since a job whose statement failed is undone whole anyway, by
-//! its transaction's rollback or its savepoint's. Replies are sent only after the commit: a caller that hears "ok"
+//! and every job runs again, each in a savepoint of its own ([`commit_batch`]). A job's work is therefore `Fn`: it may run
+//! twice, and only the committed run's writes and answer count. For the same reason the dispatcher's statements
+//! over many rows are `OR FAIL`: SQLite then keeps no statement journal (another copy of every page the statement
+//! changes, so that a row that fails undoes the rows before it). The rule that makes it safe: an error of an
+//! `OR FAIL` statement fails its job (undone by the transaction's rollback or the job's savepoint), or is caught
+//! only behind a savepoint of its own (a claim's, see `claim_beside`). Replies are sent only after the commit: a caller that hears "ok"
 //! can tell its client so.
 //! The queue is bounded: a flood of writes makes publishers wait instead of eating memory.
 //!
@@ -235,7 +236,7 @@ fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>, metrics: Option<Arc<Metr
         let settled =
             syncing.settle(&conn, batch_durability(&batch)).and_then(|()| journaling.settle(&conn, batch_size(&batch)));
         if let Err(err) = settled {
-            fail_batch(&mut batch, &err);
+            fail_batch(&mut batch, &err, "choosing the batch's settings");
             continue;
         }
         commit_batch(&conn, &mut batch);
@@ -350,9 +351,9 @@ fn set_temp_store(conn: &Connection, size: Size) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Answers every caller of `batch` with `err` without running its work.
-fn fail_batch(batch: &mut Vec<Job>, err: &StoreError) {
-    tracing::error!(error = %err, jobs = batch.len(), "a write batch failed before it ran");
+/// Answers every caller of `batch` with `err`, nothing of it committed; `stage` says where it failed.
+fn fail_batch(batch: &mut Vec<Job>, err: &StoreError, stage: &str) {
+    tracing::error!(error = %err, jobs = batch.len(), stage, "a write batch failed; nothing of it was committed");
     // Dropping a job drops its reply sender: the caller hears `StoreError::Closed`, a retryable answer.
     batch.clear();
 }
@@ -366,20 +367,31 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
             tracing::error!(error = %err, "a write transaction is stuck open and cannot be rolled back");
         }
     }
-    if let Err(err) = conn.prepare_cached("BEGIN IMMEDIATE").and_then(|mut begin| begin.execute([])) {
-        fail_batch(batch, &StoreError::from(err));
+    if let Err(err) = begin(conn) {
+        fail_batch(batch, &err, "beginning the transaction");
         return;
     }
-    // Without savepoints first (jobs almost never fail); `all` stops at the first failure.
-    if !batch.iter_mut().all(|job| job.work.run(conn, false)) {
-        // A job failed, maybe after changing rows: undo everything, then run every job again in a savepoint of its
-        // own, so that only the failed ones are undone.
-        if let Err(err) = conn.execute_batch("ROLLBACK; BEGIN IMMEDIATE") {
-            fail_batch(batch, &StoreError::from(err));
+    // Without savepoints first (jobs almost never fail). `all` stops at the first job that fails, or after which
+    // the transaction is gone: SQLite ends it by itself on a full disk, an I/O error or no memory, and a job run
+    // after that would commit on its own.
+    if !batch.iter_mut().all(|job| job.work.run(conn, false) && !conn.is_autocommit()) {
+        // Undo everything, then run every job again in a savepoint of its own, so that only the failed ones are
+        // undone.
+        let again =
+            if conn.is_autocommit() { Ok(()) } else { conn.execute_batch("ROLLBACK").map_err(StoreError::from) };
+        if let Err(err) = again.and_then(|()| begin(conn)) {
+            fail_batch(batch, &err, "beginning the transaction again after a job failed");
             return;
         }
         for job in batch.iter_mut() {
             job.work.run(conn, true);
+            if conn.is_autocommit() {
+                // SQLite ended the transaction: the jobs before are undone, and each after would commit alone.
+                let err =
+                    StoreError::Unavailable { message: "SQLite ended the write transaction".into(), source: None };
+                fail_batch(batch, &err, "running the jobs again, each in its own savepoint");
+                return;
+            }
         }
     }
     let commit_error = match conn.prepare_cached("COMMIT").and_then(|mut commit| commit.execute([])) {
@@ -393,6 +405,11 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
     for job in batch.drain(..) {
         job.work.answer(commit_error.as_ref());
     }
+}
+
+fn begin(conn: &Connection) -> Result<(), StoreError> {
+    conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -586,5 +603,31 @@ mod tests {
         assert_eq!(rows_of_t(&conn), vec![1, 2, 3]);
         assert!(answers.into_iter().all(|mut answer| matches!(answer.try_recv(), Ok(Ok(())))));
         assert_eq!(runs.load(std::sync::atomic::Ordering::Relaxed), 3, "no savepoint pass without a failure");
+    }
+
+    /// SQLite may end a transaction by itself (a full disk, an I/O error); a job that ends it stands in for that
+    /// here. Nothing of the batch may then commit, not even a job run after it, and no caller hears "ok".
+    #[test]
+    fn a_transaction_that_sqlite_ends_commits_nothing_and_answers_no_one_ok() {
+        let conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY)").unwrap_or_else(|e| panic!("{e}"));
+        let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (first, first_answer) = inserting(1, false, &runs);
+        let (reply, ending_answer) = oneshot::channel();
+        let ends = |conn: &Connection| -> Result<(), StoreError> { Ok(conn.execute_batch("ROLLBACK")?) };
+        let ending = Job {
+            durability: Durability::Synced,
+            size: Size::Bounded,
+            patience: None,
+            work: Box::new(Caller { work: ends, result: None, reply }),
+        };
+        let (last, last_answer) = inserting(3, false, &runs);
+        let mut batch = vec![first, ending, last];
+        commit_batch(&conn, &mut batch);
+
+        assert_eq!(rows_of_t(&conn), Vec::<i64>::new(), "nothing committed, not even the job after the end");
+        let mut answers = [first_answer, ending_answer, last_answer];
+        assert!(answers.iter_mut().all(|answer| !matches!(answer.try_recv(), Ok(Ok(())))), "no one heard ok");
+        assert!(conn.is_autocommit(), "no transaction is left open");
     }
 }

@@ -256,4 +256,12 @@ async fn a_claim_that_fails_in_a_turn_leaves_the_turns_outcomes_written() {
     let taken = fx.store.dispatch_turn(turn).await.unwrap_or_else(|e| panic!("the turn stands: {e}"));
     assert!(taken.claims.is_empty(), "the claim failed: {} claimed", taken.claims.len());
     assert_eq!(state_of(&fx, &first[0]).await, DeliveryState::Succeeded, "the outcome was written");
+    let (state, leased): (String, bool) = conn
+        .query_row(
+            "SELECT state, lease_token IS NOT NULL FROM deliveries WHERE event_seq NOT IN (SELECT seq FROM events)",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((state.as_str(), leased), ("pending", false), "the failed claim's lease was undone");
 }
