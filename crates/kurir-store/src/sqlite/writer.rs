@@ -1,17 +1,17 @@
 //! The single writer. SQLite allows one writer at a time, so kurir gives it exactly one: a thread that owns the
 //! write connection and turns whatever is queued into one transaction, with at most one fsync.
 //!
-//! Group commit falls out of the loop: while a commit's fsync runs, new jobs queue up, and the next transaction
-//! takes all of them. One job's failure (a conflict, a bad row) must undo only that job, but a savepoint per job
-//! costs a copy of every page the job changes (see [`Size`]; 5-7 % of the server's CPU with single publishes), and
-//! jobs almost never fail. So a transaction first runs its jobs without savepoints; if one fails, it is rolled back
-//! and every job runs again, each in a savepoint of its own ([`commit_batch`]). A job's work is therefore `Fn`: it may run
-//! twice, and only the committed run's writes and answer count. For the same reason the dispatcher's statements
+//! Group commit falls out of the loop: while a commit's fsync runs, new jobs queue up, and the next transaction takes
+//! all of them. One job's failure (a conflict, a bad row) must undo only that job, but a savepoint per job costs a
+//! copy of every page the job changes (see [`Size`]; 5-7 % of the server's CPU with single publishes), and jobs
+//! almost never fail. So a transaction first runs its jobs without savepoints; if one fails, it is rolled back and
+//! every job runs again, each in a savepoint of its own ([`commit_batch`]). A job's work is therefore `Fn`: it may
+//! run twice, and only the committed run's writes and answer count. For the same reason the dispatcher's statements
 //! over many rows are `OR FAIL`: SQLite then keeps no statement journal (another copy of every page the statement
 //! changes, so that a row that fails undoes the rows before it). The rule that makes it safe: an error of an
-//! `OR FAIL` statement fails its job (undone by the transaction's rollback or the job's savepoint), or is caught
-//! only behind a savepoint of its own (a claim's, see `claim_beside`). Replies are sent only after the commit: a caller that hears "ok"
-//! can tell its client so.
+//! `OR FAIL` statement fails its job (undone by the transaction's rollback or the job's savepoint), or is caught only
+//! behind a savepoint of its own (a claim's, see `claim_beside`). Replies are sent only after the commit: a caller
+//! that hears "ok" can tell its client so.
 //! The queue is bounded: a flood of writes makes publishers wait instead of eating memory.
 //!
 //! Not every write needs its own fsync (see [`Durability`]): a transaction of only claims, outcomes and lease
