@@ -361,11 +361,9 @@ fn fail_batch(batch: &mut Vec<Job>, err: &StoreError, stage: &str) {
 /// Runs `batch` in one transaction and answers every job once it is committed: first without savepoints, and if
 /// a job fails, again from the start with a savepoint per job (see the module's documentation).
 fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
-    if !conn.is_autocommit() {
-        // A transaction left open by a failed rollback would make every later BEGIN fail: end it first.
-        if let Err(err) = conn.execute_batch("ROLLBACK") {
-            tracing::error!(error = %err, "a write transaction is stuck open and cannot be rolled back");
-        }
+    // A transaction left open by a failed rollback would make every later BEGIN fail: end it first.
+    if let Err(err) = roll_back_if_open(conn) {
+        tracing::error!(error = %err, "a write transaction is stuck open and cannot be rolled back");
     }
     if let Err(err) = begin(conn) {
         fail_batch(batch, &err, "beginning the transaction");
@@ -377,9 +375,7 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
     if !batch.iter_mut().all(|job| job.work.run(conn, false) && !conn.is_autocommit()) {
         // Undo everything, then run every job again in a savepoint of its own, so that only the failed ones are
         // undone.
-        let again =
-            if conn.is_autocommit() { Ok(()) } else { conn.execute_batch("ROLLBACK").map_err(StoreError::from) };
-        if let Err(err) = again.and_then(|()| begin(conn)) {
+        if let Err(err) = roll_back_if_open(conn).and_then(|()| begin(conn)) {
             fail_batch(batch, &err, "beginning the transaction again after a job failed");
             return;
         }
@@ -412,13 +408,38 @@ fn begin(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Rolls back the connection's transaction, if one is open (SQLite may have ended it already).
+fn roll_back_if_open(conn: &Connection) -> Result<(), StoreError> {
+    if !conn.is_autocommit() {
+        conn.execute_batch("ROLLBACK")?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn job(durability: Durability) -> Job {
-        let work = Caller { work: |_: &Connection| Ok(()), result: None, reply: oneshot::channel().0 };
-        Job { durability, size: Size::Bounded, patience: None, work: Box::new(work) }
+        Job { durability, ..bounded_job(|_: &Connection| Ok(())).0 }
+    }
+
+    /// A bounded, synced job of `work` that cannot wait, with the receiver of its answer.
+    fn bounded_job<R, F>(work: F) -> (Job, oneshot::Receiver<Result<R, StoreError>>)
+    where
+        R: Send + 'static,
+        F: Fn(&Connection) -> Result<R, StoreError> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel();
+        let work = Box::new(Caller { work, result: None, reply });
+        (Job { durability: Durability::Synced, size: Size::Bounded, patience: None, work }, answer)
+    }
+
+    /// An in-memory database with a table `t` of ids, for the batch tests.
+    fn database_with_table_t() -> Connection {
+        let conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
+        conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY)").unwrap_or_else(|e| panic!("{e}"));
+        conn
     }
 
     /// Applies `true` (the safe value here) and refuses `false`.
@@ -556,14 +577,7 @@ mod tests {
             }
             Ok(())
         };
-        let (reply, answer) = oneshot::channel();
-        let job = Job {
-            durability: Durability::Synced,
-            size: Size::Bounded,
-            patience: None,
-            work: Box::new(Caller { work, result: None, reply }),
-        };
-        (job, answer)
+        bounded_job(work)
     }
 
     fn rows_of_t(conn: &Connection) -> Vec<i64> {
@@ -574,8 +588,7 @@ mod tests {
 
     #[test]
     fn a_job_that_fails_undoes_only_its_own_writes_and_the_others_commit() {
-        let conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
-        conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY)").unwrap_or_else(|e| panic!("{e}"));
+        let conn = database_with_table_t();
         let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let (first, first_answer) = inserting(1, false, &runs);
         let (failing, failing_answer) = inserting(2, true, &runs);
@@ -593,8 +606,7 @@ mod tests {
 
     #[test]
     fn a_batch_whose_jobs_all_succeed_runs_each_once() {
-        let conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
-        conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY)").unwrap_or_else(|e| panic!("{e}"));
+        let conn = database_with_table_t();
         let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let (jobs, answers): (Vec<Job>, Vec<_>) = (1..=3).map(|id| inserting(id, false, &runs)).unzip();
         let mut batch = jobs;
@@ -609,18 +621,11 @@ mod tests {
     /// here. Nothing of the batch may then commit, not even a job run after it, and no caller hears "ok".
     #[test]
     fn a_transaction_that_sqlite_ends_commits_nothing_and_answers_no_one_ok() {
-        let conn = Connection::open_in_memory().unwrap_or_else(|e| panic!("{e}"));
-        conn.execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY)").unwrap_or_else(|e| panic!("{e}"));
+        let conn = database_with_table_t();
         let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let (first, first_answer) = inserting(1, false, &runs);
-        let (reply, ending_answer) = oneshot::channel();
-        let ends = |conn: &Connection| -> Result<(), StoreError> { Ok(conn.execute_batch("ROLLBACK")?) };
-        let ending = Job {
-            durability: Durability::Synced,
-            size: Size::Bounded,
-            patience: None,
-            work: Box::new(Caller { work: ends, result: None, reply }),
-        };
+        let (ending, ending_answer) =
+            bounded_job(|conn: &Connection| -> Result<(), StoreError> { Ok(conn.execute_batch("ROLLBACK")?) });
         let (last, last_answer) = inserting(3, false, &runs);
         let mut batch = vec![first, ending, last];
         commit_batch(&conn, &mut batch);
