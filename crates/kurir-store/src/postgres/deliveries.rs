@@ -124,21 +124,37 @@ pub(crate) async fn resume(store: &PgStore, tenant: &TenantId, endpoint: &Endpoi
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
     get_endpoint(&tx, tenant, endpoint).await?;
-    super::outcomes::write_circuit(&tx, endpoint.as_str(), &kurir_core::circuit::Circuit::default(), now_ms).await?;
+    super::outcomes::write_circuit(&tx, endpoint.as_str(), &Circuit::default(), now_ms).await?;
+    // Only what waits for a later time moves; a backlog that is due already stays as it is (rewriting every
+    // waiting row took seconds per million, before the drain could start). The queue holds every unfinished
+    // delivery, so it finds them without reading the endpoint's finished ones.
     let rows = tx
         .query_cached(
-            "UPDATE deliveries SET next_attempt_at = $3, updated_at = $3
-             WHERE tenant_id = $1 AND endpoint_id = $2 AND state IN ('pending', 'retrying')
+            "UPDATE delivery_queue SET next_attempt_at = $2
+             WHERE endpoint_id = $1 AND NOT leased AND next_attempt_at > $2
              RETURNING seq",
-            &[&tenant.as_str(), &endpoint.as_str(), &now_ms],
+            &[&endpoint.as_str(), &now_ms],
         )
         .await
         .map_err(pg_error)?;
-    let waiting = seqs(rows)?;
-    queue::enqueue_due(&tx, &waiting, now_ms).await?;
+    let moved = seqs(rows)?;
+    tx.execute_cached(
+        "UPDATE deliveries SET next_attempt_at = $2, updated_at = $2 WHERE seq = ANY($1)",
+        &[&moved, &now_ms],
+    )
+    .await
+    .map_err(pg_error)?;
+    let row = tx
+        .query_one_cached(
+            "SELECT COUNT(*) FROM delivery_queue WHERE endpoint_id = $1 AND NOT leased",
+            &[&endpoint.as_str()],
+        )
+        .await
+        .map_err(pg_error)?;
+    let waiting: i64 = rows::get(&row, "delivery_queue", 0)?;
     tx.execute_cached(wakeups::NOTIFY, &[]).await.map_err(pg_error)?;
     tx.commit().await.map_err(pg_error)?;
-    Ok(waiting.len() as u64)
+    Ok(waiting.max(0) as u64)
 }
 
 pub(crate) async fn recover(

@@ -138,15 +138,28 @@ pub(crate) fn resume(
 ) -> Result<u64, StoreError> {
     endpoints::get(conn, tenant, endpoint)?;
     write_circuit(conn, endpoint.as_str(), &Circuit::default(), now_ms)?;
-    let waiting = conn.execute(
+    // Only what waits for a later time moves; a backlog that is due already stays as it is. Rewriting every
+    // waiting row held the writer for 4 s per million (issue 16: a drain after an outage started seconds late).
+    conn.execute(
         &format!(
-            "UPDATE deliveries INDEXED BY deliveries_queue SET next_attempt_at = ?3, updated_at = ?3
-             WHERE tenant_id = ?1 AND endpoint_id = ?2 AND {} AND state IN ('pending', 'retrying')",
+            "UPDATE deliveries INDEXED BY deliveries_queue SET next_attempt_at = ?2, updated_at = ?2
+             WHERE endpoint_id = ?1 AND {} AND next_attempt_at > ?2 AND state IN ('pending', 'retrying')",
             sql::unfinished("")
         ),
-        params![tenant.as_str(), endpoint.as_str(), now_ms],
+        params![endpoint.as_str(), now_ms],
     )?;
-    Ok(waiting as u64)
+    // The waiting ones are the unfinished ones not in flight, both counted in an index alone.
+    let waiting: i64 = conn.query_row(
+        &format!(
+            "SELECT (SELECT COUNT(*) FROM deliveries INDEXED BY deliveries_queue WHERE endpoint_id = ?1 AND {})
+                  - (SELECT COUNT(*) FROM deliveries INDEXED BY deliveries_in_flight
+                     WHERE endpoint_id = ?1 AND state = 'in_flight')",
+            sql::unfinished("")
+        ),
+        params![endpoint.as_str()],
+        |row| row.get(0),
+    )?;
+    Ok(waiting.max(0) as u64)
 }
 
 pub(crate) fn recover(

@@ -374,11 +374,17 @@ async fn resuming_an_endpoint_closes_its_circuit_and_sends_what_waits(backend: B
     publish_many(&fx, 5, None).await;
     let claimed = claim(&fx, NOW).await;
     let later = NextStep::RetryAt { due_ms: NOW + 3_600_000 };
-    record(&fx, claimed.iter().map(|c| outcome(c, later, c.lease_token)).collect()).await;
-    assert!(claim(&fx, NOW + 20_000).await.is_empty(), "held by the circuit and by their retry times");
+    let (retrying, in_flight) = claimed.split_at(3);
+    record(&fx, retrying.iter().map(|c| outcome(c, later, c.lease_token)).collect()).await;
+    publish_many(&fx, 2, None).await;
+    assert!(claim(&fx, NOW + 5_000).await.is_empty(), "held by the circuit (its cooldown) and by their retry times");
     let resumed = fx.store.resume_endpoint(&fx.tenant, &fx.endpoint, NOW + 20_000).await;
-    assert_eq!(resumed.ok(), Some(5));
-    assert_eq!(claim(&fx, NOW + 20_000).await.len(), 5, "the circuit is closed and every waiting one is due");
+    assert_eq!(resumed.ok(), Some(5), "3 retrying and 2 pending wait; the 2 in flight do not");
+    let moved = fx.store.get_delivery(&fx.tenant, &retrying[0].delivery.id).await.map(|d| d.next_attempt_at_ms);
+    assert_eq!(moved.ok(), Some(NOW + 20_000), "a retry that waited is due now");
+    let again = claim(&fx, NOW + 20_000).await;
+    assert_eq!(again.len(), 5, "the circuit is closed and every waiting one is due");
+    assert!(again.iter().all(|c| in_flight.iter().all(|f| f.delivery.id != c.delivery.id)), "in flight stay leased");
     let missing = fx.store.resume_endpoint(&tenant_id("other"), &fx.endpoint, NOW).await;
     assert!(matches!(missing, Err(StoreError::NotFound(_))), "{missing:?}");
 }
