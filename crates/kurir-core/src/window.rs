@@ -13,6 +13,12 @@
 //! - **Stop doubling when answers queue up**: the window keeps the quickest success it has seen; a success much
 //!   slower than that (see [`Window::queued`]) means requests now wait at the receiver, so slow start ends there
 //!   (as TCP's HyStart does) and the window only grows by fast answers from then on. Nothing is cut for it.
+//! - **Pause while an attempt is stuck**: a flood's first symptom is an attempt that does not come back (its
+//!   connection waits a second for the kernel to retry, the receiver's listen backlog being full), and its answer
+//!   only shows that a second later. So a claim also tells the window how long its oldest attempt still out has
+//!   been out; while that is well beyond the quickest answer (see [`Window::stuck`]), fast answers of the others
+//!   do not grow it. That sees a flood within about a tenth of a second, which is what lets slow start double
+//!   every [`Window::ROUND_MS`] rather than wait out the second.
 //! - **Back off on overload** (timeouts, connection errors, 429 and 503): halve the window, and the threshold
 //!   with it. Only an attempt started after the last cut can cut again, so one burst of failures that all went
 //!   out under the old window halves it once, not once per failure.
@@ -91,20 +97,25 @@ impl Window {
     /// Attempts at once to an endpoint kurir knows nothing about yet.
     pub const START: u32 = 4;
     /// Slow start at most doubles the window in this long.
-    pub const ROUND_MS: i64 = 250;
+    pub const ROUND_MS: i64 = 50;
+    /// How much longer than twice the quickest answer an attempt may be out before the window counts it as
+    /// stuck: above the time its outcome may wait to be written (a dispatcher turn, tens of milliseconds under
+    /// load), well below the second a dropped connection waits.
+    pub const STUCK_MS: u32 = 100;
 
     /// How many attempts the endpoint may have at once now, never above `ceiling`.
     pub fn limit(&self, ceiling: u32) -> u32 {
         self.limit.min(ceiling).max(1)
     }
 
-    /// A claim leased for the endpoint and it now has `in_flight` attempts out: the window is in use when they
-    /// fill at least half of it. A window above `ceiling` comes down to it, so that growth the ceiling never
-    /// allowed does not have to be cut away first; one at the ceiling has nothing to grow into, so fast answers
-    /// leave it (and its stored text) as it is.
-    pub fn leased(&mut self, in_flight: u32, ceiling: u32) {
+    /// A claim leased for the endpoint and it now has `in_flight` attempts out, the oldest of them out for
+    /// `longest_out_ms`: the window is in use when they fill at least half of it and none is stuck. A window
+    /// above `ceiling` comes down to it, so that growth the ceiling never allowed does not have to be cut away
+    /// first; one at the ceiling has nothing to grow into, so fast answers leave it (and its stored text) as it
+    /// is.
+    pub fn leased(&mut self, in_flight: u32, ceiling: u32, longest_out_ms: i64) {
         self.limit = self.limit.min(ceiling.max(1));
-        self.busy = in_flight.saturating_mul(2) >= self.limit && self.limit < ceiling;
+        self.busy = in_flight.saturating_mul(2) >= self.limit && self.limit < ceiling && !self.stuck(longest_out_ms);
     }
 
     /// Learns from one attempt's answer; the attempt started at `started_at_ms` and was answered at `now_ms`.
@@ -134,6 +145,13 @@ impl Window {
     /// the noise of a fast receiver.
     pub fn queued(&self, duration_ms: u32) -> bool {
         duration_ms > self.quickest_ms.saturating_mul(2).saturating_add(20)
+    }
+
+    /// Whether an attempt out this long is stuck: out more than twice the quickest answer and [`Window::STUCK_MS`]
+    /// (never before the first answer, when there is nothing to compare with).
+    pub fn stuck(&self, out_ms: i64) -> bool {
+        self.quickest_ms != u32::MAX
+            && out_ms > i64::from(self.quickest_ms.saturating_mul(2).saturating_add(Window::STUCK_MS))
     }
 
     fn grow(&mut self, now_ms: i64) {
@@ -197,7 +215,7 @@ mod tests {
     use super::*;
 
     fn busy(mut window: Window) -> Window {
-        window.leased(window.limit, u32::MAX);
+        window.leased(window.limit, u32::MAX, 0);
         window
     }
 
@@ -221,7 +239,7 @@ mod tests {
         let mut at = 0;
         while window.limit < limit {
             at += Window::ROUND_MS;
-            window.leased(window.limit, u32::MAX);
+            window.leased(window.limit, u32::MAX, 0);
             window.record(Signal::Fast { duration_ms: 1 }, at, at);
         }
     }
@@ -246,9 +264,29 @@ mod tests {
     }
 
     #[test]
+    fn a_stuck_attempt_pauses_growth_until_it_comes_back() {
+        let mut window = busy(Window::default());
+        window.record(Signal::Fast { duration_ms: 2 }, 0, 2);
+        assert_eq!(window.limit(256), 5);
+        assert!(!window.stuck(104) && window.stuck(105), "twice the quickest, and 100 ms");
+        window.leased(5, 256, 105);
+        for _ in 0..10 {
+            window.record(Signal::Fast { duration_ms: 2 }, 10, 12);
+        }
+        assert_eq!(window.limit(256), 5, "the others' fast answers do not grow it while one is stuck");
+        window.leased(5, 256, 40);
+        window.record(Signal::Fast { duration_ms: 2 }, 20, 22);
+        assert_eq!(window.limit(256), 6, "once none is stuck, it grows again");
+        let mut fresh = Window::default();
+        fresh.leased(4, 256, 10_000);
+        fresh.record(Signal::Fast { duration_ms: 2 }, 0, 2);
+        assert_eq!(fresh.limit(256), 5, "before the first answer nothing counts as stuck");
+    }
+
+    #[test]
     fn an_idle_window_does_not_grow() {
         let mut window = Window::default();
-        window.leased(1, 256);
+        window.leased(1, 256, 0);
         for _ in 0..1_000 {
             window.record(Signal::Fast { duration_ms: 1 }, 0, 0);
         }
@@ -284,7 +322,7 @@ mod tests {
         assert_eq!(window.limit(256), 1);
         let mut big = busy(Window::default());
         grow_to(&mut big, 100);
-        big.leased(16, 16);
+        big.leased(16, 16, 0);
         let at_the_ceiling = big;
         big.record(Signal::Fast { duration_ms: 1 }, 1, 1);
         assert_eq!(big, at_the_ceiling, "a full window at its ceiling does not change");

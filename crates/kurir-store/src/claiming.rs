@@ -35,6 +35,27 @@ impl Rate {
     }
 }
 
+/// An endpoint's attempts in flight on every node, as its leases in the store show them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InFlight {
+    pub count: u32,
+    /// How long the oldest of them has been out, in milliseconds (0 when none is).
+    pub longest_ms: i64,
+}
+
+impl InFlight {
+    /// From the store's count of an endpoint's live leases and the earliest end among them, in a claim asking
+    /// for `request`: a lease ends `lease_ms` after it was taken (a renewed one looks younger than it is, which
+    /// only makes the window slower to call it stuck).
+    pub fn of(count: i64, earliest_end_ms: Option<i64>, request: &ClaimRequest) -> InFlight {
+        let taken_at = earliest_end_ms.map(|end| end.saturating_sub(request.lease_ms));
+        InFlight {
+            count: u32::try_from(count.max(0)).unwrap_or(u32::MAX),
+            longest_ms: taken_at.map_or(0, |at| request.now_ms.saturating_sub(at).max(0)),
+        }
+    }
+}
+
 /// What a claim may do with one endpoint's due deliveries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Gate {
@@ -42,16 +63,17 @@ pub struct Gate {
     pub room: u32,
     /// The circuit to store if at least one is leased (a probe moves it to half-open).
     pub circuit: Circuit,
-    in_flight: u32,
+    in_flight: InFlight,
     ceiling: u32,
 }
 
 impl Gate {
     /// The circuit to store after `taken` deliveries were leased: the gated one, with its window told how full
-    /// the lease made it.
+    /// the lease made it and how long its oldest attempt has been out.
     pub fn after(&self, taken: u32) -> Circuit {
         let mut circuit = self.circuit;
-        circuit.window_mut().leased(self.in_flight.saturating_add(taken), self.ceiling);
+        let out = self.in_flight.count.saturating_add(taken);
+        circuit.window_mut().leased(out, self.ceiling, self.in_flight.longest_ms);
         circuit
     }
 }
@@ -105,14 +127,14 @@ pub fn ceiling(endpoint_limit: Option<u32>, server_limit: u32) -> u32 {
 /// `max_in_flight`, and how many of its attempts are in flight on every node.
 pub fn gate(
     mut circuit: Circuit,
-    in_flight: u32,
+    in_flight: InFlight,
     limit: Limit,
     now_ms: i64,
     policy: &CircuitPolicy,
     rate: Option<Rate>,
 ) -> Gate {
     let room = match circuit.admit(now_ms, policy) {
-        Admission::Send => limit.now(&circuit).saturating_sub(in_flight),
+        Admission::Send => limit.now(&circuit).saturating_sub(in_flight.count),
         Admission::Probe => 1,
         Admission::Hold { .. } => 0,
     };
@@ -149,14 +171,19 @@ mod tests {
         Limit { ceiling, adaptive: true }
     }
 
+    /// `count` attempts out, none for long.
+    fn out(count: u32) -> InFlight {
+        InFlight { count, longest_ms: 0 }
+    }
+
     #[test]
     fn a_rate_limit_lowers_the_room_and_says_until_when_the_endpoint_waits() {
         let limit = RateLimit::new(2, RateLimit::SECOND).unwrap_or_else(|e| panic!("{e}"));
         let idle = Rate::of(Some(limit), 0);
-        assert_eq!(gate(Circuit::default(), 0, adaptive(256), 1_000, &POLICY, idle).room, 2);
+        assert_eq!(gate(Circuit::default(), out(0), adaptive(256), 1_000, &POLICY, idle).room, 2);
         let (tat, until) = idle.map(|r| r.after(2, 1_000)).unwrap_or_default();
         assert_eq!((tat, until), (2_000, 1_500));
-        assert_eq!(gate(Circuit::default(), 0, adaptive(256), 1_000, &POLICY, Rate::of(Some(limit), tat)).room, 0);
+        assert_eq!(gate(Circuit::default(), out(0), adaptive(256), 1_000, &POLICY, Rate::of(Some(limit), tat)).room, 0);
         assert_eq!(Rate::of(None, 0), None);
     }
 
@@ -201,7 +228,7 @@ mod tests {
         while circuit.window().limit(u32::MAX) < limit {
             at += Window::ROUND_MS;
             let window = circuit.window_mut();
-            window.leased(window.limit(u32::MAX), u32::MAX);
+            window.leased(window.limit(u32::MAX), u32::MAX, 0);
             window.record(Signal::Fast { duration_ms: 1 }, at, at);
         }
         circuit
@@ -209,31 +236,75 @@ mod tests {
 
     #[test]
     fn the_window_bounds_the_room_and_learns_how_full_a_lease_made_it() {
-        let fresh = gate(Circuit::default(), 0, adaptive(256), 0, &POLICY, None);
+        let fresh = gate(Circuit::default(), out(0), adaptive(256), 0, &POLICY, None);
         assert_eq!(fresh.room, Window::START, "a new endpoint starts low");
-        assert_eq!(gate(Circuit::default(), 0, adaptive(2), 0, &POLICY, None).room, 2, "never above its ceiling");
+        assert_eq!(gate(Circuit::default(), out(0), adaptive(2), 0, &POLICY, None).room, 2, "never above its ceiling");
         let fixed = Limit { ceiling: 256, adaptive: false };
-        assert_eq!(gate(Circuit::default(), 0, fixed, 0, &POLICY, None).room, 256, "the whole limit when fixed");
+        assert_eq!(gate(Circuit::default(), out(0), fixed, 0, &POLICY, None).room, 256, "the whole limit when fixed");
         let mut circuit = fresh.after(Window::START);
         circuit.window_mut().record(Signal::Fast { duration_ms: 1 }, 0, 1);
-        assert_eq!(gate(circuit, 0, adaptive(256), 0, &POLICY, None).room, Window::START + 1, "a full window grows");
+        assert_eq!(
+            gate(circuit, out(0), adaptive(256), 0, &POLICY, None).room,
+            Window::START + 1,
+            "a full window grows"
+        );
         let mut idle = fresh.after(1);
         idle.window_mut().record(Signal::Fast { duration_ms: 1 }, 0, 1);
-        assert_eq!(gate(idle, 0, adaptive(256), 0, &POLICY, None).room, Window::START, "one of four out: it does not");
+        assert_eq!(
+            gate(idle, out(0), adaptive(256), 0, &POLICY, None).room,
+            Window::START,
+            "one of four out: it does not"
+        );
+    }
+
+    #[test]
+    fn in_flight_tells_how_long_the_oldest_lease_is_out() {
+        let request = ClaimRequest {
+            now_ms: 100_000,
+            limit: 256,
+            lease_ms: 60_000,
+            node: crate::NodeId::new("node-a").unwrap_or_else(|e| panic!("{e}")),
+            max_in_flight_per_endpoint: 256,
+            adaptive_concurrency: true,
+            circuit: POLICY,
+        };
+        assert_eq!(InFlight::of(3, Some(159_500), &request), InFlight { count: 3, longest_ms: 500 });
+        assert_eq!(InFlight::of(0, None, &request), InFlight::default());
+        assert_eq!(InFlight::of(1, Some(170_000), &request).longest_ms, 0, "a lease renewed beyond its length");
+    }
+
+    #[test]
+    fn a_lease_beside_a_stuck_attempt_does_not_grow_the_window() {
+        let mut circuit = grown(8);
+        let limit = circuit.window().limit(u32::MAX);
+        let stuck = InFlight { count: limit - 1, longest_ms: 2_000 };
+        let gated = gate(circuit, stuck, adaptive(256), 0, &POLICY, None);
+        assert_eq!(gated.room, 1);
+        circuit = gated.after(1);
+        circuit.window_mut().record(Signal::Fast { duration_ms: 1 }, 10_000, 10_001);
+        assert_eq!(circuit.window().limit(u32::MAX), limit, "paused while one attempt is stuck");
+        let gated = gate(circuit, out(limit - 1), adaptive(256), 0, &POLICY, None);
+        circuit = gated.after(1);
+        circuit.window_mut().record(Signal::Fast { duration_ms: 1 }, 10_000, 10_001);
+        assert_eq!(circuit.window().limit(u32::MAX), limit + 1, "none stuck: it grows");
     }
 
     #[test]
     fn the_gate_follows_the_circuit_and_the_limit() {
         let closed = grown(10);
-        assert_eq!(gate(closed, 3, adaptive(10), 0, &POLICY, None).room, 7);
-        assert_eq!(gate(closed, 12, adaptive(10), 0, &POLICY, None).room, 0, "over the limit after a lowered setting");
+        assert_eq!(gate(closed, out(3), adaptive(10), 0, &POLICY, None).room, 7);
+        assert_eq!(
+            gate(closed, out(12), adaptive(10), 0, &POLICY, None).room,
+            0,
+            "over the limit after a lowered setting"
+        );
         let mut open = grown(10);
         open.record(false, 0, &POLICY);
         open.record(false, 0, &POLICY);
-        assert_eq!(gate(open, 0, adaptive(10), 999, &POLICY, None).room, 0, "held during the cooldown");
-        let probe = gate(open, 4, adaptive(10), 1_000, &POLICY, None);
+        assert_eq!(gate(open, out(0), adaptive(10), 999, &POLICY, None).room, 0, "held during the cooldown");
+        let probe = gate(open, out(4), adaptive(10), 1_000, &POLICY, None);
         assert_eq!(probe.room, 1, "one probe when the cooldown is over");
         assert_eq!(probe.circuit.held_until(1_000), Some(1_500), "then held while the probe is out");
-        assert_eq!(gate(probe.circuit, 0, adaptive(10), 1_200, &POLICY, None).room, 0);
+        assert_eq!(gate(probe.circuit, out(0), adaptive(10), 1_200, &POLICY, None).room, 0);
     }
 }

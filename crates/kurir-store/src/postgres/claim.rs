@@ -14,7 +14,7 @@ use rand::seq::SliceRandom;
 use super::outcomes::write_circuit;
 use super::rows;
 use super::{pg_error, queue, Cached, PgStore, DISPATCH_SETTINGS};
-use crate::claiming::{gate, shares, Gate, Limit, Rate};
+use crate::claiming::{gate, shares, Gate, InFlight, Limit, Rate};
 use crate::{Claim, ClaimRequest, Result, StoreError};
 use kurir_core::circuit::CircuitOverrides;
 use kurir_core::rate::RateLimit;
@@ -65,8 +65,8 @@ static LEASE_RECORDS_SQL: LazyLock<String> = LazyLock::new(|| {
 });
 
 /// An endpoint's leases that have not expired, across every node (`delivery_queue_leased`).
-const IN_FLIGHT_SQL: &str =
-    "SELECT COUNT(*) FROM delivery_queue WHERE endpoint_id = $1 AND leased AND next_attempt_at > $2";
+const IN_FLIGHT_SQL: &str = "SELECT COUNT(*), MIN(next_attempt_at) FROM delivery_queue
+     WHERE endpoint_id = $1 AND leased AND next_attempt_at > $2";
 
 static ENDPOINT_ROW_SQL: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {} FROM endpoints WHERE id = $1", rows::ENDPOINT_COLUMNS));
@@ -179,8 +179,7 @@ async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest)
     // Counted in a statement of its own, after the lock: its snapshot then sees every lease committed by the
     // claim that held the lock before (a subquery of the locking statement would use an older snapshot).
     let row = tx.query_one_cached(IN_FLIGHT_SQL, &[&id, &request.now_ms]).await.map_err(pg_error)?;
-    let in_flight: i64 = rows::get(&row, "delivery_queue", 0)?;
-    let in_flight = u32::try_from(in_flight).unwrap_or(u32::MAX);
+    let in_flight = InFlight::of(rows::get(&row, "delivery_queue", 0)?, rows::get(&row, "delivery_queue", 1)?, request);
     let limit = Limit::of(own_limit, request);
     let gate = gate(stored, in_flight, limit, request.now_ms, &request.circuit.for_endpoint(&own_circuit), rate);
     Ok(Some(Locked { id, stored, gate, taken: 0, rate }))

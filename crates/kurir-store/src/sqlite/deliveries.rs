@@ -16,7 +16,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, ToSql};
 use super::endpoints;
 use super::rows::{self, collect, ATTEMPT_COLUMNS, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, EVENT_COLUMNS};
 use super::values::Chunked;
-use crate::claiming::{gate, shares, Gate, Limit, Rate};
+use crate::claiming::{gate, shares, Gate, InFlight, Limit, Rate};
 use crate::codec::decode_circuit;
 use crate::{sql, Claim, ClaimRequest, DeliveryFilter, Lease, NodeId, StoreError};
 
@@ -182,7 +182,7 @@ pub(crate) fn recover(
 struct ReadyEndpoint {
     id: String,
     circuit: Circuit,
-    in_flight: u32,
+    in_flight: InFlight,
     /// The endpoint's own in-flight limit and circuit settings, if it has them.
     max_in_flight: Option<u32>,
     own_circuit: CircuitOverrides,
@@ -219,7 +219,9 @@ fn ready_sql(queued: &str) -> String {
                 (SELECT COUNT(*) FROM deliveries f INDEXED BY deliveries_in_flight
                  WHERE f.endpoint_id = q.endpoint_id AND f.state = 'in_flight' AND f.next_attempt_at > ?1),
                 n.max_in_flight, n.circuit_failures, n.circuit_cooldown_ms, n.rate_count, n.rate_period_ms,
-                COALESCE(h.rate_tat, 0)
+                COALESCE(h.rate_tat, 0),
+                (SELECT MIN(f.next_attempt_at) FROM deliveries f INDEXED BY deliveries_in_flight
+                 WHERE f.endpoint_id = q.endpoint_id AND f.state = 'in_flight' AND f.next_attempt_at > ?1)
          FROM queued q LEFT JOIN endpoint_health h ON h.endpoint_id = q.endpoint_id
               LEFT JOIN endpoints n ON n.id = q.endpoint_id
          WHERE q.endpoint_id IS NOT NULL AND COALESCE(h.held_until, 0) <= ?1 AND COALESCE(h.rate_until, 0) <= ?1
@@ -276,14 +278,18 @@ static LOAD_ENDPOINT_SQL: LazyLock<String> =
 
 /// The endpoints with an unfinished delivery due now and a circuit that does not hold them (see
 /// [`QUEUED_ENDPOINTS`] for how they are found), or those of `only` that are.
-fn ready_endpoints(conn: &Connection, now_ms: i64, only: Option<&[String]>) -> Result<Vec<ReadyEndpoint>, StoreError> {
-    let circuit = Circuit::default().encode();
+fn ready_endpoints(
+    conn: &Connection,
+    request: &ClaimRequest,
+    only: Option<&[String]>,
+) -> Result<Vec<ReadyEndpoint>, StoreError> {
+    let (now_ms, circuit) = (request.now_ms, Circuit::default().encode());
     let read = |row: &rusqlite::Row<'_>| {
         let circuit: String = row.get(1)?;
         Ok(ReadyEndpoint {
             id: row.get(0)?,
             circuit: decode_circuit(&circuit)?,
-            in_flight: row.get(2)?,
+            in_flight: InFlight::of(row.get(2)?, row.get(9)?, request),
             max_in_flight: row.get(3)?,
             own_circuit: CircuitOverrides { failures: row.get(4)?, cooldown_ms: row.get(5)? },
             rate: Rate::of(stored_rate(row.get(6)?, row.get(7)?), row.get(8)?),
@@ -320,7 +326,7 @@ pub(crate) fn claim_due_among(
     only: Option<&[String]>,
 ) -> Result<Claimed, StoreError> {
     let now = request.now_ms;
-    let mut ready = ready_endpoints(conn, now, only)?;
+    let mut ready = ready_endpoints(conn, request, only)?;
     let nothing_due = ready.is_empty();
     ready.shuffle(&mut rand::rng());
     let gates: Vec<Gate> = ready

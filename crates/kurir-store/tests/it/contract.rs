@@ -292,6 +292,28 @@ async fn each_endpoints_window_starts_low_grows_while_used_and_halves_on_overloa
     assert_eq!(fixed.len(), 40 - 4 - 8 - 5, "without the window, all the rest (the 503 waits for its retry)");
 }
 
+async fn a_window_does_not_grow_beside_an_attempt_that_is_stuck(backend: Backend) {
+    let fx = fixture(backend).await;
+    publish_many(&fx, 40, None).await;
+    let at = |now_ms| ClaimRequest { adaptive_concurrency: true, ..claim_request(now_ms, 100, "node-a") };
+    let fx = &fx;
+    let claim_at = |now_ms| async move { fx.store.claim_due(at(now_ms)).await.unwrap_or_else(|e| panic!("{e}")) };
+    let fast = |claim: &kurir_store::Claim, started_at_ms| {
+        let mut answered = outcome(claim, NextStep::Succeeded, claim.lease_token);
+        (answered.attempt.status, answered.attempt.started_at_ms) = (Some(200), started_at_ms);
+        answered
+    };
+    let first = claim_at(NOW).await;
+    assert_eq!(first.len(), 4);
+    record(fx, first.iter().take(3).map(|c| fast(c, NOW)).collect()).await;
+    // The fourth has been out for two seconds (its lease was taken at NOW): stuck, next to 3 ms answers.
+    let second = claim_at(NOW + 2_000).await;
+    assert_eq!(second.len(), 6, "three fast answers grew the window to seven, one of them still out");
+    record(fx, second.iter().map(|c| fast(c, NOW + 2_000)).collect()).await;
+    let third = claim_at(NOW + 2_000).await;
+    assert_eq!(third.len(), 6, "the six fast answers beside the stuck one did not grow it (else 12 more)");
+}
+
 async fn a_retry_by_hand_checks_the_state_it_changes(backend: Backend) {
     let fx = fixture(backend).await;
     publish_many(&fx, 1, None).await;
@@ -765,6 +787,7 @@ crate::on_every_backend!(
     a_publish_claims_only_what_a_claim_may_and_leaves_the_rest_due,
     the_in_flight_limit_holds_across_claimers,
     each_endpoints_window_starts_low_grows_while_used_and_halves_on_overload,
+    a_window_does_not_grow_beside_an_attempt_that_is_stuck,
     a_retry_by_hand_checks_the_state_it_changes,
     racing_publishes_with_one_idempotency_key_get_the_first_event,
     leases_belong_to_their_node,
