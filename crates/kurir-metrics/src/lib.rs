@@ -59,6 +59,7 @@ pub struct Metrics {
     inbound: Family<InboundLabels, Counter>,
     commit_jobs: Histogram,
     commit_seconds: Histogram,
+    commit_second_passes: Counter,
     outcome_batch: Histogram,
     outcome_write_seconds: Histogram,
     queued: Gauge,
@@ -122,6 +123,12 @@ impl Metrics {
             "Time of each group commit of the SQLite writer",
             commit_seconds.clone(),
         );
+        let commit_second_passes = Counter::default();
+        registry.register(
+            "store_commit_second_passes",
+            "Group commits of the SQLite writer whose jobs all ran again, each in a savepoint, because one failed",
+            commit_second_passes.clone(),
+        );
         let outcome_batch = sizes();
         registry.register(
             "outcome_batch_size",
@@ -159,6 +166,7 @@ impl Metrics {
             inbound,
             commit_jobs,
             commit_seconds,
+            commit_second_passes,
             outcome_batch,
             outcome_write_seconds,
             queued,
@@ -188,10 +196,13 @@ impl Metrics {
         self.inbound.get_or_create(&labels).inc();
     }
 
-    /// One group commit of the SQLite writer.
-    pub fn commit(&self, jobs: usize, took: Duration) {
+    /// One group commit of the SQLite writer, and whether its jobs ran a second time (one of them failed).
+    pub fn commit(&self, jobs: usize, took: Duration, ran_again: bool) {
         self.commit_jobs.observe(jobs as f64);
         self.commit_seconds.observe(took.as_secs_f64());
+        if ran_again {
+            self.commit_second_passes.inc();
+        }
     }
 
     /// One write of attempt outcomes.
@@ -232,6 +243,8 @@ mod tests {
         metrics.attempt("dead", "zort", Duration::from_millis(3));
         metrics.published(5, Duration::from_millis(1));
         metrics.inbound("acme", "pos", "refused");
+        metrics.commit(3, Duration::from_millis(1), true);
+        metrics.commit(3, Duration::from_millis(1), false);
         let text = metrics.encode(StoreGauges {
             queued: 7,
             oldest_due_age_secs: 1.5,
@@ -248,6 +261,8 @@ mod tests {
             line(&text, "kurir_inbound_requests_total{tenant=\"acme\",source=\"pos\",verdict=\"refused\"} 1").is_some()
         );
         assert!(line(&text, "kurir_queue_depth 7").is_some());
+        assert!(line(&text, "kurir_store_commit_second_passes_total 1").is_some(), "{text}");
+        assert!(line(&text, "kurir_store_commit_jobs_count 2").is_some(), "{text}");
         assert!(line(&text, "kurir_queue_oldest_due_age_seconds 1.5").is_some());
         assert!(line(&text, "kurir_attempt_duration_seconds_count{dialect=\"standard\"} 2").is_some(), "{text}");
         assert!(text.ends_with("# EOF\n"));

@@ -239,9 +239,9 @@ fn run(conn: Connection, mut jobs: mpsc::Receiver<Job>, metrics: Option<Arc<Metr
             fail_batch(&mut batch, &err, "choosing the batch's settings");
             continue;
         }
-        commit_batch(&conn, &mut batch);
+        let ran_again = commit_batch(&conn, &mut batch);
         if let Some(metrics) = &metrics {
-            metrics.commit(jobs_in_batch, started.elapsed());
+            metrics.commit(jobs_in_batch, started.elapsed(), ran_again);
         }
     }
     tracing::debug!("sqlite writer stopped: every handle was dropped");
@@ -359,25 +359,28 @@ fn fail_batch(batch: &mut Vec<Job>, err: &StoreError, stage: &str) {
 }
 
 /// Runs `batch` in one transaction and answers every job once it is committed: first without savepoints, and if
-/// a job fails, again from the start with a savepoint per job (see the module's documentation).
-fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
+/// a job fails, again from the start with a savepoint per job (see the module's documentation). Returns whether
+/// the jobs ran that second time: a job that keeps failing costs its whole batch a second run, which `/metrics`
+/// counts so that it shows.
+fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) -> bool {
     // A transaction left open by a failed rollback would make every later BEGIN fail: end it first.
     if let Err(err) = roll_back_if_open(conn) {
         tracing::error!(error = %err, "a write transaction is stuck open and cannot be rolled back");
     }
     if let Err(err) = begin(conn) {
         fail_batch(batch, &err, "beginning the transaction");
-        return;
+        return false;
     }
     // Without savepoints first (jobs almost never fail). `all` stops at the first job that fails, or after which
     // the transaction is gone: SQLite ends it by itself on a full disk, an I/O error or no memory, and a job run
     // after that would commit on its own.
-    if !batch.iter_mut().all(|job| job.work.run(conn, false) && !conn.is_autocommit()) {
+    let ran_again = !batch.iter_mut().all(|job| job.work.run(conn, false) && !conn.is_autocommit());
+    if ran_again {
         // Undo everything, then run every job again in a savepoint of its own, so that only the failed ones are
         // undone.
         if let Err(err) = roll_back_if_open(conn).and_then(|()| begin(conn)) {
             fail_batch(batch, &err, "beginning the transaction again after a job failed");
-            return;
+            return true;
         }
         for job in batch.iter_mut() {
             job.work.run(conn, true);
@@ -386,7 +389,7 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
                 let err =
                     StoreError::Unavailable { message: "SQLite ended the write transaction".into(), source: None };
                 fail_batch(batch, &err, "running the jobs again, each in its own savepoint");
-                return;
+                return true;
             }
         }
     }
@@ -401,6 +404,7 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) {
     for job in batch.drain(..) {
         job.work.answer(commit_error.as_ref());
     }
+    ran_again
 }
 
 fn begin(conn: &Connection) -> Result<(), StoreError> {
@@ -594,7 +598,7 @@ mod tests {
         let (failing, failing_answer) = inserting(2, true, &runs);
         let (last, last_answer) = inserting(3, false, &runs);
         let mut batch = vec![first, failing, last];
-        commit_batch(&conn, &mut batch);
+        assert!(commit_batch(&conn, &mut batch), "it says the jobs ran a second time");
 
         assert_eq!(rows_of_t(&conn), vec![1, 3], "the failed job's insert is undone, the others' are committed");
         let answers = [first_answer, failing_answer, last_answer].map(|mut answer| answer.try_recv());
@@ -610,7 +614,7 @@ mod tests {
         let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let (jobs, answers): (Vec<Job>, Vec<_>) = (1..=3).map(|id| inserting(id, false, &runs)).unzip();
         let mut batch = jobs;
-        commit_batch(&conn, &mut batch);
+        assert!(!commit_batch(&conn, &mut batch), "one pass");
 
         assert_eq!(rows_of_t(&conn), vec![1, 2, 3]);
         assert!(answers.into_iter().all(|mut answer| matches!(answer.try_recv(), Ok(Ok(())))));
@@ -628,7 +632,7 @@ mod tests {
             bounded_job(|conn: &Connection| -> Result<(), StoreError> { Ok(conn.execute_batch("ROLLBACK")?) });
         let (last, last_answer) = inserting(3, false, &runs);
         let mut batch = vec![first, ending, last];
-        commit_batch(&conn, &mut batch);
+        assert!(commit_batch(&conn, &mut batch));
 
         assert_eq!(rows_of_t(&conn), Vec::<i64>::new(), "nothing committed, not even the job after the end");
         let mut answers = [first_answer, ending_answer, last_answer];
