@@ -6,19 +6,20 @@
 //! - **Start low**: [`Window::START`] attempts at once.
 //! - **Grow while it answers fast**, and only while the window is in use (a claim filled at least half of it):
 //!   by one per fast success below the threshold (slow start: at most doubling per [`Window::ROUND_MS`], however
-//!   quick the round trips, so that a flood's first symptoms, a connection that waits a second for the
-//!   receiver's full listen backlog, can show before the window has doubled many more times), then by one per window
-//!   of fast successes (additive increase). An endpoint that idles at a low rate keeps a small window, so the
+//!   quick the round trips, so that a stuck attempt, below, can show before the window has doubled many more
+//!   times), then by one per window of fast successes (additive increase). An endpoint that idles at a low rate keeps a small window, so the
 //!   burst after a receiver's restart starts gently.
 //! - **Stop doubling when answers queue up**: the window keeps the quickest success it has seen; a success much
 //!   slower than that (see [`Window::queued`]) means requests now wait at the receiver, so slow start ends there
 //!   (as TCP's HyStart does) and the window only grows by fast answers from then on. Nothing is cut for it.
-//! - **Pause while an attempt is stuck**: a flood's first symptom is an attempt that does not come back (its
-//!   connection waits a second for the kernel to retry, the receiver's listen backlog being full), and its answer
-//!   only shows that a second later. So a claim also tells the window how long its oldest attempt still out has
-//!   been out; while that is well beyond the quickest answer (see [`Window::stuck`]), fast answers of the others
-//!   do not grow it. That sees a flood within about a tenth of a second, which is what lets slow start double
-//!   every [`Window::ROUND_MS`] rather than wait out the second.
+//! - **Pause slow start while an attempt is stuck**: a flood's first symptom is an attempt that does not come
+//!   back (its connection waits a second for the kernel to retry, the receiver's listen backlog being full), and
+//!   its answer only shows that a second later. So a claim also tells the window how long its oldest attempt
+//!   still out has been out, beyond the time its outcome may wait to be written; while that is well beyond the
+//!   quickest answer (see [`Window::stuck`]), fast answers of the others do not grow it. That sees a flood within
+//!   about a tenth of a second, which is what lets slow start double every [`Window::ROUND_MS`] rather than wait
+//!   out the second. Once slow start is over the window grows by one a window, and a receiver with a long tail of
+//!   slow answers is not held for it.
 //! - **Back off on overload** (timeouts, connection errors, 429 and 503): halve the window, and the threshold
 //!   with it. Only an attempt started after the last cut can cut again, so one burst of failures that all went
 //!   out under the old window halves it once, not once per failure.
@@ -98,9 +99,9 @@ impl Window {
     pub const START: u32 = 4;
     /// Slow start at most doubles the window in this long.
     pub const ROUND_MS: i64 = 50;
-    /// How much longer than twice the quickest answer an attempt may be out before the window counts it as
-    /// stuck: above the time its outcome may wait to be written (a dispatcher turn, tens of milliseconds under
-    /// load), well below the second a dropped connection waits.
+    /// How much longer than twice the quickest answer an attempt may be out (beyond the time its outcome may wait
+    /// to be written, which the caller takes off) before the window counts it as stuck: room for the noise of a
+    /// busy machine, well below the second a dropped connection waits.
     pub const STUCK_MS: u32 = 100;
 
     /// How many attempts the endpoint may have at once now, never above `ceiling`.
@@ -109,13 +110,15 @@ impl Window {
     }
 
     /// A claim leased for the endpoint and it now has `in_flight` attempts out, the oldest of them out for
-    /// `longest_out_ms`: the window is in use when they fill at least half of it and none is stuck. A window
+    /// `longest_out_ms`: the window is in use when they fill at least half of it and, in slow start, none is
+    /// stuck. A window
     /// above `ceiling` comes down to it, so that growth the ceiling never allowed does not have to be cut away
     /// first; one at the ceiling has nothing to grow into, so fast answers leave it (and its stored text) as it
     /// is.
     pub fn leased(&mut self, in_flight: u32, ceiling: u32, longest_out_ms: i64) {
         self.limit = self.limit.min(ceiling.max(1));
-        self.busy = in_flight.saturating_mul(2) >= self.limit && self.limit < ceiling && !self.stuck(longest_out_ms);
+        let paused = self.limit < self.threshold && self.stuck(longest_out_ms);
+        self.busy = in_flight.saturating_mul(2) >= self.limit && self.limit < ceiling && !paused;
     }
 
     /// Learns from one attempt's answer; the attempt started at `started_at_ms` and was answered at `now_ms`.
@@ -281,6 +284,12 @@ mod tests {
         fresh.leased(4, 256, 10_000);
         fresh.record(Signal::Fast { duration_ms: 2 }, 0, 2);
         assert_eq!(fresh.limit(256), 5, "before the first answer nothing counts as stuck");
+        window.record(Signal::Fast { duration_ms: 60 }, 30, 90);
+        window.leased(6, 256, 10_000);
+        for _ in 0..6 {
+            window.record(Signal::Fast { duration_ms: 2 }, 100, 102);
+        }
+        assert_eq!(window.limit(256), 7, "after slow start (a queued answer ended it) a stuck one holds nothing");
     }
 
     #[test]

@@ -19,6 +19,7 @@
 //! claims the rest. A second task renews this node's leases while its attempts run; a third publishes notices
 //! ([`crate::notices`]).
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -132,6 +133,7 @@ pub async fn run(
     let lane = Arc::new(Lane {
         permits: Arc::new(Semaphore::new(config.max_in_flight)),
         reserved: Arc::default(),
+        outcome_lag_ms: AtomicI64::default(),
         context,
         leases,
         outcome_tx,
@@ -278,6 +280,7 @@ impl Dispatcher {
         match self.store.dispatch_turn(turn).await {
             Ok(taken) => {
                 self.last_turn = started.elapsed();
+                self.lane.outcome_lag_ms.store(outcome_lag_ms(self.last_turn), Ordering::Relaxed);
                 // Started before the notices are handed on, which may wait for room.
                 let claimed = taken.claims.len();
                 (self.nothing_due, self.next_due_ms) = (taken.nothing_due, taken.next_due_ms);
@@ -404,6 +407,13 @@ fn may_wait(
     (only_outcomes_woke && nothing_due && light && !patience.is_zero()).then_some(patience)
 }
 
+/// How long an answered attempt's outcome may wait to be written when turns take `last_turn`: the linger before
+/// a turn, the turn under way when it was answered, and the next one, which writes it. A claim does not count a
+/// lease as stuck for that long (kurir-core `window`).
+fn outcome_lag_ms(last_turn: Duration) -> i64 {
+    i64::try_from((last_turn * 2 + LINGER_CAP).as_millis()).unwrap_or(i64::MAX)
+}
+
 /// How long to sleep before the next due time, at most [`IDLE_POLL`].
 fn until(next_due_ms: Option<i64>) -> Duration {
     next_due_ms
@@ -431,6 +441,12 @@ async fn drain(lane: &Lane) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_outcome_may_wait_two_turns_and_a_linger() {
+        assert_eq!(outcome_lag_ms(Duration::ZERO), 5);
+        assert_eq!(outcome_lag_ms(Duration::from_millis(150)), 305, "slow turns: a lease is not stuck for 305 ms");
+    }
 
     #[test]
     fn only_a_turn_of_outcomes_with_nothing_due_at_light_load_may_wait_for_a_publish() {

@@ -10,7 +10,7 @@
 //! An attempt's lease is held for the renewer until its outcome is written.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use kurir_core::event::Event;
@@ -77,6 +77,9 @@ pub(crate) struct Lane {
     pub permits: Arc<Semaphore>,
     /// How many of the permits taken are reserved for claims under way, not yet attempts.
     pub reserved: Arc<AtomicUsize>,
+    /// How long an answered attempt's outcome may wait to be written, in milliseconds, as the dispatcher's turns
+    /// last now (see [`kurir_store::ClaimRequest::outcome_lag_ms`]).
+    pub outcome_lag_ms: AtomicI64,
     pub context: Arc<attempt::Context>,
     /// The leases of the attempts started and not yet written back.
     pub leases: Arc<Leases>,
@@ -94,6 +97,7 @@ impl Lane {
             now_ms: now_ms(),
             limit,
             lease_ms: self.config.lease_ms,
+            outcome_lag_ms: self.outcome_lag_ms.load(Ordering::Relaxed),
             node: self.config.node.clone(),
             max_in_flight_per_endpoint: self.config.max_in_flight_per_endpoint,
             adaptive_concurrency: self.config.adaptive_concurrency,
@@ -205,6 +209,7 @@ mod tests {
         Lane {
             permits: Arc::new(Semaphore::new(max_in_flight)),
             reserved: Arc::default(),
+            outcome_lag_ms: AtomicI64::default(),
             context: Arc::new(context),
             leases: Arc::default(),
             outcome_tx: mpsc::channel(max_in_flight).0,

@@ -126,7 +126,7 @@ impl Metrics {
         let commit_second_passes = Counter::default();
         registry.register(
             "store_commit_second_passes",
-            "Group commits of the SQLite writer whose jobs all ran again, each in a savepoint, because one failed",
+            "Group commits of the SQLite writer in which a job failed, so that every job ran again in a savepoint",
             commit_second_passes.clone(),
         );
         let outcome_batch = sizes();

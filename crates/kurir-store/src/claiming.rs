@@ -39,20 +39,21 @@ impl Rate {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct InFlight {
     pub count: u32,
-    /// How long the oldest of them has been out, in milliseconds (0 when none is).
+    /// How long the oldest of this node's has been out beyond the time its outcome may wait to be written, in
+    /// milliseconds (0 when none is).
     pub longest_ms: i64,
 }
 
 impl InFlight {
-    /// From the store's count of an endpoint's live leases and the earliest end among them, in a claim asking
-    /// for `request`: a lease ends `lease_ms` after it was taken (a renewed one looks younger than it is, which
-    /// only makes the window slower to call it stuck).
-    pub fn of(count: i64, earliest_end_ms: Option<i64>, request: &ClaimRequest) -> InFlight {
-        let taken_at = earliest_end_ms.map(|end| end.saturating_sub(request.lease_ms));
-        InFlight {
-            count: u32::try_from(count.max(0)).unwrap_or(u32::MAX),
-            longest_ms: taken_at.map_or(0, |at| request.now_ms.saturating_sub(at).max(0)),
-        }
+    /// From the store's count of an endpoint's live leases on every node, and the earliest end among this node's
+    /// (its own only: another node's lease ends by that node's lease length and clock), in a claim asking for
+    /// `request`. A lease ends `lease_ms` after it was taken or last renewed (a renewed one looks younger than it
+    /// is, which only makes the window slower to call it stuck), and its outcome may wait `outcome_lag_ms` to be
+    /// written after the answer.
+    pub fn of(count: i64, earliest_own_end_ms: Option<i64>, request: &ClaimRequest) -> InFlight {
+        let taken_at = earliest_own_end_ms.map(|end| end.saturating_sub(request.lease_ms));
+        let out_ms = |at: i64| request.now_ms.saturating_sub(at).saturating_sub(request.outcome_lag_ms).max(0);
+        InFlight { count: u32::try_from(count.max(0)).unwrap_or(u32::MAX), longest_ms: taken_at.map_or(0, out_ms) }
     }
 }
 
@@ -263,6 +264,7 @@ mod tests {
             now_ms: 100_000,
             limit: 256,
             lease_ms: 60_000,
+            outcome_lag_ms: 0,
             node: crate::NodeId::new("node-a").unwrap_or_else(|e| panic!("{e}")),
             max_in_flight_per_endpoint: 256,
             adaptive_concurrency: true,
@@ -271,6 +273,9 @@ mod tests {
         assert_eq!(InFlight::of(3, Some(159_500), &request), InFlight { count: 3, longest_ms: 500 });
         assert_eq!(InFlight::of(0, None, &request), InFlight::default());
         assert_eq!(InFlight::of(1, Some(170_000), &request).longest_ms, 0, "a lease renewed beyond its length");
+        let lagging = ClaimRequest { outcome_lag_ms: 300, ..request };
+        assert_eq!(InFlight::of(3, Some(159_500), &lagging).longest_ms, 200, "beyond what its outcome may wait");
+        assert_eq!(InFlight::of(3, Some(159_900), &lagging).longest_ms, 0);
     }
 
     #[test]

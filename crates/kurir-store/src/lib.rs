@@ -284,6 +284,9 @@ pub struct ClaimRequest {
     pub limit: u32,
     /// How long the lease lasts unless renewed.
     pub lease_ms: i64,
+    /// How long an answered attempt's outcome may wait for the dispatcher to write it (a turn in progress and the
+    /// next one): a lease this much older than its answer is not yet a sign that the attempt is stuck.
+    pub outcome_lag_ms: i64,
     /// Who holds the leases.
     pub node: NodeId,
     /// Most attempts in flight to one endpoint, across every node.

@@ -59,6 +59,15 @@ pub(crate) async fn attempts(store: &PgStore, tenant: &TenantId, id: &DeliveryId
 pub(crate) async fn retry(store: &PgStore, tenant: &TenantId, id: &DeliveryId, now_ms: i64) -> Result<Delivery> {
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
+    // Its queue row first, if it has one: claims, outcomes and resumes take a queue row before its record, and a
+    // transaction that took them the other way round could deadlock with them.
+    tx.query_cached(
+        "SELECT 1 FROM delivery_queue q JOIN deliveries d ON d.seq = q.seq
+         WHERE d.tenant_id = $1 AND d.id = $2 FOR UPDATE OF q",
+        &[&tenant.as_str(), &id.as_str()],
+    )
+    .await
+    .map_err(pg_error)?;
     let sql = format!(
         "UPDATE deliveries SET state = {}, next_attempt_at = $3, updated_at = $3
          WHERE tenant_id = $1 AND id = $2 AND {}
@@ -124,7 +133,6 @@ pub(crate) async fn resume(store: &PgStore, tenant: &TenantId, endpoint: &Endpoi
     let mut client = store.client().await?;
     let tx = client.transaction().await.map_err(pg_error)?;
     get_endpoint(&tx, tenant, endpoint).await?;
-    super::outcomes::write_circuit(&tx, endpoint.as_str(), &Circuit::default(), now_ms).await?;
     // Only what waits for a later time moves; a backlog that is due already stays as it is (rewriting every
     // waiting row took seconds per million, before the drain could start). The queue holds every unfinished
     // delivery, so it finds them without reading the endpoint's finished ones.
@@ -138,15 +146,21 @@ pub(crate) async fn resume(store: &PgStore, tenant: &TenantId, endpoint: &Endpoi
         .await
         .map_err(pg_error)?;
     let moved = seqs(rows)?;
+    // The endpoint is the tenant's (read above), and so are its deliveries; the tenant is checked again anyway.
     tx.execute_cached(
-        "UPDATE deliveries SET next_attempt_at = $2, updated_at = $2 WHERE seq = ANY($1)",
-        &[&moved, &now_ms],
+        "UPDATE deliveries SET next_attempt_at = $2, updated_at = $2 WHERE seq = ANY($1) AND tenant_id = $3",
+        &[&moved, &now_ms, &tenant.as_str()],
     )
     .await
     .map_err(pg_error)?;
+    // Queue rows, then records, then the circuit: the order in which outcome writes and endpoint deletions take
+    // them, so that a resume deadlocks with neither.
+    super::outcomes::write_circuit(&tx, endpoint.as_str(), &Circuit::default(), now_ms).await?;
+    // Counted in the queue's indexes: all of the endpoint's rows, less those leased.
     let row = tx
         .query_one_cached(
-            "SELECT COUNT(*) FROM delivery_queue WHERE endpoint_id = $1 AND NOT leased",
+            "SELECT (SELECT COUNT(*) FROM delivery_queue WHERE endpoint_id = $1)
+                  - (SELECT COUNT(*) FROM delivery_queue WHERE endpoint_id = $1 AND leased)",
             &[&endpoint.as_str()],
         )
         .await

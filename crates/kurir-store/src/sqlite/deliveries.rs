@@ -143,10 +143,11 @@ pub(crate) fn resume(
     conn.execute(
         &format!(
             "UPDATE deliveries INDEXED BY deliveries_queue SET next_attempt_at = ?2, updated_at = ?2
-             WHERE endpoint_id = ?1 AND {} AND next_attempt_at > ?2 AND state IN ('pending', 'retrying')",
+             WHERE endpoint_id = ?1 AND {} AND next_attempt_at > ?2 AND state IN ('pending', 'retrying')
+               AND tenant_id = ?3",
             sql::unfinished("")
         ),
-        params![endpoint.as_str(), now_ms],
+        params![endpoint.as_str(), now_ms, tenant.as_str()],
     )?;
     // The waiting ones are the unfinished ones not in flight, both counted in an index alone.
     let waiting: i64 = conn.query_row(
@@ -211,7 +212,8 @@ static QUEUED_ENDPOINTS: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// The endpoints of `queued` (a CTE) that are ready, with what their gate needs.
+/// The endpoints of `queued` (a CTE) that are ready, with what their gate needs: `?1` is now, `?2` a closed
+/// circuit's text, `?4` this node (`?3` is for the CTE).
 fn ready_sql(queued: &str) -> String {
     format!(
         "WITH RECURSIVE {queued}
@@ -221,7 +223,8 @@ fn ready_sql(queued: &str) -> String {
                 n.max_in_flight, n.circuit_failures, n.circuit_cooldown_ms, n.rate_count, n.rate_period_ms,
                 COALESCE(h.rate_tat, 0),
                 (SELECT MIN(f.next_attempt_at) FROM deliveries f INDEXED BY deliveries_in_flight
-                 WHERE f.endpoint_id = q.endpoint_id AND f.state = 'in_flight' AND f.next_attempt_at > ?1)
+                 WHERE f.endpoint_id = q.endpoint_id AND f.state = 'in_flight' AND f.next_attempt_at > ?1
+                   AND f.lease_owner = ?4)
          FROM queued q LEFT JOIN endpoint_health h ON h.endpoint_id = q.endpoint_id
               LEFT JOIN endpoints n ON n.id = q.endpoint_id
          WHERE q.endpoint_id IS NOT NULL AND COALESCE(h.held_until, 0) <= ?1 AND COALESCE(h.rate_until, 0) <= ?1
@@ -283,7 +286,7 @@ fn ready_endpoints(
     request: &ClaimRequest,
     only: Option<&[String]>,
 ) -> Result<Vec<ReadyEndpoint>, StoreError> {
-    let (now_ms, circuit) = (request.now_ms, Circuit::default().encode());
+    let (now_ms, circuit, node) = (request.now_ms, Circuit::default().encode(), request.node.as_str());
     let read = |row: &rusqlite::Row<'_>| {
         let circuit: String = row.get(1)?;
         Ok(ReadyEndpoint {
@@ -297,12 +300,13 @@ fn ready_endpoints(
     };
     let Some(only) = only else {
         let mut stmt = conn.prepare_cached(&READY_SQL)?;
-        return collect(&mut stmt, params![now_ms, circuit], read);
+        // `?3` is the one endpoint of `READY_ONE_SQL`; this statement leaves it out.
+        return collect(&mut stmt, params![now_ms, circuit, rusqlite::types::Null, node], read);
     };
     let mut stmt = conn.prepare_cached(&READY_ONE_SQL)?;
     let mut ready = Vec::new();
     for endpoint in only {
-        ready.extend(collect(&mut stmt, params![now_ms, circuit, endpoint], read)?);
+        ready.extend(collect(&mut stmt, params![now_ms, circuit, endpoint, node], read)?);
     }
     Ok(ready)
 }

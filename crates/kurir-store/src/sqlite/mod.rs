@@ -596,6 +596,7 @@ mod tests {
                 now_ms,
                 limit: 10,
                 lease_ms: 30_000,
+                outcome_lag_ms: 0,
                 node: node.clone(),
                 max_in_flight_per_endpoint: 10,
                 adaptive_concurrency: true,

@@ -190,6 +190,7 @@ pub fn claim_request(now: i64, limit: u32, node_name: &str) -> ClaimRequest {
         now_ms: now,
         limit,
         lease_ms: LEASE,
+        outcome_lag_ms: 0,
         node: node(node_name),
         max_in_flight_per_endpoint: 1_000,
         // The contract's claims see every due delivery; the window has its own test.

@@ -404,6 +404,13 @@ async fn resuming_an_endpoint_closes_its_circuit_and_sends_what_waits(backend: B
     assert_eq!(resumed.ok(), Some(5), "3 retrying and 2 pending wait; the 2 in flight do not");
     let moved = fx.store.get_delivery(&fx.tenant, &retrying[0].delivery.id).await.map(|d| d.next_attempt_at_ms);
     assert_eq!(moved.ok(), Some(NOW + 20_000), "a retry that waited is due now");
+    let filter = DeliveryFilter { state: Some(DeliveryState::Pending), limit: 10, ..DeliveryFilter::default() };
+    let pending = fx.store.list_deliveries(&fx.tenant, filter).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(pending.len(), 2);
+    assert!(
+        pending.iter().all(|d| (d.next_attempt_at_ms, d.updated_at_ms) == (NOW, NOW)),
+        "due already: left as they were, not rewritten"
+    );
     let again = claim(&fx, NOW + 20_000).await;
     assert_eq!(again.len(), 5, "the circuit is closed and every waiting one is due");
     assert!(again.iter().all(|c| in_flight.iter().all(|f| f.delivery.id != c.delivery.id)), "in flight stay leased");
