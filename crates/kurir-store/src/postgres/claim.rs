@@ -64,9 +64,12 @@ static LEASE_RECORDS_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// An endpoint's leases that have not expired, across every node (`delivery_queue_leased`).
-const IN_FLIGHT_SQL: &str = "SELECT COUNT(*), MIN(next_attempt_at) FILTER (WHERE lease_owner = $3) FROM delivery_queue
-     WHERE endpoint_id = $1 AND leased AND next_attempt_at > $2";
+/// An endpoint's leases that have not expired, across every node (`delivery_queue_leased`), and the earliest end among
+/// this node's (`$3`): the index in order until the first of them.
+const IN_FLIGHT_SQL: &str = "SELECT
+     (SELECT COUNT(*) FROM delivery_queue WHERE endpoint_id = $1 AND leased AND next_attempt_at > $2),
+     (SELECT MIN(next_attempt_at) FROM delivery_queue
+      WHERE endpoint_id = $1 AND leased AND next_attempt_at > $2 AND lease_owner = $3)";
 
 static ENDPOINT_ROW_SQL: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {} FROM endpoints WHERE id = $1", rows::ENDPOINT_COLUMNS));
