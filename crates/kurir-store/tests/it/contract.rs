@@ -314,6 +314,29 @@ async fn a_window_does_not_grow_beside_an_attempt_that_is_stuck(backend: Backend
     assert_eq!(third.len(), 6, "the six fast answers beside the stuck one did not grow it (else 12 more)");
 }
 
+async fn another_nodes_old_lease_does_not_hold_this_nodes_window(backend: Backend) {
+    let fx = fixture(backend).await;
+    publish_many(&fx, 40, None).await;
+    let fx = &fx;
+    let claim_as = |node, now_ms| async move {
+        let request = ClaimRequest { adaptive_concurrency: true, ..claim_request(now_ms, 100, node) };
+        fx.store.claim_due(request).await.unwrap_or_else(|e| panic!("{e}"))
+    };
+    let fast = |claim: &kurir_store::Claim, started_at_ms| {
+        let mut answered = outcome(claim, NextStep::Succeeded, claim.lease_token);
+        (answered.attempt.status, answered.attempt.started_at_ms) = (Some(200), started_at_ms);
+        answered
+    };
+    let first = claim_as("node-a", NOW).await;
+    record(fx, first.iter().take(3).map(|c| fast(c, NOW)).collect()).await;
+    // Node a's fourth lease is two seconds old; node b cannot tell its age (another lease length, another clock).
+    let second = claim_as("node-b", NOW + 2_000).await;
+    assert_eq!(second.len(), 6);
+    record(fx, second.iter().map(|c| fast(c, NOW + 2_000)).collect()).await;
+    let third = claim_as("node-b", NOW + 2_000).await;
+    assert_eq!(third.len(), 12, "node b's fast answers grew the window to 13, node a's lease still out");
+}
+
 async fn a_retry_by_hand_checks_the_state_it_changes(backend: Backend) {
     let fx = fixture(backend).await;
     publish_many(&fx, 1, None).await;
@@ -795,6 +818,7 @@ crate::on_every_backend!(
     the_in_flight_limit_holds_across_claimers,
     each_endpoints_window_starts_low_grows_while_used_and_halves_on_overload,
     a_window_does_not_grow_beside_an_attempt_that_is_stuck,
+    another_nodes_old_lease_does_not_hold_this_nodes_window,
     a_retry_by_hand_checks_the_state_it_changes,
     racing_publishes_with_one_idempotency_key_get_the_first_event,
     leases_belong_to_their_node,
