@@ -7,8 +7,8 @@
 //! - **Grow while it answers fast**, and only while the window is in use (a claim filled at least half of it):
 //!   by one per fast success below the threshold (slow start: at most doubling per [`Window::ROUND_MS`], however
 //!   quick the round trips, so that a stuck attempt, below, can show before the window has doubled many more
-//!   times), then by one per window of fast successes (additive increase). An endpoint that idles at a low rate keeps a small window, so the
-//!   burst after a receiver's restart starts gently.
+//!   times), then by one per window of fast successes (additive increase). An endpoint that idles at a low rate
+//!   keeps a small window, so the burst after a receiver's restart starts gently.
 //! - **Stop doubling when answers queue up**: the window keeps the quickest success it has seen; a success much
 //!   slower than that (see [`Window::queued`]) means requests now wait at the receiver, so slow start ends there
 //!   (as TCP's HyStart does) and the window only grows by fast answers from then on. Nothing is cut for it.
@@ -111,10 +111,9 @@ impl Window {
 
     /// A claim leased for the endpoint and it now has `in_flight` attempts out, the oldest of them out for
     /// `longest_out_ms`: the window is in use when they fill at least half of it and, in slow start, none is
-    /// stuck. A window
-    /// above `ceiling` comes down to it, so that growth the ceiling never allowed does not have to be cut away
-    /// first; one at the ceiling has nothing to grow into, so fast answers leave it (and its stored text) as it
-    /// is.
+    /// stuck. A window above `ceiling` comes down to it, so that growth the ceiling never allowed does not have to
+    /// be cut away first; one at the ceiling has nothing to grow into, so fast answers leave it (and its stored
+    /// text) as it is.
     pub fn leased(&mut self, in_flight: u32, ceiling: u32, longest_out_ms: i64) {
         self.limit = self.limit.min(ceiling.max(1));
         let paused = self.limit < self.threshold && self.stuck(longest_out_ms);
