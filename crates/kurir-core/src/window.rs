@@ -116,7 +116,7 @@ impl Window {
     /// text) as it is.
     pub fn leased(&mut self, in_flight: u32, ceiling: u32, longest_out_ms: i64) {
         self.limit = self.limit.min(ceiling.max(1));
-        let paused = self.limit < self.threshold && self.stuck(longest_out_ms);
+        let paused = self.in_slow_start() && self.stuck(longest_out_ms);
         self.busy = in_flight.saturating_mul(2) >= self.limit && self.limit < ceiling && !paused;
     }
 
@@ -156,8 +156,13 @@ impl Window {
             && out_ms > i64::from(self.quickest_ms.saturating_mul(2).saturating_add(Window::STUCK_MS))
     }
 
+    /// Whether the window is still in slow start (below its threshold).
+    fn in_slow_start(&self) -> bool {
+        self.limit < self.threshold
+    }
+
     fn grow(&mut self, now_ms: i64) {
-        if self.limit < self.threshold {
+        if self.in_slow_start() {
             if now_ms >= self.round_at_ms.saturating_add(Window::ROUND_MS) {
                 (self.round_at_ms, self.round_base) = (now_ms, self.limit);
             }

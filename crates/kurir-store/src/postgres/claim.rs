@@ -64,12 +64,12 @@ static LEASE_RECORDS_SQL: LazyLock<String> = LazyLock::new(|| {
     )
 });
 
-/// An endpoint's leases that have not expired, across every node (`delivery_queue_leased`), and the earliest end among
-/// this node's (`$3`): the index in order until the first of them.
-const IN_FLIGHT_SQL: &str = "SELECT
-     (SELECT COUNT(*) FROM delivery_queue WHERE endpoint_id = $1 AND leased AND next_attempt_at > $2),
-     (SELECT MIN(next_attempt_at) FROM delivery_queue
-      WHERE endpoint_id = $1 AND leased AND next_attempt_at > $2 AND lease_owner = $3)";
+/// An endpoint's leases that have not expired, across every node (`delivery_queue_leased`), and the earliest end
+/// among this node's (`$3`): the index in order until the first of them.
+static IN_FLIGHT_SQL: LazyLock<String> = LazyLock::new(|| {
+    let live_leases = "FROM delivery_queue WHERE endpoint_id = $1 AND leased AND next_attempt_at > $2";
+    format!("SELECT (SELECT COUNT(*) {live_leases}), (SELECT MIN(next_attempt_at) {live_leases} AND lease_owner = $3)")
+});
 
 static ENDPOINT_ROW_SQL: LazyLock<String> =
     LazyLock::new(|| format!("SELECT {} FROM endpoints WHERE id = $1", rows::ENDPOINT_COLUMNS));
@@ -182,7 +182,7 @@ async fn lock_endpoint(tx: &Transaction<'_>, id: String, request: &ClaimRequest)
     // Counted in a statement of its own, after the lock: its snapshot then sees every lease committed by the
     // claim that held the lock before (a subquery of the locking statement would use an older snapshot).
     let row =
-        tx.query_one_cached(IN_FLIGHT_SQL, &[&id, &request.now_ms, &request.node.as_str()]).await.map_err(pg_error)?;
+        tx.query_one_cached(&IN_FLIGHT_SQL, &[&id, &request.now_ms, &request.node.as_str()]).await.map_err(pg_error)?;
     let in_flight = InFlight::of(rows::get(&row, "delivery_queue", 0)?, rows::get(&row, "delivery_queue", 1)?, request);
     let limit = Limit::of(own_limit, request);
     let gate = gate(stored, in_flight, limit, request.now_ms, &request.circuit.for_endpoint(&own_circuit), rate);
@@ -300,7 +300,7 @@ mod tests {
         let due = generic_plan(&client, DUE_SQL, "'ep_a', 10000, 128").await;
         assert!(due.contains("Index Scan using delivery_queue_due"), "the due rows, by endpoint then due time:\n{due}");
         assert!(!due.contains("Sort"), "in the index's order:\n{due}");
-        let in_flight = generic_plan(&client, IN_FLIGHT_SQL, "'ep_a', 10000, 'node-a'").await;
+        let in_flight = generic_plan(&client, &IN_FLIGHT_SQL, "'ep_a', 10000, 'node-a'").await;
         assert!(in_flight.contains("using delivery_queue_leased on"), "the endpoint's leases only:\n{in_flight}");
     }
 }

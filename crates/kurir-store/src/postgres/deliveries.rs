@@ -156,7 +156,7 @@ pub(crate) async fn resume(store: &PgStore, tenant: &TenantId, endpoint: &Endpoi
     // Queue rows, then records, then the circuit: the order in which outcome writes and endpoint deletions take
     // them, so that a resume deadlocks with neither.
     super::outcomes::write_circuit(&tx, endpoint.as_str(), &Circuit::default(), now_ms).await?;
-    // Counted in the queue's indexes: all of the endpoint's rows, less those leased.
+    // Counted in the queue, which holds only unfinished deliveries: all of the endpoint's rows, less those leased.
     let row = tx
         .query_one_cached(
             "SELECT (SELECT COUNT(*) FROM delivery_queue WHERE endpoint_id = $1)

@@ -215,16 +215,14 @@ static QUEUED_ENDPOINTS: LazyLock<String> = LazyLock::new(|| {
 /// The endpoints of `queued` (a CTE) that are ready, with what their gate needs: `?1` is now, `?2` a closed
 /// circuit's text, `?4` this node (`?3` is for the CTE).
 fn ready_sql(queued: &str) -> String {
+    // The endpoint's live leases on every node: counted, and the earliest end among this node's.
+    let live_leases = "FROM deliveries f INDEXED BY deliveries_in_flight
+                       WHERE f.endpoint_id = q.endpoint_id AND f.state = 'in_flight' AND f.next_attempt_at > ?1";
     format!(
         "WITH RECURSIVE {queued}
-         SELECT q.endpoint_id, COALESCE(h.circuit, ?2),
-                (SELECT COUNT(*) FROM deliveries f INDEXED BY deliveries_in_flight
-                 WHERE f.endpoint_id = q.endpoint_id AND f.state = 'in_flight' AND f.next_attempt_at > ?1),
+         SELECT q.endpoint_id, COALESCE(h.circuit, ?2), (SELECT COUNT(*) {live_leases}),
                 n.max_in_flight, n.circuit_failures, n.circuit_cooldown_ms, n.rate_count, n.rate_period_ms,
-                COALESCE(h.rate_tat, 0),
-                (SELECT MIN(f.next_attempt_at) FROM deliveries f INDEXED BY deliveries_in_flight
-                 WHERE f.endpoint_id = q.endpoint_id AND f.state = 'in_flight' AND f.next_attempt_at > ?1
-                   AND f.lease_owner = ?4)
+                COALESCE(h.rate_tat, 0), (SELECT MIN(f.next_attempt_at) {live_leases} AND f.lease_owner = ?4)
          FROM queued q LEFT JOIN endpoint_health h ON h.endpoint_id = q.endpoint_id
               LEFT JOIN endpoints n ON n.id = q.endpoint_id
          WHERE q.endpoint_id IS NOT NULL AND COALESCE(h.held_until, 0) <= ?1 AND COALESCE(h.rate_until, 0) <= ?1

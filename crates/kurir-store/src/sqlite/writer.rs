@@ -397,7 +397,7 @@ fn commit_batch(conn: &Connection, batch: &mut Vec<Job>) -> bool {
         Ok(_) => None,
         Err(err) => {
             tracing::error!(error = %err, "group commit failed; rolling back");
-            let _ = conn.execute_batch("ROLLBACK");
+            let _ = roll_back_if_open(conn);
             Some(StoreError::from(err))
         }
     };
