@@ -16,7 +16,15 @@ mod store_copy;
 
 use std::process::ExitCode;
 
-/// jemalloc instead of glibc's malloc, with `--features jemalloc`: see BENCHMARKS.md (session 6).
+/// mimalloc instead of glibc's malloc: glibc's `malloc`/`free` (and `malloc_consolidate`) were a fifth of the
+/// server's samples, and the same runs deliver 20-25 % more a second with mimalloc (BENCHMARKS.md, session 12).
+/// It needs only the C compiler that SQLite's build needs already.
+#[cfg(not(feature = "jemalloc"))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// jemalloc instead, with `--features jemalloc`: as fast, with about half the resident memory, but its build
+/// needs `make` (BENCHMARKS.md, sessions 6 and 12).
 #[cfg(feature = "jemalloc")]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
