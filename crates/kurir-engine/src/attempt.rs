@@ -1,6 +1,5 @@
 //! One HTTP try of a delivery, from claim to outcome.
 
-use std::error::Error as _;
 use std::time::{Duration, Instant};
 
 use kurir_core::catalog::Catalog;
@@ -11,6 +10,9 @@ use kurir_core::retry::{parse_retry_after_secs, FailureCause};
 use kurir_core::ssrf;
 use kurir_store::{Claim, Outcome};
 use kurir_wire::OutboundRequest;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
 
 use crate::client::BlockedAddress;
 use crate::now_ms;
@@ -39,9 +41,11 @@ impl Response {
     }
 }
 
-/// Sends one attempt of `claim` and decides where the delivery goes next.
-/// What an attempt needs besides its claim: the shared client, the catalog, the OAuth token cache.
+/// What an attempt needs besides its claim: the shared clients, the catalog, the OAuth token cache.
 pub struct Context {
+    /// Sends the attempts.
+    pub sender: crate::client::Sender,
+    /// Asks OAuth token endpoints for tokens.
     pub client: reqwest::Client,
     pub catalog: std::sync::Arc<Catalog>,
     pub tokens: TokenCache,
@@ -50,6 +54,7 @@ pub struct Context {
     pub metrics: Option<std::sync::Arc<kurir_metrics::Metrics>>,
 }
 
+/// Sends one attempt of `claim` and decides where the delivery goes next.
 pub async fn run(context: &Context, claim: &Claim) -> Outcome {
     let started_at_ms = now_ms();
     let clock = Instant::now();
@@ -91,7 +96,7 @@ async fn send(context: &Context, claim: &Claim, request: OutboundRequest) -> Res
     }
     let timeout_ms = claim.endpoint.timeout_ms;
     let Some(auth) = &claim.endpoint.auth else {
-        return read(post(&context.client, &url, &request, None, timeout_ms).await, timeout_ms).await;
+        return post(&context.sender, &url, &request, None, timeout_ms).await;
     };
     // The token URL obeys the SSRF rule too (its host names are checked by the client's resolver).
     let EndpointAuth::OAuth2 { token_url, .. } = auth;
@@ -106,38 +111,34 @@ async fn send(context: &Context, claim: &Claim, request: OutboundRequest) -> Res
             Ok(token) => token,
             Err(error) => return Response::failed(AttemptErrorKind::Auth, error),
         };
-        let sent = post(&context.client, &url, &request, Some(&token), timeout_ms).await;
-        let refused = matches!(&sent, Ok(response) if response.status() == reqwest::StatusCode::UNAUTHORIZED);
-        if !refused || stale.is_some() {
-            return read(sent, timeout_ms).await;
+        let answered = post(&context.sender, &url, &request, Some(&token), timeout_ms).await;
+        if answered.status != Some(401) || stale.is_some() {
+            return answered;
         }
         stale = Some(token);
     }
     Response::failed(AttemptErrorKind::Auth, "the endpoint refused a fresh token".into())
 }
 
+/// Sends the request and reads what the wire answered: status, `Retry-After`, and the first 4 KiB of the body,
+/// all within `timeout_ms` (a body that runs out of time midway still leaves its status).
 async fn post(
-    client: &reqwest::Client,
+    sender: &crate::client::Sender,
     url: &reqwest::Url,
     request: &OutboundRequest,
     bearer: Option<&str>,
     timeout_ms: u32,
-) -> Result<reqwest::Response, reqwest::Error> {
-    let mut builder = client.post(url.clone()).timeout(Duration::from_millis(u64::from(timeout_ms)));
-    for (name, value) in &request.headers {
-        builder = builder.header(name, value);
-    }
-    if let Some(token) = bearer {
-        builder = builder.header("authorization", format!("Bearer {token}"));
-    }
-    builder.body(request.body.clone()).send().await
-}
-
-/// Reads what the wire answered: status, `Retry-After`, and the first 4 KiB of the body.
-async fn read(sent: Result<reqwest::Response, reqwest::Error>, timeout_ms: u32) -> Response {
-    let mut response = match sent {
-        Ok(response) => response,
-        Err(err) => return classify_error(&err, timeout_ms),
+) -> Response {
+    let built = http_request(url, request, bearer);
+    let request = match built {
+        Ok(request) => request,
+        Err(err) => return Response::failed(AttemptErrorKind::Encode, format!("cannot build the request: {err}")),
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(u64::from(timeout_ms));
+    let response = match tokio::time::timeout_at(deadline, sender.request(request)).await {
+        Err(_) => return timed_out(timeout_ms),
+        Ok(Err(err)) => return classify_error(&err),
+        Ok(Ok(response)) => response,
     };
     let status = response.status().as_u16();
     let headers = kurir_wire::loggable_response_headers(
@@ -148,15 +149,7 @@ async fn read(sent: Result<reqwest::Response, reqwest::Error>, timeout_ms: u32) 
         .get("retry-after")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| parse_retry_after_secs(v, now_ms()));
-    let mut excerpt = Vec::new();
-    // Only the first 4 KiB is kept; a body that times out midway still leaves its status.
-    while excerpt.len() < RESPONSE_EXCERPT_BYTES {
-        match response.chunk().await {
-            Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
-            Ok(None) | Err(_) => break,
-        }
-    }
-    excerpt.truncate(RESPONSE_EXCERPT_BYTES);
+    let excerpt = read_excerpt(response.into_body(), deadline).await;
     let success = (200..300).contains(&status);
     Response {
         status: Some(status),
@@ -166,6 +159,45 @@ async fn read(sent: Result<reqwest::Response, reqwest::Error>, timeout_ms: u32) 
         excerpt: String::from_utf8_lossy(&excerpt).into_owned(),
         headers,
     }
+}
+
+/// The request as the wire carries it: the encoded headers, kurir's `user-agent` and `accept: */*` (what every
+/// attempt carried before, when reqwest added them), and a bearer token if there is one.
+fn http_request(
+    url: &reqwest::Url,
+    request: &OutboundRequest,
+    bearer: Option<&str>,
+) -> Result<http::Request<Full<Bytes>>, http::Error> {
+    let mut builder = http::Request::post(url.as_str());
+    for (name, value) in &request.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    builder = builder.header(http::header::USER_AGENT, crate::client::USER_AGENT).header(http::header::ACCEPT, "*/*");
+    if let Some(token) = bearer {
+        builder = builder.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    builder.body(Full::new(Bytes::from(request.body.clone())))
+}
+
+/// The first [`RESPONSE_EXCERPT_BYTES`] of a body, or what came of it by `deadline`.
+async fn read_excerpt(mut body: hyper::body::Incoming, deadline: tokio::time::Instant) -> Vec<u8> {
+    let mut excerpt = Vec::new();
+    while excerpt.len() < RESPONSE_EXCERPT_BYTES {
+        match tokio::time::timeout_at(deadline, body.frame()).await {
+            Ok(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    excerpt.extend_from_slice(data);
+                }
+            }
+            Ok(None | Some(Err(_))) | Err(_) => break,
+        }
+    }
+    excerpt.truncate(RESPONSE_EXCERPT_BYTES);
+    excerpt
+}
+
+fn timed_out(timeout_ms: u32) -> Response {
+    Response::failed(AttemptErrorKind::Timeout, format!("no response within {timeout_ms} ms"))
 }
 
 /// An IP literal in the URL never reaches the resolver, so the SSRF rule is checked here too.
@@ -178,10 +210,8 @@ fn literal_ip_is_forbidden(url: &reqwest::Url) -> bool {
     }
 }
 
-fn classify_error(err: &reqwest::Error, timeout_ms: u32) -> Response {
-    if err.is_timeout() {
-        return Response::failed(AttemptErrorKind::Timeout, format!("no response within {timeout_ms} ms"));
-    }
+/// A request that got no answer: blocked by the resolver, or the connection failed (refused, reset, TLS).
+fn classify_error(err: &(dyn std::error::Error + 'static)) -> Response {
     // The innermost cause says what happened ("Connection refused"); the outer ones only that sending failed.
     let mut innermost = err.to_string();
     let mut source = err.source();

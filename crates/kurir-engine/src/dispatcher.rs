@@ -100,6 +100,7 @@ pub async fn run(
 ) -> Result<(), EngineError> {
     let client = client::build(config.allow_private_targets, config.max_in_flight_per_endpoint as usize)?;
     let context = Arc::new(attempt::Context {
+        sender: client::sender(config.allow_private_targets, config.max_in_flight_per_endpoint as usize)?,
         client,
         catalog,
         tokens: TokenCache::default(),

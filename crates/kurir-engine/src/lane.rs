@@ -200,6 +200,7 @@ mod tests {
     fn lane(max_in_flight: usize) -> Lane {
         let client = crate::client::build(true, 4).unwrap_or_else(|e| panic!("{e}"));
         let context = attempt::Context {
+            sender: crate::client::sender(true, 4).unwrap_or_else(|e| panic!("{e}")),
             client,
             catalog: Arc::default(),
             tokens: crate::oauth::TokenCache::default(),

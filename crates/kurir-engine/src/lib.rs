@@ -51,6 +51,8 @@ pub enum EngineError {
     Store(#[from] kurir_store::StoreError),
     #[error("cannot build the HTTP client")]
     Client(#[source] reqwest::Error),
+    #[error("cannot set up TLS for the HTTP client: {0}")]
+    Tls(String),
 }
 
 /// The line from the rest of the process to its dispatcher: the API wakes it after a publish so that new
