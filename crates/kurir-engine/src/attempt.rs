@@ -129,16 +129,19 @@ async fn post(
     bearer: Option<&str>,
     timeout_ms: u32,
 ) -> Response {
-    let built = http_request(url, request, bearer);
-    let request = match built {
-        Ok(request) => request,
-        Err(err) => return Response::failed(AttemptErrorKind::Encode, format!("cannot build the request: {err}")),
-    };
     let deadline = tokio::time::Instant::now() + Duration::from_millis(u64::from(timeout_ms));
-    let response = match tokio::time::timeout_at(deadline, sender.request(request)).await {
-        Err(_) => return timed_out(timeout_ms),
-        Ok(Err(err)) => return classify_error(&err),
-        Ok(Ok(response)) => response,
+    let mut resent = 0;
+    let response = loop {
+        let request = match http_request(url, request, bearer) {
+            Ok(request) => request,
+            Err(err) => return Response::failed(AttemptErrorKind::Encode, format!("cannot build the request: {err}")),
+        };
+        match tokio::time::timeout_at(deadline, sender.request(request)).await {
+            Err(_) => return timed_out(timeout_ms),
+            Ok(Ok(response)) => break response,
+            Ok(Err(err)) if resent < RESENDS_OF_UNREAD && unread(&err) => resent += 1,
+            Ok(Err(err)) => return classify_error(&err, timeout_ms),
+        }
     };
     let status = response.status().as_u16();
     let headers = kurir_wire::loggable_response_headers(
@@ -161,8 +164,29 @@ async fn post(
     }
 }
 
-/// The request as the wire carries it: the encoded headers, kurir's `user-agent` and `accept: */*` (what every
-/// attempt carried before, when reqwest added them), and a bearer token if there is one.
+/// How many times a request the receiver did not read is sent again within its timeout (see [`unread`]).
+const RESENDS_OF_UNREAD: usize = 2;
+
+/// Whether the receiver said it did not read the request, so that sending it again cannot deliver it twice: an
+/// HTTP/2 server closing the connection gracefully (GOAWAY with NO_ERROR, as nginx does every thousand requests)
+/// or refusing the stream (REFUSED_STREAM, RFC 9113 section 8.7). reqwest resent these; attempts do too.
+fn unread(err: &(dyn std::error::Error + 'static)) -> bool {
+    causes(err).filter_map(|cause| cause.downcast_ref::<h2::Error>()).any(|h2| {
+        let goodbye = h2.is_go_away() && h2.reason() == Some(h2::Reason::NO_ERROR);
+        let refused = h2.is_reset() && h2.reason() == Some(h2::Reason::REFUSED_STREAM);
+        h2.is_remote() && (goodbye || refused)
+    })
+}
+
+/// An error and its sources, outermost first.
+fn causes<'e>(
+    err: &'e (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'e (dyn std::error::Error + 'static)> {
+    std::iter::successors(Some(err), |cause| cause.source())
+}
+
+/// The request as the wire carries it: the encoded headers, kurir's `user-agent` and `accept: */*` unless the
+/// endpoint sets its own (what reqwest added before), and a bearer token if there is one.
 fn http_request(
     url: &reqwest::Url,
     request: &OutboundRequest,
@@ -172,7 +196,11 @@ fn http_request(
     for (name, value) in &request.headers {
         builder = builder.header(name.as_str(), value.as_str());
     }
-    builder = builder.header(http::header::USER_AGENT, crate::client::USER_AGENT).header(http::header::ACCEPT, "*/*");
+    for (name, default) in [(http::header::USER_AGENT, crate::client::USER_AGENT), (http::header::ACCEPT, "*/*")] {
+        if request.header(name.as_str()).is_none() {
+            builder = builder.header(name, default);
+        }
+    }
     if let Some(token) = bearer {
         builder = builder.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
     }
@@ -210,18 +238,19 @@ fn literal_ip_is_forbidden(url: &reqwest::Url) -> bool {
     }
 }
 
-/// A request that got no answer: blocked by the resolver, or the connection failed (refused, reset, TLS).
-fn classify_error(err: &(dyn std::error::Error + 'static)) -> Response {
-    // The innermost cause says what happened ("Connection refused"); the outer ones only that sending failed.
-    let mut innermost = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
+/// A request that got no answer: blocked by the resolver, timed out in the operating system (a connect or
+/// `TCP_USER_TIMEOUT` shorter than the endpoint's), or the connection failed (refused, reset, TLS).
+fn classify_error(err: &(dyn std::error::Error + 'static), timeout_ms: u32) -> Response {
+    for cause in causes(err) {
         if let Some(blocked) = cause.downcast_ref::<BlockedAddress>() {
             return Response::failed(AttemptErrorKind::Blocked, blocked.to_string());
         }
-        innermost = cause.to_string();
-        source = cause.source();
+        if cause.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut) {
+            return timed_out(timeout_ms);
+        }
     }
+    // The innermost cause says what happened ("Connection refused"); the outer ones only that sending failed.
+    let innermost = causes(err).last().map_or_else(|| err.to_string(), ToString::to_string);
     Response::failed(AttemptErrorKind::Connect, innermost)
 }
 
@@ -265,5 +294,64 @@ fn decide(claim: &Claim, response: Response, started_at_ms: i64, duration_ms: u3
         disable_endpoint,
         event_id: claim.delivery.event_id.clone(),
         event_type: claim.delivery.event_type.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An error with a source, as a client's errors wrap what happened.
+    #[derive(Debug, thiserror::Error)]
+    #[error("sending failed")]
+    struct Wrapped(#[source] Box<dyn std::error::Error + Send + Sync>);
+
+    fn wrapped(cause: impl std::error::Error + Send + Sync + 'static) -> Wrapped {
+        Wrapped(Box::new(Wrapped(Box::new(cause))))
+    }
+
+    #[test]
+    fn what_went_wrong_is_read_from_the_innermost_cause() {
+        let refused = wrapped(std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "Connection refused"));
+        let response = classify_error(&refused, 5_000);
+        assert_eq!(
+            (response.error_kind, response.error.as_deref()),
+            (Some(AttemptErrorKind::Connect), Some("Connection refused"))
+        );
+        let blocked = classify_error(&wrapped(BlockedAddress { host: "metadata.internal".into() }), 5_000);
+        assert_eq!(blocked.error_kind, Some(AttemptErrorKind::Blocked));
+        let os_timeout = wrapped(std::io::Error::new(std::io::ErrorKind::TimedOut, "Connection timed out"));
+        let response = classify_error(&os_timeout, 5_000);
+        assert_eq!(response.error_kind, Some(AttemptErrorKind::Timeout), "an OS timeout is a timeout, as reqwest said");
+        assert_eq!(response.error.as_deref(), Some("no response within 5000 ms"));
+    }
+
+    #[test]
+    fn only_a_request_the_receiver_did_not_read_is_sent_again() {
+        let ours = wrapped(h2::Error::from(h2::Reason::REFUSED_STREAM));
+        assert!(!unread(&ours), "a stream this side reset may have been read");
+        let reset = wrapped(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset"));
+        assert!(!unread(&reset), "a reset connection may have delivered the request");
+    }
+
+    fn outbound(headers: &[(&str, &str)]) -> OutboundRequest {
+        let headers = headers.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect();
+        OutboundRequest { method: "POST", url: "http://127.0.0.1:9/hook".into(), headers, body: b"{}".to_vec() }
+    }
+
+    #[test]
+    fn kurir_s_user_agent_and_accept_go_out_unless_the_endpoint_sets_its_own() -> Result<(), http::Error> {
+        let url = reqwest::Url::parse("http://127.0.0.1:9/hook").unwrap_or_else(|e| panic!("{e}"));
+        let plain = http_request(&url, &outbound(&[("content-type", "application/json")]), Some("t0k"))?;
+        let headers = plain.headers();
+        assert_eq!(headers.get("user-agent").and_then(|v| v.to_str().ok()), Some(crate::client::USER_AGENT));
+        assert_eq!(headers.get("accept").and_then(|v| v.to_str().ok()), Some("*/*"));
+        assert_eq!(headers.get("authorization").and_then(|v| v.to_str().ok()), Some("Bearer t0k"));
+        let own = http_request(&url, &outbound(&[("User-Agent", "acme-pos/2"), ("Accept", "application/json")]), None)?;
+        let agents: Vec<_> = own.headers().get_all("user-agent").iter().collect();
+        assert_eq!(agents, ["acme-pos/2"], "one user-agent, the endpoint's");
+        assert_eq!(own.headers().get_all("accept").iter().count(), 1);
+        assert!(own.headers().get("authorization").is_none());
+        Ok(())
     }
 }

@@ -11,12 +11,13 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use kurir_core::ssrf;
 use reqwest::dns::{Addrs, Resolve, Resolving};
 
@@ -94,6 +95,13 @@ pub fn sender(allow_private_targets: bool, max_idle_per_host: usize) -> Result<S
         .with_no_client_auth();
     let mut http = HttpConnector::new_with_resolver(Resolver { guarded: !allow_private_targets });
     http.set_nodelay(true);
+    // Probes on idle connections, so that one to a receiver that vanished fails at once instead of costing the
+    // next attempt its whole timeout (reqwest's defaults, which attempts had before).
+    http.set_keepalive(Some(Duration::from_secs(15)));
+    http.set_keepalive_interval(Some(Duration::from_secs(15)));
+    http.set_keepalive_retries(Some(3));
+    #[cfg(any(target_os = "android", target_os = "fuchsia", target_os = "linux"))]
+    http.set_tcp_user_timeout(Some(Duration::from_secs(30)));
     http.enforce_http(false); // https too: the TLS layer below takes it
     let https = hyper_rustls::HttpsConnectorBuilder::new()
         .with_tls_config(tls)
@@ -101,7 +109,11 @@ pub fn sender(allow_private_targets: bool, max_idle_per_host: usize) -> Result<S
         .enable_http1()
         .enable_http2()
         .wrap_connector(http);
+    // The pool's timer closes idle connections in the background (after 90 s); without it they would stay open
+    // until the receiver closes them, one per quiet endpoint.
     Ok(hyper_util::client::legacy::Client::builder(TokioExecutor::new())
+        .timer(TokioTimer::new())
+        .pool_timer(TokioTimer::new())
         .pool_max_idle_per_host(max_idle_per_host)
         .build(https))
 }
