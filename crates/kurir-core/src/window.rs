@@ -187,11 +187,13 @@ impl Window {
         format!("{limit} {threshold} {credit} {cut_at} {busy} {quickest} {} {}", self.round_at_ms, self.round_base)
     }
 
-    /// Reads what [`Window::encode`] wrote.
+    /// Reads what [`Window::encode`] wrote. Words after the eighth are ignored: a later kurir sharing the
+    /// database may write more, and a node that does not know them must still claim and write outcomes.
     pub fn decode(text: &str) -> Result<Window, CoreError> {
         let invalid = || CoreError::invalid("window", format!("`{text}` is not a concurrency window"));
         let words: Vec<&str> = text.split(' ').collect();
-        let [limit, threshold, credit, cut_at_ms, busy, quickest, round_at_ms, round_base] = words.as_slice() else {
+        let [limit, threshold, credit, cut_at_ms, busy, quickest, round_at_ms, round_base, ..] = words.as_slice()
+        else {
             return Err(invalid());
         };
         let number = |word: &str| word.parse::<u32>().map_err(|_| invalid());
@@ -378,10 +380,10 @@ mod tests {
             assert_eq!(Window::decode(&state.encode()).ok(), Some(state), "{}", state.encode());
         }
         assert_eq!(Window::default().encode(), "4 - 0 0 0 - 0 4");
-        for bad in
-            ["", "4", "0 - 0 0 0 - 0 4", "4 x 0 0 0 - 0 4", "4 - 0 0 2 - 0 4", "4 - 0 0 0 - 0", "4 - 0 0 0 - 0 4 1"]
-        {
+        for bad in ["", "4", "0 - 0 0 0 - 0 4", "4 x 0 0 0 - 0 4", "4 - 0 0 2 - 0 4", "4 - 0 0 0 - 0"] {
             assert!(Window::decode(bad).is_err(), "{bad}");
         }
+        let newer = Window::decode("8 - 0 0 1 3 50 4 1234 x");
+        assert_eq!(newer.map(|w| w.encode()).ok().as_deref(), Some("8 - 0 0 1 3 50 4"), "a later kurir's words");
     }
 }
