@@ -8,11 +8,20 @@ pub fn state_list(states: &[DeliveryState]) -> String {
     states.iter().map(|state| format!("'{}'", state.as_str())).collect::<Vec<_>>().join(", ")
 }
 
-/// `state IN (<the unfinished states>)` for a table alias (`""` for none): the deliveries the dispatcher looks
-/// at and that hold back their ordered successors.
+/// `(state = 'pending' OR ...)`, one comparison per unfinished state, for a table alias (`""` for none): the
+/// deliveries the dispatcher looks at and that hold back their ordered successors.
+///
+/// Not `state IN (...)`: SQLite evaluates an `IN` list of more than two values through a temporary b-tree that it
+/// builds on every run of the statement, and this condition is the predicate of SQLite's partial indexes on
+/// `deliveries`, evaluated for the old and the new row of every insert and update. That was six temporary
+/// b-trees for one outcome's update (about a twentieth of the writer's time at 1,000 events/s). SQLite's
+/// indexes are declared with this very text, since a query uses a partial index only when its condition
+/// contains the index's own; PostgreSQL proves either form from the other.
 pub fn unfinished(alias: &str) -> String {
     let dot = if alias.is_empty() { "" } else { "." };
-    format!("{alias}{dot}state IN ({})", state_list(&DeliveryState::UNFINISHED))
+    let each: Vec<String> =
+        DeliveryState::UNFINISHED.iter().map(|state| format!("{alias}{dot}state = '{}'", state.as_str())).collect();
+    format!("({})", each.join(" OR "))
 }
 
 /// `state IN (<the states a delivery may be sent again from by hand>)`.
@@ -42,8 +51,8 @@ mod tests {
 
     #[test]
     fn fragments_follow_the_core_rules() {
-        assert_eq!(unfinished("d"), "d.state IN ('pending', 'retrying', 'in_flight')");
-        assert_eq!(unfinished(""), "state IN ('pending', 'retrying', 'in_flight')");
+        assert_eq!(unfinished("d"), "(d.state = 'pending' OR d.state = 'retrying' OR d.state = 'in_flight')");
+        assert_eq!(unfinished(""), "(state = 'pending' OR state = 'retrying' OR state = 'in_flight')");
         assert_eq!(resendable(), "state IN ('pending', 'retrying', 'succeeded', 'dead')");
         for state in DeliveryState::ALL {
             assert_eq!(unfinished("").contains(&format!("'{}'", state.as_str())), state.blocks_successors());

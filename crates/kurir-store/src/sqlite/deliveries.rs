@@ -15,7 +15,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension, ToSql};
 
 use super::endpoints;
 use super::rows::{self, collect, ATTEMPT_COLUMNS, DELIVERY_COLUMNS, ENDPOINT_COLUMNS, EVENT_COLUMNS};
-use super::values::Chunked;
+use super::values::{Chunked, Rows};
 use crate::claiming::{gate, shares, Gate, InFlight, Limit, Rate};
 use crate::codec::decode_circuit;
 use crate::{sql, Claim, ClaimRequest, DeliveryFilter, Lease, NodeId, StoreError};
@@ -258,20 +258,20 @@ static DUE_SQL: LazyLock<String> = LazyLock::new(|| {
 /// Leases deliveries (`v`: their `seq` and a new lease token each) that are still unfinished and due; returns
 /// what sending them needs. `?1` is the lease's end, `?2` the node, `?3` now. `OR FAIL`: no statement journal,
 /// since a failure undoes the whole claim (its savepoint; see `writer`).
-fn lease_sql(rows: &str) -> String {
+fn lease_sql(rows: &Rows) -> String {
+    let (seq, token, join) = (rows.column(1), rows.column(2), rows.join());
     format!(
-        "UPDATE OR FAIL deliveries SET state = 'in_flight', next_attempt_at = ?1, lease_token = v.column2, lease_owner = ?2,
-                updated_at = ?3
-         FROM (VALUES {rows}) AS v
-         WHERE deliveries.seq = v.column1 AND {} AND deliveries.next_attempt_at <= ?3
+        "UPDATE OR FAIL deliveries SET state = 'in_flight', next_attempt_at = ?1, lease_token = {token}, lease_owner = ?2,
+                updated_at = ?3{join}
+         WHERE deliveries.seq = {seq} AND {} AND deliveries.next_attempt_at <= ?3
          RETURNING {DELIVERY_COLUMNS}, event_seq, deliveries.seq, lease_token",
         sql::unfinished("deliveries")
     )
 }
 
 /// Events by `seq` (the last column).
-fn load_events_sql(rows: &str) -> String {
-    format!("SELECT {EVENT_COLUMNS}, seq FROM events WHERE seq IN (VALUES {rows})")
+fn load_events_sql(rows: &Rows) -> String {
+    format!("SELECT {EVENT_COLUMNS}, seq FROM events WHERE seq IN ({})", rows.list())
 }
 
 static LOAD_ENDPOINT_SQL: LazyLock<String> =

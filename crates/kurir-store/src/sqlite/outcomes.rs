@@ -14,7 +14,7 @@ use super::deliveries::{read_circuit, write_circuit};
 use super::endpoints;
 use super::rows::ATTEMPT_COLUMNS;
 use super::tenants::get_tenant;
-use super::values::{placeholders, Chunked};
+use super::values::{placeholders, Chunked, Rows};
 use crate::claiming::feed;
 use crate::{EndpointChange, Outcome, StoreError};
 
@@ -87,7 +87,7 @@ fn insert_attempts(conn: &Connection, outcomes: &[&Outcome]) -> Result<(), Store
             &headers[index],
         ]);
     }
-    let insert = |rows: &str| format!("INSERT OR FAIL INTO attempts ({ATTEMPT_COLUMNS}) VALUES {rows}");
+    let insert = |rows: &Rows| format!("INSERT OR FAIL INTO attempts ({ATTEMPT_COLUMNS}) VALUES {}", rows.values());
     Chunked { shared: &[], width: 12, values: &values, sql: insert }.execute(conn)?;
     Ok(())
 }
@@ -111,13 +111,14 @@ fn update_deliveries(conn: &Connection, outcomes: &[Outcome]) -> Result<usize, S
             &finished[index],
         ]);
     }
-    let update = |rows: &str| {
+    let update = |rows: &Rows| {
+        let [id, token, state, next_at, status, error, finished] = [1, 2, 3, 4, 5, 6, 7].map(|n| rows.column(n));
         format!(
-            "UPDATE OR FAIL deliveries SET state = v.column3, attempts = attempts + 1, next_attempt_at = v.column4,
-                    lease_token = NULL, lease_owner = NULL, last_status = v.column5, last_error = v.column6,
-                    updated_at = v.column7
-             FROM (VALUES {rows}) AS v
-             WHERE deliveries.id = v.column1 AND deliveries.lease_token = v.column2 AND deliveries.state = 'in_flight'"
+            "UPDATE OR FAIL deliveries SET state = {state}, attempts = attempts + 1, next_attempt_at = {next_at},
+                    lease_token = NULL, lease_owner = NULL, last_status = {status}, last_error = {error},
+                    updated_at = {finished}{}
+             WHERE deliveries.id = {id} AND deliveries.lease_token = {token} AND deliveries.state = 'in_flight'",
+            rows.join()
         )
     };
     Chunked { shared: &[], width: 7, values: &values, sql: update }.execute(conn)

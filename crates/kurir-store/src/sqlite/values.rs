@@ -4,6 +4,9 @@
 //! change, takes the b-tree locks, and closes them all when it ends. For an `UPDATE` of `deliveries` that is half
 //! a dozen cursors per row when each row is its own statement. A list of rows pays it once per chunk. The sizes
 //! are few so that each statement text stays prepared in the connection's cache.
+//!
+//! A chunk of one row is written without a list ([`Rows`]): SQLite builds a temporary b-tree for a `VALUES` list
+//! it joins or looks values up in, on every run of the statement, and at light load most chunks are one row.
 
 use rusqlite::{Connection, Row, ToSql};
 
@@ -35,8 +38,49 @@ pub(crate) fn placeholders(rows: usize, width: usize, first: usize) -> String {
     (0..rows).map(row).collect::<Vec<_>>().join(", ")
 }
 
+/// One chunk's rows as its statement refers to them: `count` rows of `width` numbered placeholders, the first
+/// numbered `first`.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rows {
+    count: usize,
+    width: usize,
+    first: usize,
+}
+
+impl Rows {
+    /// `(?3, ?4), (?5, ?6)`: the rows of a `VALUES` list (an `INSERT`'s).
+    pub(crate) fn values(&self) -> String {
+        placeholders(self.count, self.width, self.first)
+    }
+
+    /// What an `UPDATE` joins the rows as: ` FROM (VALUES ...) AS v`, or nothing for a single row, whose
+    /// [`Rows::column`]s are then its own placeholders.
+    pub(crate) fn join(&self) -> String {
+        if self.count == 1 {
+            String::new()
+        } else {
+            format!(" FROM (VALUES {}) AS v", self.values())
+        }
+    }
+
+    /// Column `n` (from 1) of the joined row: `v.column2`, or a single row's own placeholder.
+    pub(crate) fn column(&self, n: usize) -> String {
+        if self.count == 1 {
+            format!("?{}", self.first + n - 1)
+        } else {
+            format!("v.column{n}")
+        }
+    }
+
+    /// `?3, ?4`: rows of one column as the list of an `IN (...)`, which SQLite checks without a temporary b-tree
+    /// when it holds one or two values (`IN (VALUES ...)` always builds one).
+    pub(crate) fn list(&self) -> String {
+        (0..self.count * self.width).map(|n| format!("?{}", self.first + n)).collect::<Vec<_>>().join(", ")
+    }
+}
+
 /// A statement run over many rows, a chunk at a time: `shared` values are `?1`, `?2`... in every chunk, and
-/// `sql` is given the placeholders of a chunk's rows (numbered after them), `width` values of `values` each.
+/// `sql` is given a chunk's [`Rows`] (numbered after them), `width` values of `values` each.
 pub(crate) struct Chunked<'v, F> {
     pub shared: &'v [&'v dyn ToSql],
     pub width: usize,
@@ -44,7 +88,7 @@ pub(crate) struct Chunked<'v, F> {
     pub sql: F,
 }
 
-impl<F: Fn(&str) -> String> Chunked<'_, F> {
+impl<F: Fn(&Rows) -> String> Chunked<'_, F> {
     /// Runs every chunk; returns how many rows the statements changed.
     pub(crate) fn execute(&self, conn: &Connection) -> Result<usize, StoreError> {
         let mut changed = 0;
@@ -84,7 +128,7 @@ impl<F: Fn(&str) -> String> Chunked<'_, F> {
             params.extend_from_slice(self.shared);
             params.extend_from_slice(&self.values[start..end]);
             start = end;
-            ((self.sql)(&placeholders(rows, width, self.shared.len() + 1)), params)
+            ((self.sql)(&Rows { count: rows, width, first: self.shared.len() + 1 }), params)
         }))
     }
 }
@@ -114,19 +158,36 @@ mod tests {
     }
 
     #[test]
+    fn a_single_row_is_referred_to_by_its_placeholders_and_several_by_a_joined_list() {
+        let one = Rows { count: 1, width: 2, first: 4 };
+        assert_eq!((one.join(), one.column(1), one.column(2)), (String::new(), "?4".to_owned(), "?5".to_owned()));
+        let two = Rows { count: 2, width: 2, first: 4 };
+        assert_eq!(two.join(), " FROM (VALUES (?4, ?5), (?6, ?7)) AS v");
+        assert_eq!((two.column(1), two.column(2)), ("v.column1".to_owned(), "v.column2".to_owned()));
+        assert_eq!(Rows { count: 3, width: 1, first: 2 }.list(), "?2, ?3, ?4");
+    }
+
+    #[test]
     fn every_row_is_written_and_counted() -> Result<(), StoreError> {
         let conn = Connection::open_in_memory()?;
         conn.execute_batch("CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT NOT NULL)")?;
         let numbers: Vec<i64> = (0..87).collect();
         let names: Vec<String> = numbers.iter().map(|n| format!("n{n}")).collect();
         let values: Vec<&dyn ToSql> = numbers.iter().zip(&names).flat_map(|(n, s)| [n as &dyn ToSql, s]).collect();
-        let insert = |rows: &str| format!("INSERT INTO t (a, b) VALUES {rows}");
+        let insert = |rows: &Rows| format!("INSERT INTO t (a, b) VALUES {}", rows.values());
         assert_eq!(Chunked { shared: &[], width: 2, values: &values, sql: insert }.execute(&conn)?, 87);
-        let mark = |rows: &str| {
-            format!("UPDATE t SET b = v.column2 || ?1 FROM (VALUES {rows}) AS v WHERE t.a = v.column1 RETURNING a")
+        let mark = |rows: &Rows| {
+            let (a, b, join) = (rows.column(1), rows.column(2), rows.join());
+            format!("UPDATE t SET b = {b} || ?1{join} WHERE t.a = {a} RETURNING a")
         };
+        // Five rows: a chunk of four, joined as a list, and one written with its own placeholders.
         let marked = Chunked { shared: &[&"!"], width: 2, values: &values[..10], sql: mark };
         assert_eq!(marked.query(&conn, |row| Ok(row.get::<_, i64>(0)?))?.len(), 5);
+        let odd: Vec<&dyn ToSql> = numbers.iter().skip(1).step_by(2).take(3).map(|n| n as &dyn ToSql).collect();
+        let listed = |rows: &Rows| format!("SELECT b FROM t WHERE a IN ({}) ORDER BY a", rows.list());
+        let found = Chunked { shared: &[], width: 1, values: &odd, sql: listed }
+            .query(&conn, |row| Ok(row.get::<_, String>(0)?))?;
+        assert_eq!(found, ["n1!", "n3!", "n5"]);
         let ragged = Chunked { shared: &[], width: 2, values: &values[..3], sql: insert };
         assert!(matches!(ragged.execute(&conn), Err(StoreError::Config(_))), "three values are not rows of two");
         let marked: i64 = conn.query_row("SELECT COUNT(*) FROM t WHERE b LIKE '%!'", [], |r| r.get(0))?;
