@@ -1,5 +1,5 @@
 //! Identifiers. Every kurir-made id is a type prefix and a ULID (`evt_01J…`): the prefix tells a reader what an id
-//! names, and ULIDs sort by creation time, which gives the event list its cursor order for free.
+//! names, and ULIDs sort by creation time (to the millisecond; lists go by the store's publish order).
 //!
 //! Ids are made from a time and a random number handed in by the caller, so this module stays pure.
 

@@ -263,6 +263,7 @@ pub(crate) async fn publish_to(
     Ok(id)
 }
 
+/// A page of the tenant's events, newest published first (by `seq`); the cursor `before` is an event's id.
 pub(crate) async fn list(store: &PgStore, tenant: &TenantId, filter: &EventFilter) -> Result<Vec<Event>> {
     let mut sql = format!("SELECT {} FROM events WHERE tenant_id = $1", rows::EVENT_COLUMNS);
     let tenant = tenant.as_str().to_owned();
@@ -287,10 +288,10 @@ pub(crate) async fn list(store: &PgStore, tenant: &TenantId, filter: &EventFilte
     }
     if let Some(before) = &before {
         args.push(before);
-        sql.push_str(&format!(" AND id < ${}", args.len()));
+        sql.push_str(&format!(" AND seq < (SELECT seq FROM events WHERE id = ${})", args.len()));
     }
     args.push(&limit);
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT ${}", args.len()));
+    sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", args.len()));
     let client = store.client().await?;
     all(client.query_cached(&sql, &args).await.map_err(pg_error)?, rows::event)
 }

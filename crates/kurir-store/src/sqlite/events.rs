@@ -131,6 +131,7 @@ fn remembered_publish(conn: &Connection, event: &Event, key: &str) -> Result<Pub
     Ok(Published { event_id: rows::parse("events", id)?, deliveries, delivery_ids, duplicate: true })
 }
 
+/// A page of the tenant's events, newest published first (by `seq`); the cursor `before` is an event's id.
 pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &EventFilter) -> Result<Vec<Event>, StoreError> {
     let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = ?");
     let mut args = vec![SqlValue::from(tenant.as_str().to_owned())];
@@ -152,10 +153,10 @@ pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &EventFilter) -
         args.push(text.clone().into());
     }
     if let Some(before) = &filter.before {
-        sql.push_str(" AND id < ?");
+        sql.push_str(" AND seq < (SELECT seq FROM events WHERE id = ?)");
         args.push(before.as_str().to_owned().into());
     }
-    sql.push_str(" ORDER BY id DESC LIMIT ?");
+    sql.push_str(" ORDER BY seq DESC LIMIT ?");
     args.push(i64::from(filter.limit).into());
     let mut stmt = conn.prepare_cached(&sql)?;
     collect(&mut stmt, params_from_iter(args), rows::event)

@@ -303,6 +303,9 @@ DROP INDEX deliveries_ordering;
 CREATE INDEX deliveries_ordering ON deliveries(endpoint_id, ordering_key, seq)
     WHERE ordering_key IS NOT NULL AND (state = 'pending' OR state = 'retrying' OR state = 'in_flight');
 "#,
+    // 23: the event list goes by `seq` (publish order) through `events_tenant_seq`, so the index by tenant and id
+    // only cost every publish an entry (about a fifteenth of the pages a paced publish writes).
+    "DROP INDEX events_tenant;",
 ];
 
 /// The schema version a fully migrated database has.

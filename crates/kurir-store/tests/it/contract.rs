@@ -7,7 +7,7 @@ use kurir_core::api_key::ApiKey;
 use kurir_core::backfill::{Backfill, BackfillState};
 use kurir_core::delivery::{AttemptErrorKind, DeliveryState, NextStep, SentRequest};
 use kurir_core::event::Event;
-use kurir_core::id::ApiKeyId;
+use kurir_core::id::{ApiKeyId, EventId};
 use kurir_core::tenant::Tenant;
 use kurir_store::{
     Claim, ClaimRequest, DeliveryFilter, EventFilter, Lease, Refusal, StoreError, IDEMPOTENCY_WINDOW_MS, REFUSALS_KEPT,
@@ -535,6 +535,25 @@ async fn events_are_found_by_ordering_key_or_payload_text(backend: Backend) {
     assert_eq!(found("100%_").await.map(|e| e.len()).ok(), Some(0), "wildcards are plain text");
 }
 
+/// The event list is newest published first and its cursor is an event's id, whatever order the ids sort in (two
+/// ids of one millisecond sort by their random part).
+async fn events_are_listed_newest_published_first_a_page_at_a_time(backend: Backend) {
+    let fx = fixture(backend).await;
+    let made = |random| Event { id: EventId::generate(NOW as u64, random), ..event(&fx.tenant, None, NOW) };
+    let (first, second, third) = (made(3), made(2), made(1));
+    for one in [&first, &second, &third] {
+        publish(&fx, vec![one.clone()]).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+    let page = |before: Option<EventId>| {
+        fx.store.list_events(&fx.tenant, EventFilter { before, limit: 2, ..EventFilter::default() })
+    };
+    let ids = |events: Vec<Event>| events.into_iter().map(|e| e.id).collect::<Vec<_>>();
+    let newest = ids(page(None).await.unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(newest, [third.id.clone(), second.id.clone()]);
+    let older = ids(page(Some(second.id.clone())).await.unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(older, [first.id.clone()]);
+}
+
 async fn the_queue_summary_counts_what_waits_and_what_is_sick(backend: Backend) {
     let fx = fixture(backend).await;
     publish_many(&fx, 3, None).await;
@@ -802,6 +821,7 @@ crate::on_every_backend!(
     purging_a_large_backlog_does_not_hold_up_publishing,
     the_queue_summary_counts_what_waits_and_what_is_sick,
     events_are_found_by_ordering_key_or_payload_text,
+    events_are_listed_newest_published_first_a_page_at_a_time,
     outcomes_add_up_in_the_statistics_per_endpoint_and_minute,
     the_attempt_log_keeps_the_request_and_the_response_headers,
     publish_makes_one_delivery_per_endpoint_and_claims_lease_them,
