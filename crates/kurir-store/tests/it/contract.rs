@@ -549,9 +549,9 @@ async fn events_are_listed_newest_published_first_a_page_at_a_time(backend: Back
     };
     let ids = |events: Vec<Event>| events.into_iter().map(|e| e.id).collect::<Vec<_>>();
     let newest = ids(page(None).await.unwrap_or_else(|e| panic!("{e}")));
-    assert_eq!(newest, [third.id.clone(), second.id.clone()]);
-    let older = ids(page(Some(second.id.clone())).await.unwrap_or_else(|e| panic!("{e}")));
-    assert_eq!(older, [first.id.clone()]);
+    assert_eq!(newest, [third.id, second.id.clone()]);
+    let older = ids(page(Some(second.id)).await.unwrap_or_else(|e| panic!("{e}")));
+    assert_eq!(older, [first.id]);
 }
 
 async fn the_queue_summary_counts_what_waits_and_what_is_sick(backend: Backend) {
