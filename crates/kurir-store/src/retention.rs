@@ -31,11 +31,21 @@ impl TimeUnit {
 
 /// Up to `{p}3` `seq`s of a tenant's (`{p}1`) events published before the event id `{p}2` whose deliveries are
 /// all finished, oldest first.
+///
+/// Found through the tenant's events by `seq` (`events_tenant_seq`), below the `seq` of the first event of any
+/// tenant at or after the boundary (one seek in the ids' unique index), so that a pass reads only what is old
+/// enough, and nothing when nothing is. Publish order and id order agree but for publishes made in the same few
+/// milliseconds (or on nodes whose clocks differ): the id check keeps a younger event with an older `seq`, and an
+/// older event with a younger `seq` waits for a later pass.
 pub(crate) fn expired_events_sql(p: char) -> String {
     format!(
-        "SELECT e.seq FROM events e WHERE e.tenant_id = {p}1 AND e.id < {p}2
+        "SELECT e.seq FROM events e
+         WHERE e.tenant_id = {p}1
+           AND e.seq < COALESCE((SELECT b.seq FROM events b WHERE b.id >= {p}2 ORDER BY b.id LIMIT 1), {})
+           AND e.id < {p}2
            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_seq = e.seq AND {})
-         ORDER BY e.id LIMIT {p}3",
+         ORDER BY e.seq LIMIT {p}3",
+        i64::MAX,
         sql::unfinished("d")
     )
 }

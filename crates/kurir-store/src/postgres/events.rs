@@ -263,7 +263,8 @@ pub(crate) async fn publish_to(
     Ok(id)
 }
 
-/// A page of the tenant's events, newest published first (by `seq`); the cursor `before` is an event's id.
+/// A page of the tenant's events, newest published first (by `seq`); the cursor `before` is one of the tenant's
+/// event ids (one that retention has purged since ends the list).
 pub(crate) async fn list(store: &PgStore, tenant: &TenantId, filter: &EventFilter) -> Result<Vec<Event>> {
     let mut sql = format!("SELECT {} FROM events WHERE tenant_id = $1", rows::EVENT_COLUMNS);
     let tenant = tenant.as_str().to_owned();
@@ -288,7 +289,7 @@ pub(crate) async fn list(store: &PgStore, tenant: &TenantId, filter: &EventFilte
     }
     if let Some(before) = &before {
         args.push(before);
-        sql.push_str(&format!(" AND seq < (SELECT seq FROM events WHERE id = ${})", args.len()));
+        sql.push_str(&format!(" AND seq < (SELECT seq FROM events WHERE tenant_id = $1 AND id = ${})", args.len()));
     }
     args.push(&limit);
     sql.push_str(&format!(" ORDER BY seq DESC LIMIT ${}", args.len()));

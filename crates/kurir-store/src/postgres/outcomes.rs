@@ -189,7 +189,9 @@ async fn read_circuits(
     Ok(circuits)
 }
 
-/// Inserts the kept attempts in one statement.
+/// Inserts the kept attempts in one statement. Their ids stay unique-indexed here (SQLite dropped its index): a
+/// `COMMIT` whose answer the network lost leaves the dispatcher retrying a batch that landed, and the ids' unique
+/// violation is what stops it from being written twice.
 async fn insert_attempts(tx: &Transaction<'_>, attempts: &[&Attempt]) -> Result<()> {
     if attempts.is_empty() {
         return Ok(());

@@ -320,9 +320,6 @@ CREATE INDEX callout_log_at ON callout_log(tenant_id, at);
     // 18: the event list goes by `seq` through `events_tenant_seq`, so the index by tenant and id only cost every
     // publish an entry. Nodes still running an older kurir list events by a scan of the tenant's, until upgraded.
     "DROP INDEX events_tenant;",
-    // 19: an attempt's id is not unique-indexed: nothing reads an attempt by its id, and the index cost every
-    // outcome an entry (SQLite's migration 24 says more).
-    "ALTER TABLE attempts DROP CONSTRAINT attempts_id_key;",
 ];
 
 /// Brings the database up to the current schema, holding the migration lock meanwhile.
@@ -381,21 +378,5 @@ mod tests {
             let (table, column, indexed): (String, String, bool) = (row.get(0), row.get(1), row.get(2));
             assert!(indexed, "{table}.{column} references another table but leads no index");
         }
-    }
-
-    /// An attempt is written by every outcome and read only by its delivery: its one unique index is the key.
-    #[tokio::test]
-    async fn attempts_have_no_unique_index_but_their_key() {
-        let (_store, client) = super::super::test_store("attempt_indexes").await;
-        let rows = client
-            .query(
-                "SELECT i.indexrelid::regclass::text FROM pg_index i
-                 WHERE i.indrelid = 'attempts'::regclass AND i.indisunique AND NOT i.indisprimary",
-                &[],
-            )
-            .await
-            .unwrap_or_else(|err| panic!("{err}"));
-        let unique: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
-        assert!(unique.is_empty(), "unique indexes on attempts: {unique:?}");
     }
 }

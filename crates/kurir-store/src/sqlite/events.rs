@@ -131,7 +131,8 @@ fn remembered_publish(conn: &Connection, event: &Event, key: &str) -> Result<Pub
     Ok(Published { event_id: rows::parse("events", id)?, deliveries, delivery_ids, duplicate: true })
 }
 
-/// A page of the tenant's events, newest published first (by `seq`); the cursor `before` is an event's id.
+/// A page of the tenant's events, newest published first (by `seq`); the cursor `before` is one of the tenant's
+/// event ids (one that retention has purged since ends the list).
 pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &EventFilter) -> Result<Vec<Event>, StoreError> {
     let mut sql = format!("SELECT {EVENT_COLUMNS} FROM events WHERE tenant_id = ?");
     let mut args = vec![SqlValue::from(tenant.as_str().to_owned())];
@@ -153,7 +154,8 @@ pub(crate) fn list(conn: &Connection, tenant: &TenantId, filter: &EventFilter) -
         args.push(text.clone().into());
     }
     if let Some(before) = &filter.before {
-        sql.push_str(" AND seq < (SELECT seq FROM events WHERE id = ?)");
+        sql.push_str(" AND seq < (SELECT seq FROM events WHERE tenant_id = ? AND id = ?)");
+        args.push(tenant.as_str().to_owned().into());
         args.push(before.as_str().to_owned().into());
     }
     sql.push_str(" ORDER BY seq DESC LIMIT ?");
