@@ -107,7 +107,7 @@ mod tests {
             metrics: None,
         };
         let store = kurir_store::open(&options).await.unwrap_or_else(|err| panic!("{err}"));
-        let mut n = 0;
+        let mut tenants = Vec::new();
         for (id, days) in [("plain", None), ("keeper", Some(60)), ("brief", Some(2))] {
             let tenant: TenantId = id.parse().unwrap_or_else(|_| unreachable!());
             let row = Tenant {
@@ -120,11 +120,15 @@ mod tests {
                 zort_signature_headers: true,
             };
             store.create_tenant(row).await.unwrap_or_else(|err| panic!("{err}"));
-            let events = [40 * DAY, 10 * DAY, 0].map(|age| {
+            tenants.push(tenant);
+        }
+        // Published in time order, as events are (retention relies on publish order following the ids' time).
+        let mut n = 0;
+        for age in [40 * DAY, 10 * DAY, 0] {
+            for tenant in &tenants {
                 n += 1;
-                event(&tenant, n, NOW - age)
-            });
-            store.publish(&tenant, events.to_vec()).await.unwrap_or_else(|err| panic!("{err}"));
+                store.publish(tenant, vec![event(tenant, n, NOW - age)]).await.unwrap_or_else(|err| panic!("{err}"));
+            }
         }
         let config = RetentionConfig { default_days: 30, batch: 1, pause: Duration::ZERO, ..Default::default() };
         let purged = purge_all(store.as_ref(), &config, NOW, &CancellationToken::new()).await;
