@@ -309,10 +309,9 @@ CREATE INDEX deliveries_ordering ON deliveries(endpoint_id, ordering_key, seq)
     // 24: an attempt's id is not unique-indexed: nothing reads an attempt by its id (they are read by delivery),
     // and the index cost every outcome a b-tree (7 % of the CPU per event at 1,000 events/s). (PostgreSQL keeps
     // its index, which stops a batch retried after a lost `COMMIT` answer; SQLite's commits answer in-process.)
-    // SQLite drops a
-    // column's UNIQUE only by copying the table: a one-time cost at the upgrade, in the migration's transaction
-    // (13 s for 1,248,000 attempts on the benchmark machine); the file keeps the old table's pages as free pages,
-    // which later writes reuse.
+    // SQLite drops a column's UNIQUE only by copying the table: a one-time cost at the upgrade, in the migration's
+    // transaction (13 s for 1,248,000 attempts on the benchmark machine); the file keeps the old table's pages as
+    // free pages, which later writes reuse.
     r#"
 CREATE TABLE attempts_new (
     seq              INTEGER PRIMARY KEY,
@@ -372,10 +371,15 @@ mod tests {
 
     /// The steps of `sql`'s query plan, its parameters unbound.
     fn query_plan(conn: &Connection, sql: &str) -> Result<Vec<String>, StoreError> {
-        let mut explain = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        explained(conn, "EXPLAIN QUERY PLAN", sql, 3)
+    }
+
+    /// Column `column` of each row `how` (`EXPLAIN`, `EXPLAIN QUERY PLAN`) says of `sql`, its parameters unbound.
+    fn explained(conn: &Connection, how: &str, sql: &str, column: usize) -> Result<Vec<String>, StoreError> {
+        let mut explain = conn.prepare(&format!("{how} {sql}"))?;
         let unbound = vec![rusqlite::types::Null; explain.parameter_count()];
-        let plan = explain.query_map(rusqlite::params_from_iter(unbound), |row| row.get(3))?;
-        Ok(plan.collect::<Result<_, _>>()?)
+        let rows = explain.query_map(rusqlite::params_from_iter(unbound), |row| row.get(column))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The first column of each index of `table` that is not partial (a partial index cannot answer a foreign
@@ -442,10 +446,7 @@ mod tests {
     /// How many temporary b-trees a run of `sql` builds (`OpenEphemeral`): each is a b-tree, a pager and a page
     /// cache set up and torn down again, on every run of the statement.
     fn temporary_btrees(conn: &Connection, sql: &str) -> Result<usize, StoreError> {
-        let mut explain = conn.prepare(&format!("EXPLAIN {sql}"))?;
-        let unbound = vec![rusqlite::types::Null; explain.parameter_count()];
-        let opcodes = explain.query_map(rusqlite::params_from_iter(unbound), |row| row.get::<_, String>(1))?;
-        let opcodes: Vec<String> = opcodes.collect::<Result<_, _>>()?;
+        let opcodes = explained(conn, "EXPLAIN", sql, 1)?;
         Ok(opcodes.iter().filter(|opcode| *opcode == "OpenEphemeral").count())
     }
 
