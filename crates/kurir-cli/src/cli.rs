@@ -433,6 +433,16 @@ pub struct ServeArgs {
     #[arg(long, env = "KURIR_FIXED_CONCURRENCY")]
     pub fixed_concurrency: bool,
 
+    /// Most attempts in flight to one endpoint, on every node together (an endpoint's own `max_in_flight` may
+    /// only lower it); the adaptive window decides how much of it a receiver gets.
+    #[arg(
+        long,
+        env = "KURIR_ENDPOINT_MAX_IN_FLIGHT",
+        default_value_t = kurir_engine::dispatcher::DEFAULT_MAX_IN_FLIGHT_PER_ENDPOINT,
+        value_parser = clap::value_parser!(u32).range(1..=i64::from(kurir_core::endpoint::MAX_IN_FLIGHT))
+    )]
+    pub endpoint_max_in_flight: u32,
+
     /// Failures in a row that open an endpoint's circuit (its deliveries are then held and probed).
     #[arg(long, env = "KURIR_CIRCUIT_FAILURES", default_value_t = 5)]
     pub circuit_failures: u32,

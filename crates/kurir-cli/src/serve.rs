@@ -57,6 +57,7 @@ pub async fn serve(
         allow_private_targets: args.allow_private_targets,
         shutdown_grace: Duration::from_secs(args.shutdown_grace_secs),
         adaptive_concurrency: !args.fixed_concurrency,
+        max_in_flight_per_endpoint: args.endpoint_max_in_flight,
         circuit: CircuitPolicy {
             failure_threshold: args.circuit_failures.max(1),
             base_cooldown_ms: i64::from(args.circuit_cooldown_ms),

@@ -23,7 +23,7 @@ use super::{http_client, payload};
 use crate::cli::BenchArgs;
 
 /// Requests in flight for the delivery ceiling: kurir's default in-flight limit for one endpoint.
-const DELIVERY_CONCURRENCY: usize = 256;
+const DELIVERY_CONCURRENCY: usize = kurir_engine::dispatcher::DEFAULT_MAX_IN_FLIGHT_PER_ENDPOINT as usize;
 
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct Ceiling {

@@ -4,7 +4,7 @@ use kurir_wire::signature::{verify, SignedHeaders};
 use kurir_wire::WebhookSecret;
 use serde_json::{json, Value};
 
-use crate::util::{eventually, Kurir, Receiver, Reply, Tenant};
+use crate::util::{eventually, Kurir, Options, Receiver, Reply, Tenant};
 
 const SECRET: &str = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
 
@@ -195,6 +195,32 @@ async fn a_slow_endpoint_does_not_slow_a_fast_one() {
     .await;
     assert!(started.elapsed() < Duration::from_secs(3));
     assert!(slow.count() > 0, "the slow endpoint is being tried in parallel");
+}
+
+/// `--endpoint-max-in-flight` bounds every endpoint: with 2, a third request only goes out once one of the first
+/// two was answered, here after the receiver's 300 ms.
+#[tokio::test]
+async fn the_servers_in_flight_limit_per_endpoint_holds() {
+    let options = Options {
+        extra_args: ["--endpoint-max-in-flight", "2", "--fixed-concurrency"].map(String::from).to_vec(),
+        ..Options::standard()
+    };
+    let kurir = Kurir::start_with(options).await;
+    let answer_after = Duration::from_millis(300);
+    let receiver = Receiver::start(move |_, _| Reply::status(200).delayed(answer_after)).await;
+    let tenant = Tenant::create(&kurir, "acme").await;
+    tenant.endpoint(&receiver.url, json!({})).await;
+    for n in 0..6 {
+        tenant.publish("ADDPRODUCT", json!({"id": n})).await;
+    }
+    eventually("all 6 to arrive", Duration::from_secs(20), || async { (receiver.count() >= 6).then_some(()) }).await;
+
+    let mut arrivals: Vec<_> = receiver.received().iter().map(|r| r.at).collect();
+    arrivals.sort();
+    for (n, three) in arrivals.windows(3).enumerate() {
+        let spread = three[2].duration_since(three[0]);
+        assert!(spread >= answer_after, "requests {n}..{} arrived within {spread:?}: more than 2 at once", n + 2);
+    }
 }
 
 #[tokio::test]
