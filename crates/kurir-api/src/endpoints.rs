@@ -64,8 +64,8 @@ struct EndpointIn {
     /// `{"type": "oauth2", "token_url", "client_id", "client_secret", "scope"?}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     auth: Option<AuthIn>,
-    /// At most this many attempts at once to this endpoint, on every node together (1-1000; the server's limit,
-    /// 256, when absent, and never above it): for a small receiver.
+    /// At most this many attempts at once to this endpoint, on every node together (1-1000; the server's
+    /// `--endpoint-max-in-flight`, 512 by default, when absent, and never above it): for a small receiver.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     max_in_flight: Option<u32>,
     /// Failures in a row that open its circuit (1-100; the server's `--circuit-failures`, 5, when absent).
@@ -489,14 +489,14 @@ async fn show(
     let endpoint = state.store.get_endpoint(&tenant, &id).await?;
     let circuit = state.store.endpoint_circuit(&tenant, &id).await?;
     let now = kurir_engine::now_ms();
-    let endpoint_limit = endpoint.max_in_flight.unwrap_or(u32::MAX);
+    let concurrency_window = state.config.concurrency_now(&endpoint, &circuit);
     let mut out = EndpointOut::new(endpoint, false);
     // Why deliveries may wait longer than the retry schedule says: an open circuit holds them until its probe.
     out.circuit = Some(CircuitOut {
         state: circuit.state_name(),
         consecutive_failures: circuit.consecutive_failures(),
         held_until: circuit.held_until(now).map(rfc3339),
-        concurrency_window: circuit.window().limit(endpoint_limit),
+        concurrency_window,
     });
     Ok(axum::Json(out))
 }

@@ -11,7 +11,7 @@ use kurir_store::Store;
 use crate::error::ApiError;
 
 /// Settings the API needs from the operator.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ApiConfig {
     /// SHA-256 of the admin token.
     pub admin_token_hash: [u8; 32],
@@ -19,6 +19,39 @@ pub struct ApiConfig {
     pub allow_private_targets: bool,
     /// The address vendors reach kurir at, for the URLs of sources (`https://hooks.example.com`).
     pub public_url: String,
+    /// The server's in-flight limit per endpoint (`--endpoint-max-in-flight`), to show each endpoint's.
+    pub max_in_flight_per_endpoint: u32,
+    /// Whether endpoints' windows adapt (not with `--fixed-concurrency`), to show each endpoint's.
+    pub adaptive_concurrency: bool,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        ApiConfig {
+            admin_token_hash: [0; 32],
+            allow_private_targets: false,
+            public_url: String::new(),
+            max_in_flight_per_endpoint: kurir_engine::dispatcher::DEFAULT_MAX_IN_FLIGHT_PER_ENDPOINT,
+            adaptive_concurrency: true,
+        }
+    }
+}
+
+impl ApiConfig {
+    /// How many attempts at once `endpoint`, whose circuit carries its window, is allowed now: the rule a claim
+    /// applies, so that the API and the dashboard show what the dispatcher does.
+    pub fn concurrency_now(
+        &self,
+        endpoint: &kurir_core::endpoint::Endpoint,
+        circuit: &kurir_core::circuit::Circuit,
+    ) -> u32 {
+        let limit = kurir_store::claiming::Limit::new(
+            endpoint.max_in_flight,
+            self.max_in_flight_per_endpoint,
+            self.adaptive_concurrency,
+        );
+        limit.now(circuit)
+    }
 }
 
 /// Compiled custom event types, by (tenant, name).

@@ -344,6 +344,10 @@ pub struct BenchArgs {
     #[arg(long)]
     pub fixed_concurrency: bool,
 
+    /// Run the server with this `--endpoint-max-in-flight` instead of its default.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(kurir_core::endpoint::MAX_IN_FLIGHT)))]
+    pub endpoint_max_in_flight: Option<u32>,
+
     /// Measure a kurir already running on this machine (`http://127.0.0.1:8780`) instead of starting one. It must
     /// run with --allow-private-targets (the bench's receivers are on 127.0.0.1); needs --admin-token.
     #[arg(long)]
@@ -433,8 +437,9 @@ pub struct ServeArgs {
     #[arg(long, env = "KURIR_FIXED_CONCURRENCY")]
     pub fixed_concurrency: bool,
 
-    /// Most attempts in flight to one endpoint, on every node together (an endpoint's own `max_in_flight` may
-    /// only lower it); the adaptive window decides how much of it a receiver gets.
+    /// Most attempts in flight to one endpoint, on every node together: give every node the same value (an
+    /// endpoint's own `max_in_flight` may only lower it). The adaptive window decides how much of it a receiver
+    /// gets; with --fixed-concurrency a slow endpoint may hold this many of a node's 1,024 attempts at once.
     #[arg(
         long,
         env = "KURIR_ENDPOINT_MAX_IN_FLIGHT",

@@ -27,7 +27,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     serve(&args, listener, shutdown).await
 }
 
-/// Runs kurir on a bound listener until `shutdown` is cancelled. `kurir bench` calls it in-process.
+/// Runs kurir on a bound listener until `shutdown` is cancelled.
 pub async fn serve(
     args: &ServeArgs,
     listener: tokio::net::TcpListener,
@@ -81,7 +81,13 @@ pub async fn serve(
 
     let address = listener.local_addr()?;
     let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
-    let config = ApiConfig { admin_token_hash, allow_private_targets: args.allow_private_targets, public_url };
+    let config = ApiConfig {
+        admin_token_hash,
+        allow_private_targets: args.allow_private_targets,
+        public_url,
+        max_in_flight_per_endpoint: args.endpoint_max_in_flight,
+        adaptive_concurrency: !args.fixed_concurrency,
+    };
     let http = kurir_engine::client::build(args.allow_private_targets, 16).context("cannot build the HTTP client")?;
     let state = AppState::new(store, catalog, waker, config, http).with_metrics(metrics);
     let dashboard = kurir_dashboard::Dashboard::open(state.clone()).await.context("cannot set up the dashboard")?;

@@ -53,7 +53,8 @@ pub struct EngineConfig {
     pub lease_ms: i64,
     /// How long in-flight attempts may take to finish at shutdown before they are abandoned (and later resent).
     pub shutdown_grace: Duration,
-    /// Most attempts in flight to one endpoint across all nodes, so that a slow one cannot take every permit.
+    /// Most attempts in flight to one endpoint across all nodes, so that a slow one cannot take every permit (every
+    /// node must be given the same value: each checks its own against the count of all).
     pub max_in_flight_per_endpoint: u32,
     /// Whether each endpoint's attempts at once follow its adaptive window (`kurir_core::window`) under that
     /// limit, or may use all of it from the start.
@@ -82,10 +83,12 @@ impl Default for EngineConfig {
 
 /// Most attempts in flight to one endpoint unless the operator says otherwise (`kurir serve
 /// --endpoint-max-in-flight`); an endpoint's own `max_in_flight` may only lower it, and its adaptive window decides
-/// how much of it a receiver gets. An answered attempt keeps its place until a turn has written its outcome, which
-/// on PostgreSQL takes a turn of 10–14 ms: with 256, one endpoint's places were all taken by answered attempts
-/// much of the time, and it got 10,500–10,700 deliveries a second there; with 512, 11,400–11,900 (BENCHMARKS.md,
-/// session 14). A fast receiver still sees only as many requests at once as its answers take time.
+/// how much of it a receiver gets. An answered attempt still counts against the limit until a turn writes its
+/// outcome, and a turn takes 10–14 ms on PostgreSQL: with 256, one endpoint's limit was mostly taken by answered
+/// attempts, and it got 10,500–10,700 deliveries a second end to end there; with 512, 11,400–11,900 (BENCHMARKS.md,
+/// session 14). A fast receiver still has only rate × answer time requests out at once (about twenty there). With
+/// `--fixed-concurrency` a slow endpoint may hold this many of a node's permits ([`EngineConfig::max_in_flight`],
+/// 1,024): half of them.
 pub const DEFAULT_MAX_IN_FLIGHT_PER_ENDPOINT: u32 = 512;
 
 /// The longest the dispatcher sleeps without looking at the store: a safety net, not the hot path.

@@ -103,14 +103,17 @@ pub struct Limit {
 impl Limit {
     /// The limit of an endpoint with its own `max_in_flight`, in a claim asking for `request`.
     pub fn of(endpoint_limit: Option<u32>, request: &ClaimRequest) -> Limit {
-        Limit {
-            ceiling: ceiling(endpoint_limit, request.max_in_flight_per_endpoint),
-            adaptive: request.adaptive_concurrency,
-        }
+        Limit::new(endpoint_limit, request.max_in_flight_per_endpoint, request.adaptive_concurrency)
     }
 
-    /// The attempts at once allowed now, for an endpoint with this circuit.
-    fn now(&self, circuit: &Circuit) -> u32 {
+    /// The limit of an endpoint with its own `max_in_flight` on a server with `server_limit` per endpoint, whose
+    /// windows are `adaptive` (or not, with `--fixed-concurrency`).
+    pub fn new(endpoint_limit: Option<u32>, server_limit: u32, adaptive: bool) -> Limit {
+        Limit { ceiling: ceiling(endpoint_limit, server_limit), adaptive }
+    }
+
+    /// The attempts at once allowed now, for an endpoint with this circuit (which carries its window).
+    pub fn now(&self, circuit: &Circuit) -> u32 {
         if self.adaptive {
             circuit.window().limit(self.ceiling)
         } else {

@@ -25,7 +25,7 @@ use crate::cli::BenchArgs;
 /// Requests in flight for the delivery ceiling. 256 was kurir's default in-flight limit for one endpoint until it
 /// became 512 (session 14); the ceiling stays at 256 so that ceilings compare across sessions, and because 512 at
 /// once is slower on loopback (single publishes' ceiling 63,124–64,364/s against 66,522–74,930/s), while kurir
-/// itself has only as many requests out as its deliveries take time (about twenty).
+/// itself keeps only rate × answer time requests out at once (about twenty in these runs).
 const DELIVERY_CONCURRENCY: usize = 256;
 
 #[derive(Debug, Clone, Copy, Serialize)]

@@ -119,6 +119,9 @@ impl Servers {
             if let Some(url) = &args.database_url {
                 command.env("KURIR_DATABASE_URL", url);
             }
+            if let Some(limit) = args.endpoint_max_in_flight {
+                command.arg("--endpoint-max-in-flight").arg(limit.to_string());
+            }
             if args.fixed_concurrency {
                 command.arg("--fixed-concurrency");
             }

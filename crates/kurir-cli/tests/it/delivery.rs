@@ -197,8 +197,8 @@ async fn a_slow_endpoint_does_not_slow_a_fast_one() {
     assert!(slow.count() > 0, "the slow endpoint is being tried in parallel");
 }
 
-/// `--endpoint-max-in-flight` bounds every endpoint: with 2, a third request only goes out once one of the first
-/// two was answered, here after the receiver's 300 ms.
+/// `--endpoint-max-in-flight` bounds every endpoint: with 2, the first two requests go out together and a third
+/// only once one of them was answered, here after the receiver's 300 ms.
 #[tokio::test]
 async fn the_servers_in_flight_limit_per_endpoint_holds() {
     let options = Options {
@@ -209,10 +209,13 @@ async fn the_servers_in_flight_limit_per_endpoint_holds() {
     let answer_after = Duration::from_millis(300);
     let receiver = Receiver::start(move |_, _| Reply::status(200).delayed(answer_after)).await;
     let tenant = Tenant::create(&kurir, "acme").await;
-    tenant.endpoint(&receiver.url, json!({})).await;
-    for n in 0..6 {
-        tenant.publish("ADDPRODUCT", json!({"id": n})).await;
-    }
+    let endpoint = tenant.endpoint(&receiver.url, json!({})).await;
+    let id = endpoint["id"].as_str().unwrap_or_default();
+    let (_, shown) = tenant.api.get(&tenant.path(&format!("/endpoints/{id}"))).await;
+    assert_eq!(shown["circuit"]["concurrency_window"], 2, "the API shows the limit the claims apply: {shown}");
+    // One batch, so that all six are due at once and only the limit spaces them out.
+    let events: Vec<Value> = (0..6).map(|n| json!({"type": "ADDPRODUCT", "payload": {"id": n}})).collect();
+    tenant.api.post_ok(&tenant.path("/events/batch"), json!({"events": events}), reqwest::StatusCode::ACCEPTED).await;
     eventually("all 6 to arrive", Duration::from_secs(20), || async { (receiver.count() >= 6).then_some(()) }).await;
 
     let mut arrivals: Vec<_> = receiver.received().iter().map(|r| r.at).collect();
@@ -221,6 +224,8 @@ async fn the_servers_in_flight_limit_per_endpoint_holds() {
         let spread = three[2].duration_since(three[0]);
         assert!(spread >= answer_after, "requests {n}..{} arrived within {spread:?}: more than 2 at once", n + 2);
     }
+    let pair = arrivals[1].duration_since(arrivals[0]);
+    assert!(pair < answer_after, "the first two came {pair:?} apart: one at a time, not two");
 }
 
 #[tokio::test]

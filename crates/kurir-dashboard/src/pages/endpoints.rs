@@ -91,7 +91,7 @@ pub async fn endpoint_table(dashboard: &Dashboard, chrome: &Chrome) -> Result<Ma
                              div.muted { (row.endpoint.dialect.as_str())
                                  @if !row.endpoint.description.is_empty() { " · " (row.endpoint.description) } } }
                         td { (enabled_badge(&row.endpoint)) }
-                        td { (circuit_badge(&row.circuit, &row.endpoint, now)) }
+                        td { (circuit_badge(&row.circuit, dashboard.app.config.concurrency_now(&row.endpoint, &row.circuit), now)) }
                         td { (rate(&row.hour)) }
                         td.wide-only { (rate(&row.day)) }
                         td.wide-only { @match &row.last_error {
@@ -142,8 +142,8 @@ fn enabled_badge(endpoint: &Endpoint) -> Markup {
     }
 }
 
-fn circuit_badge(circuit: &kurir_core::circuit::Circuit, endpoint: &Endpoint, now: i64) -> Markup {
-    let window = circuit.window().limit(endpoint.max_in_flight.unwrap_or(u32::MAX));
+/// The circuit's state and the attempts at once the endpoint is allowed now (`window`).
+fn circuit_badge(circuit: &kurir_core::circuit::Circuit, window: u32, now: i64) -> Markup {
     let class = if circuit.is_open() { "bad" } else { "ok" };
     html! {
         span.badge class=(class) { (circuit.state_name()) }
@@ -332,7 +332,7 @@ async fn endpoint_page(
                 @if !endpoint.description.is_empty() { dt { "Description" } dd { (endpoint.description) } }
                 dt { "Dialect" } dd { (endpoint.dialect.as_str()) }
                 dt { "Status" } dd { (enabled_badge(&endpoint)) }
-                dt { "Circuit" } dd { (circuit_badge(&circuit, &endpoint, now)) }
+                dt { "Circuit" } dd { (circuit_badge(&circuit, dashboard.app.config.concurrency_now(&endpoint, &circuit), now)) }
                 dt { "Event types" } dd {
                     @match &endpoint.event_types { Some(types) => (types.join(", ")), None => "every event type" }
                 }
