@@ -12,6 +12,7 @@
 
 mod backfills;
 mod callouts;
+mod checkpoints;
 mod deliveries;
 mod endpoints;
 mod events;
@@ -142,6 +143,7 @@ impl SqliteStore {
              PRAGMA busy_timeout = 5000;",
         )?;
         schema::migrate(&mut conn)?;
+        checkpoints::start(&path, &mut conn)?;
         let writer = WriterHandle::spawn(conn, metrics)?;
         Ok(SqliteStore {
             path,
