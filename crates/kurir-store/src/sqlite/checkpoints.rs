@@ -55,8 +55,15 @@ fn start_at(path: &Path, writer: &mut Connection, background_at: c_int, writer_a
         if pages >= writer_at {
             // Waits for a background checkpoint under way, which leaves this one little to copy.
             let _turn = turn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            if let Err(err) = wal.checkpoint() {
-                tracing::warn!(error = %err, pages, "the writer's checkpoint failed; the next commit tries again");
+            match wal.checkpoint() {
+                Ok(()) => {}
+                // Another process's checkpoint (processes may share the file): the next commit tries again.
+                Err(err) if err.sqlite_error_code() == Some(rusqlite::ErrorCode::DatabaseBusy) => {
+                    tracing::debug!(error = %err, pages, "the writer's checkpoint found another one running");
+                }
+                Err(err) => {
+                    tracing::warn!(error = %err, pages, "the writer's checkpoint failed; the next commit tries again");
+                }
             }
         } else if pages >= background_at {
             let _ = nudge.try_send(());
