@@ -5,9 +5,10 @@
 //! thread every publish, claim and outcome queues for, and a checkpoint there reads back and rewrites every page
 //! the commits since the last one wrote.
 //!
-//! Here a thread of its own, with a connection of its own, does the copying. The writer's WAL hook nudges it at
-//! [`BACKGROUND_AT_PAGES`]. Its checkpoint is `PASSIVE`: it copies what is committed and neither waits for the
-//! writer nor holds it up.
+//! Here a thread of its own, with a connection of its own, does the copying. The writer's WAL hook nudges it when
+//! the WAL holds [`BACKGROUND_AT_PAGES`] that no checkpoint has copied yet (so, like SQLite's, about once per
+//! 1,000 pages written, not after every commit past them). Its checkpoint is `PASSIVE`: it copies what is
+//! committed and neither waits for the writer nor holds it up.
 //!
 //! SQLite starts the WAL over from its beginning only when a checkpoint has copied it all by the time the next
 //! transaction begins. Under sustained writes a checkpoint beside the writer seldom catches up with the latest
@@ -21,14 +22,15 @@
 
 use std::os::raw::c_int;
 use std::path::Path;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use rusqlite::Connection;
 
 use crate::StoreError;
 
-/// The WAL's size in pages at which the writer's commit nudges the background checkpoint: SQLite's own default
-/// for a checkpoint in the commit.
+/// The pages not yet copied at which the writer's commit nudges the background checkpoint: SQLite's own default for
+/// a checkpoint in the commit.
 pub(super) const BACKGROUND_AT_PAGES: c_int = 1_000;
 
 /// The WAL's size in pages at which the writer checkpoints itself, so that the WAL can start over.
@@ -47,11 +49,14 @@ fn start_at(path: &Path, writer: &mut Connection, background_at: c_int, writer_a
     let (nudge, nudged) = mpsc::sync_channel::<()>(1);
     // Held by whichever checkpoint runs: SQLite would answer the other one busy, and the writer's must not miss.
     let turn = Arc::new(Mutex::new(()));
-    let background_turn = Arc::clone(&turn);
+    let copied = Arc::new(AtomicI32::new(0));
+    let (background_turn, background_copied) = (Arc::clone(&turn), Arc::clone(&copied));
     std::thread::Builder::new()
         .name("kurir-sqlite-checkpoint".into())
-        .spawn(move || run(&conn, &nudged, &background_turn))?;
+        .spawn(move || run(&conn, &nudged, &background_turn, &background_copied))?;
+    let mut progress = Progress { copied, last_pages: 0 };
     writer.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: c_int| {
+        let uncopied = progress.uncopied(pages);
         if pages >= writer_at {
             // Waits for a background checkpoint under way, which leaves this one little to copy.
             let _turn = turn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -65,7 +70,7 @@ fn start_at(path: &Path, writer: &mut Connection, background_at: c_int, writer_a
                     tracing::warn!(error = %err, pages, "the writer's checkpoint failed; the next commit tries again");
                 }
             }
-        } else if pages >= background_at {
+        } else if uncopied >= background_at {
             let _ = nudge.try_send(());
         }
         // Never an error: SQLite would report it as the commit's, and the commit has happened.
@@ -74,11 +79,36 @@ fn start_at(path: &Path, writer: &mut Connection, background_at: c_int, writer_a
     Ok(())
 }
 
-fn run(conn: &Connection, nudged: &mpsc::Receiver<()>, turn: &Mutex<()>) {
+/// What the writer's WAL hook knows of the background's work: how many of the WAL's pages its last checkpoint
+/// copied. A checkpoint beside a busy writer seldom catches up with the last commit, so the WAL does not start
+/// over; counting from its length alone, every commit after the first 1,000 pages would nudge another checkpoint
+/// (with its two fsyncs) for the few pages written since the last one.
+struct Progress {
+    copied: Arc<AtomicI32>,
+    /// The WAL's length at the last commit: a shorter one means it started over.
+    last_pages: c_int,
+}
+
+impl Progress {
+    /// The pages of a WAL now `pages` long that no checkpoint has copied yet.
+    fn uncopied(&mut self, pages: c_int) -> c_int {
+        if pages < self.last_pages {
+            self.copied.store(0, Ordering::Relaxed);
+        }
+        self.last_pages = pages;
+        pages - self.copied.load(Ordering::Relaxed).clamp(0, pages)
+    }
+}
+
+fn run(conn: &Connection, nudged: &mpsc::Receiver<()>, turn: &Mutex<()>, copied: &AtomicI32) {
     while nudged.recv().is_ok() {
         let _turn = turn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Err(err) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
-            tracing::warn!(error = %err, "a background checkpoint failed; the writer checkpoints at its own limit");
+        // Its third column: the WAL's pages now in the database file.
+        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get::<_, c_int>(2)) {
+            Ok(pages) => copied.store(pages, Ordering::Relaxed),
+            Err(err) => {
+                tracing::warn!(error = %err, "a background checkpoint failed; the writer checkpoints at its own limit");
+            }
         }
     }
     tracing::debug!("the background checkpoint stopped: the writer's connection was closed");
@@ -113,6 +143,17 @@ mod tests {
             )
             .unwrap_or_else(|e| panic!("{e}"));
         }
+    }
+
+    #[test]
+    fn only_pages_no_checkpoint_copied_count_and_a_wal_that_started_over_counts_from_nothing() {
+        let copied = Arc::new(AtomicI32::new(0));
+        let mut progress = Progress { copied: Arc::clone(&copied), last_pages: 0 };
+        assert_eq!(progress.uncopied(1_000), 1_000);
+        copied.store(1_000, Ordering::Relaxed);
+        assert_eq!(progress.uncopied(1_050), 50, "a background checkpoint copied the first 1,000");
+        assert_eq!(progress.uncopied(20), 20, "the WAL started over");
+        assert_eq!(copied.load(Ordering::Relaxed), 0);
     }
 
     #[test]
