@@ -8,13 +8,14 @@
 //! Here a thread of its own, with a connection of its own, does the copying. The writer's WAL hook nudges it when
 //! the WAL holds [`BACKGROUND_AT_PAGES`] that no checkpoint has copied yet (so, like SQLite's, about once per
 //! 1,000 pages written, not after every commit past them). Its checkpoint is `PASSIVE`: it copies what is
-//! committed and neither waits for the writer nor holds it up.
+//! committed (after an fsync of the WAL, so what reaches the database file is durable) and waits for no lock.
 //!
 //! SQLite starts the WAL over from its beginning only when a checkpoint has copied it all by the time the next
 //! transaction begins. Under sustained writes a checkpoint beside the writer seldom catches up with the latest
 //! commit, so the WAL would keep growing. The writer therefore still checkpoints itself at
-//! [`WRITER_AT_PAGES`]. By then the background has copied nearly everything, so what is left is short, and the WAL
-//! stays bounded at that size.
+//! [`WRITER_AT_PAGES`], after waiting for a background checkpoint under way, which leaves it less to copy. A reader
+//! holding an old snapshot can keep any checkpoint from catching up, and one commit can be larger than the limit,
+//! as with SQLite's own checkpoint; otherwise the WAL stays about that size.
 //!
 //! Where the writer is what limits kurir, this is faster (BENCHMARKS.md, session 14): a backlog of 200,000 drained
 //! at 33,660–34,810/s against 29,271–32,002/s, batches and ten endpoints went 10–13 % faster, and the paced p99
@@ -22,7 +23,7 @@
 
 use std::os::raw::c_int;
 use std::path::Path;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{mpsc, Arc, Mutex};
 
 use rusqlite::Connection;
@@ -45,20 +46,23 @@ pub(super) fn start(path: &Path, writer: &mut Connection) -> Result<(), StoreErr
 /// [`start`] with the thresholds given, for tests.
 fn start_at(path: &Path, writer: &mut Connection, background_at: c_int, writer_at: c_int) -> Result<(), StoreError> {
     let conn = Connection::open(path)?;
+    // Never waits for a lock (a PASSIVE checkpoint waits for none, but the pragma reads the schema first): the
+    // writer may be waiting for this checkpoint to end.
+    conn.busy_timeout(std::time::Duration::ZERO)?;
     // A capacity of one: a nudge while one is pending changes nothing.
     let (nudge, nudged) = mpsc::sync_channel::<()>(1);
     // Held by whichever checkpoint runs: SQLite would answer the other one busy, and the writer's must not miss.
     let turn = Arc::new(Mutex::new(()));
-    let copied = Arc::new(AtomicI32::new(0));
+    let copied = Arc::new(AtomicU64::new(0));
     let (background_turn, background_copied) = (Arc::clone(&turn), Arc::clone(&copied));
     std::thread::Builder::new()
         .name("kurir-sqlite-checkpoint".into())
         .spawn(move || run(&conn, &nudged, &background_turn, &background_copied))?;
-    let mut progress = Progress { copied, last_pages: 0 };
+    let progress = Progress { copied };
     writer.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: c_int| {
         let uncopied = progress.uncopied(pages);
         if pages >= writer_at {
-            // Waits for a background checkpoint under way, which leaves this one little to copy.
+            // Waits for a background checkpoint under way (it waits for no lock), which leaves this one less to copy.
             let _turn = turn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             match wal.checkpoint() {
                 Ok(()) => {}
@@ -79,33 +83,46 @@ fn start_at(path: &Path, writer: &mut Connection, background_at: c_int, writer_a
     Ok(())
 }
 
-/// What the writer's WAL hook knows of the background's work: how many of the WAL's pages its last checkpoint
-/// copied. A checkpoint beside a busy writer seldom catches up with the last commit, so the WAL does not start
-/// over; counting from its length alone, every commit after the first 1,000 pages would nudge another checkpoint
-/// (with its two fsyncs) for the few pages written since the last one.
+/// What the writer's WAL hook knows of the background's work: how long the WAL was when its last checkpoint ran, and
+/// how many of those pages it copied (packed in one atomic, the length in the high half). A checkpoint beside a busy
+/// writer seldom catches up with the last commit, so the WAL does not start over; counting from its length alone,
+/// every commit after the first 1,000 pages would nudge another checkpoint for the few pages written since the
+/// last one.
 struct Progress {
-    copied: Arc<AtomicI32>,
-    /// The WAL's length at the last commit: a shorter one means it started over.
-    last_pages: c_int,
+    copied: Arc<AtomicU64>,
 }
 
 impl Progress {
-    /// The pages of a WAL now `pages` long that no checkpoint has copied yet.
-    fn uncopied(&mut self, pages: c_int) -> c_int {
-        if pages < self.last_pages {
-            self.copied.store(0, Ordering::Relaxed);
-        }
-        self.last_pages = pages;
-        pages - self.copied.load(Ordering::Relaxed).clamp(0, pages)
+    /// Keeps what a checkpoint of a WAL `wal_pages` long did: it copied `pages_copied` of them.
+    fn record(copied: &AtomicU64, wal_pages: c_int, pages_copied: c_int) {
+        let (length, done) =
+            (u64::from(wal_pages.max(0).unsigned_abs()), u64::from(pages_copied.max(0).unsigned_abs()));
+        copied.store(length << 32 | done, Ordering::Relaxed);
+    }
+
+    /// The pages of a WAL now `pages` long that no checkpoint has copied yet. A WAL shorter than it was at the last
+    /// checkpoint has started over since, and none of it is copied. (One that started over and has already grown
+    /// past that length is counted as if it had not: a nudge comes late, which costs speed, not the WAL's bound.)
+    fn uncopied(&self, pages: c_int) -> c_int {
+        let packed = self.copied.load(Ordering::Relaxed);
+        let (length, done) = (packed >> 32, packed & u64::from(u32::MAX));
+        let now = u64::from(pages.max(0).unsigned_abs());
+        let left = if length > now { now } else { now - done.min(now) };
+        c_int::try_from(left).unwrap_or(c_int::MAX)
     }
 }
 
-fn run(conn: &Connection, nudged: &mpsc::Receiver<()>, turn: &Mutex<()>, copied: &AtomicI32) {
+fn run(conn: &Connection, nudged: &mpsc::Receiver<()>, turn: &Mutex<()>, copied: &AtomicU64) {
     while nudged.recv().is_ok() {
         let _turn = turn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        // Its third column: the WAL's pages now in the database file.
-        match conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get::<_, c_int>(2)) {
-            Ok(pages) => copied.store(pages, Ordering::Relaxed),
+        // Its row: whether another checkpoint kept it from running (another process's), the WAL's pages, and how
+        // many of them are now in the database file.
+        let row = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+            Ok((row.get::<_, c_int>(0)?, row.get::<_, c_int>(1)?, row.get::<_, c_int>(2)?))
+        });
+        match row {
+            Ok((0, wal_pages, pages_copied)) if pages_copied >= 0 => Progress::record(copied, wal_pages, pages_copied),
+            Ok(_) => tracing::debug!("a background checkpoint found another one running"),
             Err(err) => {
                 tracing::warn!(error = %err, "a background checkpoint failed; the writer checkpoints at its own limit");
             }
@@ -147,13 +164,14 @@ mod tests {
 
     #[test]
     fn only_pages_no_checkpoint_copied_count_and_a_wal_that_started_over_counts_from_nothing() {
-        let copied = Arc::new(AtomicI32::new(0));
-        let mut progress = Progress { copied: Arc::clone(&copied), last_pages: 0 };
+        let copied = Arc::new(AtomicU64::new(0));
+        let progress = Progress { copied: Arc::clone(&copied) };
         assert_eq!(progress.uncopied(1_000), 1_000);
-        copied.store(1_000, Ordering::Relaxed);
+        Progress::record(&copied, 1_000, 1_000);
         assert_eq!(progress.uncopied(1_050), 50, "a background checkpoint copied the first 1,000");
         assert_eq!(progress.uncopied(20), 20, "the WAL started over");
-        assert_eq!(copied.load(Ordering::Relaxed), 0);
+        Progress::record(&copied, 1_500, 1_200);
+        assert_eq!(progress.uncopied(1_600), 400, "a checkpoint that did not catch up copied 1,200");
     }
 
     #[test]
