@@ -67,6 +67,8 @@ pub async fn serve(
         },
         ..EngineConfig::default()
     };
+    // What the API shows of each endpoint's limit is what the engine applies.
+    let (endpoint_limit, adaptive) = (engine_config.max_in_flight_per_endpoint, engine_config.adaptive_concurrency);
     let retention =
         kurir_engine::retention::RetentionConfig { default_days: args.retention_days, ..Default::default() };
     tokio::spawn(kurir_engine::retention::run(Arc::clone(&store), retention, shutdown.clone()));
@@ -85,8 +87,8 @@ pub async fn serve(
         admin_token_hash,
         allow_private_targets: args.allow_private_targets,
         public_url,
-        max_in_flight_per_endpoint: args.endpoint_max_in_flight,
-        adaptive_concurrency: !args.fixed_concurrency,
+        max_in_flight_per_endpoint: endpoint_limit,
+        adaptive_concurrency: adaptive,
     };
     let http = kurir_engine::client::build(args.allow_private_targets, 16).context("cannot build the HTTP client")?;
     let state = AppState::new(store, catalog, waker, config, http).with_metrics(metrics);

@@ -53,12 +53,11 @@ fn start_at(path: &Path, writer: &mut Connection, background_at: c_int, writer_a
     let (nudge, nudged) = mpsc::sync_channel::<()>(1);
     // Held by whichever checkpoint runs: SQLite would answer the other one busy, and the writer's must not miss.
     let turn = Arc::new(Mutex::new(()));
-    let copied = Arc::new(AtomicU64::new(0));
-    let (background_turn, background_copied) = (Arc::clone(&turn), Arc::clone(&copied));
+    let progress = Arc::new(Progress::default());
+    let (background_turn, background_progress) = (Arc::clone(&turn), Arc::clone(&progress));
     std::thread::Builder::new()
         .name("kurir-sqlite-checkpoint".into())
-        .spawn(move || run(&conn, &nudged, &background_turn, &background_copied))?;
-    let progress = Progress { copied };
+        .spawn(move || run(&conn, &nudged, &background_turn, &background_progress))?;
     writer.wal_hook(Some(move |wal: &mut rusqlite::hooks::Wal, pages: c_int| {
         let uncopied = progress.uncopied(pages);
         if pages >= writer_at {
@@ -88,23 +87,22 @@ fn start_at(path: &Path, writer: &mut Connection, background_at: c_int, writer_a
 /// writer seldom catches up with the last commit, so the WAL does not start over; counting from its length alone,
 /// every commit after the first 1,000 pages would nudge another checkpoint for the few pages written since the
 /// last one.
-struct Progress {
-    copied: Arc<AtomicU64>,
-}
+#[derive(Default)]
+struct Progress(AtomicU64);
 
 impl Progress {
     /// Keeps what a checkpoint of a WAL `wal_pages` long did: it copied `pages_copied` of them.
-    fn record(copied: &AtomicU64, wal_pages: c_int, pages_copied: c_int) {
+    fn record(&self, wal_pages: c_int, pages_copied: c_int) {
         let (length, done) =
             (u64::from(wal_pages.max(0).unsigned_abs()), u64::from(pages_copied.max(0).unsigned_abs()));
-        copied.store(length << 32 | done, Ordering::Relaxed);
+        self.0.store(length << 32 | done, Ordering::Relaxed);
     }
 
     /// The pages of a WAL now `pages` long that no checkpoint has copied yet. A WAL shorter than it was at the last
     /// checkpoint has started over since, and none of it is copied. (One that started over and has already grown
     /// past that length is counted as if it had not: a nudge comes late, which costs speed, not the WAL's bound.)
     fn uncopied(&self, pages: c_int) -> c_int {
-        let packed = self.copied.load(Ordering::Relaxed);
+        let packed = self.0.load(Ordering::Relaxed);
         let (length, done) = (packed >> 32, packed & u64::from(u32::MAX));
         let now = u64::from(pages.max(0).unsigned_abs());
         let left = if length > now { now } else { now - done.min(now) };
@@ -112,7 +110,7 @@ impl Progress {
     }
 }
 
-fn run(conn: &Connection, nudged: &mpsc::Receiver<()>, turn: &Mutex<()>, copied: &AtomicU64) {
+fn run(conn: &Connection, nudged: &mpsc::Receiver<()>, turn: &Mutex<()>, progress: &Progress) {
     while nudged.recv().is_ok() {
         let _turn = turn.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         // Its row: whether another checkpoint kept it from running (another process's), the WAL's pages, and how
@@ -121,7 +119,7 @@ fn run(conn: &Connection, nudged: &mpsc::Receiver<()>, turn: &Mutex<()>, copied:
             Ok((row.get::<_, c_int>(0)?, row.get::<_, c_int>(1)?, row.get::<_, c_int>(2)?))
         });
         match row {
-            Ok((0, wal_pages, pages_copied)) if pages_copied >= 0 => Progress::record(copied, wal_pages, pages_copied),
+            Ok((0, wal_pages, pages_copied)) if pages_copied >= 0 => progress.record(wal_pages, pages_copied),
             Ok(_) => tracing::debug!("a background checkpoint found another one running"),
             Err(err) => {
                 tracing::warn!(error = %err, "a background checkpoint failed; the writer checkpoints at its own limit");
@@ -164,13 +162,12 @@ mod tests {
 
     #[test]
     fn only_pages_no_checkpoint_copied_count_and_a_wal_that_started_over_counts_from_nothing() {
-        let copied = Arc::new(AtomicU64::new(0));
-        let progress = Progress { copied: Arc::clone(&copied) };
+        let progress = Progress::default();
         assert_eq!(progress.uncopied(1_000), 1_000);
-        Progress::record(&copied, 1_000, 1_000);
+        progress.record(1_000, 1_000);
         assert_eq!(progress.uncopied(1_050), 50, "a background checkpoint copied the first 1,000");
         assert_eq!(progress.uncopied(20), 20, "the WAL started over");
-        Progress::record(&copied, 1_500, 1_200);
+        progress.record(1_500, 1_200);
         assert_eq!(progress.uncopied(1_600), 400, "a checkpoint that did not catch up copied 1,200");
     }
 
